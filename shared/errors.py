@@ -1,0 +1,44 @@
+"""Domain errors shared by storage, services and the API (the API maps them to HTTP status codes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """Base of errors a caller can act on. `code` is the API error code."""
+
+    code = "error"
+
+    def __init__(self, message: str, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class NotFoundError(DomainError):
+    """The object does not exist, or belongs to another user (the two are indistinguishable to callers)."""
+
+    code = "not_found"
+
+
+class ConflictError(DomainError):
+    """The object is in a state that does not allow the operation (409), or an ETag race was lost."""
+
+    code = "conflict"
+
+
+class InvalidTransitionError(ConflictError):
+    """A job status change that the lifecycle does not allow (e.g. completed -> processing)."""
+
+    code = "invalid_transition"
+
+
+class ValidationFailed(DomainError):
+    """Input that is well-formed JSON but invalid (400/422)."""
+
+    code = "invalid_request"
+
+
+class PayloadTooLarge(DomainError):
+    code = "payload_too_large"

@@ -1,0 +1,90 @@
+"""Repository interfaces. Two implementations: Cosmos DB (shared/storage/cosmos.py) and embedded SQLite
+(shared/storage/sqlite.py); one contract test suite (tests/storage/) runs against both.
+
+All methods are synchronous (the Cosmos and SQLite SDK calls block); async callers use asyncio.to_thread.
+Every method takes the owner's user_id: it is the partition key, and another user's object is NotFound.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
+
+from shared.models.analysis import AnalysisResult
+from shared.models.contracts import Contract, ContractSummary
+from shared.models.jobs import Job, JobStatus, JobType
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    continuation: str | None = None
+
+
+@dataclass(frozen=True)
+class Versioned(Generic[T]):
+    """An item and its ETag (Cosmos `_etag`, or a row version in SQLite) for optimistic concurrency."""
+
+    item: T
+    etag: str
+
+
+class ContractRepository(Protocol):
+    def add(self, contract: Contract) -> None: ...  # ConflictError if the id exists
+    def get(self, user_id: str, contract_id: str) -> Contract: ...  # NotFoundError
+    def get_many(self, user_id: str, contract_ids: Sequence[str]) -> list[Contract]:
+        """In the order asked; NotFoundError names every missing id (details: {"missing": [...]})."""
+        ...
+
+    def missing(self, user_id: str, contract_ids: Sequence[str]) -> list[str]:
+        """The ids not owned by user_id, cheaply (no texts read)."""
+        ...
+
+    def list(self, user_id: str, *, limit: int = 100, continuation: str | None = None) -> Page[ContractSummary]: ...
+    def delete(self, user_id: str, contract_id: str) -> None: ...  # NotFoundError
+
+
+class JobRepository(Protocol):
+    def create(self, job: Job) -> None: ...  # ConflictError if the id exists
+    def get(self, user_id: str, job_id: str) -> Versioned[Job]: ...  # NotFoundError
+    def replace(self, job: Job, etag: str) -> str: ...  # returns the new etag; ConflictError if etag is stale
+    def query(
+        self,
+        user_id: str,
+        *,
+        statuses: Sequence[JobStatus] | None = None,
+        job_type: JobType | None = None,
+        limit: int = 50,
+        continuation: str | None = None,
+    ) -> Page[Job]: ...  # newest first
+    def counts(self, user_id: str) -> dict[str, int]: ...  # every JobStatus value as a key, zeros included
+
+
+class ResultRepository(Protocol):
+    def save(self, result: AnalysisResult) -> None: ...  # upsert (activities may run twice)
+    def get(self, user_id: str, result_id: str) -> AnalysisResult: ...  # NotFoundError
+
+
+class ArtifactRepository(Protocol):
+    """Large job intermediates (contract texts, prompts, raw model output) keyed by job: history carries ids only.
+
+    Items expire with the job (ttl). Content larger than one Cosmos item is split across items, never truncated.
+    """
+
+    def put(self, user_id: str, job_id: str, name: str, content: str, *, ttl: int | None = None) -> None:
+        """Upsert."""
+        ...
+
+    def get(self, user_id: str, job_id: str, name: str) -> str: ...  # NotFoundError
+
+
+@dataclass(frozen=True)
+class Repositories:
+    contracts: ContractRepository
+    jobs: JobRepository
+    results: ResultRepository
+    artifacts: ArtifactRepository
+    backend: str  # "cosmos" | "sqlite"
