@@ -141,6 +141,13 @@ class Job(BaseModel):
     ttl: int = JOB_TTL_SECONDS
 
 
+class JobRef(BaseModel):
+    """What crosses orchestration history for a job: ids only, never documents."""
+
+    job_id: str = Field(min_length=1)
+    user_id: str = Field(min_length=1)
+
+
 # --- API request/response models -------------------------------------------------------------
 
 
@@ -168,7 +175,6 @@ class JobSubmitted(BaseModel):
     terminatePostUri: str
     retryPostUri: str
     jobGetUri: str
-    streamGetUri: str
 
 
 class JobList(BaseModel):
