@@ -9,9 +9,6 @@ from __future__ import annotations
 import binascii
 import io
 import re
-import zipfile
-from collections.abc import Iterator
-from typing import Any
 
 SUPPORTED_EXTENSIONS = (".txt", ".md", ".docx", ".pdf")
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
@@ -192,6 +189,3 @@ __all__ = [
     "extract_text",
     "normalize_text",
 ]
-
-# Re-exported for docx_reader without an import cycle at module load.
-_unused: tuple[type[Any], type[Iterator[Any]], Any] = (object, Iterator, zipfile)
