@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, then runs the whole suite (slow end-to-end tests included).
+# Extra arguments go to pytest, e.g. `./scripts/test.sh -m "not slow"` or `./scripts/test.sh tests/storage`.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh || exit 1
+# shellcheck disable=SC1091
+. .venv/bin/activate
+python -m pytest "$@"
+rc=$?
+if [ "$rc" -eq 5 ]; then
+  echo "test.sh: pytest collected no tests (exit 5); that is a failure for this project" >&2
+  exit 1
+fi
+exit "$rc"
