@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The run command: installs what is missing, starts Azurite (queues) and devhost with the embedded defaults
+# (SQLite store, offline analyzer), loads the sample contracts, prints the URL, and runs until Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+# shellcheck disable=SC1091
+. .venv/bin/activate
+
+PORT="${PORT:-7071}"
+[ -f local.settings.json ] || { cp local.settings.sample.json local.settings.json; echo "run: created local.settings.json from the sample"; }
+mkdir -p .devhost/azurite
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+# Queue triggers and job events need a storage account: Azurite's queue service on its default port.
+if ! (exec 3<>/dev/tcp/127.0.0.1/10001) 2>/dev/null; then
+  node_modules/.bin/azurite-queue --silent --skipApiVersionCheck --location .devhost/azurite \
+    --queueHost 127.0.0.1 --queuePort 10001 > .devhost/azurite.log 2>&1 &
+  pids+=($!)
+fi
+
+python -m devhost --port "$PORT" --app-dir . --state-dir .devhost &
+pids+=($!)
+
+python scripts/load_sample_data.py --base-url "http://127.0.0.1:${PORT}" --wait 60
+echo
+echo "Contract Jobs is running: http://127.0.0.1:${PORT}/api/jobs/health  (Ctrl-C stops it)"
+wait "${pids[-1]}"
