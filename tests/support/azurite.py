@@ -1,0 +1,93 @@
+"""pytest fixture: an Azurite queue service on a free loopback port, in memory, for the test session.
+
+Use `azurite_connection_string` in a test (or `start_azurite()` directly); tests are skipped, with the reason
+shown, when node_modules lacks Azurite (`npm install` in the repo root provides it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+AZURITE_QUEUE_BIN = REPO_ROOT / "node_modules" / ".bin" / "azurite-queue"
+ACCOUNT = "devstoreaccount1"
+ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+STARTUP_TIMEOUT_S = 30.0
+
+
+class AzuriteStartError(RuntimeError):
+    pass
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def connection_string(queue_port: int) -> str:
+    return (
+        f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={ACCOUNT_KEY};"
+        f"QueueEndpoint=http://127.0.0.1:{queue_port}/{ACCOUNT};"
+    )
+
+
+@contextlib.contextmanager
+def start_azurite() -> Iterator[str]:
+    """Start azurite-queue and yield its connection string; stops it (and its workspace) afterwards."""
+    if not AZURITE_QUEUE_BIN.exists() or shutil.which("node") is None:
+        pytest.skip(f"Azurite is not installed ({AZURITE_QUEUE_BIN} missing or no node); run `npm install`")
+    port = free_port()
+    workspace = tempfile.mkdtemp(prefix="azurite-")
+    process = subprocess.Popen(
+        [
+            str(AZURITE_QUEUE_BIN),
+            "--queueHost",
+            "127.0.0.1",
+            "--queuePort",
+            str(port),
+            "--skipApiVersionCheck",
+            "--inMemoryPersistence",
+            "--disableTelemetry",
+            "--silent",
+            "--location",
+            workspace,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while True:
+            if process.poll() is not None:
+                err = process.stderr.read().decode(errors="replace") if process.stderr else ""
+                raise AzuriteStartError(f"azurite-queue exited with {process.returncode}: {err[-2000:]}")
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+            if time.monotonic() > deadline:
+                raise AzuriteStartError(f"azurite-queue did not listen on port {port} within {STARTUP_TIMEOUT_S}s")
+            time.sleep(0.1)
+        yield connection_string(port)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        shutil.rmtree(workspace, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def azurite_connection_string() -> Iterator[str]:
+    with start_azurite() as conn:
+        yield conn
