@@ -276,7 +276,10 @@ class _Scanner:
         if kind not in self.paren_kinds:
             self.paren_kinds.append(kind)
         level = max(self.structural_level, 1) + self.paren_kinds.index(kind) + 1
-        self._add(_Heading(start, f"({label})", "", level, m.group(2)), structural=False)
+        # "(a) Base Salary. The Company shall ..." carries a title; "(a) use it only for ..." does not.
+        head, dot, rest = m.group(2).partition(". ")
+        title = _clean(head) if dot and _is_title(head.strip()) else ""
+        self._add(_Heading(start, f"({label})", title, level, rest if title else m.group(2)), structural=False)
 
     def finish(self) -> list[_Heading]:
         """Assign levels to unnumbered markdown headings by # rank (a lone first top-rank title is a sibling)."""

@@ -19,9 +19,11 @@ DEFAULT_ENCODING = "o200k_base"
 # pieces cut where a pre-tokenizer boundary is certain (see _split_points), so the total stays exact.
 _MAX_PIECE_CHARS = 500_000
 
-# A newline followed by a letter: no o200k/cl100k pre-token spans it (letter-led pre-tokens may start with one
-# non-letter character, but never with \r or \n), so cutting there cannot change the tokenization.
-_SAFE_CUT = re.compile(r"(?<=\n)(?=[^\W\d_])")
+# Cut points where no o200k/cl100k pre-token can span the cut, so encoding the pieces separately gives the
+# same tokens: (1) after a newline, before a letter (letter-led pre-tokens may start with one non-letter, but
+# never with \r or \n); (2) after a non-space, before a single space and a letter (no pre-token has a space
+# after a non-space character; " word" starts a new one).
+_SAFE_CUT = re.compile(r"(?<=\n)(?=[^\W\d_])|(?<=\S)(?= [^\W\d_])")
 
 # Model-name prefixes, checked in order (longest/most specific first).
 _MODEL_PREFIXES: tuple[tuple[str, str], ...] = (
@@ -81,7 +83,7 @@ def _pieces(text: str, max_chars: int) -> list[str]:
         for m in _SAFE_CUT.finditer(text, max(start + 1, window_end - max_chars // 2), window_end):
             cut = m.start()
         if cut is None:
-            # No line starting with a letter in half a window: give up on exactness here rather than fail.
+            # No word boundary in half a window (e.g. a huge base64 blob): cut anyway rather than fail.
             cut = window_end
         pieces.append(text[start:cut])
         start = cut
