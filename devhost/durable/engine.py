@@ -1,0 +1,373 @@
+"""DurableEngine: runs orchestrators and activities of a v2 app against the SQLite store."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import time
+import traceback
+import uuid
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.routing import Mount
+from starlette.types import ASGIApp
+
+from devhost.durable import store as st
+from devhost.durable.episodes import EpisodeBuilder, context_json, parse_sdk_result, take_messages, terminate_commit
+from devhost.durable.errors import (
+    InstanceAlreadyRunningError,
+    InvalidInstanceIdError,
+    UnknownOrchestratorError,
+)
+from devhost.durable.invoke import (
+    build_kwargs,
+    call_function,
+    decode_activity_input,
+    durable_log,
+    encode_activity_output,
+    log_invocation,
+    new_invocation_id,
+    warn_if_large,
+)
+from devhost.durable.protocol import EventType, RuntimeStatus, event, now_iso
+from devhost.functions import FunctionInfo
+
+WEBHOOK_PATH = "/runtime/webhooks/durabletask"
+RPC_PATH = "/durabletask"
+MAX_INSTANCE_ID_LENGTH = 100
+
+
+class _LoopbackServer(uvicorn.Server):
+    """uvicorn without its signal handlers: the host shell owns the process's signals."""
+
+    def capture_signals(self) -> contextlib.AbstractContextManager[None]:  # type: ignore[override]
+        return contextlib.nullcontext()
+
+
+def validate_instance_id(instance_id: str) -> None:
+    """The extension's rules: non-empty, at most 100 chars, no / \\ # ? and no control characters."""
+    if not instance_id or not instance_id.strip():
+        raise InvalidInstanceIdError(instance_id, "it must not be empty")
+    if len(instance_id) > MAX_INSTANCE_ID_LENGTH:
+        raise InvalidInstanceIdError(instance_id, f"it is longer than {MAX_INSTANCE_ID_LENGTH} characters")
+    bad = next((c for c in instance_id if c in "/\\#?" or ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F), None)
+    if bad is not None:
+        raise InvalidInstanceIdError(instance_id, f"it contains the forbidden character {bad!r}")
+
+
+class DurableEngine:
+    def __init__(
+        self,
+        *,
+        functions: Sequence[FunctionInfo],
+        state_dir: Path,
+        host_config: Mapping[str, Any],
+        public_base_url: str,
+        system_key: str,
+    ) -> None:
+        self._orchestrators = {f.name: f for f in functions if f.trigger_type == "orchestrationTrigger"}
+        self._activities = {f.name: f for f in functions if f.trigger_type == "activityTrigger"}
+        self._state_dir = Path(state_dir)
+        durable = dict((host_config.get("extensions") or {}).get("durableTask") or {})
+        self.task_hub = str(durable.get("hubName") or "TestHubName")
+        cores = os.cpu_count() or 1
+        # Azure's defaults when host.json says nothing: 10 x the number of cores.
+        self.max_activities = int(durable.get("maxConcurrentActivityFunctions") or 10 * cores)
+        self.max_orchestrators = int(durable.get("maxConcurrentOrchestratorFunctions") or 10 * cores)
+        self.public_base_url = public_base_url.rstrip("/")
+        self.system_key = system_key
+        self.rpc_port: int | None = None
+        self._store: st.Store | None = None
+        self._wake: asyncio.Event | None = None
+        self._running_instances: set[str] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._queued_work: set[int] = set()
+        self._activity_slots: asyncio.Semaphore | None = None
+        self._orchestrator_slots: asyncio.Semaphore | None = None
+        self._activity_pool = ThreadPoolExecutor(self.max_activities, thread_name_prefix="devhost-activity")
+        self._orchestrator_pool = ThreadPoolExecutor(
+            min(self.max_orchestrators, 32), thread_name_prefix="devhost-orchestrator"
+        )
+        self._dispatcher: asyncio.Task[None] | None = None
+        self._server: _LoopbackServer | None = None
+        self._server_task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+        from devhost.durable.api import build_api  # the API module needs the engine type only at call time
+
+        self.webhook_app: ASGIApp = build_api(self)
+
+    # -- lifecycle ---------------------------------------------------------------------------------------
+    @property
+    def store(self) -> st.Store:
+        if self._store is None:
+            raise RuntimeError("DurableEngine.start() has not been awaited")
+        return self._store
+
+    async def start(self) -> None:
+        self._store = st.Store(self._state_dir / "durable.sqlite3")
+        self._wake = asyncio.Event()
+        self._activity_slots = asyncio.Semaphore(self.max_activities)
+        self._orchestrator_slots = asyncio.Semaphore(self.max_orchestrators)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))  # loopback only: the rpc API carries no key
+        self.rpc_port = int(sock.getsockname()[1])
+        rpc_app = Starlette(routes=[Mount(RPC_PATH, app=self.webhook_app)])
+        config = uvicorn.Config(rpc_app, log_level="warning", lifespan="off", access_log=False)
+        self._server = _LoopbackServer(config)
+        self._server_task = asyncio.create_task(self._server.serve(sockets=[sock]))
+        while not self._server.started:
+            if self._server_task.done():
+                self._server_task.result()
+            await asyncio.sleep(0.01)
+        # Activities that were scheduled or running when the process died run again (at-least-once).
+        for item in self.store.all_work():
+            self._submit_work(item)
+        self._dispatcher = asyncio.create_task(self._dispatch_loop())
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._wake is not None:
+            self._wake.set()
+        if self._dispatcher is not None:
+            self._dispatcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._dispatcher
+        # Give running episodes and activities a moment to commit; the rest re-run on the next start.
+        if self._tasks:
+            _, pending = await asyncio.wait(list(self._tasks), timeout=2.0)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=1.0)
+        if self._server is not None and self._server_task is not None:
+            self._server.should_exit = True
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server_task, timeout=5.0)
+        self._activity_pool.shutdown(wait=False, cancel_futures=True)
+        self._orchestrator_pool.shutdown(wait=False, cancel_futures=True)
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def wake(self) -> None:
+        if self._wake is not None:
+            self._wake.set()
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- client binding ----------------------------------------------------------------------------------
+    def rpc_base_url(self) -> str:
+        return f"http://127.0.0.1:{self.rpc_port}{RPC_PATH}/"
+
+    def client_binding(self, task_hub: str | None = None, connection: str | None = None) -> str:
+        hub = task_hub or self.task_hub
+        conn = connection or "Storage"
+        base = f"{self.public_base_url}{WEBHOOK_PATH}"
+        query = f"taskHub={quote(hub)}&connection={quote(conn)}&code={quote(self.system_key)}"
+        instance = f"{base}/instances/INSTANCEID"
+        return (
+            json.dumps(
+                {
+                    "taskHubName": hub,
+                    "creationUrls": {
+                        "createNewInstancePostUri": (
+                            f"{base}/orchestrators/{{functionName}}[/{{instanceId}}]?code={self.system_key}"
+                        ),
+                        "createAndWaitOnNewInstancePostUri": (
+                            f"{base}/orchestrators/{{functionName}}[/{{instanceId}}]"
+                            f"?timeout={{timeoutInSeconds}}&pollingInterval={{intervalInSeconds}}&code={self.system_key}"
+                        ),
+                    },
+                    "managementUrls": self.management_urls("INSTANCEID", hub, conn) | {"id": "INSTANCEID"},
+                    "baseUrl": base,
+                    "requiredQueryStringParameters": query,
+                    "rpcBaseUrl": self.rpc_base_url(),
+                    "httpBaseUrl": "",
+                    "maxGrpcMessageSizeInBytes": 0,
+                    "grpcHttpClientTimeout": "00:01:40",
+                }
+            )
+            if instance
+            else ""
+        )
+
+    def management_urls(
+        self, instance_id: str, task_hub: str | None = None, connection: str | None = None
+    ) -> dict[str, str]:
+        hub = quote(task_hub or self.task_hub)
+        conn = quote(connection or "Storage")
+        # The INSTANCEID placeholder stays verbatim: the SDK replaces it with the real id.
+        path_id = instance_id if instance_id == "INSTANCEID" else quote(instance_id, safe="")
+        base = f"{self.public_base_url}{WEBHOOK_PATH}/instances/{path_id}"
+        suffix = f"taskHub={hub}&connection={conn}&code={quote(self.system_key)}"
+        return {
+            "id": instance_id,
+            "statusQueryGetUri": f"{base}?{suffix}",
+            "sendEventPostUri": f"{base}/raiseEvent/{{eventName}}?{suffix}",
+            "terminatePostUri": f"{base}/terminate?reason={{text}}&{suffix}",
+            "rewindPostUri": f"{base}/rewind?reason={{text}}&{suffix}",
+            "purgeHistoryDeleteUri": f"{base}?{suffix}",
+            "restartPostUri": f"{base}/restart?{suffix}",
+            "suspendPostUri": f"{base}/suspend?reason={{text}}&{suffix}",
+            "resumePostUri": f"{base}/resume?reason={{text}}&{suffix}",
+        }
+
+    def _binding_for(self, binding: dict[str, Any]) -> str:
+        return self.client_binding(binding.get("taskHub"), binding.get("connectionName"))
+
+    # -- orchestrations ----------------------------------------------------------------------------------
+    async def _dispatch_loop(self) -> None:
+        assert self._wake is not None
+        while not self._stopping:
+            self._wake.clear()
+            now = time.time()
+            for instance_id in self.store.ready_instances(now):
+                if instance_id not in self._running_instances:
+                    # One episode per instance at a time: episodes of an instance never overlap.
+                    self._running_instances.add(instance_id)
+                    self._spawn(self._run_episode(instance_id))
+            next_at = self.store.next_visible_at(now)
+            timeout = 1.0 if next_at is None else min(1.0, max(0.0, next_at - time.time()))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)
+
+    async def _run_episode(self, instance_id: str) -> None:
+        assert self._orchestrator_slots is not None
+        try:
+            async with self._orchestrator_slots:
+                await self._episode(instance_id)
+        except Exception:
+            durable_log.exception("Orchestrator episode of instance %s failed inside devhost", instance_id)
+            await asyncio.sleep(1.0)  # do not spin on a persistent engine error
+        finally:
+            self._running_instances.discard(instance_id)
+            self.wake()
+
+    async def _episode(self, instance_id: str) -> None:
+        store = self.store
+        messages = store.messages(instance_id, time.time())
+        instance = store.get_instance(instance_id)
+        if instance is None or instance.status in RuntimeStatus.TERMINAL:
+            store.delete_messages([m.id for m in messages])
+            return
+        now = now_iso()
+        intake = take_messages(instance, messages, now)
+        if intake.terminate_reason is not None:
+            store.commit_episode(terminate_commit(instance, intake, now))
+            return
+        if not intake.events:
+            store.update_instance(
+                instance_id, intake.consumed, intake.control_history, status=intake.status, last_updated_time=now
+            )
+            return
+        history = store.history(instance_id)
+        new_events = [event(EventType.ORCHESTRATOR_STARTED, now), *intake.events]
+        info = self._orchestrators.get(instance.name)
+        builder = EpisodeBuilder(instance, intake, history, new_events, now, self._orchestrators)
+        if info is None:
+            commit = builder.fail(
+                f"The function '{instance.name}' doesn't exist or is not an orchestrator function.", None
+            )
+        else:
+            commit = builder.build(await self._call_orchestrator(info, instance, history, new_events))
+        for item in store.commit_episode(commit):
+            self._submit_work(item)
+
+    async def _call_orchestrator(
+        self, info: FunctionInfo, instance: st.Instance, history: list[dict[str, Any]], new_events: list[dict[str, Any]]
+    ) -> Any:
+        payload = context_json(instance, history, new_events)
+        invocation_id = new_invocation_id()
+        started = time.perf_counter()
+        loop = asyncio.get_running_loop()
+        try:
+            returned = await loop.run_in_executor(self._orchestrator_pool, info.func, payload)
+        except Exception as exc:
+            result = parse_sdk_result(None, exc)
+            log_invocation(info.name, invocation_id, instance.instance_id, started, result.error)
+            return result
+        log_invocation(info.name, invocation_id, instance.instance_id, started, None)
+        return parse_sdk_result(returned, None)
+
+    # -- activities --------------------------------------------------------------------------------------
+    def _submit_work(self, item: st.WorkItem) -> None:
+        if item.id in self._queued_work:
+            return
+        self._queued_work.add(item.id)
+        self._spawn(self._run_activity(item))
+
+    async def _run_activity(self, item: st.WorkItem) -> None:
+        assert self._activity_slots is not None
+        try:
+            async with self._activity_slots:
+                result = await self._execute_activity(item)
+                if self.store.complete_work(item, result):
+                    self.wake()
+        finally:
+            self._queued_work.discard(item.id)
+
+    async def _execute_activity(self, item: st.WorkItem) -> dict[str, Any]:
+        info = self._activities.get(item.name)
+        invocation_id = new_invocation_id()
+        started = time.perf_counter()
+        try:
+            if info is None:
+                raise LookupError(
+                    f"The function '{item.name}' doesn't exist, is disabled, or is not an activity function."
+                )
+            kwargs = build_kwargs(info, decode_activity_input(item.input), self._binding_for, invocation_id)
+            output = encode_activity_output(await call_function(info, kwargs, self._activity_pool))
+        except Exception as exc:
+            reason = str(exc) or type(exc).__name__
+            log_invocation(item.name, invocation_id, item.instance_id, started, reason)
+            details = "".join(traceback.format_exception(exc))
+            return event(EventType.TASK_FAILED, now_iso(), TaskScheduledId=item.task_id, Reason=reason, Details=details)
+        log_invocation(item.name, invocation_id, item.instance_id, started, None)
+        warn_if_large("output", item.name, item.instance_id, output)
+        return event(EventType.TASK_COMPLETED, now_iso(), TaskScheduledId=item.task_id, Result=output)
+
+    # -- management operations (used by the HTTP API) ----------------------------------------------------
+    def start_instance(self, name: str, instance_id: str | None, input_text: str | None) -> str:
+        if name not in self._orchestrators:
+            raise UnknownOrchestratorError(name)
+        instance_id = uuid.uuid4().hex if instance_id is None else instance_id
+        validate_instance_id(instance_id)
+        now = now_iso()
+        execution_id = uuid.uuid4().hex
+        started = event(EventType.EXECUTION_STARTED, now, Name=name, Version="", Input=input_text)
+        if not self.store.create_instance(st.NewInstance(instance_id, name, execution_id, input_text, now, started)):
+            raise InstanceAlreadyRunningError(instance_id)
+        self.wake()
+        return instance_id
+
+    def send_control(self, instance_id: str, kind: str, payload: dict[str, Any]) -> str:
+        """Queue a control message or an event. Returns "accepted", "gone" (terminal) or "missing"."""
+        instance = self.store.get_instance(instance_id)
+        if instance is None:
+            return "missing"
+        if instance.status in RuntimeStatus.TERMINAL:
+            return "gone"
+        self.store.send(st.OutgoingMessage(instance_id, None, kind, payload))
+        self.wake()
+        return "accepted"
+
+    def raise_event(self, instance_id: str, name: str, input_text: str | None) -> str:
+        raised = event(EventType.EVENT_RAISED, now_iso(), Name=name, Input=input_text)
+        return self.send_control(instance_id, st.EVENT, raised)
+
+    def purge(self, instance_id: str) -> bool:
+        return self.store.purge(instance_id)
