@@ -1,1 +1,1 @@
-pytest_plugins = ["tests.support.azurite"]
+pytest_plugins = ["tests.support.azurite", "tests.support.cosmos_server"]

@@ -1,0 +1,199 @@
+"""Job lifecycle over a JobRepository: creation, validated status transitions, progress, cancel and retry.
+
+Every change is read-modify-write with the item's ETag, retried when another writer won the race, so a
+cancel racing a progress update (or an activity that runs twice) always ends in a state the lifecycle allows:
+terminal states are final, and progress never goes backwards.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from shared.errors import ConflictError, InvalidTransitionError
+from shared.models.jobs import JOB_TTL_SECONDS, Job, JobProgress, JobStatus, JobType, utcnow
+from shared.storage.base import JobRepository, Page
+
+# Which status may follow which; a terminal status may only be "set again" (a no-op, activities run twice).
+ALLOWED_TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
+    JobStatus.QUEUED: frozenset({JobStatus.PROCESSING, JobStatus.CANCELLED, JobStatus.FAILED}),
+    JobStatus.PROCESSING: frozenset(
+        {JobStatus.PROCESSING, JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED}
+    ),
+}
+
+# Lost ETag races before giving up; each loss means another writer made progress, so this is generous.
+MAX_ATTEMPTS = 100
+
+
+def new_job_id(now: datetime) -> str:
+    return f"job_{int(now.timestamp())}_{uuid.uuid4().hex[:12]}"
+
+
+class JobService:
+    def __init__(
+        self, repo: JobRepository, *, ttl_seconds: int = JOB_TTL_SECONDS, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self._repo = repo
+        self._ttl = ttl_seconds
+        self._clock = clock
+
+    # --- reads ---------------------------------------------------------------------------------
+
+    def get_job(self, user_id: str, job_id: str) -> Job:
+        return self._repo.get(user_id, job_id).item
+
+    def list_user_jobs(
+        self,
+        user_id: str,
+        *,
+        statuses: Sequence[JobStatus] | None = None,
+        job_type: JobType | None = None,
+        limit: int = 50,
+        continuation: str | None = None,
+    ) -> Page[Job]:
+        return self._repo.query(user_id, statuses=statuses, job_type=job_type, limit=limit, continuation=continuation)
+
+    def counts(self, user_id: str) -> dict[str, int]:
+        return self._repo.counts(user_id)
+
+    def is_cancelled(self, user_id: str, job_id: str) -> bool:
+        return self.get_job(user_id, job_id).status == JobStatus.CANCELLED
+
+    # --- writes --------------------------------------------------------------------------------
+
+    def create_job(
+        self,
+        user_id: str,
+        job_type: JobType,
+        request: dict[str, Any],
+        *,
+        priority: int = 5,
+        retry_of: str | None = None,
+        job_id: str | None = None,
+    ) -> Job:
+        now = self._clock()
+        job = Job(
+            job_id=job_id or new_job_id(now),
+            user_id=user_id,
+            job_type=job_type,
+            priority=priority,
+            request=request,
+            progress=JobProgress(updated_at=now),
+            created_at=now,
+            retry_of=retry_of,
+            ttl=self._ttl,
+        )
+        self._repo.create(job)
+        return job
+
+    def update_status(
+        self,
+        user_id: str,
+        job_id: str,
+        status: JobStatus,
+        *,
+        result_id: str | None = None,
+        error_details: dict[str, Any] | None = None,
+        progress: JobProgress | None = None,
+    ) -> Job:
+        status = JobStatus(status)
+
+        def change(job: Job) -> Job | None:
+            if job.status.is_terminal and job.status == status:
+                return None  # the same terminal status again: an activity ran twice
+            if status not in ALLOWED_TRANSITIONS.get(job.status, frozenset()):
+                raise InvalidTransitionError(
+                    f"job {job_id!r} cannot move from {job.status.value} to {status.value}",
+                    details={"job_id": job_id, "from": job.status.value, "to": status.value},
+                )
+            now = self._clock()
+            updates: dict[str, Any] = {"status": status}
+            if status == JobStatus.PROCESSING and job.started_at is None:
+                updates["started_at"] = now
+            if status.is_terminal:
+                updates["completed_at"] = now
+            if result_id is not None:
+                updates["result_id"] = result_id
+            if error_details is not None:
+                updates["error_details"] = error_details
+            if progress is not None:
+                updates["progress"] = _forward(job.progress, progress)
+            return job.model_copy(update=updates)
+
+        return self._mutate(user_id, job_id, change)
+
+    def set_instance(self, user_id: str, job_id: str, instance_id: str) -> Job:
+        def change(job: Job) -> Job | None:
+            return None if job.instance_id == instance_id else job.model_copy(update={"instance_id": instance_id})
+
+        return self._mutate(user_id, job_id, change)
+
+    def update_progress(self, user_id: str, job_id: str, progress: JobProgress) -> Job:
+        def change(job: Job) -> Job | None:
+            if job.status.is_terminal:
+                return None  # a late progress report must never resurrect a finished or cancelled job
+            return job.model_copy(update={"progress": _forward(job.progress, progress)})
+
+        return self._mutate(user_id, job_id, change)
+
+    def cancel(self, user_id: str, job_id: str, *, reason: str = "Cancelled by user") -> Job:
+        def change(job: Job) -> Job | None:
+            if job.status.is_terminal:
+                raise ConflictError(
+                    f"job {job_id!r} is already {job.status.value} and cannot be cancelled",
+                    details={"job_id": job_id, "status": job.status.value},
+                )
+            return job.model_copy(
+                update={
+                    "status": JobStatus.CANCELLED,
+                    "completed_at": self._clock(),
+                    "error_details": {"reason": reason},
+                }
+            )
+
+        return self._mutate(user_id, job_id, change)
+
+    def retry(self, user_id: str, job_id: str) -> Job:
+        old = self.get_job(user_id, job_id)
+        if old.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
+            raise ConflictError(
+                f"job {job_id!r} is {old.status.value}; only failed or cancelled jobs can be retried",
+                details={"job_id": job_id, "status": old.status.value},
+            )
+        return self.create_job(user_id, old.job_type, old.request, priority=old.priority, retry_of=old.job_id)
+
+    # --- the ETag loop -------------------------------------------------------------------------
+
+    def _mutate(self, user_id: str, job_id: str, change: Callable[[Job], Job | None]) -> Job:
+        """Apply `change` to the current job and write it If-Match; on a lost race re-read and re-apply.
+        `change` returns None for "nothing to do" and raises domain errors for "not allowed"."""
+        for attempt in range(MAX_ATTEMPTS):
+            current = self._repo.get(user_id, job_id)
+            updated = change(current.item)
+            if updated is None:
+                return current.item
+            try:
+                self._repo.replace(updated, current.etag)
+            except InvalidTransitionError:
+                raise
+            except ConflictError:
+                # Someone else wrote first; back off a little (jittered, growing) so racers do not collide again.
+                time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
+                continue
+            return updated
+        raise ConflictError(
+            f"job {job_id!r} kept changing; gave up after {MAX_ATTEMPTS} attempts", details={"job_id": job_id}
+        )
+
+
+def _forward(old: JobProgress, new: JobProgress) -> JobProgress:
+    """Progress reports can arrive out of order (activities run in parallel and may run twice): keep the
+    percentage monotonic."""
+    if new.percentage < old.percentage:
+        return new.model_copy(update={"percentage": old.percentage})
+    return new

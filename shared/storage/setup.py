@@ -1,0 +1,92 @@
+"""Create the storage the app needs, idempotently: `python -m shared.storage.setup`.
+
+With COSMOS_ENDPOINT set: the database and its four containers, partitioned by /user_id, with their index
+policies and TTLs (the repositories never create containers: that would cost a request on every cold start).
+Without it: the embedded SQLite file and its schema. Prints what it created and what it found.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from azure.cosmos import CosmosClient, PartitionKey
+from azure.cosmos.exceptions import CosmosResourceExistsError
+
+from shared.settings import Settings, get_settings
+from shared.storage.cosmos import ARTIFACTS, CONTRACTS, JOBS, RESULTS
+from shared.storage.sqlite import DB_FILENAME, SqliteStore
+
+# -1 turns TTL on without a default: items carrying a `ttl` expire, others never do. Without it Cosmos
+# ignores the per-item ttl of results and artifacts.
+PER_ITEM_TTL = -1
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    name: str
+    policy: str
+    default_ttl: int | None  # None: TTL off
+
+
+def container_specs(job_ttl_seconds: int) -> list[ContainerSpec]:
+    return [
+        ContainerSpec(CONTRACTS, "contracts.json", None),
+        ContainerSpec(JOBS, "jobs.json", job_ttl_seconds),
+        ContainerSpec(RESULTS, "payloads.json", PER_ITEM_TTL),
+        ContainerSpec(ARTIFACTS, "payloads.json", PER_ITEM_TTL),
+    ]
+
+
+def load_policy(filename: str) -> dict[str, Any]:
+    text = resources.files("shared.storage").joinpath("index_policies", filename).read_text()
+    policy: dict[str, Any] = json.loads(text)
+    return policy
+
+
+def ensure_cosmos(client: CosmosClient, database_name: str, *, job_ttl_seconds: int = 604_800) -> list[str]:
+    """Create what is missing; returns one line per resource: 'created ...' or 'found ...'."""
+    report: list[str] = []
+    try:
+        database = client.create_database(database_name)
+        report.append(f"created database {database_name}")
+    except CosmosResourceExistsError:
+        database = client.get_database_client(database_name)
+        report.append(f"found database {database_name}")
+    for spec in container_specs(job_ttl_seconds):
+        options: dict[str, Any] = {"indexing_policy": load_policy(spec.policy)}
+        if spec.default_ttl is not None:
+            options["default_ttl"] = spec.default_ttl
+        try:
+            database.create_container(spec.name, partition_key=PartitionKey(path="/user_id"), **options)
+            report.append(f"created container {database_name}/{spec.name} (ttl {spec.default_ttl})")
+        except CosmosResourceExistsError:
+            report.append(f"found container {database_name}/{spec.name}")
+    return report
+
+
+def ensure_storage(settings: Settings) -> list[str]:
+    if settings.cosmos_endpoint:
+        client = CosmosClient(
+            settings.cosmos_endpoint,
+            credential=settings.cosmos_key or "",
+            connection_verify=settings.cosmos_verify_tls,
+        )
+        return ensure_cosmos(client, settings.cosmos_database, job_ttl_seconds=settings.job_ttl_seconds)
+    path = settings.data_dir / DB_FILENAME
+    existed = path.exists()
+    SqliteStore(path).close()
+    return [f"{'found' if existed else 'created'} sqlite store {path}"]
+
+
+def main() -> int:
+    for line in ensure_storage(get_settings()):
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
