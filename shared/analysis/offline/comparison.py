@@ -1,0 +1,243 @@
+"""Clause-by-clause comparison of a standard contract against another: the offline `compare`.
+
+For each aligned pair: reformatting alone is `matched`; otherwise `modified`, with the concrete changes named
+(numbers, jurisdictions, 'shall' -> 'may', inserted 'not', removed caps) and a severity a reviewer would agree
+with. Unpaired standard clauses are `missing`, unpaired compared clauses `added`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from shared.analysis.offline.alignment import Pair, align, heading_similarity
+from shared.analysis.offline.changes import Change, detect_changes
+from shared.analysis.offline.similarity import STOPWORDS, Sentence, clip, sentences, words
+from shared.analysis.offline.vocabulary import BOILERPLATE, heading_concepts, is_high_risk, normalize_heading
+from shared.models.analysis import ClauseFinding, ClauseText, ComparisonTask, ContractComparison, Severity
+
+EXCERPT_CHARS = 400
+# Word-level similarity at or above which a change with few content words is "minor wording".
+MINOR_RATIO = 0.9
+MINOR_CONTENT_WORDS = 3
+# "will" and "shall" are used interchangeably by drafters; treat them as one word.
+_EQUIVALENT = {"will": "shall", "agrees": "shall"}
+_LEADING_NUMBER = re.compile(r"^\s*(?:\(?[0-9]+(?:\.[0-9]+)*[.)]?|\(?[a-z]\)|[ivx]+\.)\s+", re.I)
+
+
+def _canonical_words(text: str) -> list[str]:
+    """Words with formatting, numbering, case and will/shall differences removed."""
+    return [_EQUIVALENT.get(w, w) for w in words(_LEADING_NUMBER.sub("", text))]
+
+
+@dataclass(frozen=True)
+class _Diff:
+    ratio: float
+    content_words_changed: int
+    changes: list[Change]
+
+
+def _diff(a: str, b: str, concepts: frozenset[str]) -> _Diff:
+    wa, wb = _canonical_words(a), _canonical_words(b)
+    if wa == wb:
+        return _Diff(1.0, 0, [])
+    matcher = difflib.SequenceMatcher(None, wa, wb, autojunk=False)
+    changed = 0
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag != "equal":
+            changed += sum(w not in STOPWORDS for w in wa[i1:i2]) + sum(w not in STOPWORDS for w in wb[j1:j2])
+    return _Diff(matcher.ratio(), changed, detect_changes(a, b, concepts))
+
+
+def _severity(diff: _Diff, concepts: frozenset[str]) -> Severity:
+    if diff.changes:
+        return "high"  # numbers, jurisdictions, obligations, negation, caps: always escalated
+    minor = diff.ratio >= MINOR_RATIO and diff.content_words_changed <= MINOR_CONTENT_WORDS
+    if minor:
+        return "low"
+    return "high" if is_high_risk(concepts) else "medium"
+
+
+def _sentence_at(items: list[Sentence], offset: int | None) -> Sentence | None:
+    if offset is None:
+        return None
+    return next((s for s in items if s.start <= offset < s.end), items[-1] if items else None)
+
+
+def _most_changed(a: str, b: str, change: Change | None) -> tuple[str, str]:
+    """The sentence pair where the clause changed most (or where the first named change is)."""
+    sa, sb = sentences(a), sentences(b)
+    if not sa or not sb:
+        return clip(a, EXCERPT_CHARS), clip(b, EXCERPT_CHARS)
+    wa = [_canonical_words(s.text) for s in sa]
+    wb = [_canonical_words(s.text) for s in sb]
+
+    def best_partner(words_: list[str], others: list[list[str]]) -> tuple[int, float]:
+        scored = [(difflib.SequenceMatcher(None, words_, o, autojunk=False).ratio(), -k) for k, o in enumerate(others)]
+        ratio, neg_k = max(scored)
+        return -neg_k, ratio
+
+    if change is not None:
+        at_a, at_b = _sentence_at(sa, change.standard_at), _sentence_at(sb, change.compared_at)
+        if at_a is not None and at_b is None:
+            at_b = sb[best_partner(wa[sa.index(at_a)], wb)[0]]
+        elif at_b is not None and at_a is None:
+            at_a = sa[best_partner(wb[sb.index(at_b)], wa)[0]]
+        if at_a is not None and at_b is not None:
+            return _excerpt(at_a, change.standard_at), _excerpt(at_b, change.compared_at)
+    # No named change: the least-matched sentence on either side, with its best partner on the other.
+    worst: tuple[float, int, str, int, int] | None = None  # (ratio, order, side, index, partner)
+    for i, w in enumerate(wa):
+        k, ratio = best_partner(w, wb)
+        if ratio < 1.0 and (worst is None or ratio < worst[0]):
+            worst = (ratio, i, "a", i, k)
+    for j, w in enumerate(wb):
+        k, ratio = best_partner(w, wa)
+        if ratio < 1.0 and (worst is None or ratio < worst[0]):
+            worst = (ratio, len(wa) + j, "b", j, k)
+    if worst is None:
+        return clip(sa[0].text, EXCERPT_CHARS), clip(sb[0].text, EXCERPT_CHARS)
+    _, _, side, index, partner = worst
+    if side == "a":
+        return clip(sa[index].text, EXCERPT_CHARS), clip(sb[partner].text, EXCERPT_CHARS)
+    return clip(sa[partner].text, EXCERPT_CHARS), clip(sb[index].text, EXCERPT_CHARS)
+
+
+def _excerpt(sentence: Sentence, offset: int | None) -> str:
+    focus = (offset - sentence.start) if offset is not None else 0
+    return clip(sentence.text, EXCERPT_CHARS, focus)
+
+
+def _first_sentence(text: str) -> str:
+    found = sentences(text)
+    return clip(found[0].text if found else text, EXCERPT_CHARS)
+
+
+def _sentence_case(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _pair_finding(sa: ClauseText, sb: ClauseText) -> tuple[ClauseFinding, float]:
+    concepts = heading_concepts(sa.title) | heading_concepts(sb.title)
+    diff = _diff(sa.text, sb.text, concepts)
+    renamed = normalize_heading(sa.title) != normalize_heading(sb.title)
+    heading_note = f" (heading “{sb.title}” in this contract)" if renamed else ""
+    if not diff.changes and diff.content_words_changed == 0:
+        if diff.ratio >= 1.0:
+            explanation = "Same text as the standard, apart from formatting"
+        else:
+            explanation = "Same substance as the standard; only connecting words differ"
+        finding = ClauseFinding(title=sa.title, status="matched", explanation=f"{explanation}{heading_note}.")
+        return finding, max(diff.ratio, 0.98)
+    severity = _severity(diff, concepts)
+    if diff.changes:
+        named = "; ".join(c.description for c in diff.changes[:3])
+        more = f" (and {len(diff.changes) - 3} more changes)" if len(diff.changes) > 3 else ""
+        explanation = _sentence_case(named) + more
+    elif severity == "low":
+        explanation = "Minor wording changes that do not alter the substance"
+    else:
+        share = round((1 - diff.ratio) * 100)
+        risk = "a high-risk clause" if severity == "high" else "the clause"
+        explanation = f"Substantive rewording of {risk}: about {share}% of the wording differs from the standard"
+    excerpt_a, excerpt_b = _most_changed(sa.text, sb.text, diff.changes[0] if diff.changes else None)
+    finding = ClauseFinding(
+        title=sa.title,
+        status="modified",
+        severity=severity,
+        standard_excerpt=excerpt_a,
+        compared_excerpt=excerpt_b,
+        explanation=f"{explanation}{heading_note}.",
+    )
+    return finding, diff.ratio
+
+
+def _unpaired_severity(title: str) -> Severity:
+    concepts = heading_concepts(title)
+    if is_high_risk(concepts):
+        return "high"
+    return "low" if concepts and concepts <= BOILERPLATE else "medium"
+
+
+def _selected(title: str, selected: Sequence[str]) -> bool:
+    """Fuzzy title match for mode='clauses': same heading or concept, or a close spelling."""
+    normalized = normalize_heading(title)
+    for wanted in selected:
+        other = normalize_heading(wanted)
+        if not other:
+            continue
+        if heading_similarity(title, wanted) >= 0.5 or other in normalized:
+            return True
+        if difflib.SequenceMatcher(None, normalized, other, autojunk=False).ratio() >= 0.8:
+            return True
+    return False
+
+
+def compare_contracts(task: ComparisonTask) -> ContractComparison:
+    standard, compared = task.standard.clauses, task.compared.clauses
+    pairs: dict[int, Pair] = {p.standard: p for p in align(standard, compared)}
+    paired_b = {p.compared for p in pairs.values()}
+    only_selected = task.mode == "clauses" and task.selected_clauses is not None
+    selection = task.selected_clauses or []
+
+    findings: list[ClauseFinding] = []
+    weighted, weight = 0.0, 0.0  # length-weighted similarity over the reported clauses
+    for i, sa in enumerate(standard):
+        if only_selected and not _selected(sa.title, selection):
+            continue
+        size_a = len(words(sa.text))
+        pair = pairs.get(i)
+        if pair is None:
+            findings.append(
+                ClauseFinding(
+                    title=sa.title,
+                    status="missing",
+                    severity=_unpaired_severity(sa.title),
+                    standard_excerpt=_first_sentence(sa.text),
+                    explanation=f"The standard's “{sa.title}” clause has no counterpart in this contract.",
+                )
+            )
+            weight += size_a
+            continue
+        sb = compared[pair.compared]
+        finding, ratio = _pair_finding(sa, sb)
+        findings.append(finding)
+        size = size_a + len(words(sb.text))
+        weighted += ratio * size
+        weight += size
+    for j, sb in enumerate(compared):
+        if j in paired_b or (only_selected and not _selected(sb.title, selection)):
+            continue
+        findings.append(
+            ClauseFinding(
+                title=sb.title,
+                status="added",
+                severity=_unpaired_severity(sb.title),
+                compared_excerpt=_first_sentence(sb.text),
+                explanation=f"“{sb.title}” appears in this contract but not in the standard.",
+            )
+        )
+        weight += len(words(sb.text))
+    similarity = round(weighted / weight, 4) if weight else 1.0
+    return ContractComparison(
+        contract_id=task.compared.contract_id,
+        contract_title=task.compared.title,
+        similarity=min(1.0, max(0.0, similarity)),
+        summary=_summary(findings, task),
+        clauses=findings,
+    )
+
+
+def _summary(findings: list[ClauseFinding], task: ComparisonTask) -> str:
+    counts = {s: sum(f.status == s for f in findings) for s in ("matched", "modified", "missing", "added")}
+    scope = "selected clauses" if task.mode == "clauses" else "clauses"
+    first = (
+        f"Against “{task.standard.title}”, {len(findings)} {scope} reviewed: {counts['matched']} matched, "
+        f"{counts['modified']} modified, {counts['missing']} missing, {counts['added']} added."
+    )
+    high = [f"{f.title} ({f.status})" for f in findings if f.severity == "high"]
+    if not high:
+        return first + " No high-severity deviations."
+    return first + " High severity: " + ", ".join(high) + "."

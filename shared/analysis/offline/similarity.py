@@ -1,0 +1,210 @@
+"""Text primitives for the offline analyzer: tokens, a light stemmer, TF-IDF cosine, BM25 and sentence spans.
+
+Stdlib only and deterministic: the same input always gives the same numbers, so offline results are stable
+across runs and machines (tests and job artifacts depend on that).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+# Curly quotes and dashes from word processors; folded so that retyped text compares equal.
+_FOLD = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"})
+
+STOPWORDS = frozenset(
+    """a an the and or of to in on at by for with from as is are was were be been being this that these those
+    it its it's such any all each either other than then there here hereby herein hereof hereto hereunder
+    thereof therein shall will would should may must can could do does did has have had not no nor so if
+    into upon under over per their them they he she his her we our us you your i me my which who whom whose
+    what when where why how also only own same both more most very""".split()
+)
+
+
+def fold(text: str) -> str:
+    """Lower-case with typographic quotes and dashes folded to ASCII."""
+    return text.translate(_FOLD).lower()
+
+
+def words(text: str) -> list[str]:
+    """Lower-case word tokens (markdown, punctuation and case are not words)."""
+    return [w.replace("'", "") for w in _WORD.findall(fold(text))]
+
+
+def word_spans(text: str) -> list[tuple[str, int, int]]:
+    """Word tokens with their character offsets in `text`, for quoting the original around a diff."""
+    folded = fold(text)
+    if len(folded) != len(text):
+        # A few characters lower-case to two (e.g. U+0130); fold one by one so offsets still index `text`.
+        folded = "".join(low if len(low := fold(ch)) == 1 else ch for ch in text)
+    return [(m.group().replace("'", ""), m.start(), m.end()) for m in _WORD.finditer(folded)]
+
+
+_STEP2 = (
+    "izations",
+    "ization",
+    "ational",
+    "ations",
+    "ation",
+    "itions",
+    "ition",
+    "ities",
+    "ity",
+    "ions",
+    "ion",
+    "ingly",
+    "ings",
+    "ing",
+    "edly",
+    "ed",
+    "ments",
+    "ment",
+    "ness",
+    "ly",
+)
+
+
+def stem(word: str) -> str:
+    """A deliberately small suffix stripper: terminate/termination/terminated -> terminat, laws -> law.
+
+    Porter would be better linguistically, but this is enough for matching clause vocabulary and costs nothing.
+    """
+    w = word
+    if len(w) <= 3 or w.isdigit():
+        return w
+    if w.endswith("ies") and len(w) > 4:
+        w = w[:-3] + "y"
+    elif w.endswith("sses"):
+        w = w[:-2]
+    elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        w = w[:-1]
+    for suffix in _STEP2:
+        if w.endswith(suffix) and len(w) - len(suffix) >= 4:
+            w = w[: -len(suffix)]
+            if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "lsz":
+                w = w[:-1]  # committed -> commit
+            break
+    if w.endswith("e") and len(w) > 4:
+        w = w[:-1]
+    return w
+
+
+def terms(text: str) -> list[str]:
+    """Stemmed content terms (stopwords dropped): the unit of TF-IDF and BM25."""
+    return [stem(w) for w in words(text) if w not in STOPWORDS]
+
+
+class TfIdf:
+    """TF-IDF vectors over a small corpus (the clauses of the contracts being compared)."""
+
+    def __init__(self, documents: Sequence[Sequence[str]]) -> None:
+        df: Counter[str] = Counter()
+        for doc in documents:
+            df.update(set(doc))
+        n = len(documents)
+        # Smoothed idf: a term in every document still weighs a little, so identical texts score 1.0.
+        self._idf = {t: math.log((1 + n) / (1 + c)) + 1.0 for t, c in df.items()}
+        self._default_idf = math.log(1 + n) + 1.0
+
+    def vector(self, doc: Iterable[str]) -> dict[str, float]:
+        tf = Counter(doc)
+        vec = {t: (1.0 + math.log(c)) * self._idf.get(t, self._default_idf) for t, c in tf.items()}
+        norm = math.sqrt(sum(v * v for v in vec.values()))
+        return {t: v / norm for t, v in vec.items()} if norm else {}
+
+
+def cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    """Cosine of two unit vectors (as made by TfIdf.vector)."""
+    if len(a) > len(b):
+        a, b = b, a
+    return min(1.0, sum(v * b.get(t, 0.0) for t, v in a.items()))
+
+
+class BM25:
+    """Okapi BM25 over pre-tokenized documents; weights let expanded query terms count for less."""
+
+    def __init__(self, documents: Sequence[Sequence[str]], k1: float = 1.2, b: float = 0.75) -> None:
+        self.k1 = k1
+        self.b = b
+        self._tf = [Counter(doc) for doc in documents]
+        self._len = [len(doc) for doc in documents]
+        self._avg = (sum(self._len) / len(documents)) if documents else 0.0
+        df: Counter[str] = Counter()
+        for doc in documents:
+            df.update(set(doc))
+        n = len(documents)
+        self.n = n
+        self._idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+
+    def idf(self, term: str) -> float:
+        # A term no document contains gets the highest possible idf: asking about it is very specific.
+        return self._idf.get(term, math.log(1 + (self.n + 0.5) / 0.5))
+
+    def score(self, index: int, query: dict[str, float]) -> float:
+        tf = self._tf[index]
+        norm = self.k1 * (1 - self.b + self.b * self._len[index] / self._avg) if self._avg else self.k1
+        total = 0.0
+        for term, weight in query.items():
+            f = tf.get(term, 0)
+            if f:
+                total += weight * self.idf(term) * f * (self.k1 + 1) / (f + norm)
+        return total
+
+
+@dataclass(frozen=True)
+class Sentence:
+    start: int
+    end: int
+    text: str
+
+
+# A sentence ends at . ; ! or ? followed by whitespace and an upper-case letter, quote, digit or "(", or at a
+# blank line. Abbreviations common in contracts (e.g., i.e., Inc., No.) are protected below.
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)]*\s+(?=[\"'\u201c\u2018(A-Z0-9*])|\n\s*\n")
+_ABBREVIATION = re.compile(r"(?:\b(?:e\.g|i\.e|inc|ltd|co|corp|no|sec|art|mr|ms|dr|u\.s|st|etc|vs|v)\.|\b[A-Z]\.)$", re.I)
+
+
+def sentences(text: str) -> list[Sentence]:
+    """Sentence spans of `text`; each `Sentence.text` is exactly `text[start:end]` (quotes must be verbatim)."""
+    out: list[Sentence] = []
+    start = 0
+    for m in _SENTENCE_END.finditer(text):
+        if _ABBREVIATION.search(text[start : m.start()]):
+            continue
+        _append_sentence(text, start, m.start(), out)
+        start = m.end()
+    _append_sentence(text, start, len(text), out)
+    return out
+
+
+def _append_sentence(text: str, start: int, end: int, out: list[Sentence]) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start and any(ch.isalnum() for ch in text[start:end]):
+        out.append(Sentence(start, end, text[start:end]))
+
+
+def clip(text: str, limit: int = 400, focus: int = 0, ellipsis: bool = True) -> str:
+    """At most `limit` characters of `text`, a window around offset `focus`, cut at word boundaries.
+
+    With `ellipsis=False` the result is an exact substring of `text` (citations must be verbatim)."""
+    if len(text) <= limit:
+        return text
+    start = max(0, min(focus - limit // 3, len(text) - limit))
+    end = start + limit
+    if start > 0:
+        space = text.find(" ", start)
+        start = space + 1 if 0 <= space < start + 40 else start
+    if end < len(text):
+        space = text.rfind(" ", start, end)
+        end = space if space > end - 40 else end
+    window = text[start:end].strip()
+    if not ellipsis:
+        return window
+    return ("…" if start > 0 else "") + window + ("…" if end < len(text) else "")
