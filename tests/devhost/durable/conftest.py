@@ -16,6 +16,7 @@ import pytest
 from azure.durable_functions.models.utils import http_utils
 
 from devhost.durable import DurableEngine
+from devhost.functions import FunctionInfo
 from devhost.indexing import index_app
 
 APPS = Path(__file__).parent / "apps"
@@ -34,10 +35,19 @@ def load_app(name: str) -> ModuleType:
     return module
 
 
+_INDEXED: dict[str, list[FunctionInfo]] = {}
+
+
+def app_functions(name: str) -> list[FunctionInfo]:
+    """Index once per app: FunctionApp.get_functions() refuses to run twice on the same app."""
+    if name not in _INDEXED:
+        _INDEXED[name] = index_app(load_app(name).app)
+    return _INDEXED[name]
+
+
 def make_engine(state_dir: Path, host_config: dict[str, Any] | None = None, app: str = "basic") -> DurableEngine:
-    module = load_app(app)
     return DurableEngine(
-        functions=index_app(module.app),
+        functions=app_functions(app),
         state_dir=state_dir,
         host_config=host_config or {"version": "2.0"},
         public_base_url="http://127.0.0.1:7071",
