@@ -174,7 +174,8 @@ class RouteTemplate:
                     catch_all=catch_all,
                 )
             )
-            body = ".*" if catch_all else "[^/]+?" if len(segment) > match.end() - match.start() else "[^/]+"
+            # Greedy: ASP.NET matches complex segments right to left, so `{name}.{ext}` splits at the last dot.
+            body = ".*" if catch_all else "[^/]+"
             out += f"(?P<{group}>{body})"
         out += re.escape(segment[pos:])
         if "{" in segment[pos:] or "}" in segment[pos:]:

@@ -1,1 +1,1 @@
-pytest_plugins = ["tests.support.azurite", "tests.support.cosmos_server"]
+pytest_plugins = ["tests.support.azurite", "tests.support.cosmos_server", "tests.support.openai_server"]

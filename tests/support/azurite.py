@@ -59,9 +59,9 @@ def start_azurite() -> Iterator[str]:
             "--inMemoryPersistence",
             "--disableTelemetry",
             "--silent",
-            "--location",
-            workspace,
         ],
+        # In-memory persistence forbids --location; the cwd still receives Azurite's small config files.
+        cwd=workspace,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
