@@ -1,0 +1,150 @@
+"""Contract library: upload (text or a base64 .txt/.md/.docx/.pdf file), list, read with clauses, delete."""
+
+import uuid
+
+import azure.durable_functions as df
+from azurefunctions.extensions.http.fastapi import Request, Response
+
+from api.http import (
+    BadRequest,
+    api_url,
+    blocking,
+    handle,
+    json_response,
+    path_param,
+    read_model,
+)
+from shared.errors import PayloadTooLarge, ValidationFailed
+from shared.identity import Caller
+from shared.models.contracts import ClauseRecord, Contract, ContractCreated, ContractUpload, summarize
+from shared.settings import get_settings
+from shared.storage.factory import get_repositories
+from shared.text.extraction import (
+    DocumentTooLargeError,
+    ExtractionError,
+    decode_base64_strict,
+    extract_text,
+    normalize_text,
+)
+from shared.text.segmentation import segment
+from shared.text.tokens import count_tokens
+
+bp = df.Blueprint()
+
+MAX_PAGE_SIZE = 100
+
+
+class InvalidDocument(ValidationFailed):
+    code = "invalid_document"
+
+
+def _source_format(upload: ContractUpload) -> str:
+    if upload.filename is None:
+        return "text"
+    return upload.filename.rsplit(".", 1)[-1].lower()
+
+
+def build_contract(user_id: str, upload: ContractUpload, max_bytes: int) -> Contract:
+    """Decode, extract, segment and count: CPU-bound, so callers run it off the event loop."""
+    try:
+        if upload.text is not None:
+            size = len(upload.text.encode("utf-8"))
+            if size > max_bytes:
+                raise DocumentTooLargeError(size, max_bytes, "contract text")
+            text = normalize_text(upload.text)
+        else:
+            # ContractUpload guarantees both are set when text is not.
+            content = decode_base64_strict(upload.content_base64 or "", max_bytes=max_bytes)
+            text = extract_text(upload.filename or "", content)
+    except DocumentTooLargeError as exc:
+        raise PayloadTooLarge(str(exc), {"max_bytes": max_bytes}) from exc
+    except ExtractionError as exc:
+        raise InvalidDocument(str(exc)) from exc
+    if not text.strip():
+        raise InvalidDocument("the contract has no text")
+    clauses = [
+        ClauseRecord(
+            index=c.index, number=c.number, title=c.title, text=c.text, start=c.start, end=c.end, level=c.level
+        )
+        for c in segment(text)
+    ]
+    return Contract(
+        contract_id=f"contract_{uuid.uuid4().hex}",
+        user_id=user_id,
+        title=upload.title.strip(),
+        filename=upload.filename,
+        source_format=_source_format(upload),
+        text=text,
+        clauses=clauses,
+        token_count=count_tokens(text),
+    )
+
+
+def page_size(req: Request, default: int, maximum: int = MAX_PAGE_SIZE) -> int:
+    raw = req.query_params.get("limit")
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        raise BadRequest(f"limit must be an integer from 1 to {maximum}, got {raw!r}", {"limit": raw})
+    return int(raw)
+
+
+@bp.route(route="contracts", methods=["POST"])
+async def create_contract(req: Request) -> Response:
+    return await handle(req, _create_contract)
+
+
+async def _create_contract(req: Request, caller: Caller) -> Response:
+    settings = get_settings()
+    upload = await read_model(req, ContractUpload)
+    contract = await blocking(build_contract, caller.user_id, upload, settings.max_contract_bytes)
+    await blocking(get_repositories().contracts.add, contract)
+    created = ContractCreated(
+        contract_id=contract.contract_id,
+        title=contract.title,
+        clause_count=len(contract.clauses),
+        token_count=contract.token_count,
+    )
+    return json_response(created, 201, {"Location": api_url(req, f"contracts/{contract.contract_id}")})
+
+
+@bp.route(route="contracts", methods=["GET"])
+async def list_contracts(req: Request) -> Response:
+    return await handle(req, _list_contracts)
+
+
+async def _list_contracts(req: Request, caller: Caller) -> Response:
+    limit = page_size(req, default=MAX_PAGE_SIZE)
+    continuation = req.query_params.get("continuation") or None
+    page = await blocking(get_repositories().contracts.list, caller.user_id, limit=limit, continuation=continuation)
+    return json_response(
+        {
+            "contracts": [s.model_dump(mode="json") for s in page.items],
+            "continuation": page.continuation,
+        }
+    )
+
+
+@bp.route(route="contracts/{contract_id}", methods=["GET"])
+async def get_contract(req: Request) -> Response:
+    return await handle(req, _get_contract)
+
+
+async def _get_contract(req: Request, caller: Caller) -> Response:
+    contract_id = path_param(req, "contract_id")
+    contract = await blocking(get_repositories().contracts.get, caller.user_id, contract_id)
+    body = contract.model_dump(mode="json", exclude={"user_id"})
+    body["clause_count"] = len(contract.clauses)
+    body["char_count"] = summarize(contract).char_count
+    return json_response(body)
+
+
+@bp.route(route="contracts/{contract_id}", methods=["DELETE"])
+async def delete_contract(req: Request) -> Response:
+    return await handle(req, _delete_contract)
+
+
+async def _delete_contract(req: Request, caller: Caller) -> Response:
+    contract_id = path_param(req, "contract_id")
+    await blocking(get_repositories().contracts.delete, caller.user_id, contract_id)
+    return Response(status_code=204)

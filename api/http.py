@@ -1,0 +1,191 @@
+"""Shared plumbing of the HTTP functions: one error shape, bounded JSON bodies, identity, URLs we hand out.
+
+Every HTTP function is a thin shell: `return await handle(req, _impl)` where `_impl(req, caller)` raises
+DomainErrors and returns a response. Errors become `{"error": {"code", "message", "details"}}` here, so
+every endpoint fails the same way.
+"""
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from azurefunctions.extensions.http.fastapi import JSONResponse, Request, Response
+from pydantic import BaseModel, ValidationError
+
+from shared.errors import (
+    ConflictError,
+    DomainError,
+    NotFoundError,
+    PayloadTooLarge,
+    ValidationFailed,
+)
+from shared.identity import AuthenticationRequired, Caller, Forbidden, resolve_caller
+from shared.models.errors import ErrorBody, ErrorInfo
+from shared.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+
+# host.json extensions.http.routePrefix: the URLs we hand out must match the routes the host serves.
+ROUTE_PREFIX = "/api"
+
+
+class MalformedJson(DomainError):
+    code = "malformed_json"
+
+
+class BadRequest(DomainError):
+    """A query string or path that cannot be understood (400); bodies that parse but are invalid are 422."""
+
+    code = "bad_request"
+
+
+class ServiceUnavailable(DomainError):
+    code = "service_unavailable"
+
+
+# Most specific first: ValidationFailed subclasses may choose 400 by code (malformed) vs 422 (invalid).
+STATUS_BY_ERROR: tuple[tuple[type[DomainError], int], ...] = (
+    (MalformedJson, 400),
+    (BadRequest, 400),
+    (AuthenticationRequired, 401),
+    (Forbidden, 403),
+    (NotFoundError, 404),
+    (ConflictError, 409),
+    (PayloadTooLarge, 413),
+    (ValidationFailed, 422),
+    (ServiceUnavailable, 503),
+)
+
+
+def status_for(error: DomainError) -> int:
+    return next((status for kind, status in STATUS_BY_ERROR if isinstance(error, kind)), 400)
+
+
+def error_response(
+    status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    body = ErrorBody(error=ErrorInfo(code=code, message=message, details=details))
+    return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
+
+
+def domain_error_response(error: DomainError) -> JSONResponse:
+    status = status_for(error)
+    headers = {"WWW-Authenticate": 'Bearer realm="App Service Authentication"'} if status == 401 else None
+    return error_response(status, error.code, error.message, error.details, headers)
+
+
+def json_response(
+    body: BaseModel | dict[str, Any] | list[Any], status: int = 200, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    content = body.model_dump(mode="json") if isinstance(body, BaseModel) else body
+    return JSONResponse(content, status_code=status, headers=headers)
+
+
+async def handle(req: Request, impl: Callable[[Request, Caller], Awaitable[Response]]) -> Response:
+    """Resolve the caller, run `impl`, and turn every failure into the one error shape."""
+    try:
+        caller = resolve_caller(req.headers)
+        return await impl(req, caller)
+    except DomainError as exc:
+        return domain_error_response(exc)
+    except Exception:
+        # The message of an unexpected error may carry internals (paths, keys): log it, return a generic 500.
+        logger.exception("unhandled error in %s %s", req.method, req.url.path)
+        return error_response(500, "internal_error", "the server failed to handle the request")
+
+
+async def handle_anonymous(req: Request, impl: Callable[[Request], Awaitable[Response]]) -> Response:
+    try:
+        return await impl(req)
+    except DomainError as exc:
+        return domain_error_response(exc)
+    except Exception:
+        logger.exception("unhandled error in %s %s", req.method, req.url.path)
+        return error_response(500, "internal_error", "the server failed to handle the request")
+
+
+async def read_body(req: Request, max_bytes: int | None = None) -> bytes:
+    """The raw body, refused with 413 as soon as it is known to exceed the limit (before it is all read)."""
+    limit = get_settings().max_request_bytes if max_bytes is None else max_bytes
+    declared = req.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"request body is {declared} bytes, over the {limit} byte limit", {"max_bytes": limit})
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in req.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"request body is over the {limit} byte limit", {"max_bytes": limit})
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_json(req: Request, max_bytes: int | None = None) -> Any:
+    body = await read_body(req, max_bytes)
+    if not body.strip():
+        raise MalformedJson("request body is empty; a JSON object is expected")
+    try:
+        return json.loads(body)
+    except UnicodeDecodeError as exc:
+        raise MalformedJson("request body is not UTF-8 text") from exc
+    except json.JSONDecodeError as exc:
+        raise MalformedJson(
+            f"request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+            {"line": exc.lineno, "column": exc.colno},
+        ) from exc
+
+
+def validation_details(exc: ValidationError) -> list[dict[str, Any]]:
+    """Field paths and messages a client can show next to its form fields (no echo of the input value)."""
+    details: list[dict[str, Any]] = []
+    for err in exc.errors(include_url=False, include_input=False):
+        field = ".".join(str(part) for part in err["loc"]) or "(body)"
+        details.append({"field": field, "message": err["msg"], "type": err["type"]})
+    return details
+
+
+def parse_model(model: type[M], data: Any) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        details = validation_details(exc)
+        first = details[0] if details else {"field": "(body)", "message": "invalid"}
+        summary = f"invalid request: {first['field']}: {first['message']}"
+        if len(details) > 1:
+            summary += f" (and {len(details) - 1} more)"
+        raise ValidationFailed(summary, details) from exc
+
+
+async def read_model(req: Request, model: type[M], max_bytes: int | None = None) -> M:
+    return parse_model(model, await read_json(req, max_bytes))
+
+
+async def blocking(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a blocking repository/SDK call off the event loop (the worker serves many requests on one loop)."""
+    return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+def path_param(req: Request, name: str) -> str:
+    value = req.path_params.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationFailed(f"missing path parameter {name!r}")
+    return value
+
+
+def base_url(req: Request) -> str:
+    """Public origin for the URLs we return: PUBLIC_BASE_URL, else the forwarded or direct host of the request."""
+    configured = get_settings().public_base_url
+    if configured:
+        return configured.rstrip("/")
+    host = req.headers.get("x-forwarded-host") or req.headers.get("host") or req.url.netloc
+    scheme = req.headers.get("x-forwarded-proto") or req.url.scheme
+    return f"{scheme.split(',')[0].strip()}://{host.split(',')[0].strip()}"
+
+
+def api_url(req: Request, path: str) -> str:
+    return f"{base_url(req)}{ROUTE_PREFIX}/{path.lstrip('/')}"

@@ -1,0 +1,118 @@
+"""The seed's endpoints, request and response shapes unchanged for the existing frontend.
+
+`POST /api/compare-contracts` runs small comparisons inline and turns big ones (>= 3 contracts, or `forceBatch`)
+into a background job. `POST /api/query_contracts` does the same by size: batch when `forceBatch`, or when the
+client's `estimatedTokens` or our own exact count exceeds QUERY_BATCH_TOKEN_THRESHOLD. `userEmail` in old
+bodies is accepted and ignored: the caller is the signed-in principal.
+"""
+
+import azure.durable_functions as df
+from azurefunctions.extensions.http.fastapi import Request, Response
+from pydantic import ConfigDict, Field
+
+from api.http import blocking, handle, json_response, read_model
+from api.starter import ensure_contracts_owned, start_job
+from shared.analysis.factory import get_analyzer
+from shared.identity import Caller
+from shared.models.jobs import ComparisonJobRequest, JobType, QueryJobRequest
+from shared.pipeline.inline import estimate_query_tokens, run_comparison_inline, run_query_inline
+from shared.settings import get_settings
+from shared.storage.factory import get_repositories
+
+bp = df.Blueprint()
+
+# The seed's rule: from three compared contracts on, a comparison runs in the background.
+BATCH_MIN_CONTRACTS = 3
+LEGACY_ONLY_FIELDS = {"userEmail", "forceBatch", "estimatedTokens", "priority"}
+
+
+class LegacyCompareRequest(ComparisonJobRequest):
+    model_config = ConfigDict(extra="forbid")
+
+    userEmail: str | None = None  # accepted and ignored: identity comes from the principal
+    forceBatch: bool = False
+    priority: int = Field(default=5, ge=1, le=10)
+
+
+class LegacyQueryRequest(QueryJobRequest):
+    model_config = ConfigDict(extra="forbid")
+
+    userEmail: str | None = None
+    forceBatch: bool = False
+    estimatedTokens: int | None = Field(default=None, ge=0)
+    priority: int = Field(default=5, ge=1, le=10)
+
+
+@bp.route(route="compare-contracts", methods=["POST"])
+@bp.durable_client_input(client_name="client")
+async def compare_contracts(req: Request, client: df.DurableOrchestrationClient) -> Response:
+    async def impl(req: Request, caller: Caller) -> Response:
+        body = await read_model(req, LegacyCompareRequest)
+        request = ComparisonJobRequest.model_validate(body.model_dump(exclude=LEGACY_ONLY_FIELDS))
+        repos = get_repositories()
+        if body.forceBatch or len(request.compareContractIds) >= BATCH_MIN_CONTRACTS:
+            job = await start_job(client, repos, caller.user_id, JobType.COMPARISON, request, priority=body.priority)
+            return json_response(
+                {
+                    "success": True,
+                    "batch_mode": True,
+                    "job_id": job.job_id,
+                    "message": f"Comparison job submitted successfully. Job ID: {job.job_id}",
+                    "status": job.status.value,
+                },
+                202,
+            )
+        await blocking(
+            ensure_contracts_owned, repos, caller.user_id, [request.standardContractId, *request.compareContractIds]
+        )
+        result = await blocking(run_comparison_inline, repos, get_analyzer(), caller.user_id, request)
+        return json_response(
+            {
+                "success": True,
+                "standardContractId": request.standardContractId,
+                "compareContractIds": request.compareContractIds,
+                "comparisonMode": request.comparisonMode,
+                "results": result.model_dump(mode="json"),
+            }
+        )
+
+    return await handle(req, impl)
+
+
+@bp.route(route="query_contracts", methods=["POST"])
+@bp.durable_client_input(client_name="client")
+async def query_contracts(req: Request, client: df.DurableOrchestrationClient) -> Response:
+    async def impl(req: Request, caller: Caller) -> Response:
+        body = await read_model(req, LegacyQueryRequest)
+        request = QueryJobRequest.model_validate(body.model_dump(exclude=LEGACY_ONLY_FIELDS))
+        repos = get_repositories()
+        await blocking(ensure_contracts_owned, repos, caller.user_id, request.contract_ids)
+        # Our own count is exact (same tokenizer as the planner); the client's estimate can only add caution.
+        estimated = await blocking(estimate_query_tokens, repos, caller.user_id, request.question, request.contract_ids)
+        threshold = get_settings().query_batch_token_threshold
+        client_estimate = body.estimatedTokens or 0
+        if body.forceBatch or client_estimate > threshold or estimated > threshold:
+            job = await start_job(client, repos, caller.user_id, JobType.QUERY, request, priority=body.priority)
+            return json_response(
+                {
+                    "success": True,
+                    "batch_mode": True,
+                    "job_id": job.job_id,
+                    "message": f"Query job submitted successfully. Job ID: {job.job_id}",
+                    "status": job.status.value,
+                    "estimated_tokens": max(estimated, client_estimate),
+                },
+                202,
+            )
+        result = await blocking(run_query_inline, repos, get_analyzer(), caller.user_id, request)
+        return json_response(
+            {
+                "success": True,
+                "question": request.question,
+                "contract_ids": request.contract_ids,
+                "estimated_tokens": estimated,
+                "results": result.model_dump(mode="json"),
+            }
+        )
+
+    return await handle(req, impl)

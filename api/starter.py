@@ -1,0 +1,148 @@
+"""The one way a job starts, shared by the HTTP starters, retry, the legacy endpoints and the queue starter.
+
+Order matters: validate the request and the caller's contracts first (bad input creates nothing), then create
+the job document, then start its orchestration (instance id == job id), then record the instance. If the start
+fails, the job is marked failed with the reason, so no job is ever left queued with nothing running it.
+"""
+
+import asyncio
+import logging
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+
+from api.http import parse_model
+from orchestrators.names import ORCHESTRATOR_BY_JOB_TYPE
+from shared.errors import ConflictError, DomainError, NotFoundError, ValidationFailed
+from shared.jobs import JobService
+from shared.models.jobs import ComparisonJobRequest, Job, JobRef, JobStatus, JobType, QueryJobRequest
+from shared.settings import get_settings
+from shared.storage.base import Repositories
+
+logger = logging.getLogger(__name__)
+
+REQUEST_MODEL_BY_JOB_TYPE: dict[JobType, type[ComparisonJobRequest] | type[QueryJobRequest]] = {
+    JobType.COMPARISON: ComparisonJobRequest,
+    JobType.QUERY: QueryJobRequest,
+}
+
+
+class OrchestrationClient(Protocol):
+    """The part of `DurableOrchestrationClient` the starters use (tests pass a small fake at this edge)."""
+
+    async def start_new(
+        self, orchestration_function_name: str, instance_id: str | None = None, client_input: Any | None = None
+    ) -> str: ...
+
+    async def raise_event(self, instance_id: str, event_name: str, event_data: Any = None) -> None: ...
+
+
+class UnknownContracts(ValidationFailed):
+    """The request names contracts the caller does not have (unknown and foreign ids look the same)."""
+
+    code = "unknown_contracts"
+
+
+class StartFailed(DomainError):
+    """The job was created but its orchestration could not be started; the job is now failed (503)."""
+
+    code = "start_failed"
+
+
+def validate_request(job_type: JobType, request: BaseModel | dict[str, Any]) -> ComparisonJobRequest | QueryJobRequest:
+    model = REQUEST_MODEL_BY_JOB_TYPE.get(job_type)
+    if model is None:
+        raise ValidationFailed(
+            f"job type {job_type.value!r} cannot be started here",
+            {"supported": [t.value for t in REQUEST_MODEL_BY_JOB_TYPE]},
+        )
+    data = request.model_dump(mode="json") if isinstance(request, BaseModel) else request
+    return parse_model(model, data)
+
+
+def contract_ids_of(request: ComparisonJobRequest | QueryJobRequest) -> list[str]:
+    if isinstance(request, ComparisonJobRequest):
+        return [request.standardContractId, *request.compareContractIds]
+    return list(request.contract_ids)
+
+
+def ensure_contracts_owned(repos: Repositories, user_id: str, contract_ids: list[str]) -> None:
+    missing = repos.contracts.missing(user_id, contract_ids)
+    if missing:
+        raise UnknownContracts(f"unknown contract ids: {', '.join(missing)}", {"missing": missing})
+
+
+async def start_job(
+    client: OrchestrationClient,
+    repos: Repositories,
+    user_id: str,
+    job_type: JobType,
+    request: BaseModel | dict[str, Any],
+    *,
+    priority: int = 5,
+    retry_of: str | None = None,
+    job_id: str | None = None,
+) -> Job:
+    """Create a job and start its orchestration. With `job_id` (queue redelivery) it is idempotent: an
+    existing job is returned as is, or started if an earlier attempt created it but never started it."""
+    typed = validate_request(job_type, request)
+    service = JobService(repos.jobs, ttl_seconds=get_settings().job_ttl_seconds)
+    if job_id is not None:
+        existing = await asyncio.to_thread(_existing, service, user_id, job_id)
+        if existing is not None:
+            if existing.instance_id is None and existing.status is JobStatus.QUEUED:
+                return await _start(client, service, existing)
+            return existing
+    await asyncio.to_thread(ensure_contracts_owned, repos, user_id, contract_ids_of(typed))
+    try:
+        job = await asyncio.to_thread(
+            service.create_job,
+            user_id,
+            job_type,
+            typed.model_dump(mode="json"),
+            priority=priority,
+            retry_of=retry_of,
+            job_id=job_id,
+        )
+    except ConflictError:
+        # A concurrent delivery of the same queue message won the race: it owns the start.
+        if job_id is None:
+            raise
+        existing = await asyncio.to_thread(_existing, service, user_id, job_id)
+        if existing is None:
+            raise
+        return existing
+    return await _start(client, service, job)
+
+
+def _existing(service: JobService, user_id: str, job_id: str) -> Job | None:
+    try:
+        return service.get_job(user_id, job_id)
+    except NotFoundError:
+        return None
+
+
+async def _start(client: OrchestrationClient, service: JobService, job: Job) -> Job:
+    orchestrator = ORCHESTRATOR_BY_JOB_TYPE[job.job_type]
+    job_input = JobRef(job_id=job.job_id, user_id=job.user_id).model_dump(mode="json")
+    try:
+        instance_id = await client.start_new(orchestrator, job.job_id, job_input)
+    except Exception as exc:
+        reason = f"could not start orchestration {orchestrator!r}: {type(exc).__name__}: {exc}"
+        logger.exception("job %s: %s", job.job_id, reason)
+        try:
+            await asyncio.to_thread(
+                service.update_status,
+                job.user_id,
+                job.job_id,
+                JobStatus.FAILED,
+                error_details={"code": StartFailed.code, "message": reason},
+            )
+        except DomainError:
+            # The orchestration may have started after all and moved the job on; its state wins.
+            logger.warning("job %s: could not mark failed after start error", job.job_id, exc_info=True)
+        raise StartFailed(
+            "the job was created but could not be started; it is marked failed and can be retried",
+            {"job_id": job.job_id},
+        ) from exc
+    return await asyncio.to_thread(service.set_instance, job.user_id, job.job_id, instance_id)

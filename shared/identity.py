@@ -1,0 +1,101 @@
+"""Who is calling: the App Service Authentication (EasyAuth) principal, and nothing the client can forge.
+
+App Service strips client-sent `X-MS-CLIENT-PRINCIPAL*` headers and sets its own after signing the user in, so
+these headers are the only identity source. A `user_id` in a query string is never read; a `user_id` in a path
+must be the caller's own (403 otherwise). Without a principal the caller is 401, except when the app runs
+locally (`WEBSITE_SITE_NAME` unset) with `DEV_USER_ID` set: then that user is assumed, for development.
+"""
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from shared.errors import DomainError
+from shared.settings import Settings, get_settings
+
+PRINCIPAL_ID_HEADER = "x-ms-client-principal-id"
+PRINCIPAL_HEADER = "x-ms-client-principal"
+
+# Claims that carry a stable user id, most specific first (Entra ID object id, then the generic name id).
+USER_ID_CLAIMS = (
+    "http://schemas.microsoft.com/identity/claims/objectidentifier",
+    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier",
+)
+
+IdentitySource = Literal["principal_id", "principal", "dev_user"]
+
+
+class AuthenticationRequired(DomainError):
+    """No usable principal (401)."""
+
+    code = "unauthenticated"
+
+
+class Forbidden(DomainError):
+    """An authenticated caller asked for another user's collection by path (403)."""
+
+    code = "forbidden"
+
+
+@dataclass(frozen=True)
+class Caller:
+    user_id: str
+    source: IdentitySource
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    # Starlette's Headers are case-insensitive; plain dicts (tests, queue paths) may not be.
+    value = headers.get(name)
+    if value is None:
+        value = next((v for k, v in headers.items() if k.lower() == name), None)
+    value = value.strip() if value else None
+    return value or None
+
+
+def decode_principal(encoded: str) -> dict[str, Any]:
+    """The JSON object inside `X-MS-CLIENT-PRINCIPAL`; AuthenticationRequired when it is not one."""
+    try:
+        padded = encoded + "=" * (-len(encoded) % 4)
+        principal = json.loads(base64.b64decode(padded, validate=True))
+    except (binascii.Error, ValueError) as exc:
+        raise AuthenticationRequired(f"{PRINCIPAL_HEADER} is not base64-encoded JSON") from exc
+    if not isinstance(principal, dict):
+        raise AuthenticationRequired(f"{PRINCIPAL_HEADER} does not hold a JSON object")
+    return principal
+
+
+def user_id_from_principal(principal: Mapping[str, Any]) -> str | None:
+    claims = principal.get("claims")
+    if not isinstance(claims, list):
+        return None
+    by_type: dict[str, str] = {}
+    for claim in claims:
+        if isinstance(claim, dict) and isinstance(claim.get("typ"), str) and isinstance(claim.get("val"), str):
+            by_type.setdefault(claim["typ"], claim["val"].strip())
+    return next((by_type[t] for t in USER_ID_CLAIMS if by_type.get(t)), None)
+
+
+def resolve_caller(headers: Mapping[str, str], settings: Settings | None = None) -> Caller:
+    """The calling user, from the EasyAuth headers (or DEV_USER_ID locally); AuthenticationRequired if none."""
+    settings = settings or get_settings()
+    principal_id = _header(headers, PRINCIPAL_ID_HEADER)
+    if principal_id:
+        return Caller(principal_id, "principal_id")
+    encoded = _header(headers, PRINCIPAL_HEADER)
+    if encoded:
+        user_id = user_id_from_principal(decode_principal(encoded))
+        if user_id:
+            return Caller(user_id, "principal")
+        raise AuthenticationRequired(f"{PRINCIPAL_HEADER} has no user id claim (expected one of {USER_ID_CLAIMS})")
+    if not settings.running_in_azure and settings.dev_user_id:
+        return Caller(settings.dev_user_id, "dev_user")
+    raise AuthenticationRequired("sign in required: no App Service Authentication principal on the request")
+
+
+def require_same_user(caller: Caller, path_user_id: str) -> None:
+    """A path that names a user must name the caller: listing someone else's jobs is forbidden, not empty."""
+    if path_user_id != caller.user_id:
+        raise Forbidden(f"user {path_user_id!r} is not the signed-in user", details={"user_id": path_user_id})
