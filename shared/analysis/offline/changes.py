@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections import Counter
 from dataclasses import dataclass
 
-from shared.analysis.offline.similarity import word_spans
+from shared.analysis.offline.similarity import word_spans, wordlist
 
 _NUMBER_WORDS = {
     "zero": 0,
@@ -78,6 +77,7 @@ class Change:
     description: str
     standard_at: int | None  # offset in the standard clause text, when the change is located there
     compared_at: int | None
+    high: bool = True  # does this change alone make the deviation high-severity?
 
 
 def _unit_key(unit: str | None) -> str:
@@ -121,7 +121,9 @@ def quantities(text: str) -> list[Quantity]:
         if _REFERENCE.search(text[max(0, m.start() - 12) : m.start()]):
             continue
         phrase = m.group().strip()
-        if m.group("money"):
+        line_head = text[text.rfind("\n", 0, m.start()) + 1 : m.start()]
+        if m.group("digits") and not m.group("unit2") and not line_head.strip(" \t#*(>"):
+            continue  # "12." or "8.3" opening a line is clause numbering, not a quantity
             out.append(Quantity(_parse_digits(phrase) * _multiplier(phrase), "$", phrase, m.start()))
         elif m.group("words"):
             unit, paren = m.group("unit1"), m.group("paren")
@@ -138,10 +140,21 @@ def quantities(text: str) -> list[Quantity]:
 # --- numbers -----------------------------------------------------------------------------------------------
 
 
-def _number_subject(context: str, concepts: frozenset[str], unit: str) -> str:
-    """What a number is about, from the words just before it (or the clause's concept)."""
+def _number_subject(text: str, at: int, concepts: frozenset[str], unit: str) -> str:
+    """What a number is about, from the words just around it in its sentence (or the clause's concept)."""
     # Only the current sentence, and the keyword nearest the number wins ("... notice ... liability of $X").
-    lowered = re.split(r"[.;:]\s", context.lower())[-1]
+    before = re.split(r"[.;:]\s", text[max(0, at - 240) : at].lower())[-1]
+    after = re.split(r"[.;:]\s", text[at : at + 50].lower())[0]
+    for needle, label in (
+        ("notice", "notice period"),
+        ("solicit", "non-solicit period"),
+        ("compet", "non-compete period"),
+    ):
+        if needle in after and needle not in before:
+            return label
+    if ("liabil" in before and unit in ("$", "%")) or re.search(r"liab[^.]*limited to", before):
+        return "liability cap"
+    lowered = before
     best: tuple[int, str] | None = None
     for needle, label in (
         ("notice", "notice period"),
@@ -161,6 +174,7 @@ def _number_subject(context: str, concepts: frozenset[str], unit: str) -> str:
         ("invoice", "payment period"),
         ("pay", "payment terms"),
         ("renew", "renewal period"),
+        ("terminat", "termination period"),
         ("term", "term"),
     ):
         at = lowered.rfind(needle)
@@ -189,14 +203,13 @@ def _number_subject(context: str, concepts: frozenset[str], unit: str) -> str:
 
 def number_changes(standard: str, compared: str, concepts: frozenset[str]) -> list[Change]:
     qa, qb = quantities(standard), quantities(compared)
-    common = Counter((q.value, q.unit) for q in qa) & Counter((q.value, q.unit) for q in qb)
-    removed, added = _unmatched(qa, common), _unmatched(qb, common)
+    removed, added = _unmatched(qa, qb, len(standard), len(compared))
     changes: list[Change] = []
     for q in removed:
         partner = next((p for p in added if p.unit == q.unit), None)
         if partner is None and len(removed) == 1 and len(added) == 1:
             partner = added[0]  # one number replaced by one number: a change, even if the unit moved
-        subject = _number_subject(standard[max(0, q.start - 80) : q.start], concepts, q.unit)
+        subject = _number_subject(standard, q.start, concepts, q.unit)
         if partner is not None:
             added.remove(partner)
             text = f"{subject} changed from {q.phrase} to {partner.phrase}"
@@ -204,32 +217,42 @@ def number_changes(standard: str, compared: str, concepts: frozenset[str]) -> li
         else:
             changes.append(Change("number", f"{subject} of {q.phrase} removed", q.start, None))
     for p in added:
-        subject = _number_subject(compared[max(0, p.start - 80) : p.start], concepts, p.unit)
+        subject = _number_subject(compared, p.start, concepts, p.unit)
         changes.append(Change("number", f"{subject} of {p.phrase} added", None, p.start))
     return changes
 
 
-def _unmatched(items: list[Quantity], common: Counter[tuple[float, str]]) -> list[Quantity]:
-    budget = Counter(common)
-    out = []
-    for q in items:
-        key = (q.value, q.unit)
-        if budget[key] > 0:
-            budget[key] -= 1
-        else:
-            out.append(q)
-    return out
+def _unmatched(qa: list[Quantity], qb: list[Quantity], len_a: int, len_b: int) -> tuple[list[Quantity], list[Quantity]]:
+    """Quantities on each side with no equal partner on the other; equal values pair by relative position,
+    so when a clause now says "thirty (30) days" twice, the new occurrence is the one reported."""
+    paired_a: set[int] = set()
+    paired_b: set[int] = set()
+    candidates = []
+    for i, q in enumerate(qa):
+        for j, p in enumerate(qb):
+            if (q.value, q.unit) == (p.value, p.unit):
+                distance = abs(q.start / max(1, len_a) - p.start / max(1, len_b))
+                candidates.append((distance, i, j))
+    for _, i, j in sorted(candidates):
+        if i not in paired_a and j not in paired_b:
+            paired_a.add(i)
+            paired_b.add(j)
+    return (
+        [q for i, q in enumerate(qa) if i not in paired_a],
+        [p for j, p in enumerate(qb) if j not in paired_b],
+    )
 
 
 # --- jurisdictions -----------------------------------------------------------------------------------------
 
-_PLACES = (
-    "Alabama Alaska Arizona Arkansas California Colorado Connecticut Delaware Florida Georgia Hawaii Idaho "
-    "Illinois Indiana Iowa Kansas Kentucky Louisiana Maine Maryland Massachusetts Michigan Minnesota Mississippi "
-    "Missouri Montana Nebraska Nevada Ohio Oklahoma Oregon Pennsylvania Tennessee Texas Utah Vermont Virginia "
-    "Washington Wisconsin Wyoming England Scotland Ireland Wales Canada Ontario Quebec Alberta Australia "
-    "Singapore Germany France Netherlands Switzerland Japan India Israel Luxembourg Sweden Spain Italy"
-).split() + [
+_PLACES = [
+    *wordlist(
+        "Alabama Alaska Arizona Arkansas California Colorado Connecticut Delaware Florida Georgia Hawaii Idaho "
+        "Illinois Indiana Iowa Kansas Kentucky Louisiana Maine Maryland Massachusetts Michigan Minnesota Mississippi "
+        "Missouri Montana Nebraska Nevada Ohio Oklahoma Oregon Pennsylvania Tennessee Texas Utah Vermont Virginia "
+        "Washington Wisconsin Wyoming England Scotland Ireland Wales Canada Ontario Quebec Alberta Australia "
+        "Singapore Germany France Netherlands Switzerland Japan India Israel Luxembourg Sweden Spain Italy"
+    ),
     "New Hampshire",
     "New Jersey",
     "New Mexico",
@@ -283,7 +306,7 @@ def places(text: str) -> list[Place]:
 
 
 def _place_subject(context: str) -> str:
-    lowered = context.lower()
+    lowered = re.split(r"[.;:]\s", context.lower())[-1]
     if "court" in lowered or "venue" in lowered or "jurisdiction" in lowered or "arbitrat" in lowered:
         return "venue"
     if "law" in lowered or "govern" in lowered or "construed" in lowered:
@@ -304,7 +327,9 @@ def place_changes(standard: str, compared: str) -> list[Change]:
         subject = _place_subject(standard[max(0, p.start - 100) : p.start])
         if i < len(added):
             q = added[i]
-            changes.append(Change("jurisdiction", f"{subject} changed from {p.display} to {q.display}", p.start, q.start))
+            changes.append(
+                Change("jurisdiction", f"{subject} changed from {p.display} to {q.display}", p.start, q.start)
+            )
         else:
             changes.append(Change("jurisdiction", f"{subject} reference to {p.display} removed", p.start, None))
     for q in added[len(removed) :]:
@@ -381,10 +406,33 @@ def protection_changes(standard: str, compared: str) -> list[Change]:
     return changes
 
 
+# "8.2 Cap on Liability." or "(b) Payment." opening a line inside a top-level clause: a nested sub-clause.
+_SUBHEADING = re.compile(r"^[ \t]*(?:\d+(?:\.\d+)+\.?|\([a-z]\))[ \t]+(?:\*\*)?([A-Z][^.\n*]{2,80})(?:\*\*)?\.", re.M)
+
+
+def subclause_changes(standard: str, compared: str, concepts: frozenset[str]) -> list[Change]:
+    """Nested sub-clauses removed or added inside an aligned clause, named by their heading."""
+    from shared.analysis.offline.vocabulary import heading_concepts, is_high_risk, normalize_heading
+
+    heads_a = {normalize_heading(m.group(1)): m for m in _SUBHEADING.finditer(standard)}
+    heads_b = {normalize_heading(m.group(1)): m for m in _SUBHEADING.finditer(compared)}
+    changes: list[Change] = []
+    for key, m in heads_a.items():
+        if key not in heads_b:
+            high = is_high_risk(heading_concepts(m.group(1)) | concepts)
+            changes.append(Change("subclause", f"sub-clause “{m.group(1)}” removed", m.start(), None, high))
+    for key, m in heads_b.items():
+        if key not in heads_a:
+            high = is_high_risk(heading_concepts(m.group(1)) | concepts)
+            changes.append(Change("subclause", f"sub-clause “{m.group(1)}” added", None, m.start(), high))
+    return changes
+
+
 def detect_changes(standard: str, compared: str, concepts: frozenset[str]) -> list[Change]:
     """All concrete changes, most telling first."""
     return (
-        place_changes(standard, compared)
+        subclause_changes(standard, compared, concepts)
+        + place_changes(standard, compared)
         + number_changes(standard, compared, concepts)
         + protection_changes(standard, compared)
         + obligation_changes(standard, compared)

@@ -14,7 +14,15 @@ from dataclasses import dataclass
 
 from shared.analysis.offline.alignment import Pair, align, heading_similarity
 from shared.analysis.offline.changes import Change, detect_changes
-from shared.analysis.offline.similarity import STOPWORDS, Sentence, clip, sentences, words
+from shared.analysis.offline.similarity import (
+    STOPWORDS,
+    Sentence,
+    clip,
+    sentences,
+    strip_heading,
+    word_spans,
+    words,
+)
 from shared.analysis.offline.vocabulary import BOILERPLATE, heading_concepts, is_high_risk, normalize_heading
 from shared.models.analysis import ClauseFinding, ClauseText, ComparisonTask, ContractComparison, Severity
 
@@ -23,8 +31,15 @@ EXCERPT_CHARS = 400
 MINOR_RATIO = 0.9
 MINOR_CONTENT_WORDS = 3
 # "will" and "shall" are used interchangeably by drafters; treat them as one word.
-_EQUIVALENT = {"will": "shall", "agrees": "shall"}
-_LEADING_NUMBER = re.compile(r"^\s*(?:\(?[0-9]+(?:\.[0-9]+)*[.)]?|\(?[a-z]\)|[ivx]+\.)\s+", re.I)
+_EQUIVALENT = {"will": "shall", "must": "shall", "agrees": "shall"}
+# Word swaps no longer than this ("are effective when delivered" -> "take effect upon delivery") are rewording;
+# a longer insertion or deletion adds or removes a term.
+SWAP_WORDS = 4
+SWAP_SHARE = 0.25
+# A deletion or insertion this long is worth quoting in the explanation.
+RUN_WORDS = 5
+# Clause numbering at the start of any line: renumbering is formatting, not substance.
+_LEADING_NUMBER = re.compile(r"^[ \t#*>]*(?:\(?[0-9]+(?:\.[0-9]+)*[.)]?|\([a-z]\)|[ivx]+\.)(?=\s)", re.I | re.M)
 
 
 def _canonical_words(text: str) -> list[str]:
@@ -37,6 +52,8 @@ class _Diff:
     ratio: float
     content_words_changed: int
     changes: list[Change]
+    only_swaps: bool = True  # every edit is a short word swap (see SWAP_WORDS)
+    content_words: int = 0
 
 
 def _diff(a: str, b: str, concepts: frozenset[str]) -> _Diff:
@@ -45,17 +62,48 @@ def _diff(a: str, b: str, concepts: frozenset[str]) -> _Diff:
         return _Diff(1.0, 0, [])
     matcher = difflib.SequenceMatcher(None, wa, wb, autojunk=False)
     changed = 0
+    only_swaps = True
+    runs: list[tuple[int, str, int, int]] = []  # (words, side, i1, i2): long deletions and insertions
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag != "equal":
             changed += sum(w not in STOPWORDS for w in wa[i1:i2]) + sum(w not in STOPWORDS for w in wb[j1:j2])
-    return _Diff(matcher.ratio(), changed, detect_changes(a, b, concepts))
+            only_swaps = only_swaps and i2 - i1 <= SWAP_WORDS and j2 - j1 <= SWAP_WORDS
+            if i2 - i1 >= RUN_WORDS and i2 - i1 > 2 * (j2 - j1):
+                runs.append((i2 - i1, "a", i1, i2))
+            if j2 - j1 >= RUN_WORDS and j2 - j1 > 2 * (i2 - i1):
+                runs.append((j2 - j1, "b", j1, j2))
+    content = sum(w not in STOPWORDS for w in wa) + sum(w not in STOPWORDS for w in wb)
+    changes = detect_changes(a, b, concepts)
+    if not any(c.kind == "subclause" for c in changes):
+        changes += _run_changes(a, b, runs)
+    return _Diff(matcher.ratio(), changed, changes, only_swaps, content)
+
+
+def _run_changes(a: str, b: str, runs: list[tuple[int, str, int, int]]) -> list[Change]:
+    """Name the longest removed and the longest added passage, quoted as written."""
+    out: list[Change] = []
+    for side in ("a", "b"):
+        found = sorted((r for r in runs if r[1] == side), key=lambda r: (-r[0], r[2]))
+        if not found:
+            continue
+        _, _, lo, hi = found[0]
+        text = a if side == "a" else b
+        spans = word_spans(_LEADING_NUMBER.sub(lambda m: " " * len(m.group()), text))
+        start, end = spans[lo][1], spans[hi - 1][2]
+        passage = clip(" ".join(text[start:end].split()), 140)
+        if side == "a":
+            out.append(Change("text", f"wording removed: “{passage}”", start, None, high=False))
+        else:
+            out.append(Change("text", f"wording added: “{passage}”", None, start, high=False))
+    return out
 
 
 def _severity(diff: _Diff, concepts: frozenset[str]) -> Severity:
-    if diff.changes:
+    if any(c.high for c in diff.changes):
         return "high"  # numbers, jurisdictions, obligations, negation, caps: always escalated
     minor = diff.ratio >= MINOR_RATIO and diff.content_words_changed <= MINOR_CONTENT_WORDS
-    if minor:
+    swaps = diff.only_swaps and diff.content_words_changed <= SWAP_SHARE * diff.content_words and diff.ratio >= 0.7
+    if minor or swaps:
         return "low"
     return "high" if is_high_risk(concepts) else "medium"
 
@@ -98,21 +146,23 @@ def _most_changed(a: str, b: str, change: Change | None) -> tuple[str, str]:
         if ratio < 1.0 and (worst is None or ratio < worst[0]):
             worst = (ratio, len(wa) + j, "b", j, k)
     if worst is None:
-        return clip(sa[0].text, EXCERPT_CHARS), clip(sb[0].text, EXCERPT_CHARS)
+        return _excerpt(sa[0], None), _excerpt(sb[0], None)
     _, _, side, index, partner = worst
     if side == "a":
-        return clip(sa[index].text, EXCERPT_CHARS), clip(sb[partner].text, EXCERPT_CHARS)
-    return clip(sa[partner].text, EXCERPT_CHARS), clip(sb[index].text, EXCERPT_CHARS)
+        return _excerpt(sa[index], None), _excerpt(sb[partner], None)
+    return _excerpt(sa[partner], None), _excerpt(sb[index], None)
 
 
 def _excerpt(sentence: Sentence, offset: int | None) -> str:
-    focus = (offset - sentence.start) if offset is not None else 0
-    return clip(sentence.text, EXCERPT_CHARS, focus)
+    body = strip_heading(sentence.text)
+    cut = len(sentence.text) - len(body)
+    focus = max(0, offset - sentence.start - cut) if offset is not None else 0
+    return clip(body, EXCERPT_CHARS, focus)
 
 
 def _first_sentence(text: str) -> str:
     found = sentences(text)
-    return clip(found[0].text if found else text, EXCERPT_CHARS)
+    return _excerpt(found[0], None) if found else clip(text, EXCERPT_CHARS)
 
 
 def _sentence_case(text: str) -> str:

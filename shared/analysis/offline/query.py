@@ -10,7 +10,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from shared.analysis.offline.similarity import BM25, clip, sentences, terms
+from shared.analysis.offline.similarity import (
+    BM25,
+    STOPWORDS,
+    clip,
+    sentences,
+    stem,
+    strip_heading,
+    terms,
+    wordlist,
+    words,
+)
 from shared.analysis.offline.vocabulary import QUESTION_STOP, SYNONYMS
 from shared.models.analysis import (
     Citation,
@@ -26,6 +36,7 @@ EXPANSION_WEIGHT = 0.4
 TITLE_BOOST = 1.5
 # A clause must cover at least this share of the question's (idf-weighted) concepts to count as an answer.
 MIN_COVERAGE = 0.5
+SYNONYM_CREDIT = 0.6
 QUOTE_CHARS = 500
 MAX_CLAUSES_PER_CONTRACT = 2
 
@@ -37,18 +48,35 @@ class Query:
     topic: str
 
 
-_LEADING = re.compile(
-    r"^\s*(?:what|which|who|how|when|where|whether|does|do|is|are|can|may|under)\b(?:\s+(?:is|are|does|do|the|"
-    r"a|an|any|there|contract|contracts|agreement|agreements|say|says|provide|provides|specify|about|of|for|"
-    r"regarding|each|these|those|in|govern|governs))*\s*",
-    re.I,
+# Leading words of a question that are not its topic: "What is the" governing law?
+_LEADING_WORDS = frozenset(
+    wordlist(
+        """what which who how long much many when where whether does do did is are can may under there any the a an
+        contract contracts agreement agreements say says provide provides specify about of for regarding each
+        these those in it this"""
+    )
 )
+# Raw question words dropped before stemming: "payment terms" asks about payment; "non-solicitation" about
+# solicitation ("non" would match every non-anything clause).
+_RAW_STOP = frozenset({"terms", "non", "clause", "provision"})
+
+
+# Party descriptions, not provisions: "a Delaware limited liability company" says nothing about liability.
+_ENTITY_FORMS = re.compile(r"limited\s+liability\s+(?:company|partnership)", re.I)
+
+
+def _topic(question: str) -> str:
+    tokens = question.strip().rstrip("?.! ").split()
+    while tokens and tokens[0].lower().strip(",") in _LEADING_WORDS:
+        tokens.pop(0)
+    return " ".join(tokens) or question.strip().rstrip("?")
 
 
 def parse_question(question: str) -> Query:
     concepts: list[tuple[str, tuple[str, ...]]] = []
     weights: dict[str, float] = {}
-    for term in dict.fromkeys(t for t in terms(question) if t not in QUESTION_STOP):
+    asked = [stem(w) for w in words(question) if w not in STOPWORDS and w not in _RAW_STOP]
+    for term in dict.fromkeys(t for t in asked if t not in QUESTION_STOP):
         if term in weights and weights[term] >= 1.0:
             continue
         synonyms = SYNONYMS.get(term, ())
@@ -56,8 +84,7 @@ def parse_question(question: str) -> Query:
         weights[term] = 1.0
         for syn in synonyms:
             weights.setdefault(syn, EXPANSION_WEIGHT)
-    topic = _LEADING.sub("", question).strip().rstrip("?.! ").strip()
-    return Query(concepts, weights, topic or question.strip().rstrip("?"))
+    return Query(concepts, weights, _topic(question))
 
 
 @dataclass(frozen=True)
@@ -69,26 +96,35 @@ class _Hit:
 
 
 def _coverage(query: Query, doc_terms: set[str], bm25: BM25) -> float:
-    """IDF-weighted share of the question's concepts the clause mentions (directly or via a synonym)."""
+    """IDF-weighted share of the question's concepts the clause mentions (directly or via a synonym).
+
+    Zero unless at least one asked term itself appears: synonyms alone ("employment" for "solicitation")
+    make too many false answers. A synonym that is itself an asked term does not count twice."""
+    asked = {term for term, _ in query.concepts}
+    if not asked & doc_terms:
+        return 0.0
     total = matched = 0.0
     for term, synonyms in query.concepts:
         idf = bm25.idf(term)
         total += idf
         if term in doc_terms:
             matched += idf
-        elif any(s in doc_terms for s in synonyms):
-            matched += idf * 0.75
+        elif any(s in doc_terms and s not in asked for s in synonyms):
+            matched += idf * SYNONYM_CREDIT
     return matched / total if total else 0.0
 
 
 def _best_sentences(text: str, query: Query) -> list[tuple[float, int, str]]:
-    """Sentences of a clause ranked by how many question terms they carry: (score, start, text)."""
+    """Sentences of a clause ranked by how many question terms they carry: (score, start, text).
+
+    The clause heading is cut from a sentence it opens ("12. **Notices**. Notices ..."): quotes are text."""
     ranked = []
     for s in sentences(text):
-        found = set(terms(s.text))
+        body = strip_heading(s.text)
+        found = set(terms(body))
         score = sum(w for t, w in query.weights.items() if t in found)
         if score > 0:
-            ranked.append((score, s.start, s.text))
+            ranked.append((score, s.start, body))
     ranked.sort(key=lambda r: (-r[0], r[1]))
     return ranked
 
@@ -116,7 +152,9 @@ def _answer_contract(contract: ContractForAnalysis, hits: list[_Hit], query: Que
     citations = []
     for hit in hits:
         clause = contract.clauses[hit.clause_index]
-        citations.append(Citation(contract_id=contract.contract_id, clause_title=clause.title, quote=_quote(clause.text, query)))
+        citations.append(
+            Citation(contract_id=contract.contract_id, clause_title=clause.title, quote=_quote(clause.text, query))
+        )
     lead = citations[0]
     answer = f"{lead.clause_title}: “{lead.quote}”"
     if len(citations) > 1:
@@ -133,7 +171,7 @@ def answer_part(task: QueryPartTask) -> PartAnswer:
     owners: list[tuple[int, int]] = []
     for ci, contract in enumerate(task.contracts):
         for ki, clause in enumerate(contract.clauses):
-            docs.append(terms(clause.text))
+            docs.append(terms(_ENTITY_FORMS.sub(" ", clause.text)))
             titles.append(terms(clause.title))
             owners.append((ci, ki))
     body, heading = BM25(docs), BM25(titles)
@@ -170,7 +208,9 @@ def _overall_answer(query: Query, answers: list[PerContractAnswer]) -> str:
         return "No contracts to search."
     if not relevant:
         return f"None of the {len(answers)} contracts has a clause that addresses {query.topic}."
-    parts = [f"{a.contract_title} ({a.citations[0].clause_title}: “{clip(a.citations[0].quote, 160)}”)" for a in relevant]
+    parts = [
+        f"{a.contract_title} ({a.citations[0].clause_title}: “{clip(a.citations[0].quote, 160)}”)" for a in relevant
+    ]
     head = f"{len(relevant)} of {len(answers)} contracts address {query.topic}: " + "; ".join(parts) + "."
     silent = [a.contract_title for a in answers if not a.relevant]
     return head + (f" Not addressed in: {', '.join(silent)}." if silent else "")

@@ -16,12 +16,20 @@ _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 # Curly quotes and dashes from word processors; folded so that retyped text compares equal.
 _FOLD = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"})
 
+
+def wordlist(text: str) -> list[str]:
+    """Whitespace-separated words of a literal: long vocabularies stay readable in source."""
+    return text.split()
+
+
 STOPWORDS = frozenset(
-    """a an the and or of to in on at by for with from as is are was were be been being this that these those
+    wordlist(
+        """a an the and or of to in on at by for with from as is are was were be been being this that these those
     it its it's such any all each either other than then there here hereby herein hereof hereto hereunder
     thereof therein shall will would should may must can could do does did has have had not no nor so if
     into upon under over per their them they he she his her we our us you your i me my which who whom whose
-    what when where why how also only own same both more most very""".split()
+    what when where why how also only own same both more most very"""
+    )
 )
 
 
@@ -165,7 +173,9 @@ class Sentence:
 # A sentence ends at . ; ! or ? followed by whitespace and an upper-case letter, quote, digit or "(", or at a
 # blank line. Abbreviations common in contracts (e.g., i.e., Inc., No.) are protected below.
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)]*\s+(?=[\"'\u201c\u2018(A-Z0-9*])|\n\s*\n")
-_ABBREVIATION = re.compile(r"(?:\b(?:e\.g|i\.e|inc|ltd|co|corp|no|sec|art|mr|ms|dr|u\.s|st|etc|vs|v)\.|\b[A-Z]\.)$", re.I)
+_ABBREVIATION = re.compile(
+    r"(?:\b(?:e\.g|i\.e|inc|ltd|co|corp|no|sec|art|mr|ms|dr|u\.s|st|etc|vs|v)\.|\b[A-Z]\.)$", re.I
+)
 
 
 def sentences(text: str) -> list[Sentence]:
@@ -173,12 +183,19 @@ def sentences(text: str) -> list[Sentence]:
     out: list[Sentence] = []
     start = 0
     for m in _SENTENCE_END.finditer(text):
-        if _ABBREVIATION.search(text[start : m.start()]):
-            continue
+        if _ABBREVIATION.search(text[start : m.start()]) or _is_heading(text[start : m.start()]):
+            continue  # "12. **Notices**." or "2.4 Non-Solicitation." belongs to the sentence it introduces
         _append_sentence(text, start, m.start(), out)
         start = m.end()
     _append_sentence(text, start, len(text), out)
     return out
+
+
+def _is_heading(fragment: str) -> bool:
+    found = re.findall(r"[A-Za-z]+", fragment)
+    if len(found) < 3:
+        return True
+    return len(found) <= 8 and all(w[0].isupper() for w in found if len(w) > 3)
 
 
 def _append_sentence(text: str, start: int, end: int, out: list[Sentence]) -> None:
@@ -208,3 +225,23 @@ def clip(text: str, limit: int = 400, focus: int = 0, ellipsis: bool = True) -> 
     if not ellipsis:
         return window
     return ("…" if start > 0 else "") + window + ("…" if end < len(text) else "")
+
+
+# A heading opening a sentence: markdown/ARTICLE/Section lines, "12. **Notices**. ", "3.2 Payment Terms. ".
+_HEADING_LINE = re.compile(
+    r"^[ \t]*(?:#+[^\n]*|(?:ARTICLE|Article|SECTION|Section)\b[^\n]*|[A-Z][A-Z ,&'-]{2,80})\n\s*"
+)
+_INLINE_HEADING = re.compile(
+    r"^[ \t]*(?:\d+(?:\.\d+)*\.?|\([a-z]{1,3}\))?[ \t]*(?:\*\*[^*\n]{1,100}\*\*\.?|"
+    r"(?<=[\d.)])[ \t]*[A-Z][A-Za-z'&,-]*(?:[ \t]+(?:[A-Z][A-Za-z'&,-]*|of|and|or|the|to|for|on|in)){0,8}\.)[ \t]+"
+)
+
+
+def strip_heading(sentence: str) -> str:
+    """`sentence` without the clause or sub-clause heading it starts with; always a suffix of `sentence`."""
+    rest = sentence
+    while True:
+        m = _HEADING_LINE.match(rest) or _INLINE_HEADING.match(rest)
+        if not m or m.end() >= len(rest):
+            return rest
+        rest = rest[m.end() :]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from shared.analysis.offline.similarity import fold, stem, words
+from shared.analysis.offline.similarity import fold, stem, wordlist, words
 
 # concept -> heading phrases (normalized: lower-case words separated by single spaces).
 CONCEPT_PHRASES: dict[str, tuple[str, ...]] = {
@@ -193,9 +193,11 @@ for _group in _SYNONYM_GROUPS:
 # Words of the question that say nothing about the topic ("What does the agreement say about ...").
 QUESTION_STOP = frozenset(
     stem(w)
-    for w in """what which who whom how does do did is are was there any some contract contracts agreement
+    for w in wordlist(
+        """what which who whom how does do did is are was there any some contract contracts agreement
     agreements clause clauses provision provisions section sections say says said about regarding concerning
     apply applies applicable party parties between under include includes included contain contains
     specify specifies specified state stated provide provides provided describe describes tell me list
-    each every please find show""".split()
+    each every please find show"""
+    )
 )
