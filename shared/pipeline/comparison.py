@@ -1,0 +1,116 @@
+"""Comparison domain logic: build one task per compared contract, then validate and enhance the findings."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from pydantic import BaseModel
+
+from shared.models.analysis import (
+    ClauseFinding,
+    ComparisonResult,
+    ComparisonTask,
+    ContractComparison,
+    ContractForAnalysis,
+    Usage,
+)
+from shared.models.jobs import ComparisonJobRequest
+from shared.pipeline.errors import ResultInvalid
+
+MAX_EXCERPT_CHARS = 2_000  # excerpts are quotes for a reader, not the clause text (that stays in the contract)
+
+
+class AnalyzedComparison(BaseModel):
+    """One compared contract's findings with the model and usage that produced them (a job artifact)."""
+
+    comparison: ContractComparison
+    model: str
+    usage: Usage
+
+
+def build_tasks(
+    request: ComparisonJobRequest, standard: ContractForAnalysis, compared: Sequence[ContractForAnalysis]
+) -> list[ComparisonTask]:
+    return [
+        ComparisonTask(
+            standard=standard,
+            compared=other,
+            mode=request.comparisonMode,
+            selected_clauses=request.selectedClauses,
+            model_selection=request.modelSelection,
+        )
+        for other in compared
+    ]
+
+
+def validate_item(task: ComparisonTask, comparison: ContractComparison) -> ContractComparison:
+    """The analyzer's findings for `task`, checked against it: they must be about the compared contract."""
+    if comparison.contract_id != task.compared.contract_id:
+        raise ResultInvalid(
+            f"findings name contract {comparison.contract_id!r} but the task compared {task.compared.contract_id!r}"
+        )
+    clauses = [_clean_finding(f) for f in comparison.clauses]
+    summary = comparison.summary.strip() or summarize(clauses)
+    # The stored title wins over whatever the model echoed back.
+    return comparison.model_copy(update={"contract_title": task.compared.title, "clauses": clauses, "summary": summary})
+
+
+def _clean_finding(finding: ClauseFinding) -> ClauseFinding:
+    severity = finding.severity
+    if finding.status == "matched":
+        severity = None  # a match is not a deviation, whatever the model said
+    elif severity is None:
+        severity = "medium"  # a deviation always has a severity; medium until a lawyer says otherwise
+    return finding.model_copy(
+        update={
+            "title": finding.title.strip() or "Untitled clause",
+            "severity": severity,
+            "standard_excerpt": _excerpt(finding.standard_excerpt),
+            "compared_excerpt": _excerpt(finding.compared_excerpt),
+            "explanation": finding.explanation.strip(),
+        }
+    )
+
+
+def _excerpt(text: str) -> str:
+    text = text.strip()
+    return text if len(text) <= MAX_EXCERPT_CHARS else text[: MAX_EXCERPT_CHARS - 1].rstrip() + "…"
+
+
+def counts(comparison: ContractComparison) -> dict[str, int]:
+    """Finding counts by status and by severity: the small summary that crosses history."""
+    tally: Counter[str] = Counter(f.status for f in comparison.clauses)
+    tally.update(f"severity_{f.severity}" for f in comparison.clauses if f.severity)
+    return dict(sorted(tally.items()))
+
+
+def summarize(findings: Sequence[ClauseFinding]) -> str:
+    tally = Counter(f.status for f in findings)
+    high = sum(1 for f in findings if f.severity == "high")
+    parts = [f"{tally[s]} {s}" for s in ("matched", "modified", "missing", "added") if tally[s]]
+    text = ", ".join(parts) or "no clauses"
+    return f"{text}; {high} high-severity deviation{'s' if high != 1 else ''}."
+
+
+def enhance(standard_contract_id: str, items: Sequence[AnalyzedComparison]) -> ComparisonResult:
+    """The job's result: every compared contract's findings in request order, with total usage."""
+    usage = Usage()
+    models: list[str] = []
+    for item in items:
+        usage = usage + item.usage
+        if item.model and item.model not in models:
+            models.append(item.model)
+    return ComparisonResult(
+        standard_contract_id=standard_contract_id,
+        model=", ".join(models),
+        usage=usage,
+        comparisons=[item.comparison for item in items],
+    )
+
+
+def deviation_counts(result: ComparisonResult) -> tuple[int, int]:
+    """(deviations, high-severity deviations) over the whole result."""
+    findings = [f for c in result.comparisons for f in c.clauses]
+    deviations = sum(1 for f in findings if f.status != "matched")
+    return deviations, sum(1 for f in findings if f.severity == "high")

@@ -1,0 +1,222 @@
+"""Query domain logic: plan parts within an exact token budget, and merge per-part answers.
+
+The budget of one part is the model's context minus the output reserve and the prompt overhead (instructions,
+response schema, chat framing), all counted with the model's encoding. A contract set larger than one part is
+split across parts; a single contract larger than a part is split by clauses; a clause larger than a part is
+split by paragraphs, then by tokens. Nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from shared.errors import ValidationFailed
+from shared.models.analysis import (
+    Citation,
+    ClauseText,
+    ContractForAnalysis,
+    PartAnswer,
+    PerContractAnswer,
+    QueryAnswer,
+    QueryPartTask,
+)
+from shared.models.jobs import ModelSelection
+from shared.pipeline.prompts import CHAT_FRAMING_TOKENS, QUERY_INSTRUCTIONS, render_part
+from shared.text.tokens import count_tokens, truncate_to_tokens
+
+MIN_PART_TOKENS = 512  # below this a part cannot hold a meaningful clause: the settings are wrong
+
+
+@dataclass(frozen=True)
+class Budget:
+    context_tokens: int
+    output_reserve: int
+    overhead: int
+    encoding: str
+
+    @property
+    def part_tokens(self) -> int:
+        """Tokens left for the user message of one part."""
+        return self.context_tokens - self.output_reserve - self.overhead
+
+
+def prompt_overhead(encoding: str, response_schema: dict[str, object] | None = None) -> int:
+    """Tokens every part costs besides its user message: instructions, response schema, chat framing."""
+    schema = json.dumps(response_schema, separators=(",", ":")) if response_schema else ""
+    return count_tokens(QUERY_INSTRUCTIONS, encoding) + count_tokens(schema, encoding) + CHAT_FRAMING_TOKENS
+
+
+def make_budget(context_tokens: int, output_reserve: int, overhead: int, encoding: str) -> Budget:
+    budget = Budget(context_tokens, output_reserve, overhead, encoding)
+    if budget.part_tokens < MIN_PART_TOKENS:
+        raise ValidationFailed(
+            f"model context of {context_tokens} tokens leaves {budget.part_tokens} for contracts after "
+            f"{output_reserve} output and {overhead} prompt tokens; at least {MIN_PART_TOKENS} are needed"
+        )
+    return budget
+
+
+def plan_parts(
+    question: str,
+    contracts: Sequence[ContractForAnalysis],
+    budget: Budget,
+    selection: ModelSelection = "primary",
+) -> list[QueryPartTask]:
+    """Pack contracts, in order, into as few parts as fit; every part's rendered message fits the budget."""
+    limit = budget.part_tokens
+    pieces: list[ContractForAnalysis] = []
+    for contract in contracts:
+        pieces.extend(_fit_contract(question, contract, budget))
+    parts: list[list[ContractForAnalysis]] = []
+    for piece in pieces:
+        # Count the rendered part, not a sum of pieces: BPE merges across joins, so only the whole is exact.
+        if parts and _tokens(question, [*parts[-1], piece], budget) <= limit:
+            parts[-1].append(piece)
+        else:
+            parts.append([piece])
+    return [
+        QueryPartTask(question=question, part_index=i, contracts=group, model_selection=selection)
+        for i, group in enumerate(parts)
+    ]
+
+
+def part_tokens(task: QueryPartTask, encoding: str) -> int:
+    return count_tokens(render_part(task.question, task.contracts), encoding)
+
+
+def _tokens(question: str, contracts: Sequence[ContractForAnalysis], budget: Budget) -> int:
+    return count_tokens(render_part(question, contracts), budget.encoding)
+
+
+def _fit_contract(question: str, contract: ContractForAnalysis, budget: Budget) -> list[ContractForAnalysis]:
+    """The contract whole if it fits one part, otherwise consecutive clause groups that each fit."""
+    if _tokens(question, [contract], budget) <= budget.part_tokens:
+        return [contract]
+    groups: list[list[ClauseText]] = []
+    for clause in contract.clauses:
+        for piece in _fit_clause(question, contract, clause, budget):
+            if groups and _tokens(question, [_with(contract, [*groups[-1], piece])], budget) <= budget.part_tokens:
+                groups[-1].append(piece)
+            else:
+                groups.append([piece])
+    total = len(groups)
+    return [
+        ContractForAnalysis(
+            contract_id=contract.contract_id, title=f"{contract.title} (part {i + 1} of {total})", clauses=group
+        )
+        for i, group in enumerate(groups)
+    ]
+
+
+def _with(contract: ContractForAnalysis, clauses: list[ClauseText]) -> ContractForAnalysis:
+    return contract.model_copy(update={"clauses": clauses})
+
+
+def _fit_clause(question: str, contract: ContractForAnalysis, clause: ClauseText, budget: Budget) -> list[ClauseText]:
+    def fits(text: str) -> bool:
+        return _tokens(question, [_with(contract, [clause.model_copy(update={"text": text})])], budget) <= limit
+
+    limit = budget.part_tokens
+    if fits(clause.text):
+        return [clause]
+    # Room for clause text alone: the frame (question, contract delimiters, heading) around an empty clause.
+    room = limit - _tokens(question, [_with(contract, [clause.model_copy(update={"text": ""})])], budget) - 2
+    if room < 1:
+        raise ValidationFailed(f"clause {clause.title!r} of {contract.contract_id!r} cannot fit in a part")
+    chunks: list[str] = []
+    current = ""
+    for paragraph in _paragraphs(clause.text):
+        candidate = f"{current}\n\n{paragraph}" if current else paragraph
+        if fits(candidate):
+            current = candidate
+            continue
+        if current:
+            chunks.append(current)
+        current = ""
+        while not fits(paragraph):  # one paragraph larger than a part: cut it by tokens, losing nothing
+            head = truncate_to_tokens(paragraph, room, budget.encoding)
+            while head and not fits(head):
+                head = truncate_to_tokens(head, max(1, count_tokens(head, budget.encoding) - 16), budget.encoding)
+            if not head:
+                raise ValidationFailed(f"clause {clause.title!r} of {contract.contract_id!r} cannot be split to fit")
+            chunks.append(head)
+            paragraph = paragraph[len(head) :].lstrip()
+        current = paragraph
+    if current:
+        chunks.append(current)
+    total = len(chunks)
+    return [
+        clause.model_copy(
+            update={"title": f"{clause.title} (continued {i + 1}/{total})" if i else clause.title, "text": text}
+        )
+        for i, text in enumerate(chunks)
+    ]
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [p for p in (p.strip() for p in text.split("\n\n")) if p]
+
+
+# --- combine -------------------------------------------------------------------------------------
+
+
+def validate_part(task: QueryPartTask, answer: PartAnswer) -> PartAnswer:
+    """Keep only citations and per-contract answers about contracts the part actually contained."""
+    known = {c.contract_id for c in task.contracts}
+    titles = {c.contract_id: c.title for c in task.contracts}
+    per_contract = [
+        p.model_copy(update={"citations": dedupe([c for c in p.citations if c.contract_id in known])})
+        for p in answer.per_contract
+        if p.contract_id in known
+    ]
+    answered = {p.contract_id for p in per_contract}
+    # A contract the model skipped still gets an entry, so the result covers the whole set.
+    per_contract += [
+        PerContractAnswer(contract_id=cid, contract_title=titles[cid], answer="Not addressed.", relevant=False)
+        for cid in dict.fromkeys(c.contract_id for c in task.contracts)
+        if cid not in answered
+    ]
+    return answer.model_copy(
+        update={
+            "part_index": task.part_index,
+            "citations": dedupe([c for c in answer.citations if c.contract_id in known]),
+            "per_contract": per_contract,
+        }
+    )
+
+
+def dedupe(citations: Sequence[Citation]) -> list[Citation]:
+    seen: dict[tuple[str, str, str], Citation] = {}
+    for c in citations:
+        seen.setdefault((c.contract_id, c.clause_title, c.quote.strip()), c)
+    return list(seen.values())
+
+
+def merge_per_contract(parts: Sequence[PartAnswer], titles: dict[str, str]) -> list[PerContractAnswer]:
+    """One answer per contract, in set order; a contract split across parts gets its pieces joined."""
+    merged: dict[str, PerContractAnswer] = {}
+    for part in parts:
+        for p in part.per_contract:
+            prior = merged.get(p.contract_id)
+            if prior is None:
+                merged[p.contract_id] = p.model_copy(
+                    update={"contract_title": titles.get(p.contract_id, p.contract_title)}
+                )
+                continue
+            relevant = [x.answer for x in (prior, p) if x.relevant]
+            merged[p.contract_id] = prior.model_copy(
+                update={
+                    "answer": " ".join(relevant) if relevant else prior.answer,
+                    "relevant": prior.relevant or p.relevant,
+                    "citations": dedupe([*prior.citations, *p.citations]),
+                }
+            )
+    order = list(titles) + [cid for cid in merged if cid not in titles]
+    return [merged[cid] for cid in order if cid in merged]
+
+
+def single_part_answer(part: PartAnswer) -> QueryAnswer:
+    """With one part the map answer is the answer: no reduce call is needed."""
+    return QueryAnswer(answer=part.answer, citations=part.citations)

@@ -1,0 +1,187 @@
+"""The query job's steps over job artifacts: retrieve (in chunks), plan, answer one part, combine, save.
+
+Safe to run twice: deterministic artifact names, upserts, and stored model answers are reused, not re-bought.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from shared.analysis.base import Analyzer
+from shared.errors import NotFoundError
+from shared.llm.schema import strict_json_schema
+from shared.models.analysis import (
+    AnalysisResult,
+    ContractForAnalysis,
+    PartAnswer,
+    QueryCombineTask,
+    QueryPartTask,
+    QueryResult,
+    Usage,
+)
+from shared.models.jobs import JobType, QueryJobRequest
+from shared.pipeline import artifacts as names
+from shared.pipeline import query
+from shared.pipeline.contracts import contract_ref, load_contracts, to_analysis
+from shared.pipeline.messages import (
+    SKIPPED_CANCELLED,
+    ItemAnalyzed,
+    QueryCombined,
+    QueryPlanned,
+    QueryRetrieved,
+    ResultSaved,
+)
+from shared.pipeline.scope import JobScope, result_id_for
+from shared.text.tokens import encoding_for_model
+
+
+class AnalyzedPart(BaseModel):
+    """One part's validated answer with the model and usage that produced it (a job artifact)."""
+
+    answer: PartAnswer
+    model: str
+    usage: Usage
+
+
+@dataclass(frozen=True)
+class Combined:
+    result: QueryResult
+    raw: str
+    """The reduce call's raw output ("" when there was a single part)."""
+    llm_call: bool
+
+
+def request_of(scope: JobScope) -> QueryJobRequest:
+    return QueryJobRequest.model_validate(scope.job().request)
+
+
+def retrieve_chunk(scope: JobScope, contract_ids: Sequence[str]) -> QueryRetrieved:
+    contracts = load_contracts(scope.repos.contracts, scope.user_id, contract_ids)
+    store = scope.artifacts
+    for contract in contracts:
+        store.put(names.contract_snapshot(contract.contract_id), to_analysis(contract))
+    return QueryRetrieved(contracts=[contract_ref(c) for c in contracts])
+
+
+def budget_for(analyzer: Analyzer, request: QueryJobRequest, output_reserve: int) -> query.Budget:
+    """The exact per-part budget of the model the job runs on."""
+    encoding = encoding_for_model(analyzer.model_name(request.modelSelection))
+    overhead = query.prompt_overhead(encoding, strict_json_schema(PartAnswer))
+    return query.make_budget(analyzer.context_tokens(request.modelSelection), output_reserve, overhead, encoding)
+
+
+def plan(scope: JobScope, analyzer: Analyzer, output_reserve: int) -> QueryPlanned:
+    request = request_of(scope)
+    store = scope.artifacts
+    contracts = [store.get(names.contract_snapshot(cid), ContractForAnalysis) for cid in request.contract_ids]
+    budget = budget_for(analyzer, request, output_reserve)
+    parts = query.plan_parts(request.question, contracts, budget, request.modelSelection)
+    for part in parts:
+        store.put(names.query_part(part.part_index), part)
+    return QueryPlanned(
+        parts=len(parts),
+        budget_tokens=budget.part_tokens,
+        part_tokens=[query.part_tokens(p, budget.encoding) for p in parts],
+        model=analyzer.model_name(request.modelSelection),
+    )
+
+
+def answer_part(scope: JobScope, analyzer: Analyzer, part_index: int) -> ItemAnalyzed:
+    store = scope.artifacts
+    item = f"part {part_index + 1}"
+    try:
+        done = store.get(names.query_answer(part_index), AnalyzedPart)
+    except NotFoundError:
+        pass
+    else:
+        return _summary(item, done, note="already answered")
+    if scope.is_cancelled():
+        return ItemAnalyzed(status="skipped", item=item, note=SKIPPED_CANCELLED)
+    task = store.get(names.query_part(part_index), QueryPartTask)
+    reply = analyzer.answer_part(task)
+    store.put_text(names.query_raw(part_index), reply.raw)
+    analyzed = AnalyzedPart(answer=query.validate_part(task, reply.output), model=reply.model, usage=reply.usage)
+    store.put(names.query_answer(part_index), analyzed)
+    return _summary(item, analyzed)
+
+
+def _summary(item: str, part: AnalyzedPart, note: str = "") -> ItemAnalyzed:
+    relevant = sum(1 for p in part.answer.per_contract if p.relevant)
+    counts = {"citations": len(part.answer.citations), "relevant_contracts": relevant}
+    return ItemAnalyzed(item=item, model=part.model, usage=part.usage, counts=counts, note=note)
+
+
+def combine(scope: JobScope, analyzer: Analyzer, parts_total: int) -> QueryCombined:
+    store = scope.artifacts
+    try:
+        done = store.get(names.QUERY_RESULT, QueryResult)
+    except NotFoundError:
+        pass
+    else:
+        return QueryCombined(citations=len(done.citations), model=done.model, usage=done.usage, note="already combined")
+    request = request_of(scope)
+    parts = [store.get(names.query_answer(i), AnalyzedPart) for i in range(parts_total)]
+    titles = {cid: store.get(names.contract_snapshot(cid), ContractForAnalysis).title for cid in request.contract_ids}
+    if len(parts) > 1 and scope.is_cancelled():
+        return QueryCombined(status="skipped", note=SKIPPED_CANCELLED)
+    combined = combine_answers(analyzer, request, parts, titles)
+    if combined.llm_call:
+        store.put_text(names.QUERY_COMBINED_RAW, combined.raw)
+    result = combined.result
+    store.put(names.QUERY_RESULT, result)
+    return QueryCombined(
+        citations=len(result.citations), llm_call=combined.llm_call, model=result.model, usage=result.usage
+    )
+
+
+def combine_answers(
+    analyzer: Analyzer, request: QueryJobRequest, parts: Sequence[AnalyzedPart], titles: dict[str, str]
+) -> Combined:
+    """The reduce step, shared with the inline path. A single part needs no model call."""
+    usage = Usage()
+    models: list[str] = []
+    for part in parts:
+        usage = usage + part.usage
+        if part.model and part.model not in models:
+            models.append(part.model)
+    answers = [p.answer for p in parts]
+    raw = ""
+    if len(answers) == 1:
+        final = query.single_part_answer(answers[0])
+    else:
+        reply = analyzer.combine(
+            QueryCombineTask(question=request.question, parts=answers, model_selection=request.modelSelection)
+        )
+        final, raw, usage = reply.output, reply.raw, usage + reply.usage
+        if reply.model and reply.model not in models:
+            models.append(reply.model)
+    known = set(titles)
+    citations = query.dedupe([c for c in final.citations if c.contract_id in known])
+    result = QueryResult(
+        question=request.question,
+        answer=final.answer,
+        citations=citations,
+        per_contract=query.merge_per_contract(answers, titles),
+        model=", ".join(models),
+        usage=usage,
+    )
+    return Combined(result=result, raw=raw, llm_call=len(answers) > 1)
+
+
+def save(scope: JobScope) -> ResultSaved:
+    result = scope.artifacts.get(names.QUERY_RESULT, QueryResult)
+    result_id = result_id_for(scope.job_id)
+    scope.repos.results.save(
+        AnalysisResult(
+            result_id=result_id,
+            job_id=scope.job_id,
+            user_id=scope.user_id,
+            job_type=JobType.QUERY,
+            result=result.model_dump(mode="json"),
+            ttl=scope.ttl,
+        )
+    )
+    return ResultSaved(result_id=result_id)
