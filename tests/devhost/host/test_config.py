@@ -54,7 +54,7 @@ def test_queue_settings_defaults_and_overrides() -> None:
         8,
         3,
     )
-    with pytest.raises(ConfigError, match="batchSize must be 1..32, got 64"):
+    with pytest.raises(ConfigError, match=r"batchSize must be 1\.\.32, got 64"):
         QueueSettings.from_host_json({"extensions": {"queues": {"batchSize": 64}}})
 
 

@@ -160,8 +160,7 @@ async def test_one_log_line_per_invocation(client: httpx.AsyncClient, caplog: py
 async def test_declared_body_over_100_mb_is_refused_unread(host: DevHost) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", host.port)
     writer.write(
-        b"POST /api/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-        b"Content-Length: 104857601\r\n\r\n{"
+        b"POST /api/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 104857601\r\n\r\n{"
     )
     await writer.drain()
     status_line = await asyncio.wait_for(reader.readline(), 10)

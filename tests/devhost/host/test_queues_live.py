@@ -1,12 +1,14 @@
 """Queue triggers against Azurite."""
 
 import base64
+import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from azure.core.exceptions import ResourceExistsError
 from azure.storage.queue.aio import QueueServiceClient
 
 from devhost.host import DevHost
@@ -43,10 +45,8 @@ def _b64(text: str) -> str:
 
 async def _send(service: QueueServiceClient, queue: str, content: str) -> None:
     client = service.get_queue_client(queue)
-    try:
+    with contextlib.suppress(ResourceExistsError):
         await client.create_queue()
-    except Exception:  # already exists
-        pass
     await client.send_message(content)
 
 
