@@ -31,6 +31,8 @@ from shared.models.analysis import (
 from shared.models.jobs import ModelSelection
 
 MAX_EXCERPT_CHARS = 1_500
+# A quote shorter than this proves nothing (a stray "y" occurs in every contract), so it is not a citation.
+MIN_QUOTE_CHARS = 8
 NO_ANSWER = "No answer was returned for this contract."
 _QUOTE_MARKS = "\"'\u201c\u201d\u2018\u2019\u00ab\u00bb"  # straight, curly and guillemets
 
@@ -149,6 +151,19 @@ def normalise_ws(text: str) -> str:
     return " ".join(text.split())
 
 
+def contains_words(text: str, quote: str) -> bool:
+    """`quote` occurs in `text` without starting or ending inside a word ("able within" is not in "payable within")."""
+    start = text.find(quote)
+    while start != -1:
+        end = start + len(quote)
+        starts_clean = start == 0 or not (text[start - 1].isalnum() and quote[0].isalnum())
+        ends_clean = end == len(text) or not (text[end].isalnum() and quote[-1].isalnum())
+        if starts_clean and ends_clean:
+            return True
+        start = text.find(quote, start + 1)
+    return False
+
+
 def _clean_quote(quote: str) -> str:
     # Models often wrap a verbatim quote in quotation marks; those are not part of the contract text.
     return normalise_ws(quote).strip(_QUOTE_MARKS + " ")
@@ -168,12 +183,12 @@ class QuoteVerifier:
     def verify(self, citation: CitationOut) -> Citation | None:
         quote = _clean_quote(citation.quote)
         clauses = self._clauses.get(citation.contract_id)
-        if not quote or clauses is None:
+        if len(quote) < MIN_QUOTE_CHARS or clauses is None:
             return None
         cited = citation.clause_title.strip().casefold()
         # The cited clause first; a quote found in another clause of the same contract is kept with that title.
         for title, text, seen in sorted(clauses, key=lambda clause: clause[0].strip().casefold() != cited):
-            if quote in text or quote in seen:
+            if contains_words(text, quote) or contains_words(seen, quote):
                 return Citation(contract_id=citation.contract_id, clause_title=title, quote=quote)
         return None
 
@@ -190,10 +205,10 @@ class QuoteVerifier:
 
 def _find_known(citation: CitationOut, known: list[Citation]) -> Citation | None:
     quote = _clean_quote(citation.quote)
-    if not quote:
+    if len(quote) < MIN_QUOTE_CHARS:
         return None
     for candidate in known:
-        if candidate.contract_id == citation.contract_id and quote in normalise_ws(candidate.quote):
+        if candidate.contract_id == citation.contract_id and contains_words(normalise_ws(candidate.quote), quote):
             return Citation(contract_id=candidate.contract_id, clause_title=candidate.clause_title, quote=quote)
     return None
 
