@@ -258,10 +258,13 @@ class Store:
 
     def ready_instances(self, now: float) -> list[str]:
         with self._lock:
+            # A suspended instance only wakes up for control messages; its events wait in the inbox.
             rows = self._db.execute(
-                "SELECT instance_id, MIN(id) AS first FROM inbox WHERE visible_at <= ? GROUP BY instance_id "
-                "ORDER BY first",
-                (now,),
+                "SELECT m.instance_id, MIN(m.id) AS first FROM inbox m "
+                "LEFT JOIN instances i ON i.instance_id = m.instance_id "
+                "WHERE m.visible_at <= ? AND (i.status IS NULL OR i.status != ? OR m.kind != ?) "
+                "GROUP BY m.instance_id ORDER BY first",
+                (now, RuntimeStatus.SUSPENDED, EVENT),
             ).fetchall()
         return [r["instance_id"] for r in rows]
 

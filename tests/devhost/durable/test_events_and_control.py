@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import azure.durable_functions as df
 import pytest
 
@@ -58,14 +60,25 @@ async def _is(client: df.DurableOrchestrationClient, instance_id: str, status: d
     return (await client.get_status(instance_id)).runtime_status == status
 
 
-async def test_suspend_holds_events_until_resume(client: df.DurableOrchestrationClient) -> None:
+async def test_suspend_holds_events_until_resume(engine: DurableEngine, client: df.DurableOrchestrationClient) -> None:
     instance_id = await client.start_new("pausable")
     await wait_for(lambda: _is(client, instance_id, S.Running))
     await client.suspend(instance_id, "hold on")
     await wait_for(lambda: _is(client, instance_id, S.Suspended))
+    episodes = 0
+    original = engine._episode
+
+    async def counting(iid: str) -> None:
+        nonlocal episodes
+        episodes += 1
+        await original(iid)
+
+    engine._episode = counting  # type: ignore[method-assign]
     await client.raise_event(instance_id, "go", "later")
+    await asyncio.sleep(0.3)
     status = await client.get_status(instance_id)
     assert status.runtime_status == S.Suspended
+    assert episodes == 0  # the held event does not wake the suspended instance
     await client.resume(instance_id, "go on")
     status = await wait_done(client, instance_id)
     assert status.runtime_status == S.Completed

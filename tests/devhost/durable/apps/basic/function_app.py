@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 import time
 from datetime import timedelta
 from typing import Any
@@ -66,6 +67,29 @@ def slow_step(payload: dict[str, Any]) -> int:
         fh.write(f"start {payload['n']} {os.getpid()}\n")
     time.sleep(payload["seconds"])
     return int(payload["n"]) * 10
+
+
+ACTIVE = {"now": 0, "peak": 0}
+ACTIVE_LOCK = threading.Lock()
+
+
+@app.activity_trigger(input_name="seconds")
+def tracked(seconds: float) -> int:
+    """Records how many activities run at once."""
+    with ACTIVE_LOCK:
+        ACTIVE["now"] += 1
+        ACTIVE["peak"] = max(ACTIVE["peak"], ACTIVE["now"])
+    time.sleep(seconds)
+    with ACTIVE_LOCK:
+        ACTIVE["now"] -= 1
+    return 1
+
+
+@app.orchestration_trigger(context_name="context")
+def tracked_fan_out(context: df.DurableOrchestrationContext):
+    spec = context.get_input()
+    results = yield context.task_all([context.call_activity("tracked", spec["seconds"]) for _ in range(spec["count"])])
+    return sum(results)
 
 
 @app.activity_trigger(input_name="instance")
