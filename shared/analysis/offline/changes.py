@@ -124,6 +124,7 @@ def quantities(text: str) -> list[Quantity]:
         line_head = text[text.rfind("\n", 0, m.start()) + 1 : m.start()]
         if m.group("digits") and not m.group("unit2") and not line_head.strip(" \t#*(>"):
             continue  # "12." or "8.3" opening a line is clause numbering, not a quantity
+        if m.group("money"):
             out.append(Quantity(_parse_digits(phrase) * _multiplier(phrase), "$", phrase, m.start()))
         elif m.group("words"):
             unit, paren = m.group("unit1"), m.group("paren")
@@ -154,6 +155,8 @@ def _number_subject(text: str, at: int, concepts: frozenset[str], unit: str) -> 
             return label
     if ("liabil" in before and unit in ("$", "%")) or re.search(r"liab[^.]*limited to", before):
         return "liability cap"
+    if "confidential" in before and unit.split(" ")[-1] in ("year", "month", "week", "day"):
+        return "confidentiality period"
     lowered = before
     best: tuple[int, str] | None = None
     for needle, label in (
@@ -296,12 +299,14 @@ def places(text: str) -> list[Place]:
     out: list[Place] = []
     for m in _PLACE_PATTERN.finditer(text):
         if m.group("name"):
-            key, display = m.group("name"), f"{m.group('kind')} of {m.group('name')}"
+            display = f"{m.group('kind')} of {m.group('name')}"
         elif m.group("county"):
-            key = display = f"{m.group('county')} County"
+            display = f"{m.group('county')} County"
         else:
-            key = display = m.group("known")
-        out.append(Place(key.lower(), display, m.start()))
+            display = m.group("known")
+        # Keyed by the full form: "State of Delaware" -> "State of New York" is a change even when the
+        # clause still mentions "Wilmington, Delaware" elsewhere.
+        out.append(Place(display.lower(), display, m.start()))
     return out
 
 

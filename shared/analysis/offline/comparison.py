@@ -35,7 +35,7 @@ _EQUIVALENT = {"will": "shall", "must": "shall", "agrees": "shall"}
 # Word swaps no longer than this ("are effective when delivered" -> "take effect upon delivery") are rewording;
 # a longer insertion or deletion adds or removes a term.
 SWAP_WORDS = 4
-SWAP_SHARE = 0.25
+SWAP_SHARE = 0.35
 # A deletion or insertion this long is worth quoting in the explanation.
 RUN_WORDS = 5
 # Clause numbering at the start of any line: renumbering is formatting, not substance.
