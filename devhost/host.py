@@ -150,7 +150,10 @@ class DevHost:
             webhook_app=self.engine.webhook_app if self.engine is not None else None,
             trust_principal_headers=self.environ.get(TRUST_PRINCIPAL_SETTING, "").lower() in ("1", "true"),
         )
-        config = uvicorn.Config(self.http, log_level="warning", lifespan="off", access_log=False)
+        # Open SSE streams would otherwise hold shutdown forever; Azure also cuts them when the host stops.
+        config = uvicorn.Config(
+            self.http, log_level="warning", lifespan="off", access_log=False, timeout_graceful_shutdown=5
+        )
         self._server = _Server(config)
         self._server_task = asyncio.create_task(self._server.serve(sockets=[sock]))
         while not self._server.started:

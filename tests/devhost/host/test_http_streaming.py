@@ -1,5 +1,6 @@
 """An app using the HTTP streaming extension's FastAPI types, with routePrefix ""."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -65,3 +66,15 @@ async def test_mixing_classic_and_streaming_functions_is_refused(tmp_path: Path)
         await DevHost(APPS / "mixed", tmp_path, port=0, echo=lambda _: None).start()
     assert info.value.classic == ["legacy"]
     assert "legacy" in str(info.value)
+
+
+async def test_stop_does_not_hang_on_an_open_event_stream(tmp_path: Path) -> None:
+    host = DevHost(APPS / "streaming", tmp_path, port=0, echo=lambda _: None)
+    await host.start()
+    try:
+        async with httpx.AsyncClient(base_url=host.base_url) as client:
+            async with client.stream("GET", "/events") as response:
+                assert await anext(response.aiter_lines()) == "data: first"
+                await asyncio.wait_for(host.stop(), timeout=60)
+    finally:
+        await host.stop()
