@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
-from api.http import parse_model
+from api.http import ServiceUnavailable, parse_model
 from orchestrators.names import ORCHESTRATOR_BY_JOB_TYPE
 from shared.errors import ConflictError, DomainError, NotFoundError, ValidationFailed
 from shared.jobs import JobService
@@ -43,7 +43,7 @@ class UnknownContracts(ValidationFailed):
     code = "unknown_contracts"
 
 
-class StartFailed(DomainError):
+class StartFailed(ServiceUnavailable):
     """The job was created but its orchestration could not be started; the job is now failed (503)."""
 
     code = "start_failed"
