@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from devhost.durable import store as st
 from devhost.durable.errors import DurableEngineError, InstanceAlreadyRunningError
-from devhost.durable.protocol import EventType, RuntimeStatus
+from devhost.durable.protocol import EventType, RuntimeStatus, format_time, parse_time
 
 if TYPE_CHECKING:
     from devhost.durable.engine import DurableEngine
@@ -60,6 +60,17 @@ async def body_as_json_text(request: Request) -> str | None:
     return raw.decode("utf-8")
 
 
+# Event type names as the extension shows them in historyEvents.
+_EVENT_NAMES = {
+    int(t): t.name.title().replace("_", "").replace("SubOrchestration", "SubOrchestrationInstance") for t in EventType
+}
+
+
+def _time_param(value: str | None) -> str | None:
+    """Normalise a createdTimeFrom/To value to the stored format, so string comparison is time order."""
+    return format_time(parse_time(value)) if value else None
+
+
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"Message": message, "ExceptionMessage": message}, status_code=status)
 
@@ -70,7 +81,7 @@ def _history_view(events: list[dict[str, Any]], show_output: bool) -> list[dict[
         kind = e["EventType"]
         if kind in (EventType.ORCHESTRATOR_STARTED, EventType.ORCHESTRATOR_COMPLETED):
             continue
-        name = EventType(kind).name.title().replace("_", "") if kind in EventType._value2member_map_ else str(kind)
+        name = _EVENT_NAMES.get(kind, str(kind))
         item = {k: v for k, v in e.items() if k not in ("EventType", "IsPlayed")}
         if not show_output:
             item.pop("Result", None)
@@ -129,8 +140,8 @@ def build_api(engine: DurableEngine) -> Starlette:
         offset = int(request.headers.get(CONTINUATION_HEADER) or 0)
         rows = engine.store.list_instances(
             statuses,
-            q.get("createdTimeFrom"),
-            q.get("createdTimeTo"),
+            _time_param(q.get("createdTimeFrom")),
+            _time_param(q.get("createdTimeTo")),
             q.get("instanceIdPrefix"),
             limit=top + 1 if top else -1,
             offset=offset,
@@ -189,7 +200,8 @@ def build_api(engine: DurableEngine) -> Starlette:
 
     routes = [
         Route("/orchestrators/{name}", start, methods=["POST"]),
-        Route("/orchestrators/{name}/{instance_id}", start, methods=["POST"]),
+        # `path` so that an id containing "/" reaches validation and gets a 400 rather than a 404.
+        Route("/orchestrators/{name}/{instance_id:path}", start, methods=["POST"]),
         Route("/instances", list_instances, methods=["GET"]),
         Route("/instances/", list_instances, methods=["GET"]),
         Route("/instances/{instance_id}", get_instance, methods=["GET"]),

@@ -92,6 +92,23 @@ def tracked_fan_out(context: df.DurableOrchestrationContext):
     return sum(results)
 
 
+@app.activity_trigger(input_name="value")
+def thread_sync(value: Any) -> str:
+    return threading.current_thread().name
+
+
+@app.activity_trigger(input_name="value")
+async def thread_async(value: Any) -> str:
+    return threading.current_thread().name
+
+
+@app.orchestration_trigger(context_name="context")
+def threads(context: df.DurableOrchestrationContext):
+    sync_thread = yield context.call_activity("thread_sync", None)
+    async_thread = yield context.call_activity("thread_async", None)
+    return {"sync": sync_thread, "async": async_thread}
+
+
 @app.activity_trigger(input_name="instance")
 @app.durable_client_input(client_name="client")
 async def status_of(instance: str, client: df.DurableOrchestrationClient) -> str:
