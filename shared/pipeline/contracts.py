@@ -10,6 +10,7 @@ from shared.models.contracts import Contract
 from shared.pipeline.errors import ContractsMissing
 from shared.pipeline.messages import ContractRef
 from shared.storage.base import ContractRepository
+from shared.text.segmentation import Clause, top_level
 
 
 def load_contracts(repo: ContractRepository, user_id: str, contract_ids: Sequence[str]) -> list[Contract]:
@@ -22,7 +23,10 @@ def load_contracts(repo: ContractRepository, user_id: str, contract_ids: Sequenc
 
 
 def to_analysis(contract: Contract) -> ContractForAnalysis:
-    clauses = [ClauseText(title=c.title, number=c.number, text=c.text) for c in contract.clauses]
+    """Top-level clauses, each spanning its nested sub-clauses: what clause-by-clause comparison aligns, and a
+    unit the query planner keeps together when it can."""
+    records = [Clause(c.index, c.number, c.title, c.text, c.start, c.end, c.level) for c in contract.clauses]
+    clauses = [ClauseText(title=c.title, number=c.number, text=c.text) for c in top_level(records, contract.text)]
     if not clauses and contract.text.strip():
         # An unstructured text is one clause: the analyzers still see every word of it.
         clauses = [ClauseText(title=contract.title, text=contract.text)]
