@@ -200,8 +200,8 @@ def test_exhausted_retries_fail_the_job_naming_the_step() -> None:
 
 
 def test_deleted_contract_fails_the_job_clearly() -> None:
-    error = {"step": "retrieving_data", "type": "contracts_missing",
-             "message": "Contract deleted: contracts no longer exist (deleted after the job was submitted): c1"}  # fmt: skip
+    message = "Contract deleted: contracts no longer exist (deleted after the job was submitted): c1"
+    error = {"step": "retrieving_data", "type": "contracts_missing", "message": message}
     ctx = FakeContext(REF, handlers(3, **{names.COMPARISON_RETRIEVE: lambda p: {"status": "error", "error": error}}))
     with pytest.raises(StepFailed):
         drive(comparison_orchestration(ctx), ctx)

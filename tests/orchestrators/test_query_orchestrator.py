@@ -52,7 +52,7 @@ def test_retrieve_plan_map_combine_save() -> None:
     ]
     chunks = [c.payload["contract_ids"] for c in ctx.calls if c.name == names.QUERY_RETRIEVE]
     assert [len(c) for c in chunks] == [RETRIEVE_CHUNK, RETRIEVE_CHUNK, 5]
-    assert sum(chunks, []) == [f"c{i}" for i in range(25)]
+    assert [cid for chunk in chunks for cid in chunk] == [f"c{i}" for i in range(25)]
     parts = [c.payload["part_index"] for c in ctx.calls if c.name == names.QUERY_ANSWER_PART]
     assert parts == [0, 1, 2]
 
