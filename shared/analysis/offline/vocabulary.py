@@ -176,7 +176,7 @@ _SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("indemnif", "indemnity", "indemnify", "harmles", "defend"),
     ("compet", "noncompet", "competitor", "restrict"),
     ("solicit", "nonsolicit", "hire", "employ", "recruit", "poach"),
-    ("pay", "payment", "fee", "invoic", "compensat", "salary", "rent", "price"),
+    ("pay", "paid", "payment", "payable", "fee", "invoic", "compensat", "salary", "rent", "price"),
     ("assign", "transfer", "successor"),
     ("intellectual", "property", "ownership", "own", "proprietary", "licens", "invent"),
     ("warranty", "warrant", "represent", "disclaim"),
@@ -188,7 +188,9 @@ _SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
 SYNONYMS: dict[str, tuple[str, ...]] = {}
 for _group in _SYNONYM_GROUPS:
     for _term in _group:
-        SYNONYMS[_term] = tuple(dict.fromkeys(SYNONYMS.get(_term, ()) + tuple(t for t in _group if t != _term)))
+        # Stemmed like document terms, so "construed" in the list meets "construed" in a clause.
+        _related = tuple(stem(t) for t in _group if t != _term)
+        SYNONYMS[stem(_term)] = tuple(dict.fromkeys(SYNONYMS.get(stem(_term), ()) + _related))
 
 # Words of the question that say nothing about the topic ("What does the agreement say about ...").
 QUESTION_STOP = frozenset(
@@ -198,6 +200,6 @@ QUESTION_STOP = frozenset(
     agreements clause clauses provision provisions section sections say says said about regarding concerning
     apply applies applicable party parties between under include includes included contain contains
     specify specifies specified state stated provide provides provided describe describes tell me list
-    each every please find show"""
+    each every please find show much many long"""
     )
 )
