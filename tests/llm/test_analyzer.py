@@ -221,3 +221,12 @@ def test_context_tokens_and_model_names_come_from_settings(openai_server: OpenAI
     assert (analyzer.context_tokens("primary"), analyzer.context_tokens("secondary")) == (8_000, 4_000)
     assert analyzer.model_name("secondary") == "test-model-secondary"
     assert analyzer.provider == "openai"
+
+
+def test_echo_server_clause_mode_reports_selected_clauses_only(
+    openai_server: OpenAITestServer, analyzer: LLMAnalyzer
+) -> None:
+    task = ComparisonTask(standard=STANDARD, compared=VENDOR, mode="clauses", selected_clauses=["Liability"])
+    comparison = analyzer.compare(task).output
+    assert [(c.title, c.status) for c in comparison.clauses] == [("Liability", "matched")]
+    assert comparison.similarity == 1.0

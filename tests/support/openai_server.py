@@ -268,7 +268,10 @@ class OpenAITestServer:
             return Response(reply.raw_body, status_code=reply.status, headers=reply.headers)
         if reply.status != 200:
             return _error(reply.status, reply.error_message, reply.error_code, reply.error_type, reply.headers)
-        content = reply.content if reply.content is not None else self._default_content(recorded)
+        try:
+            content = reply.content if reply.content is not None else self._default_content(recorded)
+        except Exception as exc:  # a broken responder should fail the test visibly, not as a bare 500
+            return _error(500, f"test server responder failed: {exc!r}", "responder_error", "server_error")
         return JSONResponse(self._completion(recorded, reply, content), headers=reply.headers)
 
     async def _sleep(self, seconds: float) -> None:
@@ -331,6 +334,7 @@ _CONTRACT = re.compile(
 )
 _CLAUSE = re.compile(r'<clause title="(?P<title>[^"]*)"(?: number="[^"]*")?>\n(?P<text>.*?)\n</clause>', re.DOTALL)
 _QUESTION = re.compile(r"<question>(?P<q>.*?)</question>", re.DOTALL)
+_SELECTED = re.compile(r"<selected_clauses>(?P<json>.*?)</selected_clauses>", re.DOTALL)
 _PART_CITATIONS = re.compile(r"^citations: (?P<json>\[.*\])$", re.MULTILINE)
 
 
@@ -373,7 +377,10 @@ def echo_content(request: RecordedRequest) -> Any:
     text = request.text()
     name = request.schema_name
     if name == "contract_comparison":
-        return _echo_comparison(parse_contracts(text))
+        # The system prompt mentions the element too: the user message holds the real one.
+        user = "\n".join(str(msg.get("content", "")) for msg in request.messages if msg.get("role") == "user")
+        selected = json.loads(html.unescape(m["json"])) if (m := _SELECTED.search(user)) else None
+        return _echo_comparison(parse_contracts(text), selected)
     if name == "query_part_answer":
         return _echo_part(text, parse_contracts(text))
     if name == "query_answer":
@@ -381,7 +388,9 @@ def echo_content(request: RecordedRequest) -> Any:
     return fill_schema(schema, schema)
 
 
-def _echo_comparison(contracts: list[EchoContract]) -> dict[str, Any]:
+def _echo_comparison(contracts: list[EchoContract], selected: list[str] | None = None) -> dict[str, Any]:
+    """Clauses aligned by title: same normalised text -> matched, else modified; unpaired -> missing/added.
+    With selected clauses (clause mode) only those standard clauses are reported and nothing is "added"."""
     standard = next((c for c in contracts if c.role == "standard"), contracts[0] if contracts else None)
     compared = next((c for c in contracts if c.role == "compared"), contracts[-1] if contracts else None)
     findings: list[dict[str, Any]] = []
@@ -389,7 +398,10 @@ def _echo_comparison(contracts: list[EchoContract]) -> dict[str, Any]:
         return {"similarity": 0.0, "summary": "No contracts found.", "clauses": []}
     theirs = {title.casefold(): text for title, text in compared.clauses}
     ours = {title.casefold() for title, _ in standard.clauses}
+    wanted = {t.casefold() for t in selected} if selected is not None else None
     for title, text in standard.clauses:
+        if wanted is not None and title.casefold() not in wanted:
+            continue
         other = theirs.get(title.casefold())
         if other is None:
             findings.append(_finding(title, "missing", "high", text, ""))
@@ -397,7 +409,7 @@ def _echo_comparison(contracts: list[EchoContract]) -> dict[str, Any]:
             findings.append(_finding(title, "matched", None, text, other))
         else:
             findings.append(_finding(title, "modified", "medium", text, other))
-    for title, text in compared.clauses:
+    for title, text in compared.clauses if wanted is None else []:
         if title.casefold() not in ours:
             findings.append(_finding(title, "added", "low", "", text))
     matched = sum(1 for f in findings if f["status"] == "matched")
