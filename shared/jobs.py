@@ -21,9 +21,7 @@ from shared.storage.base import JobRepository, Page
 # Which status may follow which; a terminal status may only be "set again" (a no-op, activities run twice).
 ALLOWED_TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
     JobStatus.QUEUED: frozenset({JobStatus.PROCESSING, JobStatus.CANCELLED, JobStatus.FAILED}),
-    JobStatus.PROCESSING: frozenset(
-        {JobStatus.PROCESSING, JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED}
-    ),
+    JobStatus.PROCESSING: frozenset({JobStatus.PROCESSING, JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED}),
 }
 
 # Lost ETag races before giving up; each loss means another writer made progress, so this is generous.

@@ -77,8 +77,8 @@ class SqliteStore:
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
-        with self.write() as conn:
-            conn.executescript(_SCHEMA)
+        # executescript manages its own transaction (it commits first), so it runs outside write().
+        self.connection().executescript(_SCHEMA)
         self.purge_expired()
 
     def connection(self) -> sqlite3.Connection:
