@@ -24,6 +24,7 @@ from starlette.types import ASGIApp
 from devhost.durable import store as st
 from devhost.durable.episodes import EpisodeBuilder, context_json, parse_sdk_result, take_messages, terminate_commit
 from devhost.durable.errors import (
+    EngineNotStartedError,
     InstanceAlreadyRunningError,
     InvalidInstanceIdError,
     UnknownOrchestratorError,
@@ -110,7 +111,7 @@ class DurableEngine:
     @property
     def store(self) -> st.Store:
         if self._store is None:
-            raise RuntimeError("DurableEngine.start() has not been awaited")
+            raise EngineNotStartedError("store")
         return self._store
 
     async def start(self) -> None:
@@ -171,6 +172,8 @@ class DurableEngine:
 
     # -- client binding ----------------------------------------------------------------------------------
     def rpc_base_url(self) -> str:
+        if self.rpc_port is None:
+            raise EngineNotStartedError("client_binding")
         return f"http://127.0.0.1:{self.rpc_port}{RPC_PATH}/"
 
     def client_binding(self, task_hub: str | None = None, connection: str | None = None) -> str:

@@ -49,3 +49,11 @@ class InstanceAlreadyRunningError(DurableEngineError):
     def __init__(self, instance_id: str) -> None:
         self.instance_id = instance_id
         super().__init__(f"An instance with ID '{instance_id}' already exists and is not in a terminal state.")
+
+
+class EngineNotStartedError(DurableEngineError):
+    """The engine was used before `await DurableEngine.start()` (no store, no rpc listener yet)."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        super().__init__(f"DurableEngine.{what} needs the engine started: await DurableEngine.start() first")

@@ -294,6 +294,8 @@ class Store:
         created: list[WorkItem] = []
         with self._tx() as db:
             db.executemany("DELETE FROM inbox WHERE id = ?", [(i,) for i in c.consumed])
+            if db.execute("SELECT 1 FROM instances WHERE instance_id = ?", (c.instance_id,)).fetchone() is None:
+                return created  # purged while the episode ran: write nothing for it
             if c.reset_history:
                 db.execute("DELETE FROM history WHERE instance_id = ?", (c.instance_id,))
             if c.drop_pending:
