@@ -23,7 +23,7 @@ from shared.models.analysis import (
     QueryPartTask,
 )
 from shared.models.jobs import ModelSelection
-from shared.pipeline.prompts import CHAT_FRAMING_TOKENS, QUERY_INSTRUCTIONS, render_part
+from shared.pipeline.prompts import CHAT_FRAMING_TOKENS, QUERY_INSTRUCTIONS, TokenMeter, render_part
 from shared.text.tokens import count_tokens, truncate_to_tokens
 
 MIN_PART_TOKENS = 512  # below this a part cannot hold a meaningful clause: the settings are wrong
@@ -66,16 +66,22 @@ def plan_parts(
 ) -> list[QueryPartTask]:
     """Pack contracts, in order, into as few parts as fit; every part's rendered message fits the budget."""
     limit = budget.part_tokens
+    meter = TokenMeter(question, budget.encoding)
     pieces: list[ContractForAnalysis] = []
     for contract in contracts:
-        pieces.extend(_fit_contract(question, contract, budget))
+        pieces.extend(_split_to_fit(question, contract, budget, meter))
     parts: list[list[ContractForAnalysis]] = []
+    closed = 0  # tokens of the current part without its last block: header + blocks followed by a separator
+    last_followed = 0
     for piece in pieces:
-        # Count the rendered part, not a sum of pieces: BPE merges across joins, so only the whole is exact.
-        if parts and _tokens(question, [*parts[-1], piece], budget) <= limit:
+        open_, followed = meter.block(piece, followed=False), meter.block(piece, followed=True)
+        if parts and closed + last_followed + open_ <= limit:
             parts[-1].append(piece)
+            closed += last_followed
         else:
             parts.append([piece])
+            closed = meter.header
+        last_followed = followed
     return [
         QueryPartTask(question=question, part_index=i, contracts=group, model_selection=selection)
         for i, group in enumerate(parts)
@@ -83,21 +89,40 @@ def plan_parts(
 
 
 def part_tokens(task: QueryPartTask, encoding: str) -> int:
+    """Exact tokens of a part's rendered message, counted whole."""
     return count_tokens(render_part(task.question, task.contracts), encoding)
 
 
-def _tokens(question: str, contracts: Sequence[ContractForAnalysis], budget: Budget) -> int:
-    return count_tokens(render_part(question, contracts), budget.encoding)
+MAX_FIT_ROUNDS = 8
 
 
-def _fit_contract(question: str, contract: ContractForAnalysis, budget: Budget) -> list[ContractForAnalysis]:
-    """The contract whole if it fits one part, otherwise consecutive clause groups that each fit."""
-    if _tokens(question, [contract], budget) <= budget.part_tokens:
+def _split_to_fit(
+    question: str, contract: ContractForAnalysis, budget: Budget, meter: TokenMeter
+) -> list[ContractForAnalysis]:
+    """Pieces of `contract` that each fit a part on their own, checked whole with their final titles: the
+    "(part k of n)" labels are only known after splitting, so a piece they push over is split again."""
+    limit = budget.part_tokens
+    if meter.part([contract]) <= limit:
         return [contract]
+    for _ in range(MAX_FIT_ROUNDS):
+        pieces = _fit_contract(contract, budget, meter, limit)
+        excess = max(count_tokens(render_part(question, [p]), budget.encoding) for p in pieces) - budget.part_tokens
+        if excess <= 0:
+            return pieces
+        limit -= excess + 8  # leave the labels room, and try again
+        if limit < MIN_PART_TOKENS // 4:
+            break
+    raise ValidationFailed(f"contract {contract.contract_id!r} cannot be split to fit a part of {budget.part_tokens}")
+
+
+def _fit_contract(
+    contract: ContractForAnalysis, budget: Budget, meter: TokenMeter, limit: int
+) -> list[ContractForAnalysis]:
+    """Consecutive clause groups that each fit `limit` (clauses larger than that are split first)."""
     groups: list[list[ClauseText]] = []
     for clause in contract.clauses:
-        for piece in _fit_clause(question, contract, clause, budget):
-            if groups and _tokens(question, [_with(contract, [*groups[-1], piece])], budget) <= budget.part_tokens:
+        for piece in _fit_clause(contract, clause, budget, meter, limit):
+            if groups and meter.part([_with(contract, [*groups[-1], piece])]) <= limit:
                 groups[-1].append(piece)
             else:
                 groups.append([piece])
@@ -114,36 +139,39 @@ def _with(contract: ContractForAnalysis, clauses: list[ClauseText]) -> ContractF
     return contract.model_copy(update={"clauses": clauses})
 
 
-def _fit_clause(question: str, contract: ContractForAnalysis, clause: ClauseText, budget: Budget) -> list[ClauseText]:
-    def fits(text: str) -> bool:
-        return _tokens(question, [_with(contract, [clause.model_copy(update={"text": text})])], budget) <= limit
+def _fit_clause(
+    contract: ContractForAnalysis, clause: ClauseText, budget: Budget, meter: TokenMeter, limit: int
+) -> list[ClauseText]:
+    """The clause whole if it fits, else consecutive paragraph runs (a paragraph larger than a part is cut by
+    tokens). The runs' estimates are checked exactly by _split_to_fit, which retries with a smaller limit."""
 
-    limit = budget.part_tokens
-    if fits(clause.text):
+    def cost(text: str) -> int:
+        return meter.part([_with(contract, [clause.model_copy(update={"text": text})])])
+
+    if cost(clause.text) <= limit:
         return [clause]
-    # Room for clause text alone: the frame (question, contract delimiters, heading) around an empty clause.
-    room = limit - _tokens(question, [_with(contract, [clause.model_copy(update={"text": ""})])], budget) - 2
+    frame = cost("")
+    room = limit - frame - 2
     if room < 1:
         raise ValidationFailed(f"clause {clause.title!r} of {contract.contract_id!r} cannot fit in a part")
     chunks: list[str] = []
-    current = ""
+    current, current_tokens = "", 0
     for paragraph in _paragraphs(clause.text):
-        candidate = f"{current}\n\n{paragraph}" if current else paragraph
-        if fits(candidate):
-            current = candidate
+        tokens = count_tokens(paragraph, budget.encoding)
+        # Sum of the pieces plus the separator: BPE merges across a join only lower the count.
+        if current and current_tokens + 2 + tokens <= room:
+            current, current_tokens = f"{current}\n\n{paragraph}", current_tokens + 2 + tokens
             continue
         if current:
             chunks.append(current)
-        current = ""
-        while not fits(paragraph):  # one paragraph larger than a part: cut it by tokens, losing nothing
+        while tokens > room:  # one paragraph larger than a part: cut it by tokens, losing nothing
             head = truncate_to_tokens(paragraph, room, budget.encoding)
-            while head and not fits(head):
-                head = truncate_to_tokens(head, max(1, count_tokens(head, budget.encoding) - 16), budget.encoding)
             if not head:
                 raise ValidationFailed(f"clause {clause.title!r} of {contract.contract_id!r} cannot be split to fit")
             chunks.append(head)
             paragraph = paragraph[len(head) :].lstrip()
-        current = paragraph
+            tokens = count_tokens(paragraph, budget.encoding)
+        current, current_tokens = paragraph, tokens
     if current:
         chunks.append(current)
     total = len(chunks)
