@@ -136,7 +136,7 @@ def test_retrieve_names_a_contract_deleted_after_submission(nda: Repositories) -
     comparison_job(nda, "nda_mutual_standard.md", ["nda_mutual_variant_a.md", "nda_mutual_variant_b.txt"])
     nda.contracts.delete(USER, "nda_mutual_variant_b.txt")
 
-    with pytest.raises(ContractsMissing, match="nda_mutual_variant_b.txt") as caught:
+    with pytest.raises(ContractsMissing, match=r"nda_mutual_variant_b\.txt") as caught:
         comparison_steps.retrieve(JobScope(nda, USER, "job-cmp", ttl=None))
     assert caught.value.contract_ids == ["nda_mutual_variant_b.txt"]
 
