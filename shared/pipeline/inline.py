@@ -14,7 +14,7 @@ from shared.models.jobs import ComparisonJobRequest, QueryJobRequest
 from shared.pipeline import comparison, query
 from shared.pipeline.contracts import load_contracts, to_analysis
 from shared.pipeline.prompts import CHAT_FRAMING_TOKENS, QUERY_INSTRUCTIONS
-from shared.pipeline.query_steps import AnalyzedPart, budget_for, combine_answers
+from shared.pipeline.query_steps import AnalyzedPart, combine_answers, plan_for
 from shared.settings import get_settings
 from shared.storage.base import Repositories
 from shared.text.tokens import count_tokens
@@ -46,9 +46,9 @@ def run_query_inline(
 ) -> QueryResult:
     reserve = get_settings().llm_max_output_tokens if output_reserve is None else output_reserve
     contracts = [to_analysis(c) for c in load_contracts(repos.contracts, user_id, request.contract_ids)]
-    budget = budget_for(analyzer, request, reserve)
+    _, tasks = plan_for(analyzer, request, contracts, reserve)
     parts = []
-    for task in query.plan_parts(request.question, contracts, budget, request.modelSelection):
+    for task in tasks:
         reply = analyzer.answer_part(task)
         parts.append(AnalyzedPart(answer=query.validate_part(task, reply.output), model=reply.model, usage=reply.usage))
     titles = {c.contract_id: c.title for c in contracts}

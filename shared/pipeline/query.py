@@ -9,8 +9,8 @@ split by paragraphs, then by tokens. Nothing is dropped.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 from shared.errors import ValidationFailed
 from shared.models.analysis import (
@@ -63,8 +63,32 @@ def plan_parts(
     contracts: Sequence[ContractForAnalysis],
     budget: Budget,
     selection: ModelSelection = "primary",
+    measure: Callable[[QueryPartTask], int] | None = None,
 ) -> list[QueryPartTask]:
-    """Pack contracts, in order, into as few parts as fit; every part's rendered message fits the budget."""
+    """Pack contracts, in order, into as few parts as fit; every part's rendered message fits the budget.
+
+    `measure`, when given, is the exact prompt cost of a part as the model client will send it (all messages,
+    framing and response schema): parts are checked against the context minus the output reserve with it, and
+    planned again with less room when the client's layout costs more than ours.
+    """
+    allowed = budget.context_tokens - budget.output_reserve
+    current = budget
+    for _ in range(MAX_FIT_ROUNDS):
+        parts = _pack(question, contracts, current, selection)
+        if measure is None:
+            return parts
+        excess = max(measure(p) for p in parts) - allowed
+        if excess <= 0:
+            return parts
+        current = replace(current, overhead=current.overhead + excess + 16)
+        if current.part_tokens < MIN_PART_TOKENS // 4:
+            break
+    raise ValidationFailed(f"the question and contracts cannot be planned within {allowed} prompt tokens")
+
+
+def _pack(
+    question: str, contracts: Sequence[ContractForAnalysis], budget: Budget, selection: ModelSelection
+) -> list[QueryPartTask]:
     limit = budget.part_tokens
     meter = TokenMeter(question, budget.encoding)
     pieces: list[ContractForAnalysis] = []

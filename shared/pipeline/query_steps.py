@@ -5,7 +5,8 @@ Safe to run twice: deterministic artifact names, upserts, and stored model answe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from pydantic import BaseModel
@@ -34,8 +35,9 @@ from shared.pipeline.messages import (
     QueryRetrieved,
     ResultSaved,
 )
+from shared.pipeline.prompts import CHAT_FRAMING_TOKENS
 from shared.pipeline.scope import JobScope, result_id_for
-from shared.text.tokens import encoding_for_model
+from shared.text.tokens import count_tokens, encoding_for_model
 
 
 class AnalyzedPart(BaseModel):
@@ -73,12 +75,36 @@ def budget_for(analyzer: Analyzer, request: QueryJobRequest, output_reserve: int
     return query.make_budget(analyzer.context_tokens(request.modelSelection), output_reserve, overhead, encoding)
 
 
+def sent_tokens(analyzer: Analyzer, encoding: str) -> Callable[[QueryPartTask], int] | None:
+    """Exact prompt tokens of a part as the LLM client sends it (its own messages, chat framing, response
+    schema); None for the offline analyzer, which sends nothing."""
+    if analyzer.provider == "offline":
+        return None
+    # Imported only for model providers: the offline path never loads the openai SDK.
+    from shared.llm.prompts import query_part_messages
+
+    schema = count_tokens(json.dumps(strict_json_schema(PartAnswer), separators=(",", ":")), encoding)
+
+    def measure(task: QueryPartTask) -> int:
+        messages = query_part_messages(task)
+        return sum(count_tokens(str(m["content"]), encoding) for m in messages) + CHAT_FRAMING_TOKENS + schema
+
+    return measure
+
+
+def plan_for(
+    analyzer: Analyzer, request: QueryJobRequest, contracts: Sequence[ContractForAnalysis], reserve: int
+) -> tuple[query.Budget, list[QueryPartTask]]:
+    budget = budget_for(analyzer, request, reserve)
+    measure = sent_tokens(analyzer, budget.encoding)
+    return budget, query.plan_parts(request.question, contracts, budget, request.modelSelection, measure)
+
+
 def plan(scope: JobScope, analyzer: Analyzer, output_reserve: int) -> QueryPlanned:
     request = request_of(scope)
     store = scope.artifacts
     contracts = [store.get(names.contract_snapshot(cid), ContractForAnalysis) for cid in request.contract_ids]
-    budget = budget_for(analyzer, request, output_reserve)
-    parts = query.plan_parts(request.question, contracts, budget, request.modelSelection)
+    budget, parts = plan_for(analyzer, request, contracts, output_reserve)
     for part in parts:
         store.put(names.query_part(part.part_index), part)
     return QueryPlanned(

@@ -23,7 +23,8 @@ QUESTION = "Which law governs the agreement?"
 
 
 class CountingAnalyzer:
-    def __init__(self) -> None:
+    def __init__(self, provider: str = "offline") -> None:
+        self.provider = provider
         self.inner = get_analyzer()
         self.parts = 0
         self.combines = 0
@@ -232,3 +233,25 @@ def test_the_linear_meter_counts_exactly_what_is_rendered() -> None:
         meter = TokenMeter(question, encoding)
         for n in range(1, len(contracts) + 1):
             assert meter.part(contracts[:n]) == count_tokens(render_part(question, contracts[:n]), encoding)
+
+
+def test_parts_fit_the_context_as_the_llm_client_lays_them_out(repos: Repositories, settings: Settings) -> None:
+    use_settings(settings.model_copy(update={"llm_context_tokens_primary": 5_000}))
+    for name in ("nda_mutual_standard.md", "msa_standard.txt", "commercial_lease.txt", "employment_agreement.md"):
+        add_sample(repos, name)
+    ids = ["nda_mutual_standard.md", "msa_standard.txt", "commercial_lease.txt", "employment_agreement.md"]
+    query_job(repos, QUESTION, ids)
+    scope = JobScope(repos, USER, "job-q", ttl=None)
+    query_steps.retrieve_chunk(scope, ids)
+    analyzer = CountingAnalyzer(provider="openai")  # the client's own prompt layout is measured, not ours
+
+    planned = query_steps.plan(scope, analyzer, output_reserve=800)  # type: ignore[arg-type]
+
+    measure = query_steps.sent_tokens(analyzer, "o200k_base")  # type: ignore[arg-type]
+    assert measure is not None
+    parts = [scope.artifacts.get(f"query/part/{i}", query.QueryPartTask) for i in range(planned.parts)]
+    costs = [measure(p) for p in parts]
+    assert max(costs) <= 5_000 - 800
+    assert max(costs) > (5_000 - 800) * 0.6  # parts are packed, not split needlessly
+    covered = [c.contract_id for p in parts for c in p.contracts]
+    assert list(dict.fromkeys(covered)) == ids
