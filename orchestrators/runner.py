@@ -123,11 +123,17 @@ class JobRun:
         return {"job_id": self.ref.job_id, "status": status.value, "result_id": result_id}
 
     def _describe(self, exc: Exception) -> StepError:
-        message = str(exc).strip() or exc.__class__.__name__
-        kind = next((code for name, code in _KNOWN_FAILURES.items() if name in message), "step_failed")
+        """error_details for a step that failed after its retries. The host's exception text is the activity's
+        error message, then the details (the traceback, which names the exception class): keep the message,
+        and take the error type from the class."""
+        text = str(exc)
+        reason = text.split("\n", 1)[0].strip() or exc.__class__.__name__
+        kind = next((code for name, code in _KNOWN_FAILURES.items() if name in text), "step_failed")
+        label = "LLM unavailable after retries" if kind == "llm_unavailable" else f"{self.step} failed after retries"
+        message = f"{label}: {reason}"
         if len(message) > MAX_ERROR_CHARS:
             message = message[: MAX_ERROR_CHARS - 1] + "…"
-        return StepError(step=self.step, message=f"{self.step} failed after retries: {message}", type=kind)
+        return StepError(step=self.step, message=message, type=kind)
 
     # --- progress ------------------------------------------------------------------------------
 

@@ -187,7 +187,7 @@ def test_permanent_llm_failure_fails_the_job_with_details_and_fails_the_instance
 
 def test_exhausted_retries_fail_the_job_naming_the_step() -> None:
     def compare(payload: dict[str, Any]) -> dict[str, Any]:
-        raise RuntimeError("LLMTransientError: Azure OpenAI returned 503 five times")
+        raise RuntimeError("Azure OpenAI returned 503 five times \n Traceback ...\nLLMTransientError: 503")
 
     ctx = FakeContext(REF, handlers(3, **{names.COMPARISON_COMPARE: compare}))
     with pytest.raises(RuntimeError, match="503"):
@@ -196,7 +196,7 @@ def test_exhausted_retries_fail_the_job_naming_the_step() -> None:
     error = finalize_payload(ctx)["error"]
     assert error["step"] == "calling_llm"
     assert error["type"] == "llm_unavailable"
-    assert "503" in error["message"]
+    assert error["message"] == "LLM unavailable after retries: Azure OpenAI returned 503 five times"
 
 
 def test_deleted_contract_fails_the_job_clearly() -> None:

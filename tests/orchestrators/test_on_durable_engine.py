@@ -22,7 +22,7 @@ from orchestrators import query as query_orchestrator
 from orchestrators.names import CANCEL_EVENT, COMPARISON_ORCHESTRATOR
 from shared.analysis.factory import get_analyzer
 from shared.jobs import JobService
-from shared.llm.errors import LLMPermanentError
+from shared.llm.errors import LLMPermanentError, LLMTransientError
 from shared.models.jobs import ComparisonJobRequest, JobRef, JobStatus, JobType
 from shared.storage.base import Repositories
 from tests.devhost.durable.conftest import reset_sdk_session, wait_done, wait_for
@@ -144,3 +144,32 @@ async def test_permanent_failure_fails_job_and_instance(
         "message": "LLM rejected the request (400): context_length_exceeded",
     }
     assert status.custom_status["status"] == "failed"
+
+
+async def test_outage_that_outlasts_the_retries_fails_the_job_naming_it(
+    client: df.DurableOrchestrationClient, repos: Repositories, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    jobs, job_id = comparison_job(repos, 2)
+    attempts: list[str] = []
+
+    class Down:
+        def compare(self, task: Any) -> Any:
+            attempts.append(task.compared.contract_id)
+            raise LLMTransientError("Azure OpenAI returned 503 Service Unavailable (after 4 tries)")
+
+    monkeypatch.setattr(comparison_activities, "get_analyzer", lambda: Down())
+    # The real policy waits 30 s between tries; the behaviour under test is the same with a short one.
+    monkeypatch.setattr(comparison_orchestrator, "LLM_CALL", df.RetryOptions(50, 2))
+    await start(client, job_id)
+    status = await wait_done(client, job_id, timeout=30)
+
+    assert status.runtime_status == S.Failed
+    assert sorted(attempts) == ["c0", "c0", "c1", "c1"]  # each call tried twice, per the policy
+    job = jobs.get_job(USER, job_id)
+    assert job.status is JobStatus.FAILED
+    assert job.error_details is not None
+    assert job.error_details["step"] == "calling_llm"
+    assert job.error_details["type"] == "llm_unavailable"
+    assert job.error_details["message"].startswith("LLM unavailable after retries: ")
+    assert "503 Service Unavailable" in job.error_details["message"]
+    assert "Traceback" not in job.error_details["message"]
