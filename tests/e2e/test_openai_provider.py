@@ -1,0 +1,161 @@
+"""The `openai` provider end to end, against the OpenAI-compatible test server: what the model service does
+(rate limits, rejections, broken output, slowness) and what the user then sees on the job.
+
+Each job compares the standard NDA with one contract, so it makes exactly one model call (plus scripted retries)
+and the server's FIFO script applies to that call.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import TEST_MODEL_PRIMARY, RunningApp
+from tests.e2e.helpers import (
+    NDA_STANDARD,
+    NDA_VARIANT_A,
+    get_json,
+    result_of,
+    submit_comparison,
+    upload_sample,
+    upload_text,
+    wait_for_job,
+    wait_until,
+)
+from tests.support.openai_server import OpenAITestServer
+
+pytestmark = [pytest.mark.slow, pytest.mark.azurite]
+
+USER = "openai-provider-user"
+
+
+@pytest.fixture(scope="module")
+def ndas(openai_app: RunningApp) -> dict[str, str]:
+    with openai_app.client(USER) as client:
+        return {name: upload_sample(client, name) for name in (NDA_STANDARD, NDA_VARIANT_A)}
+
+
+def compare_once(app: RunningApp, ndas: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    with app.client(USER) as client:
+        submitted = submit_comparison(client, ndas[NDA_STANDARD], [ndas[NDA_VARIANT_A]])
+        watch = wait_for_job(client, submitted["statusQueryGetUri"], timeout=60)
+        job = get_json(client, f"/api/jobs/{submitted['job_id']}")
+    return watch.final, job
+
+
+def test_rate_limited_then_success_completes(
+    openai_app: RunningApp, ndas: dict[str, str], openai_server: OpenAITestServer
+) -> None:
+    openai_server.rate_limit(retry_after_ms=300)
+    started = time.monotonic()
+    final, job = compare_once(openai_app, ndas)
+    assert final["status"] == "completed", final
+    assert len(openai_server.requests) == 2, "one 429, then the retry that succeeded"
+    assert time.monotonic() - started >= 0.3, "the retry waited retry-after-ms"
+    # The app sent a strict structured-output request with the contracts inside delimiters.
+    request = openai_server.requests[-1]
+    assert request.model == TEST_MODEL_PRIMARY
+    assert request.response_format and request.response_format["type"] == "json_schema"
+    assert "<contract" in request.text() and "State of Delaware" in request.text()
+    with openai_app.client(USER) as client:
+        stored = client.get(f"/api/results/{job['result_id']}").json()
+    result = stored["result"]
+    assert TEST_MODEL_PRIMARY in result["model"]
+    assert result["usage"]["llm_calls"] >= 1 and result["usage"]["total_tokens"] > 0
+    [comparison] = result["comparisons"]
+    law = [c for c in comparison["clauses"] if "Governing Law" in c["title"]]
+    assert law and law[0]["status"] == "modified"
+
+
+def test_permanent_400_fails_the_job_with_the_reason_and_retry_completes(
+    openai_app: RunningApp, ndas: dict[str, str], openai_server: OpenAITestServer
+) -> None:
+    openai_server.fail(400, "Unsupported parameter: 'response_format'", code="unsupported_parameter")
+    final, job = compare_once(openai_app, ndas)
+    assert final["status"] == "failed" and final["runtimeStatus"] == "Failed", final
+    assert len(openai_server.requests) == 1, "a 400 is never retried"
+    details = json.dumps(job["error_details"])
+    assert "400" in details and "response_format" in details, details
+    assert job["result_id"] is None
+
+    # The user fixes nothing on their side and retries: the model now answers, the new job completes.
+    with openai_app.client(USER) as client:
+        reply = client.post(f"/api/jobs/{job['job_id']}/retry")
+        assert reply.status_code == 202, reply.text
+        retried = reply.json()
+        assert retried["job_id"] != job["job_id"]
+        watch = wait_for_job(client, retried["statusQueryGetUri"], timeout=60)
+        assert watch.final["status"] == "completed", watch.final
+        new_job = get_json(client, f"/api/jobs/{retried['job_id']}")
+        assert new_job["retry_of"] == job["job_id"]
+        assert result_of(client, watch)["result"]["comparisons"]
+        # The failed job stays failed; retrying it again is allowed, retrying the completed one is not.
+        assert get_json(client, f"/api/jobs/{job['job_id']}")["status"] == "failed"
+        assert client.post(f"/api/jobs/{retried['job_id']}/retry").status_code == 409
+
+
+def test_invalid_json_twice_fails_with_invalid_output(
+    openai_app: RunningApp, ndas: dict[str, str], openai_server: OpenAITestServer
+) -> None:
+    openai_server.respond_invalid_json('{"similarity": 0.5, "summary": "cut o', times=2)
+    final, job = compare_once(openai_app, ndas)
+    assert final["status"] == "failed", final
+    assert len(openai_server.requests) == 2, "one retry for invalid output, then the job fails"
+    details = json.dumps(job["error_details"]).lower()
+    assert "invalid" in details and "output" in details, details
+
+
+def test_cancel_during_slow_llm_stops_new_calls_and_retry_completes(
+    openai_app: RunningApp, openai_server: OpenAITestServer
+) -> None:
+    contracts = 12
+    delay = 4.0
+    with openai_app.client(USER) as client:
+        standard = upload_sample(client, NDA_STANDARD)
+        text = "\n\n".join(
+            [
+                "SUPPLY AGREEMENT",
+                "1. Term. This Agreement lasts two (2) years.",
+                "2. Governing Law. This Agreement is governed by the laws of the State of Oregon.",
+            ]
+        )
+        compared = [upload_text(client, f"Supply agreement {i}", text) for i in range(contracts)]
+        for _ in range(contracts):
+            openai_server.slow(delay)
+
+        submitted = submit_comparison(client, standard, compared)
+        job_id = submitted["job_id"]
+        wait_until(lambda: len(openai_server.requests) >= 1, timeout=30, what="the first model call")
+        reply = client.post(f"/api/jobs/{job_id}/cancel")
+        assert reply.status_code == 202, reply.text
+        cancelled_at = time.monotonic()
+
+        # The job ends cancelled at once: the orchestrator does not wait for the calls in flight.
+        watch = wait_for_job(client, submitted["statusQueryGetUri"], timeout=30)
+        assert watch.final["status"] == "cancelled" and watch.final["runtimeStatus"] == "Terminated", watch.final
+        assert time.monotonic() - cancelled_at < delay, "cancel waited for the slow model calls"
+        assert client.post(f"/api/jobs/{job_id}/cancel").status_code == 409, "cancelling twice is a conflict"
+
+        # Calls already in flight finish; none are started after the cancel, and the job stays cancelled.
+        time.sleep(delay + 1.5)
+        calls = len(openai_server.requests)
+        print(f"cancel: {calls} model calls for {contracts} contracts")
+        assert 1 <= calls < contracts, f"{calls} model calls for {contracts} contracts after a cancel"
+        job = get_json(client, f"/api/jobs/{job_id}")
+        assert job["status"] == "cancelled" and job["result_id"] is None, job
+        assert get_json(client, f"/api/jobs/{job_id}/status")["status"] == "cancelled"
+
+        # Retry: a new job over the same contracts, at full speed, that completes.
+        openai_server.reset()
+        reply = client.post(f"/api/jobs/{job_id}/retry")
+        assert reply.status_code == 202, reply.text
+        retried = reply.json()
+        watch = wait_for_job(client, retried["statusQueryGetUri"], timeout=60)
+        assert watch.final["status"] == "completed", watch.final
+        assert get_json(client, f"/api/jobs/{retried['job_id']}")["retry_of"] == job_id
+        comparisons = result_of(client, watch)["result"]["comparisons"]
+    assert sorted(c["contract_id"] for c in comparisons) == sorted(compared)
+    assert len(openai_server.requests) == contracts
