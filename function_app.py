@@ -7,19 +7,31 @@ Every HTTP function is anonymous at the Functions level: identity comes from App
 import azure.durable_functions as df
 import azure.functions as func
 
+from activities.comparison import bp as comparison_activities_bp
+from activities.jobs import bp as job_activities_bp
+from activities.query import bp as query_activities_bp
 from api.contracts import bp as contracts_bp
 from api.jobs import bp as jobs_bp
 from api.legacy import bp as legacy_bp
 from api.queue_starter import bp as queue_starter_bp
 from api.results import bp as results_bp
+from orchestrators.comparison import bp as comparison_orchestrator_bp
+from orchestrators.query import bp as query_orchestrator_bp
 
 app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
 for blueprint in (
+    # HTTP and queue starters
     contracts_bp,
     jobs_bp,
     results_bp,
     legacy_bp,
     queue_starter_bp,
+    # Durable workflows and their steps
+    comparison_orchestrator_bp,
+    query_orchestrator_bp,
+    job_activities_bp,
+    comparison_activities_bp,
+    query_activities_bp,
 ):
     app.register_functions(blueprint)
