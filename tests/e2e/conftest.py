@@ -39,6 +39,7 @@ _NOT_LINKED = {"host.json", ".devhost", ".data", ".git", "local.settings.json"}
 
 TEST_MODEL_PRIMARY = "test-model-primary"
 TEST_MODEL_SECONDARY = "test-model-secondary"
+SMALL_CONTEXT_TOKENS = 7_000  # minus the 4,000-token output reserve: room for about one NDA per part
 
 
 def overlay_app_dir(target: Path, source: Path = APP_SOURCE) -> Path:
@@ -77,6 +78,8 @@ def openai_settings(server: OpenAITestServer, **overrides: str) -> dict[str, str
         "OPENAI_MODEL_SECONDARY": TEST_MODEL_SECONDARY,
         "LLM_TIMEOUT_SECONDS": "20",
         "LLM_MAX_RETRIES": "3",
+        # A small secondary model: a query on it over a few NDAs must be split into parts (map) and combined.
+        "LLM_CONTEXT_TOKENS_SECONDARY": str(SMALL_CONTEXT_TOKENS),
         **overrides,
     }
 

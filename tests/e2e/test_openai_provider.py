@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import TEST_MODEL_PRIMARY, RunningApp
+from tests.e2e.conftest import TEST_MODEL_PRIMARY, TEST_MODEL_SECONDARY, RunningApp
 from tests.e2e.helpers import (
     NDA_STANDARD,
     NDA_VARIANT_A,
@@ -25,7 +25,7 @@ from tests.e2e.helpers import (
     wait_for_job,
     wait_until,
 )
-from tests.support.openai_server import OpenAITestServer
+from tests.support.openai_server import OpenAITestServer, RecordedRequest, echo_content
 
 pytestmark = [pytest.mark.slow, pytest.mark.azurite]
 
@@ -49,12 +49,23 @@ def compare_once(app: RunningApp, ndas: dict[str, str]) -> tuple[dict[str, Any],
 def test_rate_limited_then_success_completes(
     openai_app: RunningApp, ndas: dict[str, str], openai_server: OpenAITestServer
 ) -> None:
-    openai_server.rate_limit(retry_after_ms=300)
-    started = time.monotonic()
-    final, job = compare_once(openai_app, ndas)
-    assert final["status"] == "completed", final
+    answered_at: list[float] = []
+
+    def answer(request: RecordedRequest) -> Any:
+        answered_at.append(time.monotonic())
+        return echo_content(request)
+
+    openai_server.rate_limit(retry_after_ms=1200)
+    openai_server.set_default(answer)
+    with openai_app.client(USER) as client:
+        submitted = submit_comparison(client, ndas[NDA_STANDARD], [ndas[NDA_VARIANT_A]])
+        wait_until(lambda: len(openai_server.requests) >= 1, timeout=30, interval=0.01, what="the first model call")
+        limited_at = time.monotonic()
+        watch = wait_for_job(client, submitted["statusQueryGetUri"], timeout=60)
+        job = get_json(client, f"/api/jobs/{submitted['job_id']}")
+    assert watch.final["status"] == "completed", watch.final
     assert len(openai_server.requests) == 2, "one 429, then the retry that succeeded"
-    assert time.monotonic() - started >= 0.3, "the retry waited retry-after-ms"
+    assert answered_at[0] - limited_at >= 1.0, "the retry did not wait for retry-after-ms"
     # The app sent a strict structured-output request with the contracts inside delimiters.
     request = openai_server.requests[-1]
     assert request.model == TEST_MODEL_PRIMARY
@@ -159,3 +170,62 @@ def test_cancel_during_slow_llm_stops_new_calls_and_retry_completes(
         comparisons = result_of(client, watch)["result"]["comparisons"]
     assert sorted(c["contract_id"] for c in comparisons) == sorted(compared)
     assert len(openai_server.requests) == contracts
+
+
+def test_progress_rises_while_the_model_works(openai_app: RunningApp, openai_server: OpenAITestServer) -> None:
+    contracts = 5
+    with openai_app.client(USER) as client:
+        standard = upload_sample(client, NDA_STANDARD)
+        compared = [upload_sample(client, NDA_VARIANT_A, title=f"Progress NDA {i}") for i in range(contracts)]
+        for i in range(contracts):  # the calls finish one by one, 0.6 s apart
+            openai_server.slow(0.6 * (i + 1))
+        submitted = submit_comparison(client, standard, compared)
+        seen: list[dict[str, Any]] = []
+        listed_while_running: list[dict[str, Any]] = []
+
+        def record(body: dict[str, Any]) -> bool:
+            seen.append(body["customStatus"])
+            if body["customStatus"]["current_step"] == "calling_llm" and not listed_while_running:
+                listed_while_running.extend(get_json(client, "/api/jobs?status=processing")["jobs"])
+            return False
+
+        watch = wait_for_job(client, submitted["statusQueryGetUri"], timeout=60, interval=0.05, until=record)
+    assert watch.final["status"] == "completed"
+    llm = [s for s in seen if s["current_step"] == "calling_llm"]
+    assert llm, seen
+    assert all(50 <= s["percentage"] <= 80 and s["items_total"] == contracts for s in llm), llm
+    done_counts = sorted({s["items_done"] for s in llm})
+    assert len(done_counts) >= 3, f"progress should move as calls finish, saw items_done {done_counts}"
+    percentages = [s["percentage"] for s in seen] + [watch.final["customStatus"]["percentage"]]
+    assert percentages == sorted(percentages), f"progress went backwards: {percentages}"
+    assert percentages[-1] == 100
+    assert any("of 5" in s["message"] for s in llm), llm
+    # The job list shows the running job with its progress (mirrored from the custom status).
+    running = [j for j in listed_while_running if j["job_id"] == submitted["job_id"]]
+    assert running and running[0]["progress"]["current_step"] in ("calling_llm", "generating_prompt"), running
+
+
+def test_query_larger_than_the_context_is_split_and_combined(
+    openai_app: RunningApp, ndas: dict[str, str], openai_server: OpenAITestServer
+) -> None:
+    ids = [ndas[NDA_STANDARD], ndas[NDA_VARIANT_A]]
+    body = {"request": {"question": "What is the governing law?", "contract_ids": ids, "modelSelection": "secondary"}}
+    with openai_app.client(USER) as client:
+        reply = client.post("/api/jobs/query", json=body)
+        assert reply.status_code == 202, reply.text
+        watch = wait_for_job(client, reply.json()["statusQueryGetUri"], timeout=60)
+        stored = result_of(client, watch)
+    calls = openai_server.requests
+    assert {r.model for r in calls} == {TEST_MODEL_SECONDARY}
+    parts = [r for r in calls if r.schema_name == "query_part_answer"]
+    combines = [r for r in calls if r.schema_name == "query_answer"]
+    assert len(parts) >= 2 and len(combines) == 1, [r.schema_name for r in calls]
+    # Two NDAs do not fit the small model together: each part carries one of them, and together they cover both.
+    covered = [[cid for cid in ids if cid in part.text()] for part in parts]
+    assert all(len(names) == 1 for names in covered), covered
+    assert {names[0] for names in covered} == set(ids)
+    result = stored["result"]
+    assert {c["contract_id"] for c in result["citations"]} <= set(ids)
+    assert result["citations"], result
+    assert TEST_MODEL_SECONDARY in result["model"]
+    assert result["usage"]["llm_calls"] == len(calls)
