@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import contextlib
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -10,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from azure.core.exceptions import ResourceNotFoundError
+from azure.storage.queue import QueueClient
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_DATA = REPO_ROOT / "sample_data"
@@ -18,6 +22,7 @@ NDA_STANDARD = "nda_mutual_standard.md"
 NDA_VARIANT_A = "nda_mutual_variant_a.md"
 NDA_VARIANT_B = "nda_mutual_variant_b.txt"
 
+JOB_EVENTS = "job-events"
 PRINCIPAL_ID_HEADER = "X-MS-CLIENT-PRINCIPAL-ID"
 TERMINAL = ("completed", "failed", "cancelled")
 
@@ -154,3 +159,30 @@ def wait_until(predicate: Callable[[], bool], *, timeout: float, interval: float
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
         time.sleep(interval)
+
+
+def queue_texts(connection: str, name: str) -> list[str]:
+    """Every message on a queue, read without consuming it (peek), as text."""
+    with QueueClient.from_connection_string(connection, name) as client:
+        try:
+            return [str(m.content) for m in client.peek_messages(max_messages=32)]
+        except ResourceNotFoundError:
+            return []
+
+
+def events_for(connection: str, job_id: str) -> list[dict[str, Any]]:
+    events = []
+    for text in queue_texts(connection, JOB_EVENTS):
+        try:
+            event = json.loads(text)
+        except ValueError:
+            event = json.loads(base64.b64decode(text))
+        if event.get("job_id") == job_id:
+            events.append(event)
+    return events
+
+
+def clear_queue(connection: str, name: str) -> None:
+    """Empty a queue (a peek shows at most 32 messages: older events would crowd out a test's own)."""
+    with QueueClient.from_connection_string(connection, name) as client, contextlib.suppress(ResourceNotFoundError):
+        client.clear_messages()

@@ -15,8 +15,11 @@ import pytest
 
 from tests.e2e.conftest import TEST_MODEL_PRIMARY, TEST_MODEL_SECONDARY, RunningApp
 from tests.e2e.helpers import (
+    JOB_EVENTS,
     NDA_STANDARD,
     NDA_VARIANT_A,
+    clear_queue,
+    events_for,
     get_json,
     result_of,
     submit_comparison,
@@ -82,8 +85,9 @@ def test_rate_limited_then_success_completes(
 
 
 def test_permanent_400_fails_the_job_with_the_reason_and_retry_completes(
-    openai_app: RunningApp, ndas: dict[str, str], openai_server: OpenAITestServer
+    openai_app: RunningApp, ndas: dict[str, str], openai_server: OpenAITestServer, private_azurite: str
 ) -> None:
+    clear_queue(private_azurite, JOB_EVENTS)
     openai_server.fail(400, "Unsupported parameter: 'response_format'", code="unsupported_parameter")
     final, job = compare_once(openai_app, ndas)
     assert final["status"] == "failed" and final["runtimeStatus"] == "Failed", final
@@ -91,6 +95,11 @@ def test_permanent_400_fails_the_job_with_the_reason_and_retry_completes(
     details = json.dumps(job["error_details"])
     assert "400" in details and "response_format" in details, details
     assert job["result_id"] is None
+    # Downstream systems hear about the failure, with the reason.
+    wait_until(lambda: bool(events_for(private_azurite, job["job_id"])), timeout=20, what="a job-events message")
+    [event] = events_for(private_azurite, job["job_id"])
+    assert event["status"] == "failed" and event["result_id"] is None
+    assert "400" in json.dumps(event["error"]), event
 
     # The user fixes nothing on their side and retries: the model now answers, the new job completes.
     with openai_app.client(USER) as client:
@@ -120,8 +129,9 @@ def test_invalid_json_twice_fails_with_invalid_output(
 
 
 def test_cancel_during_slow_llm_stops_new_calls_and_retry_completes(
-    openai_app: RunningApp, openai_server: OpenAITestServer
+    openai_app: RunningApp, openai_server: OpenAITestServer, private_azurite: str
 ) -> None:
+    clear_queue(private_azurite, JOB_EVENTS)
     contracts = 12
     delay = 4.0
     with openai_app.client(USER) as client:
@@ -158,6 +168,8 @@ def test_cancel_during_slow_llm_stops_new_calls_and_retry_completes(
         job = get_json(client, f"/api/jobs/{job_id}")
         assert job["status"] == "cancelled" and job["result_id"] is None, job
         assert get_json(client, f"/api/jobs/{job_id}/status")["status"] == "cancelled"
+        events = events_for(private_azurite, job_id)
+        assert events and {e["status"] for e in events} == {"cancelled"}, events
 
         # Retry: a new job over the same contracts, at full speed, that completes.
         openai_server.reset()

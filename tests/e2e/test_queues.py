@@ -7,20 +7,21 @@ Messages are sent the way other Azure producers must send them for a Functions q
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-from azure.core.exceptions import ResourceNotFoundError
 from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
 from api.queue_starter import job_id_for_message
 from tests.e2e.conftest import RunningApp
 from tests.e2e.helpers import (
+    JOB_EVENTS,
     NDA_STANDARD,
     NDA_VARIANT_B,
+    clear_queue,
+    events_for,
+    queue_texts,
     result_of,
     status_url,
     upload_sample,
@@ -32,16 +33,13 @@ pytestmark = [pytest.mark.slow, pytest.mark.azurite]
 
 USER = "queue-producer-user"
 JOB_REQUESTS = "job-requests"
-JOB_EVENTS = "job-events"
 POISON = "job-requests-poison"
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _empty_events_queue(azurite_connection_string: str) -> None:
     """Events of other modules' jobs would crowd out ours (a peek shows at most 32 messages)."""
-    with QueueClient.from_connection_string(azurite_connection_string, JOB_EVENTS) as events:
-        with contextlib.suppress(ResourceNotFoundError):
-            events.clear_messages()
+    clear_queue(azurite_connection_string, JOB_EVENTS)
 
 
 @pytest.fixture
@@ -51,27 +49,6 @@ def requests_queue(azurite_connection_string: str) -> Iterator[QueueClient]:
     )
     yield client
     client.close()
-
-
-def queue_texts(connection: str, name: str) -> list[str]:
-    """Every message on a queue, read without consuming it (peek), as text."""
-    with QueueClient.from_connection_string(connection, name) as client:
-        try:
-            return [str(m.content) for m in client.peek_messages(max_messages=32)]
-        except ResourceNotFoundError:
-            return []
-
-
-def events_for(connection: str, job_id: str) -> list[dict[str, Any]]:
-    events = []
-    for text in queue_texts(connection, JOB_EVENTS):
-        try:
-            event = json.loads(text)
-        except ValueError:
-            event = json.loads(base64.b64decode(text))
-        if event.get("job_id") == job_id:
-            events.append(event)
-    return events
 
 
 def poisoned(connection: str) -> list[bytes]:
