@@ -22,6 +22,7 @@ from api.http import (
     path_param,
     read_model,
 )
+from api.reconcile import reconcile
 from api.starter import start_job
 from orchestrators.names import CANCEL_EVENT, ORCHESTRATOR_BY_JOB_TYPE
 from shared.analysis.factory import describe_llm_config
@@ -244,9 +245,12 @@ def status_view(job: Job) -> JobStatusView:
 
 
 @bp.route(route="jobs/{job_id}/status", methods=["GET"])
-async def get_job_status(req: Request) -> Response:
+@bp.durable_client_input(client_name="client")
+async def get_job_status(req: Request, client: df.DurableOrchestrationClient) -> Response:
     async def impl(req: Request, caller: Caller) -> Response:
-        job = await blocking(job_service().get_job, caller.user_id, path_param(req, "job_id"))
+        service = job_service()
+        job = await blocking(service.get_job, caller.user_id, path_param(req, "job_id"))
+        job = await reconcile(client, service, job)
         view = status_view(job)
         if job.status.is_terminal:
             return json_response(view, 200)

@@ -16,6 +16,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -51,6 +52,8 @@ class FakeDurableClient:
         self.started: list[tuple[str, str | None, Any]] = []
         self.events: list[tuple[str, str, Any]] = []
         self.fail_start = False
+        self.runtime_status: dict[str, str] = {}  # instance id -> Durable runtime status get_status reports
+        self.outputs: dict[str, str] = {}
 
     async def start_new(
         self, orchestration_function_name: str, instance_id: str | None = None, client_input: Any | None = None
@@ -62,6 +65,12 @@ class FakeDurableClient:
 
     async def raise_event(self, instance_id: str, event_name: str, event_data: Any = None) -> None:
         self.events.append((instance_id, event_name, event_data))
+
+    async def get_status(self, instance_id: str) -> Any:
+        runtime = self.runtime_status.get(instance_id, "Running")
+        if runtime == "unreachable":
+            raise ConnectionError("task hub unreachable")
+        return SimpleNamespace(runtime_status=SimpleNamespace(value=runtime), output=self.outputs.get(instance_id))
 
 
 @dataclass

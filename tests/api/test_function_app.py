@@ -29,6 +29,7 @@ def test_durable_client_functions_look_as_the_worker_expects(api: Api) -> None:
         "compare_contracts",
         "query_contracts",
         "job_request_starter",
+        "get_job_status",
     }
     for info in with_client:
         # The SDK's middleware is async and re-annotates the client as `str` (the binding's JSON payload),

@@ -297,3 +297,37 @@ def test_literal_routes_are_not_captured_by_job_id(api: Api) -> None:
     assert api.resolve("GET", "/api/jobs/user/alice")[0].info.name == "list_user_jobs"
     assert api.resolve("GET", "/api/jobs/job_1")[0].info.name == "get_job"
     assert api.resolve("POST", "/api/jobs/comparison")[0].info.name == "submit_comparison_job"
+
+
+async def test_status_poll_records_an_orchestration_that_died_without_finishing_the_job(
+    api: Api, durable: FakeDurableClient, repos: Repositories
+) -> None:
+    crashed = (await submit(api))["job_id"]
+    JobService(repos.jobs).update_status("alice", crashed, JobStatus.PROCESSING)
+    durable.runtime_status[crashed] = "Failed"
+    durable.outputs[crashed] = "Non-deterministic workflow detected"
+    reply = await api.call("GET", f"/api/jobs/{crashed}/status")
+    assert reply.status == 200
+    assert reply.json["runtimeStatus"] == "Failed"
+    assert "Non-deterministic" in reply.json["output"]["error"]["message"]
+
+    terminated = (await submit(api))["job_id"]
+    durable.runtime_status[terminated] = "Terminated"
+    reply = await api.call("GET", f"/api/jobs/{terminated}/status")
+    assert reply.json["status"] == "cancelled"
+
+
+async def test_status_poll_never_overrides_a_finished_job_or_fails_when_durable_is_down(
+    api: Api, durable: FakeDurableClient, repos: Repositories
+) -> None:
+    job_id = (await submit(api))["job_id"]
+    durable.runtime_status[job_id] = "unreachable"
+    assert (await api.call("GET", f"/api/jobs/{job_id}/status")).status == 202
+    durable.runtime_status[job_id] = "Running"
+    assert (await api.call("GET", f"/api/jobs/{job_id}/status")).json["status"] == "queued"
+    JobService(repos.jobs).update_status("alice", job_id, JobStatus.PROCESSING)
+    JobService(repos.jobs).update_status("alice", job_id, JobStatus.COMPLETED, result_id="res_9")
+    durable.runtime_status[job_id] = "Failed"  # e.g. the orchestrator threw after finalizing
+    reply = await api.call("GET", f"/api/jobs/{job_id}/status")
+    assert reply.json["status"] == "completed"
+    assert reply.json["output"] == {"result_id": "res_9"}

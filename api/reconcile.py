@@ -1,0 +1,67 @@
+"""Heal a job whose orchestration ended without finishing it, when its status is polled.
+
+The orchestrators finalize their job themselves (completed, failed or cancelled) before they return. If an
+orchestration dies another way (terminated from the portal, a crash in the orchestrator, a replay error), the
+job document would stay queued/processing forever. The status endpoint asks Durable about running jobs and,
+when the instance has ended, records what happened. The job service's transition rules make this safe
+against the orchestrator's own finalize: a job that is already terminal is never changed.
+"""
+
+import asyncio
+import logging
+from typing import Any, Protocol
+
+from shared.errors import ConflictError
+from shared.jobs import JobService
+from shared.models.jobs import Job, JobStatus
+
+logger = logging.getLogger(__name__)
+
+# Durable runtime statuses that mean "this instance will do nothing more".
+_ENDED = frozenset({"Completed", "Failed", "Terminated", "Canceled"})
+MAX_REASON_CHARS = 500
+
+
+class StatusClient(Protocol):
+    async def get_status(self, instance_id: str) -> Any: ...
+
+
+def _runtime_status(status: Any) -> str | None:
+    runtime = getattr(status, "runtime_status", None)
+    value = getattr(runtime, "value", runtime)
+    return value if isinstance(value, str) else None
+
+
+async def reconcile(client: StatusClient, service: JobService, job: Job) -> Job:
+    if job.status.is_terminal or not job.instance_id:
+        return job
+    try:
+        status = await client.get_status(job.instance_id)
+    except Exception:
+        # Durable is unreachable: the job document is still a fine answer for this poll.
+        logger.warning("job %s: orchestration status unavailable", job.job_id, exc_info=True)
+        return job
+    runtime = _runtime_status(status)
+    if runtime not in _ENDED:
+        return job
+    output = str(getattr(status, "output", "") or "")[:MAX_REASON_CHARS]
+    logger.error("job %s: orchestration is %s but the job is %s; recording it", job.job_id, runtime, job.status)
+    try:
+        if runtime in ("Terminated", "Canceled"):
+            return await asyncio.to_thread(
+                service.cancel, job.user_id, job.job_id, reason=f"orchestration {runtime.lower()}"
+            )
+        return await asyncio.to_thread(
+            service.update_status,
+            job.user_id,
+            job.job_id,
+            JobStatus.FAILED,
+            error_details={
+                "code": "orchestration_ended",
+                "message": f"orchestration ended {runtime} without finishing the job"
+                + (f": {output}" if output else ""),
+            },
+        )
+    except ConflictError:
+        # The orchestrator finalized the job in the meantime: its record wins.
+        return await asyncio.to_thread(service.get_job, job.user_id, job.job_id)
