@@ -81,6 +81,13 @@ def user_id_from_principal(principal: Mapping[str, Any]) -> str | None:
 def resolve_caller(headers: Mapping[str, str], settings: Settings | None = None) -> Caller:
     """The calling user, from the EasyAuth headers (or DEV_USER_ID locally); AuthenticationRequired if none."""
     settings = settings or get_settings()
+    if settings.running_in_azure and not settings.easy_auth_enabled:
+        # Without EasyAuth in front, App Service passes client-sent principal headers through: anyone could
+        # claim to be anyone. Refuse every caller rather than trust a forgeable header.
+        raise AuthenticationRequired(
+            "App Service Authentication is not enabled on this app (WEBSITE_AUTH_ENABLED is not true); "
+            "principal headers cannot be trusted"
+        )
     principal_id = _header(headers, PRINCIPAL_ID_HEADER)
     if principal_id:
         return Caller(principal_id, "principal_id")

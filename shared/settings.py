@@ -22,6 +22,9 @@ def _env(name: str, default: str | None = None) -> str | None:
 class Settings(BaseModel):
     # identity
     running_in_azure: bool = False  # WEBSITE_SITE_NAME is set by App Service
+    # WEBSITE_AUTH_ENABLED=True is set by App Service when Authentication (EasyAuth) is on. Only then does the
+    # platform strip client-sent X-MS-CLIENT-PRINCIPAL* headers, so only then can they be trusted.
+    easy_auth_enabled: bool = False
     dev_user_id: str | None = None  # DEV_USER_ID: assumed caller when running locally without EasyAuth
 
     # storage
@@ -72,6 +75,7 @@ class Settings(BaseModel):
 
         return cls(
             running_in_azure=_env("WEBSITE_SITE_NAME") is not None,
+            easy_auth_enabled=flag("WEBSITE_AUTH_ENABLED", False),
             dev_user_id=_env("DEV_USER_ID"),
             cosmos_endpoint=_env("COSMOS_ENDPOINT"),
             cosmos_key=_env("COSMOS_KEY"),

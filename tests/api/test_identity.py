@@ -72,3 +72,11 @@ def test_path_user_must_be_caller() -> None:
     require_same_user(caller, "alice")
     with pytest.raises(Forbidden):
         require_same_user(caller, "bob")
+
+
+def test_in_azure_principal_headers_count_only_behind_easy_auth() -> None:
+    headers = {"X-MS-CLIENT-PRINCIPAL-ID": "oid-123"}
+    with pytest.raises(AuthenticationRequired, match="WEBSITE_AUTH_ENABLED"):
+        resolve_caller(headers, Settings(running_in_azure=True, easy_auth_enabled=False))
+    caller = resolve_caller(headers, Settings(running_in_azure=True, easy_auth_enabled=True))
+    assert caller.user_id == "oid-123"
