@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import socket
+import sys
 import time
 import traceback
 import uuid
@@ -160,6 +161,7 @@ class DurableEngine:
         if self._store is not None:
             self._store.close()
             self._store = None
+        await _close_sdk_client_session()
 
     def wake(self) -> None:
         if self._wake is not None:
@@ -374,3 +376,17 @@ class DurableEngine:
 
     def purge(self, instance_id: str) -> bool:
         return self.store.purge(instance_id)
+
+
+async def _close_sdk_client_session() -> None:
+    """Close the Durable SDK's process-wide aiohttp session, as a worker does when it shuts down.
+
+    The SDK keeps one session bound to the event loop that first used it; an engine started again in the same
+    process (tests, or a host restarted in-process) runs on a new loop, where that session fails with
+    "Event loop is closed".
+    """
+    module = sys.modules.get("azure.durable_functions.models.utils.http_utils")
+    close = getattr(module, "_close_session", None)
+    if close is not None:
+        with contextlib.suppress(Exception):
+            await close()
