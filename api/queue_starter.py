@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 bp = df.Blueprint()
 
-# A binding needs a literal queue name; it matches Settings.job_requests_queue's default.
+# Trigger bindings take a literal queue name: other systems put job requests on this queue.
 JOB_REQUESTS_QUEUE = "job-requests"
 # Fixed namespace: the same message id always maps to the same job id, on every instance, forever.
 _JOB_ID_NAMESPACE = uuid.UUID("6f1f5d3e-2c1b-4c63-9a51-0d7c4b7e9a10")

@@ -37,7 +37,6 @@ class Settings(BaseModel):
 
     # queues
     storage_connection: str | None = None  # AzureWebJobsStorage
-    job_requests_queue: str = "job-requests"
     job_events_queue: str = "job-events"
 
     # LLM
@@ -84,7 +83,6 @@ class Settings(BaseModel):
             data_dir=Path(_env("DATA_DIR", ".data") or ".data"),
             job_ttl_seconds=integer("JOB_TTL_SECONDS", 604_800),
             storage_connection=_env("AzureWebJobsStorage"),
-            job_requests_queue=_env("JOB_REQUESTS_QUEUE", "job-requests") or "job-requests",
             job_events_queue=_env("JOB_EVENTS_QUEUE", "job-events") or "job-events",
             llm_provider=(_env("LLM_PROVIDER", "offline") or "offline"),  # type: ignore[arg-type]
             azure_openai_endpoint=_env("AZURE_OPENAI_ENDPOINT"),
