@@ -159,3 +159,14 @@ def openai_app(
     ).start()
     yield app
     app.stop()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+    """A failing test shows what the app under test logged (its devhost output), not just the HTTP symptom."""
+    report: pytest.TestReport = yield
+    if report.failed:
+        for name, value in getattr(item, "funcargs", {}).items():
+            if isinstance(value, RunningApp):
+                report.sections.append((f"devhost output of {name} (tail)", value.output()[-6000:]))
+    return report
