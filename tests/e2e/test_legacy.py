@@ -37,9 +37,9 @@ def test_compare_one_contract_inline(offline_app: RunningApp, contracts: dict[st
         "userEmail": "someone@example.com",  # old clients send it; identity comes from the principal
     }
     with offline_app.client(USER) as client:
-        jobs_before = client.get("/api/jobs").json()["jobs"]
+        jobs_before = {j["job_id"] for j in client.get("/api/jobs").json()["jobs"]}
         reply = client.post("/api/compare-contracts", json=body)
-        jobs_after = client.get("/api/jobs").json()["jobs"]
+        jobs_after = {j["job_id"] for j in client.get("/api/jobs").json()["jobs"]}
     assert reply.status_code == 200, reply.text
     data = reply.json()
     assert data["success"] is True and "batch_mode" not in data
