@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
 import pytest
@@ -96,3 +98,18 @@ def test_no_principal_is_401(offline_app: RunningApp, alices: dict[str, Any]) ->
             assert reply.status_code == 401, f"{method} {url} without a principal: {reply.status_code} {reply.text}"
         # The health probe is the one anonymous endpoint.
         assert anonymous.get("/api/jobs/health").status_code == 200
+
+
+def test_principal_claims_header_identifies_the_same_user(offline_app: RunningApp, alices: dict[str, Any]) -> None:
+    """EasyAuth's full principal (base64 JSON claims) names the same user as the principal-id header."""
+    claims = {
+        "auth_typ": "aad",
+        "claims": [{"typ": "http://schemas.microsoft.com/identity/claims/objectidentifier", "val": ALICE}],
+    }
+    encoded = base64.b64encode(json.dumps(claims).encode()).decode()
+    with offline_app.client(None) as client:
+        reply = client.get(f"/api/jobs/{alices['job_id']}", headers={"X-MS-CLIENT-PRINCIPAL": encoded})
+        assert reply.status_code == 200, reply.text
+        assert reply.json()["user_id"] == ALICE
+        garbage = client.get("/api/jobs", headers={"X-MS-CLIENT-PRINCIPAL": "not base64 json"})
+        assert garbage.status_code == 401, garbage.text
