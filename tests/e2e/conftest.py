@@ -39,6 +39,7 @@ _NOT_LINKED = {"host.json", ".devhost", ".data", ".git", "local.settings.json"}
 
 TEST_MODEL_PRIMARY = "test-model-primary"
 TEST_MODEL_SECONDARY = "test-model-secondary"
+SYSTEM_KEY = "e2e-durable-system-key"  # what an operator's tools (the portal) authenticate Durable's API with
 SMALL_CONTEXT_TOKENS = 7_000  # minus the 4,000-token output reserve: room for about one NDA per part
 
 
@@ -62,6 +63,7 @@ def app_environment(data_dir: Path, storage: str, **settings: str) -> dict[str, 
             "DATA_DIR": str(data_dir),
             "AzureWebJobsStorage": storage,
             "DEVHOST_TRUST_PRINCIPAL_HEADERS": "1",
+            "DEVHOST_SYSTEM_KEY": SYSTEM_KEY,
             "LLM_PROVIDER": "offline",
         }
     )
