@@ -28,7 +28,7 @@ from tests.e2e.helpers import (
     wait_for_job,
     wait_until,
 )
-from tests.support.openai_server import OpenAITestServer, RecordedRequest, echo_content
+from tests.support.openai_server import OpenAITestServer, RecordedRequest, Reply, echo_content
 
 pytestmark = [pytest.mark.slow, pytest.mark.azurite]
 
@@ -82,6 +82,16 @@ def test_rate_limited_then_success_completes(
     [comparison] = result["comparisons"]
     law = [c for c in comparison["clauses"] if "Governing Law" in c["title"]]
     assert law and law[0]["status"] == "modified"
+
+
+def test_server_errors_and_timeouts_are_retried_then_complete(
+    openai_app: RunningApp, ndas: dict[str, str], openai_server: OpenAITestServer
+) -> None:
+    for status in (500, 503, 408):
+        openai_server.enqueue(Reply(status=status, headers={"retry-after-ms": "50"}, error_type="server_error"))
+    final, _ = compare_once(openai_app, ndas)
+    assert final["status"] == "completed", final
+    assert len(openai_server.requests) == 4, "three retryable failures, then the answer"
 
 
 def test_permanent_400_fails_the_job_with_the_reason_and_retry_completes(

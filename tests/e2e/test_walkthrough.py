@@ -136,3 +136,24 @@ def test_query_job_cites_each_contracts_governing_law(offline_app: RunningApp, n
         assert "Governing Law" in cited[contract_id]["clause_title"]
     # The answer itself says which contract is governed by which law.
     assert "New York" in result["answer"] and "Delaware" in result["answer"]
+
+
+def test_clause_mode_reports_only_the_selected_clauses(offline_app: RunningApp, ndas: dict[str, str]) -> None:
+    selected = ["Governing Law and Jurisdiction", "Remedies"]
+    with offline_app.client(USER) as client:
+        submitted = submit_comparison(
+            client,
+            ndas[NDA_STANDARD],
+            [ndas[NDA_VARIANT_A], ndas[NDA_VARIANT_B]],
+            comparisonMode="clauses",
+            selectedClauses=selected,
+        )
+        stored = result_of(client, wait_for_job(client, submitted["statusQueryGetUri"]))
+    variant_a = comparison_for(stored["result"], ndas[NDA_VARIANT_A])
+    variant_b = comparison_for(stored["result"], ndas[NDA_VARIANT_B])
+    for comparison in (variant_a, variant_b):
+        assert sorted(c["title"] for c in comparison["clauses"]) == sorted(selected), comparison["clauses"]
+    assert finding(variant_a, "Governing Law")["status"] == "modified"
+    assert finding(variant_a, "Remedies")["status"] == "matched"
+    assert finding(variant_b, "Governing Law")["status"] == "matched"
+    assert finding(variant_b, "Remedies")["status"] == "missing"
