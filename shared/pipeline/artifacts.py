@@ -9,6 +9,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
+from shared.errors import NotFoundError
 from shared.storage.base import ArtifactRepository
 
 M = TypeVar("M", bound=BaseModel)
@@ -70,3 +71,10 @@ class Artifacts:
 
     def get(self, name: str, model_type: type[M]) -> M:
         return model_type.model_validate_json(self.get_text(name))
+
+    def find(self, name: str, model_type: type[M]) -> M | None:
+        """The artifact, or None when no earlier run of the step stored it."""
+        try:
+            return self.get(name, model_type)
+        except NotFoundError:
+            return None

@@ -8,12 +8,10 @@ stored is not sent to the model again.
 from __future__ import annotations
 
 from shared.analysis.base import Analyzer
-from shared.errors import NotFoundError
-from shared.models.analysis import AnalysisResult, ComparisonResult, ComparisonTask, ContractForAnalysis
+from shared.models.analysis import ComparisonResult, ComparisonTask, ContractForAnalysis
 from shared.models.jobs import ComparisonJobRequest, JobType
 from shared.pipeline import artifacts as names
 from shared.pipeline import comparison
-from shared.pipeline.contracts import contract_ref, load_contracts, to_analysis
 from shared.pipeline.messages import (
     SKIPPED_CANCELLED,
     ComparisonEnhanced,
@@ -22,7 +20,8 @@ from shared.pipeline.messages import (
     ItemAnalyzed,
     ResultSaved,
 )
-from shared.pipeline.scope import JobScope, result_id_for
+from shared.pipeline.scope import JobScope
+from shared.pipeline.steps import save_result, snapshot_contracts
 
 
 def request_of(scope: JobScope) -> ComparisonJobRequest:
@@ -32,12 +31,7 @@ def request_of(scope: JobScope) -> ComparisonJobRequest:
 def retrieve(scope: JobScope) -> ComparisonRetrieved:
     """Snapshot the standard and every compared contract: a contract deleted later cannot change the job."""
     request = request_of(scope)
-    ids = [request.standardContractId, *request.compareContractIds]
-    contracts = load_contracts(scope.repos.contracts, scope.user_id, ids)
-    store = scope.artifacts
-    for contract in contracts:
-        store.put(names.contract_snapshot(contract.contract_id), to_analysis(contract))
-    refs = [contract_ref(c) for c in contracts]
+    refs = snapshot_contracts(scope, [request.standardContractId, *request.compareContractIds])
     return ComparisonRetrieved(standard=refs[0], compared=refs[1:], note=f"{len(refs)} contracts read")
 
 
@@ -53,11 +47,8 @@ def prompt(scope: JobScope) -> ComparisonPrompted:
 
 def compare_one(scope: JobScope, analyzer: Analyzer, contract_id: str) -> ItemAnalyzed:
     store = scope.artifacts
-    try:
-        done = store.get(names.comparison_output(contract_id), comparison.AnalyzedComparison)
-    except NotFoundError:
-        pass
-    else:  # a re-run after a crash: the model already answered, do not pay for it twice
+    done = store.find(names.comparison_output(contract_id), comparison.AnalyzedComparison)
+    if done is not None:  # a re-run after a crash: the model already answered, do not pay for it twice
         return _summary(contract_id, done, note="already analyzed")
     if scope.is_cancelled():
         return ItemAnalyzed(status="skipped", item=contract_id, note=SKIPPED_CANCELLED)
@@ -90,16 +81,4 @@ def enhance(scope: JobScope) -> ComparisonEnhanced:
 
 
 def save(scope: JobScope) -> ResultSaved:
-    result = scope.artifacts.get(names.COMPARISON_RESULT, ComparisonResult)
-    result_id = result_id_for(scope.job_id)
-    scope.repos.results.save(
-        AnalysisResult(
-            result_id=result_id,
-            job_id=scope.job_id,
-            user_id=scope.user_id,
-            job_type=JobType.COMPARISON,
-            result=result.model_dump(mode="json"),
-            ttl=scope.ttl,
-        )
-    )
-    return ResultSaved(result_id=result_id)
+    return save_result(scope, JobType.COMPARISON, scope.artifacts.get(names.COMPARISON_RESULT, ComparisonResult))

@@ -12,10 +12,8 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from shared.analysis.base import Analyzer
-from shared.errors import NotFoundError
 from shared.llm.schema import strict_json_schema
 from shared.models.analysis import (
-    AnalysisResult,
     ContractForAnalysis,
     PartAnswer,
     QueryCombineTask,
@@ -26,7 +24,6 @@ from shared.models.analysis import (
 from shared.models.jobs import JobType, QueryJobRequest
 from shared.pipeline import artifacts as names
 from shared.pipeline import query
-from shared.pipeline.contracts import contract_ref, load_contracts, to_analysis
 from shared.pipeline.messages import (
     SKIPPED_CANCELLED,
     ItemAnalyzed,
@@ -36,7 +33,8 @@ from shared.pipeline.messages import (
     ResultSaved,
 )
 from shared.pipeline.prompts import CHAT_FRAMING_TOKENS
-from shared.pipeline.scope import JobScope, result_id_for
+from shared.pipeline.scope import JobScope
+from shared.pipeline.steps import save_result, snapshot_contracts
 from shared.text.tokens import count_tokens, encoding_for_model
 
 
@@ -61,11 +59,7 @@ def request_of(scope: JobScope) -> QueryJobRequest:
 
 
 def retrieve_chunk(scope: JobScope, contract_ids: Sequence[str]) -> QueryRetrieved:
-    contracts = load_contracts(scope.repos.contracts, scope.user_id, contract_ids)
-    store = scope.artifacts
-    for contract in contracts:
-        store.put(names.contract_snapshot(contract.contract_id), to_analysis(contract))
-    return QueryRetrieved(contracts=[contract_ref(c) for c in contracts])
+    return QueryRetrieved(contracts=snapshot_contracts(scope, contract_ids))
 
 
 def budget_for(analyzer: Analyzer, request: QueryJobRequest, output_reserve: int) -> query.Budget:
@@ -118,11 +112,8 @@ def plan(scope: JobScope, analyzer: Analyzer, output_reserve: int) -> QueryPlann
 def answer_part(scope: JobScope, analyzer: Analyzer, part_index: int) -> ItemAnalyzed:
     store = scope.artifacts
     item = f"part {part_index + 1}"
-    try:
-        done = store.get(names.query_answer(part_index), AnalyzedPart)
-    except NotFoundError:
-        pass
-    else:
+    done = store.find(names.query_answer(part_index), AnalyzedPart)
+    if done is not None:
         return _summary(item, done, note="already answered")
     if scope.is_cancelled():
         return ItemAnalyzed(status="skipped", item=item, note=SKIPPED_CANCELLED)
@@ -142,11 +133,8 @@ def _summary(item: str, part: AnalyzedPart, note: str = "") -> ItemAnalyzed:
 
 def combine(scope: JobScope, analyzer: Analyzer, parts_total: int) -> QueryCombined:
     store = scope.artifacts
-    try:
-        done = store.get(names.QUERY_RESULT, QueryResult)
-    except NotFoundError:
-        pass
-    else:
+    done = store.find(names.QUERY_RESULT, QueryResult)
+    if done is not None:
         return QueryCombined(citations=len(done.citations), model=done.model, usage=done.usage, note="already combined")
     request = request_of(scope)
     parts = [store.get(names.query_answer(i), AnalyzedPart) for i in range(parts_total)]
@@ -198,16 +186,4 @@ def combine_answers(
 
 
 def save(scope: JobScope) -> ResultSaved:
-    result = scope.artifacts.get(names.QUERY_RESULT, QueryResult)
-    result_id = result_id_for(scope.job_id)
-    scope.repos.results.save(
-        AnalysisResult(
-            result_id=result_id,
-            job_id=scope.job_id,
-            user_id=scope.user_id,
-            job_type=JobType.QUERY,
-            result=result.model_dump(mode="json"),
-            ttl=scope.ttl,
-        )
-    )
-    return ResultSaved(result_id=result_id)
+    return save_result(scope, JobType.QUERY, scope.artifacts.get(names.QUERY_RESULT, QueryResult))
