@@ -12,10 +12,16 @@ import binascii
 import hashlib
 import json
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
-from shared.errors import ValidationFailed
+from shared.errors import NotFoundError, ValidationFailed
+from shared.storage.base import Page
+
+R = TypeVar("R")
+T = TypeVar("T")
 
 DEFAULT_PAGE_LIMIT = 50
 MAX_PAGE_LIMIT = 1000
@@ -53,6 +59,20 @@ def decode_continuation(token: str | None) -> Position | None:
     except (ValueError, TypeError, binascii.Error) as exc:
         raise ValidationFailed(f"invalid continuation token {token[:80]!r}", details={"continuation": token}) from exc
     return Position(created_at, item_id)
+
+
+def keyset_page(
+    rows: Sequence[R], limit: int, item: Callable[[R], T], position: Callable[[R], tuple[str, str]]
+) -> Page[T]:
+    """A page from `limit + 1` rows in keyset order: the extra row only says another page exists, and the token
+    is the (created_at, id) of the last item returned."""
+    token = encode_continuation(*position(rows[limit - 1])) if len(rows) > limit else None
+    return Page([item(row) for row in rows[:limit]], token)
+
+
+def contracts_not_found(missing: list[str]) -> NotFoundError:
+    """What get_many raises: every missing id, in details["missing"]."""
+    return NotFoundError(f"contracts not found: {', '.join(missing)}", details={"missing": missing})
 
 
 def check_limit(limit: int) -> int:

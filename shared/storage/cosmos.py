@@ -25,7 +25,14 @@ from shared.models.analysis import AnalysisResult
 from shared.models.contracts import Contract, ContractSummary
 from shared.models.jobs import Job, JobStatus, JobType
 from shared.storage.base import Page, Repositories, Versioned
-from shared.storage.common import artifact_key, check_limit, decode_continuation, encode_continuation, iso
+from shared.storage.common import (
+    artifact_key,
+    check_limit,
+    contracts_not_found,
+    decode_continuation,
+    iso,
+    keyset_page,
+)
 from shared.storage.cosmos_chunks import delete_chunks, read_with_retry, write_head
 
 CONTRACTS = "contracts"
@@ -44,6 +51,10 @@ def _strip(doc: dict[str, Any]) -> dict[str, Any]:
 
 def _params(**values: Any) -> list[dict[str, Any]]:
     return [{"name": f"@{name}", "value": value} for name, value in values.items()]
+
+
+def _position(row: dict[str, Any]) -> tuple[str, str]:
+    return row["created_at"], row["id"]
 
 
 def _keyset(sql: str, params: dict[str, Any], continuation: str | None) -> str:
@@ -89,7 +100,7 @@ class CosmosContractRepository:
     def get_many(self, user_id: str, contract_ids: Sequence[str]) -> list[Contract]:
         missing = self.missing(user_id, contract_ids)
         if missing:
-            raise NotFoundError(f"contracts not found: {', '.join(missing)}", details={"missing": missing})
+            raise contracts_not_found(missing)
         return [self.get(user_id, contract_id) for contract_id in contract_ids]
 
     def missing(self, user_id: str, contract_ids: Sequence[str]) -> list[str]:
@@ -119,9 +130,7 @@ class CosmosContractRepository:
                 sql + " ORDER BY c.created_at DESC, c.id DESC", parameters=_params(**params), partition_key=user_id
             )
         )
-        items = [ContractSummary.model_validate(row) for row in rows[:limit]]
-        token = encode_continuation(rows[limit - 1]["created_at"], rows[limit - 1]["id"]) if len(rows) > limit else None
-        return Page(items, token)
+        return keyset_page(rows, limit, ContractSummary.model_validate, _position)
 
     def delete(self, user_id: str, contract_id: str) -> None:
         try:
@@ -196,9 +205,7 @@ class CosmosJobRepository:
                 sql + " ORDER BY c.created_at DESC, c.id DESC", parameters=_params(**params), partition_key=user_id
             )
         )
-        items = [Job.model_validate(_strip(row)) for row in rows[:limit]]
-        token = encode_continuation(rows[limit - 1]["created_at"], rows[limit - 1]["id"]) if len(rows) > limit else None
-        return Page(items, token)
+        return keyset_page(rows, limit, lambda row: Job.model_validate(_strip(row)), _position)
 
     def counts(self, user_id: str) -> dict[str, int]:
         # No GROUP BY (the test server lacks it, and per-status COUNTs within one partition are cheap index scans).

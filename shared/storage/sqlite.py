@@ -25,7 +25,14 @@ from shared.models.analysis import AnalysisResult
 from shared.models.contracts import Contract, ContractSummary
 from shared.models.jobs import Job, JobStatus, JobType
 from shared.storage.base import Page, Repositories, Versioned
-from shared.storage.common import artifact_key, check_limit, decode_continuation, encode_continuation, iso
+from shared.storage.common import (
+    artifact_key,
+    check_limit,
+    contracts_not_found,
+    decode_continuation,
+    iso,
+    keyset_page,
+)
 
 DB_FILENAME = "contractjobs.sqlite3"
 BUSY_TIMEOUT_MS = 30_000
@@ -67,6 +74,11 @@ CREATE INDEX IF NOT EXISTS artifacts_by_expiry ON artifacts (expires_at);
 _LIVE = "(expires_at IS NULL OR expires_at > ?)"
 
 
+def _position(row: Any) -> tuple[str, str]:
+    """(created_at, id) of a list row selected as (payload, created_at, id)."""
+    return row[1], row[2]
+
+
 class SqliteStore:
     """One database file and its per-thread connections."""
 
@@ -106,6 +118,10 @@ class SqliteStore:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+
+    def live_row(self, sql: str, params: Sequence[Any]) -> Any:
+        """The one row `sql` (a SELECT ending in a WHERE clause) finds among unexpired rows, or None."""
+        return self.connection().execute(f"{sql} AND {_LIVE}", (*params, self.clock())).fetchone()
 
     def expires_at(self, ttl: int | None) -> float | None:
         # Cosmos semantics: None or -1 never expires.
@@ -163,25 +179,30 @@ class SqliteContractRepository:
         return Contract.model_validate_json(row[0])
 
     def get_many(self, user_id: str, contract_ids: Sequence[str]) -> list[Contract]:
-        missing = self.missing(user_id, contract_ids)
+        docs = dict(self._select(user_id, contract_ids, "doc"))
+        missing = [contract_id for contract_id in dict.fromkeys(contract_ids) if contract_id not in docs]
         if missing:
-            raise NotFoundError(f"contracts not found: {', '.join(missing)}", details={"missing": missing})
-        return [self.get(user_id, contract_id) for contract_id in contract_ids]
+            raise contracts_not_found(missing)
+        return [Contract.model_validate_json(docs[contract_id]) for contract_id in contract_ids]
 
     def missing(self, user_id: str, contract_ids: Sequence[str]) -> list[str]:
-        if not contract_ids:
-            return []
+        found = {row[0] for row in self._select(user_id, contract_ids)}
+        return [contract_id for contract_id in dict.fromkeys(contract_ids) if contract_id not in found]
+
+    def _select(self, user_id: str, contract_ids: Sequence[str], *columns: str) -> list[Any]:
+        """(contract_id, *columns) of the user's contracts among contract_ids, in one query."""
         wanted = list(dict.fromkeys(contract_ids))
+        if not wanted:
+            return []
         marks = ",".join("?" * len(wanted))
-        rows = (
+        selected = ", ".join(("contract_id", *columns))
+        return (
             self._store.connection()
             .execute(
-                f"SELECT contract_id FROM contracts WHERE user_id = ? AND contract_id IN ({marks})", (user_id, *wanted)
+                f"SELECT {selected} FROM contracts WHERE user_id = ? AND contract_id IN ({marks})", (user_id, *wanted)
             )
             .fetchall()
         )
-        found = {row[0] for row in rows}
-        return [contract_id for contract_id in wanted if contract_id not in found]
 
     def list(self, user_id: str, *, limit: int = 100, continuation: str | None = None) -> Page[ContractSummary]:
         check_limit(limit)
@@ -193,9 +214,7 @@ class SqliteContractRepository:
             params += [after.created_at, after.created_at, after.id]
         sql += " ORDER BY created_at DESC, contract_id DESC LIMIT ?"
         rows = self._store.connection().execute(sql, (*params, limit + 1)).fetchall()
-        items = [ContractSummary.model_validate_json(row[0]) for row in rows[:limit]]
-        token = encode_continuation(rows[limit - 1][1], rows[limit - 1][2]) if len(rows) > limit else None
-        return Page(items, token)
+        return keyset_page(rows, limit, lambda row: ContractSummary.model_validate_json(row[0]), _position)
 
     def delete(self, user_id: str, contract_id: str) -> None:
         with self._store.write() as conn:
@@ -243,14 +262,7 @@ class SqliteJobRepository:
                 raise ConflictError(f"job {job.job_id!r} already exists", details={"job_id": job.job_id}) from exc
 
     def get(self, user_id: str, job_id: str) -> Versioned[Job]:
-        row = (
-            self._store.connection()
-            .execute(
-                f"SELECT doc, version FROM jobs WHERE user_id = ? AND job_id = ? AND {_LIVE}",
-                (user_id, job_id, self._store.clock()),
-            )
-            .fetchone()
-        )
+        row = self._store.live_row("SELECT doc, version FROM jobs WHERE user_id = ? AND job_id = ?", (user_id, job_id))
         if row is None:
             raise NotFoundError(f"job {job_id!r} not found", details={"job_id": job_id})
         return Versioned(Job.model_validate_json(row[0]), str(row[1]))
@@ -309,9 +321,7 @@ class SqliteJobRepository:
             params += [after.created_at, after.created_at, after.id]
         sql += " ORDER BY created_at DESC, job_id DESC LIMIT ?"
         rows = self._store.connection().execute(sql, (*params, limit + 1)).fetchall()
-        items = [Job.model_validate_json(row[0]) for row in rows[:limit]]
-        token = encode_continuation(rows[limit - 1][1], rows[limit - 1][2]) if len(rows) > limit else None
-        return Page(items, token)
+        return keyset_page(rows, limit, lambda row: Job.model_validate_json(row[0]), _position)
 
     def counts(self, user_id: str) -> dict[str, int]:
         rows = (
@@ -341,14 +351,7 @@ class SqliteResultRepository:
             )
 
     def get(self, user_id: str, result_id: str) -> AnalysisResult:
-        row = (
-            self._store.connection()
-            .execute(
-                f"SELECT doc FROM results WHERE user_id = ? AND result_id = ? AND {_LIVE}",
-                (user_id, result_id, self._store.clock()),
-            )
-            .fetchone()
-        )
+        row = self._store.live_row("SELECT doc FROM results WHERE user_id = ? AND result_id = ?", (user_id, result_id))
         if row is None:
             raise NotFoundError(f"result {result_id!r} not found", details={"result_id": result_id})
         return AnalysisResult.model_validate_json(row[0])
@@ -369,13 +372,9 @@ class SqliteArtifactRepository:
             )
 
     def get(self, user_id: str, job_id: str, name: str) -> str:
-        row = (
-            self._store.connection()
-            .execute(
-                f"SELECT content FROM artifacts WHERE user_id = ? AND item_id = ? AND name = ? AND {_LIVE}",
-                (user_id, artifact_key(job_id, name), name, self._store.clock()),
-            )
-            .fetchone()
+        row = self._store.live_row(
+            "SELECT content FROM artifacts WHERE user_id = ? AND item_id = ? AND name = ?",
+            (user_id, artifact_key(job_id, name), name),
         )
         if row is None:
             raise NotFoundError(
