@@ -98,6 +98,7 @@ class JobService:
         result_id: str | None = None,
         error_details: dict[str, Any] | None = None,
         progress: JobProgress | None = None,
+        instance_id: str | None = None,
     ) -> Job:
         status = JobStatus(status)
 
@@ -121,6 +122,8 @@ class JobService:
                 updates["error_details"] = error_details
             if progress is not None:
                 updates["progress"] = _forward(job.progress, progress)
+            if instance_id is not None:
+                updates["instance_id"] = instance_id
             return job.model_copy(update=updates)
 
         return self._mutate(user_id, job_id, change)
@@ -177,8 +180,6 @@ class JobService:
                 return current.item
             try:
                 self._repo.replace(updated, current.etag)
-            except InvalidTransitionError:
-                raise
             except ConflictError:
                 # Someone else wrote first; back off a little (jittered, growing) so racers do not collide again.
                 time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))

@@ -46,15 +46,13 @@ def contract_ids_of(job: Job) -> list[str]:
 
 
 def start(jobs: JobService, data: StartJobInput) -> JobStarted:
-    job = jobs.get_job(data.user_id, data.job_id)
-    if job.status.is_terminal:  # cancelled while queued, or an earlier run of this instance finished it
-        return JobStarted(job_type=job.job_type, job_status=job.status)
-    if job.instance_id != data.instance_id:
-        jobs.set_instance(data.user_id, data.job_id, data.instance_id)
+    # One ETag write records the instance and moves the job to processing.
     try:
-        job = jobs.update_status(data.user_id, data.job_id, JobStatus.PROCESSING)
+        job = jobs.update_status(data.user_id, data.job_id, JobStatus.PROCESSING, instance_id=data.instance_id)
     except InvalidTransitionError:
-        job = jobs.get_job(data.user_id, data.job_id)  # a cancel won the race: report it, do not fight it
+        # Cancelled while queued, a cancel that won the race, or an earlier run of this instance finished it:
+        # report that state, do not fight it.
+        job = jobs.get_job(data.user_id, data.job_id)
         return JobStarted(job_type=job.job_type, job_status=job.status)
     return JobStarted(job_type=job.job_type, job_status=job.status, contract_ids=contract_ids_of(job))
 
