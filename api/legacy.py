@@ -15,7 +15,8 @@ from api.starter import ensure_contracts_owned, start_job
 from shared.analysis.factory import get_analyzer
 from shared.identity import Caller
 from shared.models.jobs import ComparisonJobRequest, JobType, QueryJobRequest
-from shared.pipeline.inline import estimate_query_tokens, run_comparison_inline, run_query_inline
+from shared.pipeline.contracts import load_contracts
+from shared.pipeline.inline import answer_query, query_prompt_tokens, run_comparison_inline
 from shared.settings import get_settings
 from shared.storage.factory import get_repositories
 
@@ -87,8 +88,10 @@ async def query_contracts(req: Request, client: df.DurableOrchestrationClient) -
         request = QueryJobRequest.model_validate(body.model_dump(exclude=LEGACY_ONLY_FIELDS))
         repos = get_repositories()
         await blocking(ensure_contracts_owned, repos, caller.user_id, request.contract_ids)
+        # Read once: the estimate and an inline run both use these.
+        contracts = await blocking(load_contracts, repos.contracts, caller.user_id, request.contract_ids)
         # Our own count is exact (same tokenizer as the planner); the client's estimate can only add caution.
-        estimated = await blocking(estimate_query_tokens, repos, caller.user_id, request.question, request.contract_ids)
+        estimated = await blocking(query_prompt_tokens, request.question, contracts)
         threshold = get_settings().query_batch_token_threshold
         client_estimate = body.estimatedTokens or 0
         if body.forceBatch or client_estimate > threshold or estimated > threshold:
@@ -104,7 +107,7 @@ async def query_contracts(req: Request, client: df.DurableOrchestrationClient) -
                 },
                 202,
             )
-        result = await blocking(run_query_inline, repos, get_analyzer(), caller.user_id, request)
+        result = await blocking(answer_query, get_analyzer(), request, contracts)
         return json_response(
             {
                 "success": True,

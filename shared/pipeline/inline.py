@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from shared.analysis.base import Analyzer
 from shared.models.analysis import ComparisonResult, QueryResult
+from shared.models.contracts import Contract
 from shared.models.jobs import ComparisonJobRequest, QueryJobRequest
 from shared.pipeline import comparison, query
 from shared.pipeline.contracts import load_contracts, to_analysis
@@ -44,20 +45,32 @@ def run_query_inline(
     *,
     output_reserve: int | None = None,
 ) -> QueryResult:
+    contracts = load_contracts(repos.contracts, user_id, request.contract_ids)
+    return answer_query(analyzer, request, contracts, output_reserve=output_reserve)
+
+
+def answer_query(
+    analyzer: Analyzer, request: QueryJobRequest, contracts: Sequence[Contract], *, output_reserve: int | None = None
+) -> QueryResult:
+    """The query over contracts already read (the legacy endpoint reads them once for the estimate and the run)."""
     reserve = get_settings().llm_max_output_tokens if output_reserve is None else output_reserve
-    contracts = [to_analysis(c) for c in load_contracts(repos.contracts, user_id, request.contract_ids)]
-    _, tasks = plan_for(analyzer, request, contracts, reserve)
+    analysed = [to_analysis(c) for c in contracts]
+    _, tasks = plan_for(analyzer, request, analysed, reserve)
     parts = []
     for task in tasks:
         reply = analyzer.answer_part(task)
         parts.append(AnalyzedPart(answer=query.validate_part(task, reply.output), model=reply.model, usage=reply.usage))
-    titles = {c.contract_id: c.title for c in contracts}
+    titles = {c.contract_id: c.title for c in analysed}
     return combine_answers(analyzer, request, parts, titles).result
 
 
 def estimate_query_tokens(repos: Repositories, user_id: str, question: str, contract_ids: Sequence[str]) -> int:
-    """Prompt tokens a query costs: the contracts' stored (exact) token counts plus the prompt around them,
-    counted with the same encoding. Decides inline vs. batch mode; NotFound for unknown ids."""
-    contracts = load_contracts(repos.contracts, user_id, contract_ids)
+    """Prompt tokens a query costs (see query_prompt_tokens); NotFound for unknown ids."""
+    return query_prompt_tokens(question, load_contracts(repos.contracts, user_id, contract_ids))
+
+
+def query_prompt_tokens(question: str, contracts: Sequence[Contract]) -> int:
+    """The contracts' stored (exact) token counts plus the prompt around them, counted with the same encoding.
+    Decides inline vs. batch mode."""
     overhead = count_tokens(QUERY_INSTRUCTIONS) + count_tokens(f"Question: {question}") + CHAT_FRAMING_TOKENS
     return sum(c.token_count for c in contracts) + overhead
