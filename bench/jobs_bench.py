@@ -32,7 +32,7 @@ from shared.models.jobs import ComparisonJobRequest
 from shared.pipeline.inline import run_comparison_inline
 from shared.settings import Settings, use_settings
 from shared.storage.factory import get_repositories, reset_repositories
-from tests.e2e.conftest import RunningApp, make_app, openai_settings
+from tests.e2e.app import RunningApp, make_app, openai_settings
 from tests.e2e.helpers import NDA_STANDARD, NDA_VARIANT_A, NDA_VARIANT_B, upload_sample, wait_for_job
 from tests.support.azurite import start_azurite
 from tests.support.openai_server import OpenAITestServer

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.conftest import RunningApp, make_app
+from tests.e2e.app import RunningApp, make_app
 from tests.e2e.helpers import (
     NDA_STANDARD,
     NDA_VARIANT_B,

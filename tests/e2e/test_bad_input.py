@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import RunningApp
+from tests.e2e.app import RunningApp
 from tests.e2e.helpers import NDA_STANDARD, NDA_VARIANT_B, get_json, submit_comparison, upload_sample, wait_for_job
 
 pytestmark = [pytest.mark.slow, pytest.mark.azurite]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import make_app, openai_settings
+from tests.e2e.app import make_app, openai_settings
 from tests.e2e.helpers import (
     NDA_STANDARD,
     NDA_VARIANT_A,

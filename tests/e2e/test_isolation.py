@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import RunningApp
+from tests.e2e.app import RunningApp
 from tests.e2e.helpers import (
     NDA_STANDARD,
     NDA_VARIANT_A,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import RunningApp
+from tests.e2e.app import RunningApp
 from tests.e2e.helpers import (
     NDA_STANDARD,
     NDA_VARIANT_A,

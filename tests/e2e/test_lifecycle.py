@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import SYSTEM_KEY, RunningApp, make_app, openai_settings
+from tests.e2e.app import SYSTEM_KEY, RunningApp, make_app, openai_settings
 from tests.e2e.helpers import (
     JOB_EVENTS,
     NDA_STANDARD,

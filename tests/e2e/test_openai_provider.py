@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import TEST_MODEL_PRIMARY, TEST_MODEL_SECONDARY, RunningApp
+from tests.e2e.app import TEST_MODEL_PRIMARY, TEST_MODEL_SECONDARY, RunningApp
 from tests.e2e.helpers import (
     JOB_EVENTS,
     NDA_STANDARD,

@@ -14,7 +14,7 @@ import pytest
 from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
 from api.queue_starter import job_id_for_message
-from tests.e2e.conftest import RunningApp
+from tests.e2e.app import RunningApp
 from tests.e2e.helpers import (
     JOB_EVENTS,
     NDA_STANDARD,

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.conftest import RunningApp, make_app
+from tests.e2e.app import RunningApp, make_app
 from tests.e2e.helpers import REPO_ROOT, finding, get_json, result_of, wait_for_job
 
 pytestmark = [pytest.mark.slow, pytest.mark.azurite]
