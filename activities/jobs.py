@@ -7,7 +7,7 @@ from typing import Any
 import azure.durable_functions as df
 
 from activities import names
-from activities.support import job_service
+from shared.jobs import job_service
 from shared.pipeline import lifecycle
 from shared.pipeline.messages import FinalizeJobInput, RecordProgressInput, StartJobInput
 from shared.settings import get_settings

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from shared.jobs import JobService
+from shared.jobs import job_service
 from shared.models.jobs import JobRef
 from shared.pipeline.errors import PERMANENT_ERRORS, describe
 from shared.pipeline.messages import Outcome
@@ -17,10 +17,6 @@ from shared.storage.factory import get_repositories
 log = logging.getLogger(__name__)
 
 OutcomeT = TypeVar("OutcomeT", bound=Outcome)
-
-
-def job_service() -> JobService:
-    return JobService(get_repositories().jobs, ttl_seconds=get_settings().job_ttl_seconds)
 
 
 def job_scope(ref: JobRef) -> JobScope:

@@ -26,9 +26,8 @@ from api.reconcile import reconcile
 from api.starter import start_job
 from orchestrators.names import CANCEL_EVENT, ORCHESTRATOR_BY_JOB_TYPE
 from shared.analysis.factory import describe_llm_config
-from shared.errors import ConflictError
 from shared.identity import Caller, require_same_user
-from shared.jobs import JobService
+from shared.jobs import ensure_retryable, job_service
 from shared.models.jobs import (
     RUNTIME_STATUS_BY_JOB_STATUS,
     Job,
@@ -51,10 +50,6 @@ DEFAULT_LIST_LIMIT = 50
 MAX_LIST_LIMIT = 100
 # Seconds a poller should wait between status requests while a job runs (Durable's check-status default).
 RETRY_AFTER_SECONDS = 2
-
-
-def job_service() -> JobService:
-    return JobService(get_repositories().jobs, ttl_seconds=get_settings().job_ttl_seconds)
 
 
 def submitted(req: Request, job: Job) -> JobSubmitted:
@@ -293,11 +288,7 @@ async def cancel_job(req: Request, client: df.DurableOrchestrationClient) -> Res
 async def retry_job(req: Request, client: df.DurableOrchestrationClient) -> Response:
     async def impl(req: Request, caller: Caller) -> Response:
         old = await blocking(job_service().get_job, caller.user_id, path_param(req, "job_id"))
-        if old.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
-            raise ConflictError(
-                f"job {old.job_id!r} is {old.status.value}; only failed or cancelled jobs can be retried",
-                {"job_id": old.job_id, "status": old.status.value},
-            )
+        ensure_retryable(old)
         # Through the shared starter: contracts deleted since the first run are rejected before a job exists.
         job = await start_job(
             client,

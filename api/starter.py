@@ -14,9 +14,8 @@ from pydantic import BaseModel
 from api.http import ServiceUnavailable, parse_model
 from orchestrators.names import ORCHESTRATOR_BY_JOB_TYPE
 from shared.errors import ConflictError, DomainError, NotFoundError, ValidationFailed
-from shared.jobs import JobService
+from shared.jobs import JobService, job_service
 from shared.models.jobs import ComparisonJobRequest, Job, JobRef, JobStatus, JobType, QueryJobRequest
-from shared.settings import get_settings
 from shared.storage.base import Repositories
 
 logger = logging.getLogger(__name__)
@@ -86,7 +85,7 @@ async def start_job(
     """Create a job and start its orchestration. With `job_id` (queue redelivery) it is idempotent: an
     existing job is returned as is, or started if an earlier attempt created it but never started it."""
     typed = validate_request(job_type, request)
-    service = JobService(repos.jobs, ttl_seconds=get_settings().job_ttl_seconds)
+    service = job_service(repos)
     if job_id is not None:
         existing = await asyncio.to_thread(_existing, service, user_id, job_id)
         if existing is not None:

@@ -16,7 +16,9 @@ from typing import Any
 
 from shared.errors import ConflictError, InvalidTransitionError
 from shared.models.jobs import JOB_TTL_SECONDS, Job, JobProgress, JobStatus, JobType, utcnow
-from shared.storage.base import JobRepository, Page
+from shared.settings import get_settings
+from shared.storage.base import JobRepository, Page, Repositories
+from shared.storage.factory import get_repositories
 
 # Which status may follow which; a terminal status may only be "set again" (a no-op, activities run twice).
 ALLOWED_TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
@@ -30,6 +32,15 @@ MAX_ATTEMPTS = 100
 
 def new_job_id(now: datetime) -> str:
     return f"job_{int(now.timestamp())}_{uuid.uuid4().hex[:12]}"
+
+
+def ensure_retryable(job: Job) -> None:
+    """Only a failed or cancelled job may be run again (ConflictError otherwise)."""
+    if job.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
+        raise ConflictError(
+            f"job {job.job_id!r} is {job.status.value}; only failed or cancelled jobs can be retried",
+            details={"job_id": job.job_id, "status": job.status.value},
+        )
 
 
 class JobService:
@@ -161,11 +172,7 @@ class JobService:
 
     def retry(self, user_id: str, job_id: str) -> Job:
         old = self.get_job(user_id, job_id)
-        if old.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
-            raise ConflictError(
-                f"job {job_id!r} is {old.status.value}; only failed or cancelled jobs can be retried",
-                details={"job_id": job_id, "status": old.status.value},
-            )
+        ensure_retryable(old)
         return self.create_job(user_id, old.job_type, old.request, priority=old.priority, retry_of=old.job_id)
 
     # --- the ETag loop -------------------------------------------------------------------------
@@ -188,6 +195,11 @@ class JobService:
         raise ConflictError(
             f"job {job_id!r} kept changing; gave up after {MAX_ATTEMPTS} attempts", details={"job_id": job_id}
         )
+
+
+def job_service(repos: Repositories | None = None) -> JobService:
+    """The job service over `repos` (default: the process-wide repositories) with the configured job TTL."""
+    return JobService((repos or get_repositories()).jobs, ttl_seconds=get_settings().job_ttl_seconds)
 
 
 def _forward(old: JobProgress, new: JobProgress) -> JobProgress:
