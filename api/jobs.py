@@ -5,6 +5,7 @@ The host ranks literal segments above parameters anyway (ASP.NET route precedenc
 """
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -75,27 +76,29 @@ def accepted(req: Request, job: Job) -> Response:
 @bp.route(route="jobs/comparison", methods=["POST"])
 @bp.durable_client_input(client_name="client")
 async def submit_comparison_job(req: Request, client: df.DurableOrchestrationClient) -> Response:
-    async def impl(req: Request, caller: Caller) -> Response:
-        body = await read_model(req, SubmitComparisonJob)
-        job = await start_job(
-            client, get_repositories(), caller.user_id, JobType.COMPARISON, body.request, priority=body.priority
-        )
-        return accepted(req, job)
-
-    return await handle(req, impl)
+    return await handle(req, _submitter(client, SubmitComparisonJob, JobType.COMPARISON))
 
 
 @bp.route(route="jobs/query", methods=["POST"])
 @bp.durable_client_input(client_name="client")
 async def submit_query_job(req: Request, client: df.DurableOrchestrationClient) -> Response:
+    return await handle(req, _submitter(client, SubmitQueryJob, JobType.QUERY))
+
+
+def _submitter(
+    client: df.DurableOrchestrationClient,
+    body_model: type[SubmitComparisonJob] | type[SubmitQueryJob],
+    job_type: JobType,
+) -> Callable[[Request, Caller], Awaitable[Response]]:
+    """The submit endpoints differ only in their body model and job type."""
+
     async def impl(req: Request, caller: Caller) -> Response:
-        body = await read_model(req, SubmitQueryJob)
-        job = await start_job(
-            client, get_repositories(), caller.user_id, JobType.QUERY, body.request, priority=body.priority
-        )
+        body = await read_model(req, body_model)
+        repos = get_repositories()
+        job = await start_job(client, repos, caller.user_id, job_type, body.request, priority=body.priority)
         return accepted(req, job)
 
-    return await handle(req, impl)
+    return impl
 
 
 # --- health (anonymous) -----------------------------------------------------------------------------

@@ -6,6 +6,8 @@ client's `estimatedTokens` or our own exact count exceeds QUERY_BATCH_TOKEN_THRE
 bodies is accepted and ignored: the caller is the signed-in principal.
 """
 
+from typing import Any
+
 import azure.durable_functions as df
 from azurefunctions.extensions.http.fastapi import Request, Response
 from pydantic import ConfigDict, Field
@@ -14,7 +16,7 @@ from api.http import blocking, handle, json_response, read_model
 from api.starter import ensure_contracts_owned, start_job
 from shared.analysis.factory import get_analyzer
 from shared.identity import Caller
-from shared.models.jobs import ComparisonJobRequest, JobType, QueryJobRequest
+from shared.models.jobs import ComparisonJobRequest, Job, JobType, QueryJobRequest
 from shared.pipeline.contracts import load_contracts
 from shared.pipeline.inline import answer_query, query_prompt_tokens, run_comparison_inline
 from shared.settings import get_settings
@@ -44,6 +46,19 @@ class LegacyQueryRequest(QueryJobRequest):
     priority: int = Field(default=5, ge=1, le=10)
 
 
+def batch_accepted(kind: str, job: Job, **extra: Any) -> Response:
+    """The seed's 202 for a request that became a background job."""
+    body = {
+        "success": True,
+        "batch_mode": True,
+        "job_id": job.job_id,
+        "message": f"{kind} job submitted successfully. Job ID: {job.job_id}",
+        "status": job.status.value,
+        **extra,
+    }
+    return json_response(body, 202)
+
+
 @bp.route(route="compare-contracts", methods=["POST"])
 @bp.durable_client_input(client_name="client")
 async def compare_contracts(req: Request, client: df.DurableOrchestrationClient) -> Response:
@@ -53,16 +68,7 @@ async def compare_contracts(req: Request, client: df.DurableOrchestrationClient)
         repos = get_repositories()
         if body.forceBatch or len(request.compareContractIds) >= BATCH_MIN_CONTRACTS:
             job = await start_job(client, repos, caller.user_id, JobType.COMPARISON, request, priority=body.priority)
-            return json_response(
-                {
-                    "success": True,
-                    "batch_mode": True,
-                    "job_id": job.job_id,
-                    "message": f"Comparison job submitted successfully. Job ID: {job.job_id}",
-                    "status": job.status.value,
-                },
-                202,
-            )
+            return batch_accepted("Comparison", job)
         await blocking(
             ensure_contracts_owned, repos, caller.user_id, [request.standardContractId, *request.compareContractIds]
         )
@@ -96,17 +102,7 @@ async def query_contracts(req: Request, client: df.DurableOrchestrationClient) -
         client_estimate = body.estimatedTokens or 0
         if body.forceBatch or client_estimate > threshold or estimated > threshold:
             job = await start_job(client, repos, caller.user_id, JobType.QUERY, request, priority=body.priority)
-            return json_response(
-                {
-                    "success": True,
-                    "batch_mode": True,
-                    "job_id": job.job_id,
-                    "message": f"Query job submitted successfully. Job ID: {job.job_id}",
-                    "status": job.status.value,
-                    "estimated_tokens": max(estimated, client_estimate),
-                },
-                202,
-            )
+            return batch_accepted("Query", job, estimated_tokens=max(estimated, client_estimate))
         result = await blocking(answer_query, get_analyzer(), request, contracts)
         return json_response(
             {
