@@ -22,7 +22,7 @@ from azure.cosmos.exceptions import (
 
 from shared.errors import ConflictError, NotFoundError
 from shared.models.analysis import AnalysisResult
-from shared.models.contracts import Contract, ContractSummary
+from shared.models.contracts import Contract, ContractSummary, summarize
 from shared.models.jobs import Job, JobStatus, JobType
 from shared.storage.base import Page, Repositories, Versioned
 from shared.storage.common import (
@@ -74,16 +74,7 @@ class CosmosContractRepository:
         self.container = container
 
     def add(self, contract: Contract) -> None:
-        summary = {
-            "contract_id": contract.contract_id,
-            "title": contract.title,
-            "filename": contract.filename,
-            "source_format": contract.source_format,
-            "clause_count": len(contract.clauses),
-            "token_count": contract.token_count,
-            "char_count": len(contract.text),
-            "created_at": iso(contract.created_at),
-        }
+        summary = {**summarize(contract).model_dump(mode="json"), "created_at": iso(contract.created_at)}
         head = {"id": contract.contract_id, "user_id": contract.user_id, "doc_type": CONTRACT_DOC_TYPE, **summary}
         body = contract.model_dump(mode="json", include={"text", "clauses"})
         try:

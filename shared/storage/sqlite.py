@@ -22,7 +22,7 @@ from typing import Any
 
 from shared.errors import ConflictError, NotFoundError
 from shared.models.analysis import AnalysisResult
-from shared.models.contracts import Contract, ContractSummary
+from shared.models.contracts import Contract, ContractSummary, summarize
 from shared.models.jobs import Job, JobStatus, JobType
 from shared.storage.base import Page, Repositories, Versioned
 from shared.storage.common import (
@@ -152,13 +152,7 @@ class SqliteContractRepository:
     def add(self, contract: Contract) -> None:
         doc = contract.model_dump(mode="json")
         doc["created_at"] = iso(contract.created_at)
-        summary = ContractSummary.model_validate(
-            {
-                **doc,
-                "clause_count": len(contract.clauses),
-                "char_count": len(contract.text),
-            }
-        ).model_dump(mode="json")
+        summary = {**summarize(contract).model_dump(mode="json"), "created_at": doc["created_at"]}
         try:
             with self._store.write() as conn:
                 conn.execute(
