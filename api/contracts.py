@@ -6,11 +6,11 @@ import azure.durable_functions as df
 from azurefunctions.extensions.http.fastapi import Request, Response
 
 from api.http import (
-    BadRequest,
     api_url,
     blocking,
     handle,
     json_response,
+    page_size,
     path_param,
     read_model,
 )
@@ -80,15 +80,6 @@ def build_contract(user_id: str, upload: ContractUpload, max_bytes: int) -> Cont
     )
 
 
-def page_size(req: Request, default: int, maximum: int = MAX_PAGE_SIZE) -> int:
-    raw = req.query_params.get("limit")
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
-        raise BadRequest(f"limit must be an integer from 1 to {maximum}, got {raw!r}", {"limit": raw})
-    return int(raw)
-
-
 @bp.route(route="contracts", methods=["POST"])
 async def create_contract(req: Request) -> Response:
     return await handle(req, _create_contract)
@@ -114,7 +105,7 @@ async def list_contracts(req: Request) -> Response:
 
 
 async def _list_contracts(req: Request, caller: Caller) -> Response:
-    limit = page_size(req, default=MAX_PAGE_SIZE)
+    limit = page_size(req, default=MAX_PAGE_SIZE, maximum=MAX_PAGE_SIZE)
     continuation = req.query_params.get("continuation") or None
     page = await blocking(get_repositories().contracts.list, caller.user_id, limit=limit, continuation=continuation)
     return json_response(

@@ -177,6 +177,16 @@ def path_param(req: Request, name: str) -> str:
     return value
 
 
+def page_size(req: Request, default: int, maximum: int) -> int:
+    """The `limit` query parameter of a list endpoint: an integer from 1 to `maximum`, `default` when absent."""
+    raw = req.query_params.get("limit")
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        raise BadRequest(f"limit must be an integer from 1 to {maximum}, got {raw!r}", {"limit": raw})
+    return int(raw)
+
+
 def base_url(req: Request) -> str:
     """Public origin for the URLs we return: PUBLIC_BASE_URL, else the forwarded or direct host of the request."""
     configured = get_settings().public_base_url

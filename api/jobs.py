@@ -20,6 +20,7 @@ from api.http import (
     handle,
     handle_anonymous,
     json_response,
+    page_size,
     path_param,
     read_model,
 )
@@ -160,19 +161,11 @@ def _job_type(raw: str | None) -> JobType | None:
         ) from None
 
 
-def _limit(raw: str | None) -> int:
-    if raw is None or raw == "":
-        return DEFAULT_LIST_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIST_LIMIT:
-        raise BadRequest(f"limit must be an integer from 1 to {MAX_LIST_LIMIT}, got {raw!r}", {"limit": raw})
-    return int(raw)
-
-
 async def list_for(req: Request, user_id: str) -> Response:
     query = req.query_params
     statuses = _statuses(query.get("status"))
     job_type = _job_type(query.get("job_type"))
-    limit = _limit(query.get("limit"))
+    limit = page_size(req, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT)
     continuation = query.get("continuation") or None
     service = job_service()
     page = await blocking(
