@@ -88,23 +88,24 @@ def json_response(
 
 async def handle(req: Request, impl: Callable[[Request, Caller], Awaitable[Response]]) -> Response:
     """Resolve the caller, run `impl`, and turn every failure into the one error shape."""
+
+    async def run() -> Response:
+        return await impl(req, resolve_caller(req.headers))
+
+    return await _answer(req, run())
+
+
+async def handle_anonymous(req: Request, impl: Callable[[Request], Awaitable[Response]]) -> Response:
+    return await _answer(req, impl(req))
+
+
+async def _answer(req: Request, work: Awaitable[Response]) -> Response:
     try:
-        caller = resolve_caller(req.headers)
-        return await impl(req, caller)
+        return await work
     except DomainError as exc:
         return domain_error_response(exc)
     except Exception:
         # The message of an unexpected error may carry internals (paths, keys): log it, return a generic 500.
-        logger.exception("unhandled error in %s %s", req.method, req.url.path)
-        return error_response(500, "internal_error", "the server failed to handle the request")
-
-
-async def handle_anonymous(req: Request, impl: Callable[[Request], Awaitable[Response]]) -> Response:
-    try:
-        return await impl(req)
-    except DomainError as exc:
-        return domain_error_response(exc)
-    except Exception:
         logger.exception("unhandled error in %s %s", req.method, req.url.path)
         return error_response(500, "internal_error", "the server failed to handle the request")
 
