@@ -5,8 +5,9 @@ Both analyzers return these same models, so a job's result has one schema whatev
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
@@ -29,6 +30,27 @@ class Usage(BaseModel):
             total_tokens=self.total_tokens + other.total_tokens,
             llm_calls=self.llm_calls + other.llm_calls,
         )
+
+
+class ModelCall(Protocol):
+    """Anything that records which model answered and what it cost (analyzer replies, analyzed items)."""
+
+    @property
+    def model(self) -> str: ...
+
+    @property
+    def usage(self) -> Usage: ...
+
+
+def total_usage(calls: Iterable[ModelCall]) -> tuple[Usage, str]:
+    """Summed usage, and the distinct models in first-use order joined with ", " (a result's `model`)."""
+    usage = Usage()
+    models: list[str] = []
+    for call in calls:
+        usage = usage + call.usage
+        if call.model and call.model not in models:
+            models.append(call.model)
+    return usage, ", ".join(models)
 
 
 # --- inputs ------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from shared.models.analysis import (
     ContractComparison,
     ContractForAnalysis,
     Usage,
+    total_usage,
 )
 from shared.models.jobs import ComparisonJobRequest
 from shared.pipeline.errors import ResultInvalid
@@ -95,15 +96,10 @@ def summarize(findings: Sequence[ClauseFinding]) -> str:
 
 def enhance(standard_contract_id: str, items: Sequence[AnalyzedComparison]) -> ComparisonResult:
     """The job's result: every compared contract's findings in request order, with total usage."""
-    usage = Usage()
-    models: list[str] = []
-    for item in items:
-        usage = usage + item.usage
-        if item.model and item.model not in models:
-            models.append(item.model)
+    usage, model = total_usage(items)
     return ComparisonResult(
         standard_contract_id=standard_contract_id,
-        model=", ".join(models),
+        model=model,
         usage=usage,
         comparisons=[item.comparison for item in items],
     )

@@ -15,11 +15,13 @@ from shared.analysis.base import Analyzer
 from shared.llm.schema import strict_json_schema
 from shared.models.analysis import (
     ContractForAnalysis,
+    ModelCall,
     PartAnswer,
     QueryCombineTask,
     QueryPartTask,
     QueryResult,
     Usage,
+    total_usage,
 )
 from shared.models.jobs import JobType, QueryJobRequest
 from shared.pipeline import artifacts as names
@@ -155,13 +157,8 @@ def combine_answers(
     analyzer: Analyzer, request: QueryJobRequest, parts: Sequence[AnalyzedPart], titles: dict[str, str]
 ) -> Combined:
     """The reduce step, shared with the inline path. A single part needs no model call."""
-    usage = Usage()
-    models: list[str] = []
-    for part in parts:
-        usage = usage + part.usage
-        if part.model and part.model not in models:
-            models.append(part.model)
     answers = [p.answer for p in parts]
+    calls: list[ModelCall] = list(parts)
     raw = ""
     if len(answers) == 1:
         final = query.single_part_answer(answers[0])
@@ -169,9 +166,9 @@ def combine_answers(
         reply = analyzer.combine(
             QueryCombineTask(question=request.question, parts=answers, model_selection=request.modelSelection)
         )
-        final, raw, usage = reply.output, reply.raw, usage + reply.usage
-        if reply.model and reply.model not in models:
-            models.append(reply.model)
+        final, raw = reply.output, reply.raw
+        calls.append(reply)
+    usage, model = total_usage(calls)
     known = set(titles)
     citations = query.dedupe([c for c in final.citations if c.contract_id in known])
     result = QueryResult(
@@ -179,7 +176,7 @@ def combine_answers(
         answer=final.answer,
         citations=citations,
         per_contract=query.merge_per_contract(answers, titles),
-        model=", ".join(models),
+        model=model,
         usage=usage,
     )
     return Combined(result=result, raw=raw, llm_call=len(answers) > 1)
