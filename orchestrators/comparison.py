@@ -21,8 +21,6 @@ from shared.pipeline.messages import (
     ComparisonStepInput,
     ItemAnalyzed,
     JobStarted,
-    ResultSaved,
-    SaveResultInput,
 )
 
 bp = df.Blueprint()
@@ -68,12 +66,7 @@ def _steps(run: JobRun, started: JobStarted) -> Generator[Any, Any, str]:
         ComparisonEnhanced,
     )  # fmt: skip
 
-    yield from run.report(progress.saving(job_id))
-    saved = yield from run.call(
-        ProcessingStep.SAVING_RESULTS, names.COMPARISON_SAVE, STORAGE_STEP,
-        SaveResultInput(**ids, job_type=JobType.COMPARISON), ResultSaved, cancellable=False,
-    )  # fmt: skip
-    return saved.result_id
+    return (yield from run.save(names.COMPARISON_SAVE, JobType.COMPARISON))
 
 
 @bp.function_name(COMPARISON_ORCHESTRATOR)

@@ -24,8 +24,6 @@ from shared.pipeline.messages import (
     QueryPlanned,
     QueryRetrieved,
     QueryRetrieveInput,
-    ResultSaved,
-    SaveResultInput,
 )
 
 bp = df.Blueprint()
@@ -72,12 +70,7 @@ def _steps(run: JobRun, started: JobStarted) -> Generator[Any, Any, str]:
         QueryCombineInput(**ids, parts_total=plan.parts), QueryCombined,
     )  # fmt: skip
 
-    yield from run.report(progress.saving(job_id))
-    saved = yield from run.call(
-        ProcessingStep.SAVING_RESULTS, names.QUERY_SAVE, STORAGE_STEP,
-        SaveResultInput(**ids, job_type=JobType.QUERY), ResultSaved, cancellable=False,
-    )  # fmt: skip
-    return saved.result_id
+    return (yield from run.save(names.QUERY_SAVE, JobType.QUERY))
 
 
 @bp.function_name(QUERY_ORCHESTRATOR)

@@ -14,8 +14,8 @@ from pydantic import BaseModel
 from activities import names
 from orchestrators import progress
 from orchestrators.names import CANCEL_EVENT
-from orchestrators.retry_policies import JOB_BOOKKEEPING
-from shared.models.jobs import JobRef, JobStatus
+from orchestrators.retry_policies import JOB_BOOKKEEPING, STORAGE_STEP
+from shared.models.jobs import JobRef, JobStatus, JobType, ProcessingStep
 from shared.pipeline.messages import (
     FinalizeJobInput,
     FinalStatus,
@@ -24,6 +24,8 @@ from shared.pipeline.messages import (
     Outcome,
     ProgressStatus,
     RecordProgressInput,
+    ResultSaved,
+    SaveResultInput,
     StartJobInput,
     StepError,
 )
@@ -205,6 +207,16 @@ class JobRun:
             if pending or next_index < len(payloads):  # the step after the fan-out reports its own end
                 yield from self.report(report(done, total))
         return [r for r in results if r is not None]
+
+    def save(self, name: str, job_type: JobType) -> Generator[Any, Any, str]:
+        """The last step, shared by every job type; returns the result id. Not cancellable: a cancel that
+        arrives now is settled by finalize, which keeps whichever terminal state the job document got first."""
+        yield from self.report(progress.saving(self.ref.job_id))
+        saved = yield from self.call(
+            ProcessingStep.SAVING_RESULTS, name, STORAGE_STEP, SaveResultInput(**self.ids, job_type=job_type),
+            ResultSaved, cancellable=False,
+        )  # fmt: skip
+        return saved.result_id
 
     def _value(self, winner: Any) -> Any:
         if winner is self.cancel:
