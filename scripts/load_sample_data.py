@@ -43,8 +43,14 @@ def wait_until_up(base_url: str, seconds: float) -> None:
         time.sleep(0.5)
 
 
+ACRONYMS = {"nda": "NDA", "msa": "MSA"}
+
+
 def title_for(path: Path) -> str:
-    return path.stem.replace("_", " ").replace("-", " ").strip().title()
+    """`nda_mutual_variant_a.md` -> "NDA Mutual Variant A" (the .docx/.pdf twins of a text sample share its title
+    and are skipped as already loaded)."""
+    words = path.stem.replace("-", "_").split("_")
+    return " ".join(ACRONYMS.get(w.lower(), w.capitalize()) for w in words if w)
 
 
 def main() -> None:
