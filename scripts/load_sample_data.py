@@ -84,6 +84,7 @@ def main() -> None:
         if status != 201:
             sys.exit(f"load_sample_data: uploading {path.name} answered {status}: {created}")
         print(f"loaded {created['contract_id']}  {title}  ({created['clause_count']} clauses)")
+        existing.add(title)  # the .docx/.pdf twin of a sample loaded just now is skipped, not loaded again
 
 
 if __name__ == "__main__":

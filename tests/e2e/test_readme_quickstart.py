@@ -5,6 +5,7 @@ its result read."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -16,6 +17,13 @@ from tests.e2e.app import RunningApp, make_app
 from tests.e2e.helpers import REPO_ROOT, finding, get_json, result_of, wait_for_job
 
 pytestmark = [pytest.mark.slow, pytest.mark.azurite]
+
+
+def readme_titles() -> tuple[str, str]:
+    """The contract titles the README's walkthrough picks (standard, then variant), so the two stay in sync."""
+    titles = re.findall(r"c\['title'\]=='([^']+)'", (REPO_ROOT / "README.md").read_text(encoding="utf-8"))
+    assert len(titles) >= 2, "the README walkthrough no longer picks contracts by title"
+    return titles[0], titles[1]
 
 
 @pytest.fixture(scope="module")
@@ -38,12 +46,15 @@ def test_readme_walkthrough(local_app: RunningApp) -> None:
         check=False,
     )
     assert loaded.returncode == 0, loaded.stdout + loaded.stderr
-    assert "Nda Mutual Standard" in loaded.stdout
+    std_title, var_title = readme_titles()
+    assert std_title in loaded.stdout and var_title in loaded.stdout, loaded.stdout
 
     with local_app.client(None) as client:  # no principal: the local development user
         contracts = get_json(client, "/api/contracts")["contracts"]
-        std = next(c["contract_id"] for c in contracts if c["title"] == "Nda Mutual Standard")
-        var = next(c["contract_id"] for c in contracts if c["title"] == "Nda Mutual Variant A")
+        # As the README's commands do: the first contract listed with each title.
+        std = next(c["contract_id"] for c in contracts if c["title"] == std_title)
+        var = next(c["contract_id"] for c in contracts if c["title"] == var_title)
+        assert [c["title"] for c in contracts].count(std_title) == 1, "the README would pick one of several"
         reply = client.post(
             "/api/jobs/comparison",
             json={"request": {"standardContractId": std, "compareContractIds": [var]}, "priority": 5},
