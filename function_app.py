@@ -4,6 +4,8 @@ Every HTTP function is anonymous at the Functions level: identity comes from App
 (EasyAuth) in front of the app, read by shared/identity.py.
 """
 
+import logging
+
 import azure.durable_functions as df
 import azure.functions as func
 
@@ -17,6 +19,10 @@ from api.queue_starter import bp as queue_starter_bp
 from api.results import bp as results_bp
 from orchestrators.comparison import bp as comparison_orchestrator_bp
 from orchestrators.query import bp as query_orchestrator_bp
+
+# The Azure SDKs log every HTTP request and response header at INFO; the worker forwards Python logs regardless of
+# logger name, so without this every Cosmos read and queue poll floods the console and Application Insights.
+logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(logging.WARNING)
 
 app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
