@@ -83,7 +83,6 @@ def main() -> None:
         status, created = _call("POST", f"{base}/api/contracts", body)
         if status != 201:
             sys.exit(f"load_sample_data: uploading {path.name} answered {status}: {created}")
-        existing.add(title)
         print(f"loaded {created['contract_id']}  {title}  ({created['clause_count']} clauses)")
         existing.add(title)  # the .docx/.pdf twin of a sample loaded just now is skipped, not loaded again
 
