@@ -57,7 +57,9 @@ RETRY_AFTER_SECONDS = 2
 def submitted(req: Request, job: Job) -> JobSubmitted:
     return JobSubmitted(
         job_id=job.job_id,
-        status=job.status,
+        # The 202 describes what was accepted: a queued job. Its first step may already be running by the time
+        # this is written; statusQueryGetUri is where the live state is.
+        status=JobStatus.QUEUED,
         id=job.job_id,
         statusQueryGetUri=api_url(req, f"jobs/{job.job_id}/status"),
         terminatePostUri=api_url(req, f"jobs/{job.job_id}/cancel"),

@@ -16,7 +16,7 @@ from api.http import blocking, handle, json_response, read_model
 from api.starter import ensure_contracts_owned, start_job
 from shared.analysis.factory import get_analyzer
 from shared.identity import Caller
-from shared.models.jobs import ComparisonJobRequest, Job, JobType, QueryJobRequest
+from shared.models.jobs import ComparisonJobRequest, Job, JobStatus, JobType, QueryJobRequest
 from shared.pipeline.contracts import load_contracts
 from shared.pipeline.inline import answer_query, query_prompt_tokens, run_comparison_inline
 from shared.settings import get_settings
@@ -53,7 +53,7 @@ def batch_accepted(kind: str, job: Job, **extra: Any) -> Response:
         "batch_mode": True,
         "job_id": job.job_id,
         "message": f"{kind} job submitted successfully. Job ID: {job.job_id}",
-        "status": job.status.value,
+        "status": JobStatus.QUEUED.value,  # what was accepted; the orchestration may already have moved it on
         **extra,
     }
     return json_response(body, 202)
