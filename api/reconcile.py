@@ -12,6 +12,7 @@ import logging
 from typing import Any, Protocol
 
 from shared.errors import ConflictError
+from shared.events import publish_job_event
 from shared.jobs import JobService
 from shared.models.jobs import Job, JobStatus
 
@@ -48,20 +49,28 @@ async def reconcile(client: StatusClient, service: JobService, job: Job) -> Job:
     logger.error("job %s: orchestration is %s but the job is %s; recording it", job.job_id, runtime, job.status)
     try:
         if runtime in ("Terminated", "Canceled"):
-            return await asyncio.to_thread(
+            healed = await asyncio.to_thread(
                 service.cancel, job.user_id, job.job_id, reason=f"orchestration {runtime.lower()}"
             )
-        return await asyncio.to_thread(
-            service.update_status,
-            job.user_id,
-            job.job_id,
-            JobStatus.FAILED,
-            error_details={
-                "code": "orchestration_ended",
-                "message": f"orchestration ended {runtime} without finishing the job"
-                + (f": {output}" if output else ""),
-            },
-        )
+        else:
+            healed = await asyncio.to_thread(
+                service.update_status,
+                job.user_id,
+                job.job_id,
+                JobStatus.FAILED,
+                error_details={
+                    "code": "orchestration_ended",
+                    "message": f"orchestration ended {runtime} without finishing the job"
+                    + (f": {output}" if output else ""),
+                },
+            )
     except ConflictError:
-        # The orchestrator finalized the job in the meantime: its record wins.
+        # The orchestrator finalized the job in the meantime: its record (and its job-events message) wins.
         return await asyncio.to_thread(service.get_job, job.user_id, job.job_id)
+    # Every terminal state is announced on job-events, this one too; the orchestrator that would have done it is
+    # gone. A failed publish must not fail the poll: the job document already holds the outcome.
+    try:
+        await asyncio.to_thread(publish_job_event, healed)
+    except Exception:
+        logger.exception("job %s: job-events message for the healed job could not be published", job.job_id)
+    return healed

@@ -105,10 +105,6 @@ def test_orchestration_terminated_by_an_operator_leaves_no_job_processing(termin
     assert terminated_job["unauthenticated"] in (401, 403, 404)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: api/reconcile.py records the ended orchestration on the job but publishes no job-events message",
-)
 def test_orchestration_terminated_by_an_operator_is_announced_on_job_events(
     terminated_job: dict[str, Any], private_azurite: str
 ) -> None:
