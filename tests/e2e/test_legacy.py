@@ -6,7 +6,6 @@ import pytest
 
 from tests.e2e.app import RunningApp
 from tests.e2e.helpers import (
-    ACCEPTED,
     NDA_STANDARD,
     NDA_VARIANT_A,
     NDA_VARIANT_B,
@@ -61,7 +60,7 @@ def test_compare_three_contracts_becomes_a_job(offline_app: RunningApp, contract
         assert reply.status_code in (200, 202), reply.text
         data = reply.json()
         assert data["success"] is True and data["batch_mode"] is True
-        assert data["status"] in ACCEPTED and data["job_id"] in data["message"]
+        assert data["status"] == "queued" and data["job_id"] in data["message"]
         watch = wait_for_job(client, status_url(data["job_id"]))
         stored = result_of(client, watch)
     assert [c["contract_id"] for c in stored["result"]["comparisons"]] == compared
@@ -91,7 +90,7 @@ def test_query_batch_mode(offline_app: RunningApp, contracts: dict[str, str], ex
         reply = client.post("/api/query_contracts", json=body)
         assert reply.status_code in (200, 202), reply.text
         data = reply.json()
-        assert data["success"] is True and data["batch_mode"] is True and data["status"] in ACCEPTED
+        assert data["success"] is True and data["batch_mode"] is True and data["status"] == "queued"
         watch = wait_for_job(client, status_url(data["job_id"]))
         stored = result_of(client, watch)
     result = stored["result"]
