@@ -139,14 +139,23 @@ class JobRun:
 
     # --- progress ------------------------------------------------------------------------------
 
-    def report(self, status: ProgressStatus) -> Steps:
-        """Custom status now, mirrored into the job document (so job lists show it) by an activity."""
+    def report(self, status: ProgressStatus, start_alongside: Callable[[], Sequence[Any]] | None = None) -> Steps:
+        """Custom status now, mirrored into the job document (so job lists show it) by an activity.
+
+        `start_alongside` creates tasks (never yielded before) right after the mirror (see `fan_out`). They are
+        yielded together with the mirror in one task_any, so their actions reach the extension inside a WhenAny
+        that the mirror completes: the extension's shim awaits each top-level action before it starts the next
+        one, and this WhenAny must not make it wait for the tasks themselves."""
         self._set_status(status)
         payload = RecordProgressInput(**self.ids, progress=status, updated_at=self.context.current_utc_datetime)
+        mirror = self.context.call_activity_with_retry(names.RECORD_PROGRESS, JOB_BOOKKEEPING, _dump(payload))
+        alongside = start_alongside() if start_alongside is not None else ()
+        if alongside:
+            yield self.context.task_any([mirror, *alongside])  # a WhenAny never fails; the mirror is checked below
         # The mirror is best effort: the custom status already shows the progress, and the job's terminal state
         # is written by finalize, which does not depend on it.
         with contextlib.suppress(Exception):
-            yield self.context.call_activity_with_retry(names.RECORD_PROGRESS, JOB_BOOKKEEPING, _dump(payload))
+            yield mirror
 
     def _set_status(self, status: ProgressStatus) -> None:
         self.last = status
@@ -187,25 +196,41 @@ class JobRun:
         window: int = FAN_OUT_WINDOW,
     ) -> Generator[Any, Any, list[OutcomeT]]:
         """Run one activity per payload, at most `window` in flight, scheduling more as they finish. After each
-        finishes, `report(done, total)` (weighted) is published. Stops at the first failure or at a cancel."""
+        finishes, `report(done, total)` (weighted) is published. Stops at the first failure or at a cancel.
+
+        How the calls reach the extension matters. The SDK records a task's action only the first time the task is
+        yielded (a task_any over tasks yielded before lists only the new ones), and the extension's out-of-proc
+        shim awaits the recorded top-level actions one after another. A task_any over the running calls plus a
+        new one would record a WhenAny of the new call alone, and the shim would schedule nothing after it until
+        that call finished: one call at a time after the first window. So a call that refills the window is
+        yielded first with the progress mirror (`report(..., start_alongside=...)`), whose WhenAny ends as soon as the
+        mirror does; the task_any over the running calls then records no action at all."""
         self.step = step
         weight = list(weights) if weights is not None else [1] * len(payloads)
         total, done = sum(weight), 0
         results: list[OutcomeT | None] = [None] * len(payloads)
         pending: dict[Any, int] = {}  # task -> payload index, in scheduling order (keeps replay deterministic)
         next_index = 0
-        while next_index < len(payloads) or pending:
+
+        def refill() -> list[Any]:
+            nonlocal next_index
+            new = []
             while next_index < len(payloads) and len(pending) < window:
                 task = self.context.call_activity_with_retry(name, retry, _dump(payloads[next_index]))
                 pending[task] = next_index
+                new.append(task)
                 next_index += 1
+            return new
+
+        refill()  # the first window's actions go out in the first task_any's WhenAny
+        while pending:
             winner = yield self.context.task_any([*pending, self.cancel])
             value = self._value(winner)
             index = pending.pop(winner)
             results[index] = self._check(outcome.model_validate(value))
             done += weight[index]
             if pending or next_index < len(payloads):  # the step after the fan-out reports its own end
-                yield from self.report(report(done, total))
+                yield from self.report(report(done, total), start_alongside=refill)
         return [r for r in results if r is not None]
 
     def save(self, name: str, job_type: JobType) -> Generator[Any, Any, str]:

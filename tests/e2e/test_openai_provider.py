@@ -254,11 +254,6 @@ def test_query_larger_than_the_context_is_split_and_combined(
     assert result["usage"]["llm_calls"] == len(calls)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: orchestrators/runner.py fan_out re-yields task_any over already-scheduled tasks plus one new task; "
-    "the SDK's WhenAny action then names only the new task, so after the first window the calls run one at a time",
-)
 def test_calls_beyond_the_first_window_still_run_in_parallel(
     openai_app: RunningApp, openai_server: OpenAITestServer
 ) -> None:

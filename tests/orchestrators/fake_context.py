@@ -2,7 +2,8 @@
 
 Activities run when the orchestrator waits on them (task_any picks the earliest scheduled one by default, as if
 activities finished in order). Results cross a JSON round trip, as they cross history. It records what a test
-checks: activity calls with their retry policy, custom statuses, in-flight counts, and history bytes.
+checks: activity calls with their retry policy, custom statuses, in-flight counts (in all and per activity), and
+history bytes.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ class FakeContext:
         self.events: dict[str, FakeTask] = {}
         self.in_flight = 0
         self.max_in_flight = 0
+        self.in_flight_by_name: dict[str, int] = {}
+        self.max_in_flight_by_name: dict[str, int] = {}
         self.history_bytes = 0
         self.before_wait: Callable[[FakeContext], None] | None = None
 
@@ -61,6 +64,8 @@ class FakeContext:
         self.history_bytes += len(json.dumps(input_))
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        self.in_flight_by_name[name] = self.in_flight_by_name.get(name, 0) + 1
+        self.max_in_flight_by_name[name] = max(self.max_in_flight_by_name.get(name, 0), self.in_flight_by_name[name])
         task = FakeTask("activity", name, payload, retry)
         self.calls.append(Call(name, payload, retry))
         task.call = self.calls[-1]  # type: ignore[attr-defined]
@@ -96,6 +101,7 @@ class FakeContext:
         task.call.output = task.result  # type: ignore[attr-defined]
         task.done = True
         self.in_flight -= 1
+        self.in_flight_by_name[task.name] -= 1
 
     def resolve(self, task: FakeTask) -> tuple[Any, BaseException | None]:
         """What the orchestrator receives for the task it yielded: (value, None) or (None, exception)."""

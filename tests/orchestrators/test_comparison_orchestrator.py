@@ -97,8 +97,10 @@ def test_fan_out_keeps_a_bounded_window_in_flight() -> None:
 
     compares = [c for c in ctx.calls if c.name == names.COMPARISON_COMPARE]
     assert len(compares) == 20
-    assert ctx.max_in_flight == FAN_OUT_WINDOW
-    # The 9th call is scheduled only after the first one finished.
+    # The window bounds the LLM calls; a refill starts alongside the progress mirror of the call that finished.
+    assert ctx.max_in_flight_by_name[names.COMPARISON_COMPARE] == FAN_OUT_WINDOW
+    assert ctx.max_in_flight == FAN_OUT_WINDOW + 1
+    # The 9th call is scheduled only after the first one finished, together with its progress mirror.
     order = [c.name for c in ctx.calls]
     ninth = [i for i, n in enumerate(order) if n == names.COMPARISON_COMPARE][FAN_OUT_WINDOW]
     assert names.RECORD_PROGRESS in order[ninth - 1 : ninth]

@@ -104,3 +104,58 @@ def test_sub_orchestration_without_id_gets_a_deterministic_one() -> None:
 def test_entities_are_refused_clearly() -> None:
     with pytest.raises(UnsupportedActionError, match="7"):
         replay("i", start(), [{"actionType": 7, "instanceId": "@e@k", "operation": "add"}])
+
+
+def when_any(*children: dict[str, Any]) -> dict[str, Any]:
+    return {"actionType": 11, "compoundActions": list(children)}
+
+
+class Episodes:
+    """A history grown the way the host grows it: each episode's new work is recorded as scheduled."""
+
+    def __init__(self, actions: list[dict[str, Any]]) -> None:
+        self.actions = actions
+        self.history = start()
+        self.scheduled = self._run()
+
+    def _run(self) -> list[str]:
+        outcome = replay("i", self.history, self.actions)
+        for work in outcome.new_work:
+            self.history.append(event(EventType.TASK_SCHEDULED, T0, work.task_id, Name=work.name))
+        self.history.append(event(EventType.ORCHESTRATOR_COMPLETED, T0))
+        return [work.name for work in outcome.new_work]
+
+    def complete(self, name: str) -> list[str]:
+        """Complete the activity `name`; what the next episode schedules."""
+        (task_id,) = [
+            e["EventId"] for e in self.history if e["EventType"] == EventType.TASK_SCHEDULED and e["Name"] == name
+        ]
+        self.history.append(event(EventType.ORCHESTRATOR_STARTED, T1))
+        self.history.append(event(EventType.TASK_COMPLETED, T1, TaskScheduledId=task_id, Result="1"))
+        return self._run()
+
+
+def test_a_when_any_naming_only_a_new_task_holds_back_every_later_action() -> None:
+    # The shim (OutOfProcOrchestrationShim.ProcessAsyncActionsV2) awaits each top-level action before it invokes
+    # the next. The SDK's WhenAny over running tasks plus a new one names only the new one ("c"), so nothing after
+    # it is scheduled until "c" finishes, however many of the running tasks finish meanwhile.
+    run = Episodes([when_any(activity("a"), activity("b")), activity("p1"), when_any(activity("c")), activity("p2")])
+    assert run.scheduled == ["a", "b"]
+    assert run.complete("a") == ["p1"]
+    assert run.complete("p1") == ["c"]
+    assert run.complete("b") == []
+    assert run.complete("c") == ["p2"]
+
+
+def test_a_when_any_ends_at_its_first_child_and_the_others_keep_running() -> None:
+    # Task.WhenAny in the shim: "c" is scheduled with "p1" and the next action starts once "p1" is done, while "c"
+    # still runs; "c" finishing later schedules nothing by itself.
+    run = Episodes([
+        when_any(activity("a"), activity("b")),
+        when_any(activity("p1"), activity("c")),
+        when_any(activity("p2"), activity("d")),
+    ])  # fmt: skip
+    assert run.scheduled == ["a", "b"]
+    assert run.complete("a") == ["p1", "c"]
+    assert run.complete("p1") == ["p2", "d"]
+    assert run.complete("c") == []
