@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from api.http import ServiceUnavailable, parse_model
 from orchestrators.names import ORCHESTRATOR_BY_JOB_TYPE
 from shared.errors import ConflictError, DomainError, NotFoundError, ValidationFailed
+from shared.events import publish_job_event
 from shared.jobs import JobService, job_service
 from shared.models.jobs import ComparisonJobRequest, Job, JobRef, JobStatus, JobType, QueryJobRequest
 from shared.storage.base import Repositories
@@ -130,7 +131,7 @@ async def _start(client: OrchestrationClient, service: JobService, job: Job) -> 
         reason = f"could not start orchestration {orchestrator!r}: {type(exc).__name__}: {exc}"
         logger.exception("job %s: %s", job.job_id, reason)
         try:
-            await asyncio.to_thread(
+            failed = await asyncio.to_thread(
                 service.update_status,
                 job.user_id,
                 job.job_id,
@@ -140,6 +141,12 @@ async def _start(client: OrchestrationClient, service: JobService, job: Job) -> 
         except DomainError:
             # The orchestration may have started after all and moved the job on; its state wins.
             logger.warning("job %s: could not mark failed after start error", job.job_id, exc_info=True)
+        else:
+            # A terminal state like any other: announced on job-events (no orchestrator exists to do it).
+            try:
+                await asyncio.to_thread(publish_job_event, failed)
+            except Exception:
+                logger.exception("job %s: job-events message for the failed start not published", job.job_id)
         raise StartFailed(
             "the job was created but could not be started; it is marked failed and can be retried",
             {"job_id": job.job_id},

@@ -1,6 +1,7 @@
 """job-events: one queue message per job that reaches a terminal state, for downstream consumers.
 
-Message: {"job_id", "user_id", "job_type", "status", "result_id", "error"}. Consumers must accept duplicates
+Message: {"job_id", "user_id", "job_type", "status", "result_id", "error"} as JSON, base64-encoded like every
+message a Functions queue trigger reads. Consumers must accept duplicates
 (an activity that runs twice publishes the same content twice); they never see a half-finished job.
 """
 
@@ -13,7 +14,7 @@ import threading
 from typing import Any
 
 from azure.core.exceptions import ResourceExistsError
-from azure.storage.queue import QueueClient, QueueServiceClient
+from azure.storage.queue import QueueClient, QueueServiceClient, TextBase64EncodePolicy
 
 from shared.models.jobs import Job
 from shared.settings import Settings, get_settings
@@ -44,8 +45,10 @@ def _queue(settings: Settings) -> QueueClient | None:
         client = _clients.get(key)
         if client is None:
             # One client per process (per account and queue): it keeps the HTTP connection pool.
+            # Base64, as a Functions queue trigger reads messages by default: a consumer written as another
+            # function app gets JSON, not a poison message.
             service = QueueServiceClient.from_connection_string(connection)
-            client = service.get_queue_client(settings.job_events_queue)
+            client = service.get_queue_client(settings.job_events_queue, message_encode_policy=TextBase64EncodePolicy())
             with contextlib.suppress(ResourceExistsError):  # the usual case after the first start
                 client.create_queue()
             _clients[key] = client

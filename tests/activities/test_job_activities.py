@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 from datetime import UTC, datetime
@@ -137,7 +138,9 @@ def test_finalize_publishes_to_the_job_events_queue(
 
     assert out["event_published"] is True
     queue = QueueClient.from_connection_string(azurite_connection_string, queue_name)
-    messages = [json.loads(m.content) for m in queue.receive_messages(max_messages=10)]
+    raw = [m.content for m in queue.receive_messages(max_messages=10)]
+    # On the wire the JSON is base64-encoded, as a Functions queue trigger expects by default.
+    messages = [json.loads(base64.b64decode(text)) for text in raw]
     expected = {"job_id": "job-a", "user_id": USER, "job_type": "comparison", "status": "completed",
                 "result_id": "res_job-a", "error": None}  # fmt: skip
     assert messages == [expected, expected]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+from azure.storage.queue import QueueClient, TextBase64DecodePolicy
 
 from orchestrators.names import CANCEL_EVENT, COMPARISON_ORCHESTRATOR, QUERY_ORCHESTRATOR
+from shared import events
 from shared.jobs import JobService
 from shared.models.jobs import JobStatus
 from shared.storage.base import Repositories
@@ -159,6 +162,25 @@ async def test_failed_start_marks_the_job_failed(api: Api, durable: FakeDurableC
     job = (await api.call("GET", f"/api/jobs/{job_id}")).json
     assert job["status"] == "failed"
     assert "ConnectionError" in job["error_details"]["message"]
+
+
+@pytest.mark.azurite
+async def test_failed_start_is_announced_on_job_events(
+    api: Api, durable: FakeDurableClient, configure: Any, azurite_connection_string: str
+) -> None:
+    configure(storage_connection=azurite_connection_string, job_events_queue="job-events-failed-start")
+    events.reset_clients()
+    durable.fail_start = True
+    a, b, _ = await three_contracts(api)
+    reply = await api.call("POST", "/api/jobs/comparison", json_body=comparison_body(a, b))
+    job_id = reply.json["error"]["details"]["job_id"]
+    queue = QueueClient.from_connection_string(
+        azurite_connection_string, "job-events-failed-start", message_decode_policy=TextBase64DecodePolicy()
+    )
+    published = [json.loads(m.content) for m in queue.receive_messages(max_messages=10)]
+    events.reset_clients()
+    assert [(e["job_id"], e["status"]) for e in published] == [(job_id, "failed")]
+    assert "could not start orchestration" in published[0]["error"]["message"]
 
 
 async def test_job_and_status_are_owner_checked(api: Api) -> None:
