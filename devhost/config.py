@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import copy
 import json
+import logging
 import os
 import re
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+logger = logging.getLogger("devhost")
 
 # Azurite's well-known development account; `UseDevelopmentStorage=true` means exactly this.
 AZURITE_ACCOUNT = "devstoreaccount1"
@@ -48,6 +52,83 @@ def load_host_json(app_dir: Path) -> dict[str, Any]:
     """host.json of the app; a missing file means all defaults (as the Functions host treats it)."""
     path = app_dir / "host.json"
     return _read_json(path) if path.exists() else {"version": "2.0"}
+
+
+HOST_OVERRIDE_PREFIX = "AzureFunctionsJobHost__"
+
+
+def host_json_overrides(environ: Mapping[str, str]) -> dict[str, list[str]]:
+    """App settings that override host.json: `AzureFunctionsJobHost__<key>__<key>...` (`__` is one level).
+
+    Maps each setting name to its key path. The prefix is matched case-insensitively, as the host's configuration
+    does; empty values count as unset (as every devhost setting does) and names with an empty key are skipped.
+    """
+    found: dict[str, list[str]] = {}
+    for name, value in environ.items():
+        if not name.lower().startswith(HOST_OVERRIDE_PREFIX.lower()) or value == "":
+            continue
+        path = name[len(HOST_OVERRIDE_PREFIX) :].split("__")
+        if not all(path):
+            logger.warning("ignoring app setting %r: it names no host.json key", name)
+            continue
+        found[name] = path
+    return found
+
+
+def _matching_key(node: dict[str, Any], key: str) -> str:
+    """The existing key of `node` that `key` names (keys are case-insensitive in the host's configuration)."""
+    for existing in node:
+        if existing.lower() == key.lower():
+            return existing
+    return key
+
+
+def apply_host_overrides(host_json: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
+    """host.json with the `AzureFunctionsJobHost__*` settings of `environ` merged in (a new dict).
+
+    Values stay strings, as in the host's configuration (host.json values are strings there too): the readers
+    readers (`config_int`, `parse_timespan`) accept them. A path may create sections host.json lacks; a number indexes
+    an array (`AzureFunctionsJobHost__functions__0`). Deeper paths are applied last, so they win over a scalar
+    set on their parent.
+    """
+    merged = copy.deepcopy(host_json)
+    overrides = host_json_overrides(environ)
+
+    def order(item: tuple[str, list[str]]) -> tuple[int, list[tuple[int, str]]]:
+        # Parents before children; array indexes in numeric order, so `__10` comes after `__9`.
+        return len(item[1]), [(int(k), "") if k.isdigit() else (-1, k.lower()) for k in item[1]]
+
+    for name, path in sorted(overrides.items(), key=order):
+        value = environ[name]
+        node: Any = merged
+        for depth, key in enumerate(path):
+            last = depth == len(path) - 1
+            if isinstance(node, list):
+                if not key.isdigit() or int(key) > len(node):
+                    logger.warning("ignoring app setting %r: %r is not an index of that array", name, key)
+                    break
+                index = int(key)
+                if index == len(node):
+                    node.append(None)
+                if last:
+                    node[index] = value
+                elif not isinstance(node[index], (dict, list)):
+                    node[index] = [] if path[depth + 1].isdigit() else {}
+                node = node[index]
+                continue
+            key = _matching_key(node, key)
+            if last:
+                if isinstance(node.get(key), (dict, list)):
+                    logger.warning("ignoring app setting %r: host.json has a section there, not a value", name)
+                    break
+                node[key] = value
+            else:
+                if not isinstance(node.get(key), (dict, list)):
+                    node[key] = [] if path[depth + 1].isdigit() else {}
+                node = node[key]
+        else:
+            logger.info("host.json: %s overridden by app setting %s", ".".join(path), name)
+    return merged
 
 
 def load_local_settings(app_dir: Path) -> dict[str, str]:
@@ -105,6 +186,17 @@ def parse_timespan(text: str) -> timedelta:
     )
 
 
+def config_int(section: Mapping[str, Any], key: str, default: int, where: str) -> int:
+    """An integer of host.json: a JSON number, or text such as an `AzureFunctionsJobHost__*` override gives."""
+    value = section.get(key)
+    if value is None or value == "":
+        return default
+    try:
+        return int(str(value).strip()) if isinstance(value, str) else int(value)
+    except ValueError:
+        raise ConfigError(f"{where}.{key} must be an integer, got {value!r}") from None
+
+
 def _section(host_json: dict[str, Any], *path: str) -> dict[str, Any]:
     node: Any = host_json
     for key in path:
@@ -134,21 +226,21 @@ class QueueSettings:
     def from_host_json(cls, host_json: dict[str, Any]) -> QueueSettings:
         section = _section(host_json, "extensions", "queues")
         base = cls()
-        batch_size = int(section.get("batchSize", base.batch_size))
+        batch_size = config_int(section, "batchSize", base.batch_size, "extensions.queues")
         if not 1 <= batch_size <= 32:
             raise ConfigError(f"extensions.queues.batchSize must be 1..32, got {batch_size}")
         encoding = str(section.get("messageEncoding", base.message_encoding)).lower()
         if encoding not in ("base64", "none"):
             raise ConfigError(f"extensions.queues.messageEncoding must be base64 or none, got {encoding!r}")
         return cls(
-            max_polling_interval=parse_timespan(section["maxPollingInterval"])
+            max_polling_interval=parse_timespan(str(section["maxPollingInterval"]))
             if "maxPollingInterval" in section
             else base.max_polling_interval,
-            visibility_timeout=parse_timespan(section["visibilityTimeout"])
+            visibility_timeout=parse_timespan(str(section["visibilityTimeout"]))
             if "visibilityTimeout" in section
             else base.visibility_timeout,
             batch_size=batch_size,
-            max_dequeue_count=int(section.get("maxDequeueCount", base.max_dequeue_count)),
+            max_dequeue_count=config_int(section, "maxDequeueCount", base.max_dequeue_count, "extensions.queues"),
             message_encoding=encoding,
         )
 

@@ -19,6 +19,7 @@ import uvicorn
 from devhost.app_loader import load_app
 from devhost.config import (
     QueueSettings,
+    apply_host_overrides,
     apply_settings,
     apply_worker_environment,
     load_host_json,
@@ -108,10 +109,11 @@ class DevHost:
             raise
 
     async def _start(self) -> None:
-        self.host_json = load_host_json(self.app_dir)
         settings = load_local_settings(self.app_dir)
         self._remember_env(settings)
         apply_settings(settings, self.environ)
+        # After the settings: an `AzureFunctionsJobHost__*` override may come from either source.
+        self.host_json = apply_host_overrides(load_host_json(self.app_dir), self.environ)
         self.keys = HostKeys.from_settings(self.environ)
 
         # Bind before importing the app so `--port 0` yields a port the Durable URLs can name.

@@ -22,6 +22,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.types import ASGIApp
 
+from devhost.config import config_int
 from devhost.durable import store as st
 from devhost.durable.episodes import EpisodeBuilder, context_json, parse_sdk_result, take_messages, terminate_commit
 from devhost.durable.errors import (
@@ -83,8 +84,10 @@ class DurableEngine:
         self.task_hub = str(durable.get("hubName") or "TestHubName")
         cores = os.cpu_count() or 1
         # Azure's defaults when host.json says nothing: 10 x the number of cores.
-        self.max_activities = int(durable.get("maxConcurrentActivityFunctions") or 10 * cores)
-        self.max_orchestrators = int(durable.get("maxConcurrentOrchestratorFunctions") or 10 * cores)
+        # Values may be text (an `AzureFunctionsJobHost__*` override); 0 or unset means the default, as before.
+        where = "extensions.durableTask"
+        self.max_activities = config_int(durable, "maxConcurrentActivityFunctions", 0, where) or 10 * cores
+        self.max_orchestrators = config_int(durable, "maxConcurrentOrchestratorFunctions", 0, where) or 10 * cores
         self.public_base_url = public_base_url.rstrip("/")
         self.system_key = system_key
         self.rpc_port: int | None = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,11 +13,17 @@ from tests.e2e.helpers import REPO_ROOT, client_for
 from tests.support.openai_server import OpenAITestServer
 
 # Settings that must not leak from the developer's shell into the app under test.
-_SCRUBBED_PREFIXES = ("LLM_", "OPENAI_", "AZURE_OPENAI_", "COSMOS_", "DEVHOST_", "JOB_")
+_SCRUBBED_PREFIXES = ("LLM_", "OPENAI_", "AZURE_OPENAI_", "COSMOS_", "DEVHOST_", "JOB_", "AzureFunctionsJobHost__")
 _SCRUBBED = {"DEV_USER_ID", "DATA_DIR", "AzureWebJobsStorage", "WEBSITE_SITE_NAME", "QUERY_BATCH_TOKEN_THRESHOLD"}
 # Where the app comes from (default: this checkout); lets the suite run against another working tree.
 APP_SOURCE = Path(os.environ.get("E2E_APP_SOURCE", str(REPO_ROOT)))
-_NOT_LINKED = {"host.json", ".devhost", ".data", ".git", "local.settings.json"}
+_NOT_LINKED = {".devhost", ".data", ".git", "local.settings.json"}
+# The repo's host.json with shorter queue timings, as app settings (the way one overrides host.json in Azure): a
+# message that keeps failing is visible again after 1 s instead of 30 s, so it reaches the poison queue in seconds.
+TEST_HOST_OVERRIDES = {
+    "AzureFunctionsJobHost__extensions__queues__visibilityTimeout": "00:00:01",
+    "AzureFunctionsJobHost__extensions__queues__maxPollingInterval": "00:00:01",
+}
 
 TEST_MODEL_PRIMARY = "test-model-primary"
 TEST_MODEL_SECONDARY = "test-model-secondary"
@@ -27,15 +32,11 @@ SMALL_CONTEXT_TOKENS = 7_000  # minus the 4,000-token output reserve: room for a
 
 
 def overlay_app_dir(target: Path, source: Path = APP_SOURCE) -> Path:
-    """`target` holding symlinks to every entry of `source`, plus host.json with test queue timings."""
+    """`target` holding symlinks to every entry of `source` but its local state and local settings."""
     target.mkdir(parents=True, exist_ok=True)
     for entry in source.iterdir():
         if entry.name not in _NOT_LINKED:
             (target / entry.name).symlink_to(entry)
-    host = json.loads((source / "host.json").read_text(encoding="utf-8"))
-    queues = host.setdefault("extensions", {}).setdefault("queues", {})
-    queues.update({"visibilityTimeout": "00:00:01", "maxPollingInterval": "00:00:01"})
-    (target / "host.json").write_text(json.dumps(host, indent=2), encoding="utf-8")
     return target
 
 
@@ -48,6 +49,7 @@ def app_environment(data_dir: Path, storage: str, **settings: str) -> dict[str, 
             "DEVHOST_TRUST_PRINCIPAL_HEADERS": "1",
             "DEVHOST_SYSTEM_KEY": SYSTEM_KEY,
             "LLM_PROVIDER": "offline",
+            **TEST_HOST_OVERRIDES,
         }
     )
     env.update(settings)

@@ -8,10 +8,10 @@ Apps are shared per session (one offline, one on the OpenAI test server): starti
 a shared app use their own users or contracts, so they do not see each other's jobs.
 
 The app directory is an overlay of the repo: every entry is a symlink to the repo's own (so `function_app.py`,
-`api/`, `shared/`, ... are the real, unchanged files), except `host.json`, which is the repo's with shorter queue
-timings (`visibilityTimeout` 1 s instead of 30 s), so a message that keeps failing reaches the poison queue in
-seconds rather than minutes. In Azure the same override is an app setting
-(`AzureFunctionsJobHost__extensions__queues__visibilityTimeout`), which devhost does not read.
+`host.json`, `api/`, `shared/`, ... are the real, unchanged files), without the repo's local state and
+`local.settings.json`. Shorter queue timings (`visibilityTimeout` 1 s instead of 30 s, so a message that keeps
+failing reaches the poison queue in seconds rather than minutes) are app settings, as they would be in Azure:
+`AzureFunctionsJobHost__extensions__queues__visibilityTimeout` (see `TEST_HOST_OVERRIDES` in tests/e2e/app.py).
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 import base64
 import contextlib
 import json
+import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -144,3 +146,32 @@ async def test_listener_logs_and_skips_function_without_connection(
         assert [f.name for f in host.functions] == ["work", "text", "flaky"]
     assert "The listener for function 'work' was unable to start" in caplog.text
     assert "'AzureWebJobsStorage' is not set" in caplog.text
+
+
+async def test_host_json_overrides_from_settings_and_environment_take_effect(
+    tmp_path: Path, queues: dict[str, str], service: QueueServiceClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`AzureFunctionsJobHost__*` app settings change the queue timings of host.json (2 attempts, 2 s apart)."""
+    app_dir = tmp_path / "app"
+    shutil.copytree(APPS / "queues", app_dir)
+    prefix = "AzureFunctionsJobHost__extensions__queues__"
+    (app_dir / "local.settings.json").write_text(
+        json.dumps({"Values": {f"{prefix}visibilityTimeout": "00:00:02", f"{prefix}maxDequeueCount": "4"}})
+    )
+    monkeypatch.setenv(f"{prefix}maxDequeueCount", "2")  # the environment wins over local.settings.json
+    async with DevHost(app_dir, tmp_path / "state", port=0, echo=lambda _: None):
+        await _send(service, queues["flaky"], _b64("fail-1"))
+        poison = service.get_queue_client(queues["flaky"] + "-poison")
+
+        async def poisoned() -> list[str]:
+            try:
+                return [m.content for m in await poison.peek_messages(max_messages=5)]
+            except Exception:
+                return []
+
+        assert await eventually(poisoned) == [_b64("fail-1")]
+        attempts = sorted((tmp_path / "out").glob("flaky-fail-1-*.json"))
+        assert [p.name for p in attempts] == ["flaky-fail-1-1.json", "flaky-fail-1-2.json"]
+        # The failed message stayed invisible for the overridden visibilityTimeout before its second attempt.
+        assert attempts[1].stat().st_mtime - attempts[0].stat().st_mtime >= 1.9
+    assert f"{prefix}visibilityTimeout" not in os.environ  # local settings are taken back out on stop
