@@ -16,6 +16,10 @@ from shared.pipeline.messages import (
     ItemAnalyzed,
     QueryCombined,
     QueryCombineInput,
+    QueryFinished,
+    QueryFinishInput,
+    QueryGrouped,
+    QueryGroupInput,
     QueryPlanInput,
     QueryPlanned,
     QueryRetrieved,
@@ -58,6 +62,18 @@ def query_answer_part(payload: dict[str, Any]) -> dict[str, Any]:
     )
 
 
+@bp.function_name(names.QUERY_GROUP)
+@bp.activity_trigger(input_name="payload")
+def query_group(payload: dict[str, Any]) -> dict[str, Any]:
+    data = QueryGroupInput.model_validate(payload)
+    reserve = get_settings().llm_max_output_tokens
+    return guarded(
+        ProcessingStep.PROCESSING_RESULTS,
+        QueryGrouped,
+        lambda: steps.group(job_scope(data), get_analyzer(), data.level, data.count, reserve),
+    )
+
+
 @bp.function_name(names.QUERY_COMBINE)
 @bp.activity_trigger(input_name="payload")
 def query_combine(payload: dict[str, Any]) -> dict[str, Any]:
@@ -65,8 +81,15 @@ def query_combine(payload: dict[str, Any]) -> dict[str, Any]:
     return guarded(
         ProcessingStep.PROCESSING_RESULTS,
         QueryCombined,
-        lambda: steps.combine(job_scope(data), get_analyzer(), data.parts_total),
+        lambda: steps.combine(job_scope(data), get_analyzer(), data.level, data.index, data.first, data.count),
     )
+
+
+@bp.function_name(names.QUERY_FINISH)
+@bp.activity_trigger(input_name="payload")
+def query_finish(payload: dict[str, Any]) -> dict[str, Any]:
+    data = QueryFinishInput.model_validate(payload)
+    return guarded(ProcessingStep.PROCESSING_RESULTS, QueryFinished, lambda: steps.finish(job_scope(data), data.levels))
 
 
 @bp.function_name(names.QUERY_SAVE)

@@ -2,6 +2,10 @@
 
 Percentages follow the seed: retrieving 10 (query: 10 rising to 30 as contracts are read), prompt 30 (query plan
 35), LLM 50 rising to 80 as calls finish, processing results 80, saving 90, completed 100.
+
+A query's combine rounds run at processing results, 80: how many rounds a reduce tree needs is known only as
+each round's answers come back, so they cannot honestly take a share of the 50-80 band. Their progress is in
+the items instead: partial answers combined of those the round started with.
 """
 
 from __future__ import annotations
@@ -109,9 +113,16 @@ def answering(job_id: str, done: int, total: int) -> ProgressStatus:
     return status(job_id, ProcessingStep.CALLING_LLM, rising(LLM_START, LLM_END, done, total), message, done, total)
 
 
-def combining(job_id: str, parts: int) -> ProgressStatus:
-    message = "Checking the answer" if parts == 1 else f"Combining the answers of {parts} parts"
-    return status(job_id, ProcessingStep.PROCESSING_RESULTS, PROCESSING, message, parts, parts)
+def checking(job_id: str) -> ProgressStatus:
+    """A single part: its answer is the answer, checked and saved without a combine call."""
+    return status(job_id, ProcessingStep.PROCESSING_RESULTS, PROCESSING, "Checking the answer", 1, 1)
+
+
+def combining(job_id: str, round_: int, done: int, total: int) -> ProgressStatus:
+    """Round 1 combines the parts' answers; later rounds combine the answers of the round before."""
+    what = f"the answers of {total} parts" if round_ == 1 else f"{total} partial answers (round {round_})"
+    message = f"Combining {what}" if done == 0 else f"Combining {what}: {done} done"
+    return status(job_id, ProcessingStep.PROCESSING_RESULTS, PROCESSING, message, done, total)
 
 
 # --- both ----------------------------------------------------------------------------------------

@@ -1,8 +1,14 @@
 """Query job: retrieve (chunks of contracts) → plan parts within the model's context → answer each part (map,
-bounded fan-out) → combine (reduce; none needed for one part) → save."""
+bounded fan-out) → combine (reduce, in rounds; none needed for one part) → save.
+
+The reduce is a tree: each round groups the answers so that every combine prompt fits the model's context (an
+activity counts them exactly), combines each group in one call (fanned out like the map), and the round's answers
+feed the next round until one remains. Only group sizes and small summaries pass through history.
+"""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Generator
 from typing import Any
 
@@ -20,6 +26,10 @@ from shared.pipeline.messages import (
     JobStarted,
     QueryCombined,
     QueryCombineInput,
+    QueryFinished,
+    QueryFinishInput,
+    QueryGrouped,
+    QueryGroupInput,
     QueryPlanInput,
     QueryPlanned,
     QueryRetrieved,
@@ -63,14 +73,45 @@ def _steps(run: JobRun, started: JobStarted) -> Generator[Any, Any, str]:
         lambda done, of: progress.answering(job_id, done, of),
     )  # fmt: skip
 
-    yield from run.report(progress.combining(job_id, plan.parts))
-    # The reduce is an LLM call when there are several parts, so it gets the LLM policy.
+    levels = yield from _reduce(run, plan.parts)
     yield from run.call(
-        ProcessingStep.PROCESSING_RESULTS, names.QUERY_COMBINE, LLM_CALL,
-        QueryCombineInput(**ids, parts_total=plan.parts), QueryCombined,
+        ProcessingStep.PROCESSING_RESULTS, names.QUERY_FINISH, STORAGE_STEP,
+        QueryFinishInput(**ids, levels=levels), QueryFinished,
     )  # fmt: skip
 
     return (yield from run.save(names.QUERY_SAVE, JobType.QUERY))
+
+
+def _reduce(run: JobRun, parts: int) -> Generator[Any, Any, list[int]]:
+    """Combine rounds until one answer remains; returns the answers per round (the tree's shape), parts first."""
+    job_id, ids = run.ref.job_id, run.ids
+    levels = [parts]
+    if parts == 1:
+        yield from run.report(progress.checking(job_id))
+    while levels[-1] > 1:
+        level, count = len(levels) - 1, levels[-1]
+        yield from run.report(progress.combining(job_id, level + 1, 0, count))
+        grouped = yield from run.call(
+            ProcessingStep.PROCESSING_RESULTS, names.QUERY_GROUP, STORAGE_STEP,
+            QueryGroupInput(**ids, level=level, count=count), QueryGrouped,
+        )  # fmt: skip
+        sizes = grouped.groups
+        if sum(sizes) != count or len(sizes) >= count:  # the activity guarantees both; a loop must not hang on it
+            raise ValueError(f"round {level + 1} grouped {count} answers as {sizes}")
+        starts = [sum(sizes[:g]) for g in range(len(sizes))]
+        # A combine is an LLM call (a group of one passes through without one), so it gets the LLM policy.
+        yield from run.fan_out(
+            ProcessingStep.PROCESSING_RESULTS, names.QUERY_COMBINE, LLM_CALL,
+            [
+                QueryCombineInput(**ids, level=level + 1, index=g, first=first, count=size)
+                for g, (first, size) in enumerate(zip(starts, sizes, strict=True))
+            ],
+            QueryCombined,
+            functools.partial(progress.combining, job_id, level + 1),
+            weights=sizes,
+        )  # fmt: skip
+        levels.append(len(sizes))
+    return levels
 
 
 @bp.function_name(QUERY_ORCHESTRATOR)

@@ -10,9 +10,19 @@ from __future__ import annotations
 import html
 import json
 import re
+from typing import TYPE_CHECKING
 
-from shared.llm.client import ChatMessage
-from shared.models.analysis import ClauseText, ComparisonTask, ContractForAnalysis, QueryCombineTask, QueryPartTask
+from shared.models.analysis import (
+    ClauseText,
+    ComparisonTask,
+    ContractForAnalysis,
+    PartAnswer,
+    QueryCombineTask,
+    QueryPartTask,
+)
+
+if TYPE_CHECKING:  # only a type: the combine budget counts these prompts without loading the openai SDK
+    from shared.llm.client import ChatMessage
 
 # Every element name we use as a delimiter. An opening or closing tag of any of them inside data is defused.
 DELIMITER_TAGS = ("contract", "clause", "question", "part", "selected_clauses", "instructions", "system")
@@ -115,6 +125,23 @@ def query_part_messages(task: QueryPartTask) -> list[ChatMessage]:
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
+COMBINE_SEPARATOR = "\n\n"
+"""Between the question and the first partial answer, and between partial answers, in a combine prompt."""
+
+
+def render_combine_question(question: str) -> str:
+    return f"<question>{neutralise(question)}</question>{COMBINE_SEPARATOR}"
+
+
+def render_combine_part(part: PartAnswer) -> str:
+    """One partial answer in a combine prompt (the combine budget counts these blocks)."""
+    citations = json.dumps([c.model_dump() for c in part.citations], ensure_ascii=False)
+    return (
+        f'<part index="{part.part_index}">\nanswer: {neutralise(part.answer)}\n'
+        f"citations: {neutralise(citations)}\n</part>"
+    )
+
+
 def query_combine_messages(task: QueryCombineTask) -> list[ChatMessage]:
     system = (
         "You are a contracts lawyer. A question was answered separately over several groups of contracts; combine "
@@ -124,12 +151,5 @@ def query_combine_messages(task: QueryCombineTask) -> list[ChatMessage]:
         "the combined answer, copying contract_id, clause_title and quote exactly from the partial answers.\n"
         "Reply with one JSON object that follows the response schema."
     )
-    rendered = []
-    for part in task.parts:
-        citations = json.dumps([c.model_dump() for c in part.citations], ensure_ascii=False)
-        rendered.append(
-            f'<part index="{part.part_index}">\nanswer: {neutralise(part.answer)}\n'
-            f"citations: {neutralise(citations)}\n</part>"
-        )
-    user = f"<question>{neutralise(task.question)}</question>\n\n" + "\n\n".join(rendered)
+    user = render_combine_question(task.question) + COMBINE_SEPARATOR.join(render_combine_part(p) for p in task.parts)
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]

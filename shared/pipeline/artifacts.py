@@ -47,7 +47,15 @@ def query_raw(part_index: int) -> str:
     return f"query/raw/{part_index}"
 
 
-QUERY_COMBINED_RAW = "query/combined/raw"
+def query_node(level: int, index: int) -> str:
+    """A combined answer of the reduce tree: `index` of round `level` (round 0 is the parts' answers)."""
+    return f"query/combine/{level}/{index}"
+
+
+def query_node_raw(level: int, index: int) -> str:
+    return f"query/combine/{level}/{index}/raw"
+
+
 QUERY_RESULT = "query/result"
 
 

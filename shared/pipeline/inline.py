@@ -15,7 +15,7 @@ from shared.models.jobs import ComparisonJobRequest, QueryJobRequest
 from shared.pipeline import comparison, query
 from shared.pipeline.contracts import load_contracts, to_analysis
 from shared.pipeline.prompts import CHAT_FRAMING_TOKENS, QUERY_INSTRUCTIONS
-from shared.pipeline.query_steps import AnalyzedPart, combine_answers, plan_for
+from shared.pipeline.query_steps import AnalyzedPart, build_result, plan_for, reduce_in_process
 from shared.settings import get_settings
 from shared.storage.base import Repositories
 from shared.text.tokens import count_tokens
@@ -61,7 +61,8 @@ def answer_query(
         reply = analyzer.answer_part(task)
         parts.append(AnalyzedPart(answer=query.validate_part(task, reply.output), model=reply.model, usage=reply.usage))
     titles = {c.contract_id: c.title for c in analysed}
-    return combine_answers(analyzer, request, parts, titles).result
+    nodes = reduce_in_process(analyzer, request, parts, reserve)
+    return build_result(request, parts, nodes, titles)
 
 
 def estimate_query_tokens(repos: Repositories, user_id: str, question: str, contract_ids: Sequence[str]) -> int:

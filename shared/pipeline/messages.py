@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from shared.models.analysis import Usage
 from shared.models.jobs import JobRef, JobStatus, JobType, ProcessingStep
@@ -161,12 +161,49 @@ class AnswerPartInput(JobRef):
     parts_total: int = Field(ge=1)
 
 
+class QueryGroupInput(JobRef):
+    """Group the `count` answers of round `level` (0: the parts' answers) for the next round's combine calls."""
+
+    level: int = Field(ge=0)
+    count: int = Field(ge=2)
+
+
+class QueryGrouped(Outcome):
+    groups: list[int] = Field(default_factory=list)
+    """Sizes of consecutive groups, in order: one combine call each."""
+    allowed_tokens: int = 0
+
+
 class QueryCombineInput(JobRef):
-    parts_total: int = Field(ge=1)
+    """Combine answers `first` .. `first + count - 1` of round `level - 1` into answer `index` of round `level`."""
+
+    level: int = Field(ge=1)
+    index: int = Field(ge=0)
+    first: int = Field(ge=0)
+    count: int = Field(ge=1)
 
 
 class QueryCombined(Outcome):
     citations: int = 0
     llm_call: bool = False
+    model: str = ""
+    usage: Usage = Field(default_factory=Usage)
+
+
+class QueryFinishInput(JobRef):
+    levels: list[int] = Field(min_length=1)
+    """Answers per round of the reduce tree: the parts first, then each round's combined answers, ending in 1."""
+
+    @model_validator(mode="after")
+    def _ends_in_one_answer(self) -> QueryFinishInput:
+        if self.levels[-1] != 1 or min(self.levels) < 1:
+            raise ValueError(f"a reduce tree ends in one answer, got rounds {self.levels}")
+        return self
+
+
+class QueryFinished(Outcome):
+    citations: int = 0
+    rounds: int = 0
+    """Combine rounds the reduce tree had (0 for a single part)."""
     model: str = ""
     usage: Usage = Field(default_factory=Usage)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from pydantic import BaseModel
 
@@ -26,15 +25,19 @@ from shared.models.analysis import (
 from shared.models.jobs import JobType, QueryJobRequest
 from shared.pipeline import artifacts as names
 from shared.pipeline import query
+from shared.pipeline.artifacts import Artifacts
 from shared.pipeline.messages import (
     SKIPPED_CANCELLED,
     ItemAnalyzed,
     QueryCombined,
+    QueryFinished,
+    QueryGrouped,
     QueryPlanned,
     QueryRetrieved,
     ResultSaved,
 )
 from shared.pipeline.prompts import CHAT_FRAMING_TOKENS
+from shared.pipeline.query_reduce import CombineMeter, group_answers
 from shared.pipeline.scope import JobScope
 from shared.pipeline.steps import save_result, snapshot_contracts
 from shared.text.tokens import count_tokens, encoding_for_model
@@ -46,14 +49,6 @@ class AnalyzedPart(BaseModel):
     answer: PartAnswer
     model: str
     usage: Usage
-
-
-@dataclass(frozen=True)
-class Combined:
-    result: QueryResult
-    raw: str
-    """The reduce call's raw output ("" when there was a single part)."""
-    llm_call: bool
 
 
 def request_of(scope: JobScope) -> QueryJobRequest:
@@ -133,45 +128,100 @@ def _summary(item: str, part: AnalyzedPart, note: str = "") -> ItemAnalyzed:
     return ItemAnalyzed(item=item, model=part.model, usage=part.usage, counts=counts, note=note)
 
 
-def combine(scope: JobScope, analyzer: Analyzer, parts_total: int) -> QueryCombined:
-    store = scope.artifacts
-    done = store.find(names.QUERY_RESULT, QueryResult)
-    if done is not None:
-        return QueryCombined(citations=len(done.citations), model=done.model, usage=done.usage, note="already combined")
+def combine_meter(analyzer: Analyzer, request: QueryJobRequest, output_reserve: int) -> CombineMeter:
+    """The exact combine budget: the room the planner gives a part (context minus output reserve)."""
+    selection = request.modelSelection
+    allowed = analyzer.context_tokens(selection) - output_reserve
+    return CombineMeter(request.question, encoding_for_model(analyzer.model_name(selection)), allowed)
+
+
+def _level_answer(store: Artifacts, level: int, index: int) -> AnalyzedPart:
+    return store.get(names.query_answer(index) if level == 0 else names.query_node(level, index), AnalyzedPart)
+
+
+def group(scope: JobScope, analyzer: Analyzer, level: int, count: int, output_reserve: int) -> QueryGrouped:
+    """Group round `level`'s answers for the next round. Pure over stored answers, so a re-run groups alike."""
     request = request_of(scope)
-    parts = [store.get(names.query_answer(i), AnalyzedPart) for i in range(parts_total)]
-    titles = {cid: store.get(names.contract_snapshot(cid), ContractForAnalysis).title for cid in request.contract_ids}
-    if len(parts) > 1 and scope.is_cancelled():
+    meter = combine_meter(analyzer, request, output_reserve)
+    answers = [_level_answer(scope.artifacts, level, i).answer for i in range(count)]
+    return QueryGrouped(groups=group_answers(meter, answers, level), allowed_tokens=meter.allowed)
+
+
+def combine(scope: JobScope, analyzer: Analyzer, level: int, index: int, first: int, count: int) -> QueryCombined:
+    """One combine call of the reduce tree: answers first .. first+count-1 of round level-1 become answer
+    `index` of round `level`. A stored node is reused, not re-bought."""
+    store = scope.artifacts
+    done = store.find(names.query_node(level, index), AnalyzedPart)
+    if done is not None:
+        return _combined(done, note="already combined")
+    children = [_level_answer(store, level - 1, first + i).answer for i in range(count)]
+    if count > 1 and scope.is_cancelled():
         return QueryCombined(status="skipped", note=SKIPPED_CANCELLED)
-    combined = combine_answers(analyzer, request, parts, titles)
-    if combined.llm_call:
-        store.put_text(names.QUERY_COMBINED_RAW, combined.raw)
-    result = combined.result
-    store.put(names.QUERY_RESULT, result)
+    node, raw = combine_group(analyzer, request_of(scope), children, index)
+    if raw:
+        store.put_text(names.query_node_raw(level, index), raw)
+    store.put(names.query_node(level, index), node)
+    return _combined(node)
+
+
+def _combined(node: AnalyzedPart, note: str = "") -> QueryCombined:
     return QueryCombined(
-        citations=len(result.citations), llm_call=combined.llm_call, model=result.model, usage=result.usage
+        citations=len(node.answer.citations), llm_call=bool(node.model), model=node.model, usage=node.usage, note=note
     )
 
 
-def combine_answers(
-    analyzer: Analyzer, request: QueryJobRequest, parts: Sequence[AnalyzedPart], titles: dict[str, str]
-) -> Combined:
-    """The reduce step, shared with the inline path. A single part needs no model call."""
+def combine_group(
+    analyzer: Analyzer, request: QueryJobRequest, children: Sequence[PartAnswer], index: int
+) -> tuple[AnalyzedPart, str]:
+    """Combine a group into one answer (and the call's raw output). A group of one passes through without a
+    model call. The node keeps its children's merged per-contract answers: a later round's offline combine
+    answers from them, and the LLM combine accepts only citations the children already verified."""
+    if len(children) == 1:
+        return AnalyzedPart(answer=children[0].model_copy(update={"part_index": index}), model="", usage=Usage()), ""
+    reply = analyzer.combine(
+        QueryCombineTask(question=request.question, parts=list(children), model_selection=request.modelSelection)
+    )
+    known = {pc.contract_id for child in children for pc in child.per_contract}
+    node = PartAnswer(
+        part_index=index,
+        answer=reply.output.answer,
+        citations=query.dedupe([c for c in reply.output.citations if c.contract_id in known]),
+        per_contract=query.merge_per_contract(children, {}),
+    )
+    return AnalyzedPart(answer=node, model=reply.model, usage=reply.usage), reply.raw
+
+
+def finish(scope: JobScope, levels: Sequence[int]) -> QueryFinished:
+    """The query result from the reduce tree's root, with every call's usage; per-contract answers come from
+    the parts themselves."""
+    store = scope.artifacts
+    done = store.find(names.QUERY_RESULT, QueryResult)
+    if done is None:
+        request = request_of(scope)
+        parts = [store.get(names.query_answer(i), AnalyzedPart) for i in range(levels[0])]
+        nodes = [
+            store.get(names.query_node(lv, i), AnalyzedPart) for lv in range(1, len(levels)) for i in range(levels[lv])
+        ]
+        titles = {
+            cid: store.get(names.contract_snapshot(cid), ContractForAnalysis).title for cid in request.contract_ids
+        }
+        done = build_result(request, parts, nodes, titles)
+        store.put(names.QUERY_RESULT, done)
+    return QueryFinished(citations=len(done.citations), rounds=len(levels) - 1, model=done.model, usage=done.usage)
+
+
+def build_result(
+    request: QueryJobRequest, parts: Sequence[AnalyzedPart], nodes: Sequence[AnalyzedPart], titles: dict[str, str]
+) -> QueryResult:
+    """The result: the root's answer (the single part's when nothing was combined), citations only of the set's
+    contracts, per-contract answers merged from the parts, and the usage of every call."""
     answers = [p.answer for p in parts]
-    calls: list[ModelCall] = list(parts)
-    raw = ""
-    if len(answers) == 1:
-        final = query.single_part_answer(answers[0])
-    else:
-        reply = analyzer.combine(
-            QueryCombineTask(question=request.question, parts=answers, model_selection=request.modelSelection)
-        )
-        final, raw = reply.output, reply.raw
-        calls.append(reply)
+    root = nodes[-1].answer if nodes else answers[0]
+    final = query.single_part_answer(root)
+    calls: list[ModelCall] = [*parts, *nodes]
     usage, model = total_usage(calls)
-    known = set(titles)
-    citations = query.dedupe([c for c in final.citations if c.contract_id in known])
-    result = QueryResult(
+    citations = query.dedupe([c for c in final.citations if c.contract_id in titles])
+    return QueryResult(
         question=request.question,
         answer=final.answer,
         citations=citations,
@@ -179,7 +229,27 @@ def combine_answers(
         model=model,
         usage=usage,
     )
-    return Combined(result=result, raw=raw, llm_call=len(answers) > 1)
+
+
+def reduce_in_process(
+    analyzer: Analyzer, request: QueryJobRequest, parts: Sequence[AnalyzedPart], output_reserve: int
+) -> list[AnalyzedPart]:
+    """The inline path's reduce: the same tree as a job's, round by round, in this process. Returns the combined
+    nodes in round order (the last is the root; none for a single part)."""
+    nodes: list[AnalyzedPart] = []
+    level, answers = 0, [p.answer for p in parts]
+    meter: CombineMeter | None = None
+    while len(answers) > 1:
+        meter = meter or combine_meter(analyzer, request, output_reserve)
+        sizes = group_answers(meter, answers, level)
+        starts = [sum(sizes[:g]) for g in range(len(sizes))]
+        round_nodes = [
+            combine_group(analyzer, request, answers[first : first + size], g)[0]
+            for g, (first, size) in enumerate(zip(starts, sizes, strict=True))
+        ]
+        nodes.extend(round_nodes)
+        level, answers = level + 1, [n.answer for n in round_nodes]
+    return nodes
 
 
 def save(scope: JobScope) -> ResultSaved:

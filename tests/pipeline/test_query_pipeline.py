@@ -130,10 +130,14 @@ def test_query_steps_plan_parts_as_artifacts(repos: Repositories, settings: Sett
     assert max(planned.part_tokens) <= planned.budget_tokens
     answers = [query_steps.answer_part(scope, analyzer, i) for i in range(planned.parts)]
     assert all(a.status == "ok" for a in answers)
-    combined = query_steps.combine(scope, analyzer, planned.parts)
+    grouped = query_steps.group(scope, analyzer, 0, planned.parts, output_reserve=500)
+    assert grouped.groups == [planned.parts]  # the parts' short answers fit one combine prompt
+    combined = query_steps.combine(scope, analyzer, level=1, index=0, first=0, count=planned.parts)
     assert combined.llm_call and analyzer.combines == 1
-    again = query_steps.combine(scope, analyzer, planned.parts)
+    again = query_steps.combine(scope, analyzer, level=1, index=0, first=0, count=planned.parts)
     assert (again.note, analyzer.combines) == ("already combined", 1)
+    finished = query_steps.finish(scope, [planned.parts, 1])
+    assert finished.rounds == 1 and finished.citations > 0
     assert query_steps.save(scope).result_id == "res_job-q"
 
 
