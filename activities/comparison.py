@@ -21,6 +21,7 @@ from shared.pipeline.messages import (
     ResultSaved,
     SaveResultInput,
 )
+from shared.settings import get_settings
 
 bp = df.Blueprint()
 
@@ -36,7 +37,12 @@ def comparison_retrieve(payload: dict[str, Any]) -> dict[str, Any]:
 @bp.activity_trigger(input_name="payload")
 def comparison_prompt(payload: dict[str, Any]) -> dict[str, Any]:
     data = ComparisonStepInput.model_validate(payload)
-    return guarded(ProcessingStep.GENERATING_PROMPT, ComparisonPrompted, lambda: steps.prompt(job_scope(data)))
+    reserve = get_settings().llm_max_output_tokens
+    return guarded(
+        ProcessingStep.GENERATING_PROMPT,
+        ComparisonPrompted,
+        lambda: steps.prompt(job_scope(data), get_analyzer(), reserve),
+    )
 
 
 @bp.function_name(names.COMPARISON_COMPARE)

@@ -12,6 +12,7 @@ import json
 import re
 from typing import TYPE_CHECKING
 
+from shared.analysis.offline.alignment import title_selected
 from shared.models.analysis import (
     ClauseText,
     ComparisonTask,
@@ -74,6 +75,20 @@ def render_contract(contract: ContractForAnalysis, role: str | None = None) -> s
     )
 
 
+def selected_standard(task: ComparisonTask) -> ContractForAnalysis:
+    """The standard contract as a comparison prompt carries it. In clauses mode only its selected clauses go:
+    the model assesses nothing else, and a long standard then fits. Should a selected title match none of its
+    clauses, the whole standard goes, so the model can still find that clause under another heading. The
+    compared contract always goes whole: its counterpart of a selected clause may have any heading."""
+    if task.mode != "clauses" or not task.selected_clauses:
+        return task.standard
+    wanted = task.selected_clauses
+    kept = [c for c in task.standard.clauses if title_selected(c.title, wanted)]
+    if not all(any(title_selected(c.title, [title]) for c in kept) for title in wanted):
+        return task.standard
+    return task.standard.model_copy(update={"clauses": kept})
+
+
 def comparison_messages(task: ComparisonTask) -> list[ChatMessage]:
     if task.mode == "clauses" and task.selected_clauses:
         scope = (
@@ -98,7 +113,7 @@ def comparison_messages(task: ComparisonTask) -> list[ChatMessage]:
         "Reply with one JSON object that follows the response schema."
     )
     parts = [
-        render_contract(task.standard, role="standard"),
+        render_contract(selected_standard(task), role="standard"),
         render_contract(task.compared, role="compared"),
     ]
     if task.mode == "clauses" and task.selected_clauses:

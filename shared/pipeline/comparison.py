@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel
 
+from shared.analysis.base import Analyzer
+from shared.errors import ValidationFailed
 from shared.models.analysis import (
     ClauseFinding,
     ComparisonResult,
@@ -18,6 +20,8 @@ from shared.models.analysis import (
 )
 from shared.models.jobs import ComparisonJobRequest
 from shared.pipeline.errors import ResultInvalid
+from shared.pipeline.prompts import prompt_allowance, sent_prompt_tokens
+from shared.text.tokens import encoding_for_model
 
 MAX_EXCERPT_CHARS = 2_000  # excerpts are quotes for a reader, not the clause text (that stays in the contract)
 
@@ -43,6 +47,56 @@ def build_tasks(
         )
         for other in compared
     ]
+
+
+class ComparisonTooLarge(ValidationFailed):
+    """A standard + compared pair whose prompt does not fit the model's context: nothing is cut, the job fails
+    before any model call."""
+
+    code = "comparison_too_large"
+
+
+def check_prompts_fit(analyzer: Analyzer, tasks: Sequence[ComparisonTask], output_reserve: int) -> None:
+    """Raise ComparisonTooLarge unless every task's prompt, counted exactly as the LLM client sends it (the
+    messages of the task's mode, chat framing, response schema), fits the query planner's budget: the model's
+    context minus the output reserve. The offline analyzer sends nothing and has no limit."""
+    if analyzer.provider == "offline" or not tasks:
+        return
+    # Imported only for model providers, as the query planner does.
+    from shared.llm.outputs import ComparisonOut
+    from shared.llm.prompts import comparison_messages
+
+    selection = tasks[0].model_selection
+    model = analyzer.model_name(selection)
+    encoding = encoding_for_model(model)
+    allowed = prompt_allowance(analyzer, selection, output_reserve)
+    over = [
+        (task, needed)
+        for task in tasks
+        if (needed := sent_prompt_tokens(comparison_messages(task), ComparisonOut, encoding)) > allowed
+    ]
+    if not over:
+        return
+    task, needed = over[0]
+    others = [t.compared.contract_id for t, _ in over[1:]]
+    also = f" ({len(others)} more compared contracts are too large too: {', '.join(others[:5])})" if others else ""
+    if task.mode == "clauses":
+        advice = "select fewer clauses in selectedClauses"
+    else:
+        advice = 'use comparisonMode "clauses" with selectedClauses to send only those clauses of the standard'
+    raise ComparisonTooLarge(
+        f"compared contract {task.compared.contract_id!r} ({task.compared.title!r}) with standard "
+        f"{task.standard.contract_id!r} needs a prompt of {needed} tokens, but model {model!r} allows {allowed} "
+        f"(context {analyzer.context_tokens(selection)} minus {output_reserve} reserved for output); nothing was "
+        f"sent to the model: {advice}, or compare a shorter contract{also}",
+        {
+            "contract_id": task.compared.contract_id,
+            "title": task.compared.title,
+            "tokens": needed,
+            "allowed": allowed,
+            "too_large": [{"contract_id": t.compared.contract_id, "tokens": n} for t, n in over],
+        },
+    )
 
 
 def validate_item(task: ComparisonTask, comparison: ContractComparison) -> ContractComparison:

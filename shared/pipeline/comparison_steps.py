@@ -35,12 +35,16 @@ def retrieve(scope: JobScope) -> ComparisonRetrieved:
     return ComparisonRetrieved(standard=refs[0], compared=refs[1:], note=f"{len(refs)} contracts read")
 
 
-def prompt(scope: JobScope) -> ComparisonPrompted:
+def prompt(scope: JobScope, analyzer: Analyzer, output_reserve: int) -> ComparisonPrompted:
+    """One task per compared contract. Every pair's prompt is counted here, where all of them are at hand: a
+    pair that cannot fit the model fails the job before any model call (ComparisonTooLarge)."""
     request = request_of(scope)
     store = scope.artifacts
     standard = store.get(names.contract_snapshot(request.standardContractId), ContractForAnalysis)
     compared = [store.get(names.contract_snapshot(cid), ContractForAnalysis) for cid in request.compareContractIds]
-    for task in comparison.build_tasks(request, standard, compared):
+    tasks = comparison.build_tasks(request, standard, compared)
+    comparison.check_prompts_fit(analyzer, tasks, output_reserve)
+    for task in tasks:
         store.put(names.comparison_task(task.compared.contract_id), task)
     return ComparisonPrompted(contract_ids=list(request.compareContractIds))
 

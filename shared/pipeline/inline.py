@@ -26,8 +26,10 @@ def run_comparison_inline(
 ) -> ComparisonResult:
     contracts = load_contracts(repos.contracts, user_id, [request.standardContractId, *request.compareContractIds])
     standard, *compared = [to_analysis(c) for c in contracts]
+    tasks = comparison.build_tasks(request, standard, compared)
+    comparison.check_prompts_fit(analyzer, tasks, get_settings().llm_max_output_tokens)
     items = []
-    for task in comparison.build_tasks(request, standard, compared):
+    for task in tasks:
         reply = analyzer.compare(task)
         items.append(
             comparison.AnalyzedComparison(

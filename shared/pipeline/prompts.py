@@ -10,9 +10,16 @@ text are the sum of the tokens of its pieces (each counted with the separator th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import json
+from collections.abc import Iterable, Mapping, Sequence
 
+from pydantic import BaseModel
+
+from shared.analysis.base import Analyzer
+from shared.llm.schema import strict_json_schema
 from shared.models.analysis import ClauseText, ContractForAnalysis
+from shared.models.jobs import ModelSelection
 from shared.text.tokens import count_tokens
 
 QUERY_INSTRUCTIONS = (
@@ -24,6 +31,26 @@ QUERY_INSTRUCTIONS = (
 # Chat framing the API adds around messages (role markers, separators, reply priming): 3 tokens per message
 # plus 3 for the reply, per OpenAI's token-counting guide for the gpt-4o/gpt-4 families. Two messages.
 CHAT_FRAMING_TOKENS = 2 * 3 + 3
+
+
+def prompt_allowance(analyzer: Analyzer, selection: ModelSelection, output_reserve: int) -> int:
+    """Prompt tokens one call may use: the model's context minus the output reserve (every planner's budget)."""
+    return analyzer.context_tokens(selection) - output_reserve
+
+
+@functools.cache
+def _schema_tokens(response_schema: type[BaseModel], encoding: str) -> int:
+    return count_tokens(json.dumps(strict_json_schema(response_schema), separators=(",", ":")), encoding)
+
+
+def sent_prompt_tokens(
+    messages: Iterable[Mapping[str, object]], response_schema: type[BaseModel], encoding: str
+) -> int:
+    """Exact prompt tokens of a call as the LLM client sends it: its messages, the chat framing and the
+    response schema."""
+    content = sum(count_tokens(str(m["content"]), encoding) for m in messages)
+    return content + CHAT_FRAMING_TOKENS + _schema_tokens(response_schema, encoding)
+
 
 BLOCK_SEPARATOR = "\n\n"
 _FOOTER = "\n</contract>"

@@ -10,15 +10,13 @@ until one answer remains. An answer that does not fit a prompt on its own fails 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from shared.errors import ValidationFailed
 from shared.llm.outputs import CombineOut
 from shared.llm.prompts import COMBINE_SEPARATOR, query_combine_messages, render_combine_part
-from shared.llm.schema import strict_json_schema
 from shared.models.analysis import PartAnswer, QueryCombineTask
-from shared.pipeline.prompts import CHAT_FRAMING_TOKENS
+from shared.pipeline.prompts import sent_prompt_tokens
 from shared.text.tokens import count_tokens
 
 
@@ -41,17 +39,13 @@ class CombineMeter:
         self.encoding = encoding
         self.allowed = allowed
         """Prompt tokens a combine call may use: the model's context minus the output reserve."""
-        schema = json.dumps(strict_json_schema(CombineOut), separators=(",", ":"))
-        self._schema = count_tokens(schema, encoding)
         self.fixed = self.prompt([])
         """A combine prompt with no partial answers: instructions, question, framing, schema."""
 
     def prompt(self, answers: Sequence[PartAnswer]) -> int:
         """Exact tokens of the combine prompt over `answers`, counted whole."""
         messages = query_combine_messages(QueryCombineTask(question=self.question, parts=list(answers)))
-        return (
-            sum(count_tokens(str(m["content"]), self.encoding) for m in messages) + CHAT_FRAMING_TOKENS + self._schema
-        )
+        return sent_prompt_tokens(messages, CombineOut, self.encoding)
 
     def block(self, answer: PartAnswer, followed: bool) -> int:
         text = render_combine_part(answer) + (COMBINE_SEPARATOR if followed else "")

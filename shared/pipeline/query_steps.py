@@ -5,7 +5,6 @@ Safe to run twice: deterministic artifact names, upserts, and stored model answe
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 
 from pydantic import BaseModel
@@ -36,11 +35,11 @@ from shared.pipeline.messages import (
     QueryRetrieved,
     ResultSaved,
 )
-from shared.pipeline.prompts import CHAT_FRAMING_TOKENS
+from shared.pipeline.prompts import prompt_allowance, sent_prompt_tokens
 from shared.pipeline.query_reduce import CombineMeter, group_answers
 from shared.pipeline.scope import JobScope
 from shared.pipeline.steps import save_result, snapshot_contracts
-from shared.text.tokens import count_tokens, encoding_for_model
+from shared.text.tokens import encoding_for_model
 
 
 class AnalyzedPart(BaseModel):
@@ -72,13 +71,11 @@ def sent_tokens(analyzer: Analyzer, encoding: str) -> Callable[[QueryPartTask], 
     if analyzer.provider == "offline":
         return None
     # Imported only for model providers: the offline path never loads the openai SDK.
+    from shared.llm.outputs import PartOut
     from shared.llm.prompts import query_part_messages
 
-    schema = count_tokens(json.dumps(strict_json_schema(PartAnswer), separators=(",", ":")), encoding)
-
     def measure(task: QueryPartTask) -> int:
-        messages = query_part_messages(task)
-        return sum(count_tokens(str(m["content"]), encoding) for m in messages) + CHAT_FRAMING_TOKENS + schema
+        return sent_prompt_tokens(query_part_messages(task), PartOut, encoding)
 
     return measure
 
@@ -131,7 +128,7 @@ def _summary(item: str, part: AnalyzedPart, note: str = "") -> ItemAnalyzed:
 def combine_meter(analyzer: Analyzer, request: QueryJobRequest, output_reserve: int) -> CombineMeter:
     """The exact combine budget: the room the planner gives a part (context minus output reserve)."""
     selection = request.modelSelection
-    allowed = analyzer.context_tokens(selection) - output_reserve
+    allowed = prompt_allowance(analyzer, selection, output_reserve)
     return CombineMeter(request.question, encoding_for_model(analyzer.model_name(selection)), allowed)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -9,12 +10,17 @@ import pytest
 from activities import comparison as comparison_activities
 from activities import names
 from activities import query as query_activities
+from shared.analysis.factory import get_analyzer, reset_analyzer
 from shared.llm.errors import LLMOutputInvalid, LLMPermanentError, LLMTransientError
-from shared.pipeline import comparison_steps
+from shared.models.analysis import ComparisonTask
+from shared.models.jobs import ComparisonJobRequest, Job, JobType
+from shared.pipeline import artifacts, comparison_steps
 from shared.pipeline.scope import JobScope
+from shared.settings import Settings, use_settings
 from shared.storage.base import Repositories
 from tests.orchestrators.fake_context import activity_table
 from tests.pipeline.helpers import USER, add_sample, comparison_job
+from tests.support.openai_server import OpenAITestServer, parse_contracts
 
 ACT = activity_table(comparison_activities.bp, query_activities.bp)
 
@@ -34,7 +40,7 @@ def prepared(repos: Repositories) -> Repositories:
     comparison_job(repos, "nda_mutual_standard.md", ["nda_mutual_variant_a.md"])
     scope = JobScope(repos, USER, "job-cmp", ttl=None)
     comparison_steps.retrieve(scope)
-    comparison_steps.prompt(scope)
+    comparison_steps.prompt(scope, get_analyzer(), 4_000)
     return repos
 
 
@@ -89,3 +95,75 @@ def test_retrieve_activity_reports_a_deleted_contract(prepared: Repositories) ->
 def test_malformed_input_is_rejected() -> None:
     with pytest.raises(ValueError):
         ACT[names.COMPARISON_COMPARE]({"job_id": "job-cmp"})
+
+
+# --- a pair too large for the model fails the job before any model call ---------------------------------------
+
+CONTEXT = 3_500  # the NDA pair's full prompt is ~3,700 tokens; with only one standard clause it is ~2,300
+RESERVE = 500
+
+
+@pytest.fixture
+def small_model(repos: Repositories, settings: Settings, openai_server: OpenAITestServer) -> OpenAITestServer:
+    """The openai provider on the test server, with a context the full NDA comparison does not fit."""
+    use_settings(
+        openai_server.settings(
+            data_dir=settings.data_dir, llm_context_tokens_primary=CONTEXT, llm_max_output_tokens=RESERVE
+        )
+    )
+    reset_analyzer()
+    add_sample(repos, "nda_mutual_standard.md")
+    add_sample(repos, "nda_mutual_variant_a.md")
+    return openai_server
+
+
+def start_comparison(repos: Repositories, **request: Any) -> dict[str, Any]:
+    """Create the job and run the retrieve and prompt activities; the prompt activity's summary."""
+    body = ComparisonJobRequest(
+        standardContractId="nda_mutual_standard.md", compareContractIds=["nda_mutual_variant_a.md"], **request
+    )
+    repos.jobs.create(
+        Job(job_id="job-cmp", user_id=USER, job_type=JobType.COMPARISON, request=body.model_dump(mode="json"))
+    )
+    step = {"job_id": "job-cmp", "user_id": USER}
+    assert ACT[names.COMPARISON_RETRIEVE](step)["status"] != "error"
+    return ACT[names.COMPARISON_PROMPT](step)
+
+
+def test_a_pair_over_the_context_fails_the_prompt_step_before_any_model_call(
+    repos: Repositories, small_model: OpenAITestServer
+) -> None:
+    out = start_comparison(repos)
+
+    assert out["status"] == "error"
+    error = out["error"]
+    assert (error["step"], error["type"]) == ("generating_prompt", "comparison_too_large")
+    needed = int(re.search(r"needs a prompt of (\d+) tokens", error["message"]).group(1))  # type: ignore[union-attr]
+    assert needed > CONTEXT - RESERVE
+    assert f"allows {CONTEXT - RESERVE} (context {CONTEXT} minus {RESERVE} reserved for output)" in error["message"]
+    assert "'nda_mutual_variant_a.md' ('nda_mutual_variant_a.md')" in error["message"]
+    assert 'comparisonMode "clauses"' in error["message"]
+    assert needed < CONTEXT + 1_000, "the whole pair, not a multiple of it"
+    assert small_model.requests == []
+    # No task was stored, so no compare activity can send the pair either.
+    assert (
+        JobScope(repos, USER, "job-cmp", ttl=None).artifacts.find(
+            artifacts.comparison_task("nda_mutual_variant_a.md"), ComparisonTask
+        )
+        is None
+    )
+
+
+def test_clauses_mode_sends_only_the_selected_standard_clause_and_fits(
+    repos: Repositories, small_model: OpenAITestServer
+) -> None:
+    out = start_comparison(repos, comparisonMode="clauses", selectedClauses=["Term and Duration of Obligations"])
+    assert out["status"] != "error", out
+
+    answered = ACT[names.COMPARISON_COMPARE](compare_payload())
+
+    assert answered["status"] != "error", answered
+    [request] = small_model.requests
+    standard, compared = parse_contracts(request.text())
+    assert [c[0] for c in standard.clauses] == ["Term and Duration of Obligations"]
+    assert len(compared.clauses) > 5  # the compared contract goes whole

@@ -141,6 +141,8 @@ def test_model_rejection_fails_the_job_with_error_details(repos: Repositories, m
     jobs, job_id, _ = ten_contract_job(repos)
 
     class Rejecting:
+        provider = "offline"  # a stand-in with no context limit: the prompt step has nothing to count
+
         def compare(self, task: Any) -> Any:
             raise LLMPermanentError("LLM rejected the request (400): content filter triggered")
 

@@ -99,6 +99,8 @@ async def test_cancel_event_ends_a_running_job_cancelled(
     offline = get_analyzer()
 
     class Slow:
+        provider = "offline"  # a stand-in with no context limit: the prompt step has nothing to count
+
         def compare(self, task: Any) -> Any:
             time.sleep(0.3)  # a slow model, so the cancel lands mid fan-out
             return offline.compare(task)
@@ -128,6 +130,8 @@ async def test_permanent_failure_fails_job_and_instance(
     jobs, job_id = comparison_job(repos, 3)
 
     class Rejecting:
+        provider = "offline"  # a stand-in with no context limit: the prompt step has nothing to count
+
         def compare(self, task: Any) -> Any:
             raise LLMPermanentError("LLM rejected the request (400): context_length_exceeded")
 
@@ -153,6 +157,8 @@ async def test_outage_that_outlasts_the_retries_fails_the_job_naming_it(
     attempts: list[str] = []
 
     class Down:
+        provider = "offline"  # a stand-in with no context limit: the prompt step has nothing to count
+
         def compare(self, task: Any) -> Any:
             attempts.append(task.compared.contract_id)
             raise LLMTransientError("Azure OpenAI returned 503 Service Unavailable (after 4 tries)")

@@ -85,7 +85,7 @@ def test_steps_store_artifacts_and_save_a_result_keyed_by_job(nda: Repositories)
 
     retrieved = comparison_steps.retrieve(scope)
     assert retrieved.standard is not None and retrieved.standard.contract_id == "nda_mutual_standard.md"
-    prompted = comparison_steps.prompt(scope)
+    prompted = comparison_steps.prompt(scope, get_analyzer(), 4_000)
     assert prompted.contract_ids == ["nda_mutual_variant_a.md", "nda_mutual_variant_b.txt"]
     summaries = [comparison_steps.compare_one(scope, analyzer, cid) for cid in prompted.contract_ids]
     assert summaries[0].counts["added"] == 1
@@ -108,7 +108,7 @@ def test_steps_run_twice_do_not_call_the_model_twice(nda: Repositories) -> None:
     analyzer = CountingAnalyzer()
     comparison_steps.retrieve(scope)
     comparison_steps.retrieve(scope)
-    comparison_steps.prompt(scope)
+    comparison_steps.prompt(scope, get_analyzer(), 4_000)
     first = comparison_steps.compare_one(scope, analyzer, "nda_mutual_variant_a.md")
     again = comparison_steps.compare_one(scope, analyzer, "nda_mutual_variant_a.md")
 
@@ -124,7 +124,7 @@ def test_cancelled_job_skips_the_model_call(nda: Repositories) -> None:
     scope = JobScope(nda, USER, "job-cmp", ttl=3600, is_cancelled=lambda: True)
     analyzer = CountingAnalyzer()
     comparison_steps.retrieve(scope)
-    comparison_steps.prompt(scope)
+    comparison_steps.prompt(scope, get_analyzer(), 4_000)
 
     summary = comparison_steps.compare_one(scope, analyzer, "nda_mutual_variant_a.md")
 
@@ -153,7 +153,7 @@ def test_findings_about_another_contract_are_rejected(nda: Repositories) -> None
     comparison_job(nda, "nda_mutual_standard.md", ["nda_mutual_variant_a.md"])
     scope = JobScope(nda, USER, "job-cmp", ttl=None)
     comparison_steps.retrieve(scope)
-    comparison_steps.prompt(scope)
+    comparison_steps.prompt(scope, get_analyzer(), 4_000)
     task = scope.artifacts.get(artifacts.comparison_task("nda_mutual_variant_a.md"), comparison.ComparisonTask)
     wrong = ContractComparison(contract_id="elsewhere", contract_title="x", similarity=0.5, summary="", clauses=[])
 
@@ -165,7 +165,7 @@ def test_validation_normalises_severity_and_fills_the_summary(nda: Repositories)
     comparison_job(nda, "nda_mutual_standard.md", ["nda_mutual_variant_a.md"])
     scope = JobScope(nda, USER, "job-cmp", ttl=None)
     comparison_steps.retrieve(scope)
-    comparison_steps.prompt(scope)
+    comparison_steps.prompt(scope, get_analyzer(), 4_000)
     task = scope.artifacts.get(artifacts.comparison_task("nda_mutual_variant_a.md"), comparison.ComparisonTask)
     raw = ContractComparison(
         contract_id="nda_mutual_variant_a.md",

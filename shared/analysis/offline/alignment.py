@@ -7,6 +7,7 @@ Pairs are taken greedily, best first: one standard clause pairs with at most one
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -70,3 +71,18 @@ def align(standard: Sequence[ClauseText], compared: Sequence[ClauseText]) -> lis
         used_b.add(pair.compared)
         pairs.append(pair)
     return sorted(pairs, key=lambda p: p.standard)
+
+
+def title_selected(title: str, selected: Sequence[str]) -> bool:
+    """Fuzzy title match for comparisonMode "clauses": same heading or concept, or a close spelling, as one of
+    `selected`. The offline analyzer reports only such clauses; the LLM prompt sends only such standard clauses."""
+    normalized = normalize_heading(title)
+    for wanted in selected:
+        other = normalize_heading(wanted)
+        if not other:
+            continue
+        if heading_similarity(title, wanted) >= 0.5 or other in normalized:
+            return True
+        if difflib.SequenceMatcher(None, normalized, other, autojunk=False).ratio() >= 0.8:
+            return True
+    return False

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-from shared.analysis.offline.alignment import Pair, align, heading_similarity
+from shared.analysis.offline.alignment import Pair, align, title_selected
 from shared.analysis.offline.changes import Change, detect_changes
 from shared.analysis.offline.similarity import (
     STOPWORDS,
@@ -211,20 +210,6 @@ def _unpaired_severity(title: str) -> Severity:
     return "low" if concepts and concepts <= BOILERPLATE else "medium"
 
 
-def _selected(title: str, selected: Sequence[str]) -> bool:
-    """Fuzzy title match for mode='clauses': same heading or concept, or a close spelling."""
-    normalized = normalize_heading(title)
-    for wanted in selected:
-        other = normalize_heading(wanted)
-        if not other:
-            continue
-        if heading_similarity(title, wanted) >= 0.5 or other in normalized:
-            return True
-        if difflib.SequenceMatcher(None, normalized, other, autojunk=False).ratio() >= 0.8:
-            return True
-    return False
-
-
 def compare_contracts(task: ComparisonTask) -> ContractComparison:
     standard, compared = task.standard.clauses, task.compared.clauses
     pairs: dict[int, Pair] = {p.standard: p for p in align(standard, compared)}
@@ -235,7 +220,7 @@ def compare_contracts(task: ComparisonTask) -> ContractComparison:
     findings: list[ClauseFinding] = []
     weighted, weight = 0.0, 0.0  # length-weighted similarity over the reported clauses
     for i, sa in enumerate(standard):
-        if only_selected and not _selected(sa.title, selection):
+        if only_selected and not title_selected(sa.title, selection):
             continue
         size_a = len(words(sa.text))
         pair = pairs.get(i)
@@ -258,7 +243,7 @@ def compare_contracts(task: ComparisonTask) -> ContractComparison:
         weighted += ratio * size
         weight += size
     for j, sb in enumerate(compared):
-        if j in paired_b or (only_selected and not _selected(sb.title, selection)):
+        if j in paired_b or (only_selected and not title_selected(sb.title, selection)):
             continue
         findings.append(
             ClauseFinding(
