@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.ports import free_port
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 AZURITE_QUEUE_BIN = REPO_ROOT / "node_modules" / ".bin" / "azurite-queue"
 ACCOUNT = "devstoreaccount1"
@@ -26,12 +28,6 @@ STARTUP_TIMEOUT_S = 30.0
 
 class AzuriteStartError(RuntimeError):
     pass
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def connection_string(queue_port: int) -> str:

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.ports import free_port
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PACKAGE_DIR = REPO_ROOT / "node_modules" / "@vercel" / "cosmosdb-server"
 SHIM = Path(__file__).with_name("cosmos_server_shim.js")
@@ -31,12 +33,6 @@ class CosmosServerStartError(RuntimeError):
     pass
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextlib.contextmanager
 def start_cosmos_server() -> Iterator[tuple[str, str]]:
     node = shutil.which("node")
@@ -45,7 +41,7 @@ def start_cosmos_server() -> Iterator[tuple[str, str]]:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(reason)
         pytest.skip(reason)
-    port = _free_port()
+    port = free_port()
     # stderr goes to a file, not a pipe: the server logs handler errors there, and a full pipe would hang it.
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
