@@ -33,7 +33,14 @@ from devhost.http_host import HttpHost
 from devhost.http_kinds import check_http_kinds
 from devhost.indexing import index_app
 from devhost.invoke import Invoker
-from devhost.keys import FUNCTION_KEY_SETTING, MASTER_KEY_SETTING, SYSTEM_KEY_SETTING, HostKeys
+from devhost.keys import (
+    FUNCTION_KEY_SETTING,
+    MASTER_KEY_SETTING,
+    SYSTEM_KEY_SETTING,
+    HostKeys,
+    keys_file,
+    load_host_keys,
+)
 from devhost.ncrontab import Schedule
 from devhost.queues import QueueListener
 from devhost.routing import ALL_METHODS
@@ -114,7 +121,8 @@ class DevHost:
         apply_settings(settings, self.environ)
         # After the settings: an `AzureFunctionsJobHost__*` override may come from either source.
         self.host_json = apply_host_overrides(load_host_json(self.app_dir), self.environ)
-        self.keys = HostKeys.from_settings(self.environ)
+        # Generated keys are reused from the state dir: URLs handed out before a restart keep working.
+        self.keys = load_host_keys(self.state_dir, self.environ)
 
         # Bind before importing the app so `--port 0` yields a port the Durable URLs can name.
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -292,8 +300,12 @@ class DevHost:
                 MASTER_KEY_SETTING: ("Master key", self.keys.master_key),
                 SYSTEM_KEY_SETTING: ("System key (durabletask_extension)", self.keys.system_key),
             }
+            printed = False
             for setting, (label, key) in labels.items():
                 if setting in self.keys.generated and (setting != SYSTEM_KEY_SETTING or self.engine is not None):
                     lines.append(f"{label} (generated; set {setting} to fix it): {key}")
+                    printed = True
+            if printed:
+                lines.append(f"Generated keys are kept in {keys_file(self.state_dir)} and reused at the next start")
         lines.append(f"devhost: listening on {self.base_url}")
         return lines
