@@ -1,7 +1,10 @@
 """A host that dies mid-job (SIGKILL: no shutdown, model calls cut off) and starts again on the same state:
-the job resumes from its durable history and completes with every comparison."""
+the job resumes from its durable history and completes with every comparison, and the operator's Durable URL
+(carrying the host's generated system key) taken before the crash still works after it."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 
@@ -25,12 +28,21 @@ pytestmark = [pytest.mark.slow, pytest.mark.azurite]
 USER = "crash-user"
 CONTRACTS = 10
 DELAY = 2.0
+GENERATED_SYSTEM_KEY = re.compile(r"System key \(durabletask_extension\) \(generated[^)]*\): (\S+)")
+
+
+def _printed_system_key(output: str) -> str:
+    found = GENERATED_SYSTEM_KEY.search(output)
+    assert found, output[-3000:]
+    return found.group(1)
 
 
 def test_killed_host_resumes_the_job_after_restart(
     tmp_path_factory: pytest.TempPathFactory, private_azurite: str, openai_server: OpenAITestServer
 ) -> None:
-    app = make_app(tmp_path_factory.mktemp("crash-app"), private_azurite, **openai_settings(openai_server))
+    # DEVHOST_SYSTEM_KEY unset (empty): the host generates its system key, as an app without one configured does.
+    settings = openai_settings(openai_server, DEVHOST_SYSTEM_KEY="")
+    app = make_app(tmp_path_factory.mktemp("crash-app"), private_azurite, **settings)
     try:
         app.start()
         with app.client(USER) as client:
@@ -44,6 +56,11 @@ def test_killed_host_resumes_the_job_after_restart(
             job_id = submit_comparison(client, standard, compared)["job_id"]
             wait_until(lambda: len(openai_server.requests) >= 3, timeout=30, what="model calls in flight")
             assert get_json(client, f"/api/jobs/{job_id}")["status"] == "processing"
+            # What an operator copies from the portal: Durable's own status URL, with the system key.
+            instance_id = get_json(client, f"/api/jobs/{job_id}")["instance_id"]
+            code = _printed_system_key(app.output())
+            operator_url = f"/runtime/webhooks/durabletask/instances/{instance_id}?code={code}"
+            assert client.get(operator_url).status_code == 202
         app.kill()
         calls_before_crash = len(openai_server.requests)
 
@@ -52,6 +69,10 @@ def test_killed_host_resumes_the_job_after_restart(
             watch = wait_for_job(client, status_url(job_id), timeout=90)
             assert watch.final["status"] == "completed", (watch.final, app.output()[-3000:])
             comparisons = result_of(client, watch)["result"]["comparisons"]
+            # The URL from before the crash (same path and key; the test's host only moved to a new port).
+            after = client.get(operator_url)
+            assert after.status_code == 200, after.text
+            assert after.json()["runtimeStatus"] == "Completed"
     finally:
         app.stop()
     assert sorted(c["contract_id"] for c in comparisons) == sorted(compared)
