@@ -1,12 +1,14 @@
 """pytest fixture: an Azurite queue service on a free loopback port, in memory, for the test session.
 
-Use `azurite_connection_string` in a test (or `start_azurite()` directly); tests are skipped, with the reason
-shown, when node_modules lacks Azurite (`npm install` in the repo root provides it).
+Use `azurite_connection_string` in a test (or `start_azurite()` directly). When node_modules lacks Azurite (`npm
+install` in the repo root provides it) the tests that need it are skipped with the reason, or fail under CI=true
+(tests/support/prerequisites.py). `AZURITE_QUEUE_BIN` names another azurite-queue executable.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import socket
 import subprocess
@@ -18,9 +20,11 @@ from pathlib import Path
 import pytest
 
 from tests.support.ports import free_port
+from tests.support.prerequisites import require
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-AZURITE_QUEUE_BIN = REPO_ROOT / "node_modules" / ".bin" / "azurite-queue"
+DEFAULT_AZURITE_QUEUE_BIN = REPO_ROOT / "node_modules" / ".bin" / "azurite-queue"
+AZURITE_QUEUE_BIN_SETTING = "AZURITE_QUEUE_BIN"
 ACCOUNT = "devstoreaccount1"
 ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 STARTUP_TIMEOUT_S = 30.0
@@ -37,16 +41,22 @@ def connection_string(queue_port: int) -> str:
     )
 
 
+def azurite_queue_bin() -> Path:
+    """The azurite-queue executable: node_modules' own, unless AZURITE_QUEUE_BIN names another."""
+    return Path(os.environ.get(AZURITE_QUEUE_BIN_SETTING) or DEFAULT_AZURITE_QUEUE_BIN)
+
+
 @contextlib.contextmanager
 def start_azurite() -> Iterator[str]:
     """Start azurite-queue and yield its connection string; stops it (and its workspace) afterwards."""
-    if not AZURITE_QUEUE_BIN.exists() or shutil.which("node") is None:
-        pytest.skip(f"Azurite is not installed ({AZURITE_QUEUE_BIN} missing or no node); run `npm install`")
+    executable = azurite_queue_bin()
+    require(executable.exists(), f"Azurite is not installed ({executable} missing); run `npm install`")
+    require(shutil.which("node"), "Azurite needs node, which is not on PATH")
     port = free_port()
     workspace = tempfile.mkdtemp(prefix="azurite-")
     process = subprocess.Popen(
         [
-            str(AZURITE_QUEUE_BIN),
+            str(executable),
             "--queueHost",
             "127.0.0.1",
             "--queuePort",

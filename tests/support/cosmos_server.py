@@ -3,7 +3,8 @@
 `cosmos_server` (session-scoped) yields (endpoint, key). The server speaks HTTPS with a self-signed certificate,
 so clients pass `connection_verify=False` (COSMOS_VERIFY_TLS=false). Any key is accepted. It is started through
 `cosmos_server_shim.js`, which fixes one server bug (a point read of a missing item gives 500, not 404).
-Skipped, with the reason shown, when node_modules lacks the package - unless CI=true, where that is a failure.
+Skipped, with the reason shown, when node_modules lacks the package - unless CI=true, where that is a failure
+(tests/support/prerequisites.py). `COSMOS_SERVER_PACKAGE` names another copy of the package.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from pathlib import Path
 import pytest
 
 from tests.support.ports import free_port
+from tests.support.prerequisites import require, unavailable
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-PACKAGE_DIR = REPO_ROOT / "node_modules" / "@vercel" / "cosmosdb-server"
+DEFAULT_PACKAGE_DIR = REPO_ROOT / "node_modules" / "@vercel" / "cosmosdb-server"
+PACKAGE_DIR_SETTING = "COSMOS_SERVER_PACKAGE"
 SHIM = Path(__file__).with_name("cosmos_server_shim.js")
 KEY = "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw=="  # any key works
 STARTUP_TIMEOUT_S = 30.0
@@ -33,20 +36,25 @@ class CosmosServerStartError(RuntimeError):
     pass
 
 
+def package_dir() -> Path:
+    """The @vercel/cosmosdb-server package: node_modules' own, unless COSMOS_SERVER_PACKAGE names another."""
+    return Path(os.environ.get(PACKAGE_DIR_SETTING) or DEFAULT_PACKAGE_DIR)
+
+
 @contextlib.contextmanager
 def start_cosmos_server() -> Iterator[tuple[str, str]]:
+    package = package_dir()
+    require(
+        (package / "lib" / "index.js").exists(),
+        f"@vercel/cosmosdb-server is not installed ({package} missing); run `npm install`",
+    )
     node = shutil.which("node")
-    if not (PACKAGE_DIR / "lib" / "index.js").exists() or node is None:
-        reason = f"@vercel/cosmosdb-server is not installed ({PACKAGE_DIR} missing or no node); run `npm install`"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+    if node is None:
+        unavailable("the Cosmos-compatible test server needs node, which is not on PATH")
     port = free_port()
     # stderr goes to a file, not a pipe: the server logs handler errors there, and a full pipe would hang it.
     with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(
-            [node, str(SHIM), str(PACKAGE_DIR), str(port)], stdout=subprocess.DEVNULL, stderr=log
-        )
+        process = subprocess.Popen([node, str(SHIM), str(package), str(port)], stdout=subprocess.DEVNULL, stderr=log)
         try:
             deadline = time.monotonic() + STARTUP_TIMEOUT_S
             while True:
