@@ -8,6 +8,7 @@ import pytest
 
 from shared.analysis.offline import OfflineAnalyzer
 from shared.models.analysis import ClauseText, ContractForAnalysis
+from tests.support.prerequisites import require
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "sample_data"
@@ -32,8 +33,7 @@ def from_text(contract_id: str, text: str) -> ContractForAnalysis:
 
 def sample(name: str) -> ContractForAnalysis:
     path = SAMPLES / name
-    if not path.exists():
-        pytest.skip(f"sample contract {name} not present")
+    require(path.exists(), f"sample contract {path} not present")
     return from_text(name, path.read_text(encoding="utf-8"))
 
 

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 import pytest
 
 from shared.analysis.factory import describe_llm_config, get_analyzer, reset_analyzer
+from shared.analysis.offline.analyzer import OfflineAnalyzer
 from shared.llm.analyzer import LLMAnalyzer
 from shared.llm.errors import LLMNotConfigured
 from shared.settings import Settings
@@ -19,9 +20,8 @@ def fresh() -> Iterator[None]:
 
 
 def test_offline_provider_gives_the_offline_analyzer() -> None:
-    offline = pytest.importorskip("shared.analysis.offline.analyzer")
     analyzer = get_analyzer(Settings(llm_provider="offline"))
-    assert isinstance(analyzer, offline.OfflineAnalyzer)
+    assert isinstance(analyzer, OfflineAnalyzer)
 
 
 def test_llm_analyzer_is_built_once_per_process(openai_server: OpenAITestServer) -> None:

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.prerequisites import require
+
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "sample_data"
 SHARED_DATA = Path(os.environ.get("CONTRACT_JOBS_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -17,6 +19,5 @@ def sample(name: str) -> str:
 @pytest.fixture
 def common_paper_nda() -> str:
     path = SHARED_DATA / "commonpaper-mutual-nda-v1.md"
-    if not path.is_file():
-        pytest.skip(f"reference data not available: {path}")
+    require(path.is_file(), f"reference data not available: {path} (../shared/data beside the repo)")
     return path.read_text(encoding="utf-8")
