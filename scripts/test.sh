@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, then runs the whole suite (slow end-to-end tests included).
 # Extra arguments go to pytest, e.g. `./scripts/test.sh -m "not slow"` or `./scripts/test.sh tests/storage`.
+# CI=true (exported by .ci/run, passed on to pytest) makes a missing test server, or any skip, fail the run.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh || exit 1
