@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from shared.analysis.offline import MODEL_NAME, OfflineAnalyzer
+from shared.analysis.offline.selection import UnknownSelectedClauses
 from shared.models.analysis import ClauseFinding, ComparisonTask, ContractComparison, ContractForAnalysis
 from shared.settings import Settings
 from tests.analysis.conftest import REFERENCE, contract, from_text, sample
@@ -144,6 +145,45 @@ def test_clauses_mode_reports_only_selected_clauses(analyzer: OfflineAnalyzer) -
     assert finding(result, "Governing Law").severity == "high"
 
 
+@pytest.mark.parametrize("selection", [None, []])
+def test_clauses_mode_without_selection_assesses_every_standard_clause_once(
+    analyzer: OfflineAnalyzer, selection: list[str] | None
+) -> None:
+    # The vendor renames and moves Governing Law, drops Limitation of Liability and inserts a Non-Solicitation.
+    renamed = [("Choice of Law" if t == "Governing Law" else t, x) for t, x in STANDARD]
+    moved = [renamed[4], *renamed[:3], NON_SOLICIT, *renamed[5:]]
+    vendor = contract("vendor", moved)
+
+    result = compare(analyzer, STD, vendor, mode="clauses", selected_clauses=selection)
+
+    assert [f.title for f in result.clauses] == [t for t, _ in STANDARD]  # each once, in the standard's order
+    assert (finding(result, "Limitation of Liability").status, finding(result, "Governing Law").status) == (
+        "missing",
+        "matched",  # found under its other heading, wherever it sits
+    )
+    assert "added" not in {f.status for f in result.clauses}
+    assert "Non-Solicitation" not in result.summary and "added" not in result.summary
+    summary = "Against “Standard NDA”, 7 clauses of the standard reviewed: 6 matched, 0 modified, 1 missing."
+    assert result.summary.startswith(summary)
+    # The whole-document comparison of the same pair is the one that reports the inserted clause.
+    full = compare(analyzer, STD, vendor)
+    assert (finding(full, "Non-Solicitation").status, len(full.clauses)) == ("added", len(STANDARD) + 1)
+
+
+def test_clauses_mode_with_selection_reports_no_added_clause_either(analyzer: OfflineAnalyzer) -> None:
+    # An inserted clause whose heading resembles a selected title is still not the standard's clause.
+    variant = contract("v", [*STANDARD, ("Governing Law of Disputes", "Disputes go to arbitration in Paris.")])
+    result = compare(analyzer, STD, variant, mode="clauses", selected_clauses=["Governing Law"])
+    assert [(f.title, f.status) for f in result.clauses] == [("Governing Law", "matched")]
+
+
+def test_a_selected_title_the_standard_lacks_is_named(analyzer: OfflineAnalyzer) -> None:
+    with pytest.raises(UnknownSelectedClauses) as raised:
+        compare(analyzer, STD, contract("v", STANDARD), mode="clauses", selected_clauses=["Term", "Force Majeure"])
+    assert raised.value.unknown == ["Force Majeure"]
+    assert "'Force Majeure'" in raised.value.message and "'std'" in raised.value.message
+
+
 def test_results_are_deterministic(analyzer: OfflineAnalyzer) -> None:
     variant = contract("v", [*edited({"Term": ("five (5)", "three (3)")})[1:], NON_SOLICIT])
     assert compare(analyzer, STD, variant) == compare(analyzer, STD, variant)
@@ -157,6 +197,24 @@ def test_context_tokens_come_from_settings() -> None:
 
 
 # --- sample contracts (sample_data/README.md lists their differences) -----------------------------------------
+
+
+def test_sample_nda_variant_a_clause_by_clause(analyzer: OfflineAnalyzer) -> None:
+    standard = sample("nda_mutual_standard.md")
+    result = compare(analyzer, standard, sample("nda_mutual_variant_a.md"), mode="clauses")
+    by_status = {f.title: (f.status, f.severity) for f in result.clauses}
+    assert [f.title for f in result.clauses] == [c.title for c in standard.clauses]
+    assert by_status["Governing Law and Jurisdiction"] == ("modified", "high")
+    assert "Non-Solicitation" not in by_status  # variant A's own addition: reported by full mode only
+
+
+def test_sample_nda_variant_b_clause_by_clause_reports_the_missing_remedies(analyzer: OfflineAnalyzer) -> None:
+    standard = sample("nda_mutual_standard.md")
+    result = compare(analyzer, standard, sample("nda_mutual_variant_b.txt"), mode="clauses")
+    assert [f.title for f in result.clauses] == [c.title for c in standard.clauses]
+    remedies = finding(result, "Remedies")
+    assert (remedies.status, remedies.compared_excerpt) == ("missing", "")
+    assert remedies.standard_excerpt
 
 
 def test_sample_nda_variant_a(analyzer: OfflineAnalyzer) -> None:

@@ -2,7 +2,8 @@
 
 For each aligned pair: reformatting alone is `matched`; otherwise `modified`, with the concrete changes named
 (numbers, jurisdictions, 'shall' -> 'may', inserted 'not', removed caps) and a severity a reviewer would agree
-with. Unpaired standard clauses are `missing`, unpaired compared clauses `added`.
+with. Unpaired standard clauses are `missing`, unpaired compared clauses `added` (full mode only: clauses mode
+reports the standard's listed clauses and nothing else).
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import difflib
 import re
 from dataclasses import dataclass
 
-from shared.analysis.offline.alignment import Pair, align, title_selected
+from shared.analysis.offline.alignment import Pair, align
 from shared.analysis.offline.changes import Change, detect_changes
+from shared.analysis.offline.selection import listed_indexes
 from shared.analysis.offline.similarity import (
     STOPWORDS,
     Sentence,
@@ -212,15 +214,17 @@ def _unpaired_severity(title: str) -> Severity:
 
 def compare_contracts(task: ComparisonTask) -> ContractComparison:
     standard, compared = task.standard.clauses, task.compared.clauses
+    # Alignment always sees every clause of both sides: a listed clause must not pair with a compared clause
+    # that is the counterpart of an unlisted one.
     pairs: dict[int, Pair] = {p.standard: p for p in align(standard, compared)}
     paired_b = {p.compared for p in pairs.values()}
-    only_selected = task.mode == "clauses" and task.selected_clauses is not None
-    selection = task.selected_clauses or []
+    clauses_mode = task.mode == "clauses"
+    listed = set(listed_indexes(task.standard, task.selected_clauses)) if clauses_mode else set(range(len(standard)))
 
     findings: list[ClauseFinding] = []
     weighted, weight = 0.0, 0.0  # length-weighted similarity over the reported clauses
     for i, sa in enumerate(standard):
-        if only_selected and not title_selected(sa.title, selection):
+        if i not in listed:
             continue
         size_a = len(words(sa.text))
         pair = pairs.get(i)
@@ -243,8 +247,8 @@ def compare_contracts(task: ComparisonTask) -> ContractComparison:
         weighted += ratio * size
         weight += size
     for j, sb in enumerate(compared):
-        if j in paired_b or (only_selected and not title_selected(sb.title, selection)):
-            continue
+        if clauses_mode or j in paired_b:
+            continue  # clauses mode assesses the standard's clauses only: nothing is "added"
         findings.append(
             ClauseFinding(
                 title=sb.title,
@@ -266,12 +270,14 @@ def compare_contracts(task: ComparisonTask) -> ContractComparison:
 
 
 def _summary(findings: list[ClauseFinding], task: ComparisonTask) -> str:
-    counts = {s: sum(f.status == s for f in findings) for s in ("matched", "modified", "missing", "added")}
-    scope = "selected clauses" if task.mode == "clauses" else "clauses"
-    first = (
-        f"Against “{task.standard.title}”, {len(findings)} {scope} reviewed: {counts['matched']} matched, "
-        f"{counts['modified']} modified, {counts['missing']} missing, {counts['added']} added."
-    )
+    statuses: tuple[str, ...] = ("matched", "modified", "missing", "added")
+    if task.mode == "clauses":
+        statuses = statuses[:3]  # added clauses are not assessed in clauses mode: "0 added" would mislead
+        scope = "selected clauses of the standard" if task.selected_clauses else "clauses of the standard"
+    else:
+        scope = "clauses"
+    tally = ", ".join(f"{sum(f.status == s for f in findings)} {s}" for s in statuses)
+    first = f"Against “{task.standard.title}”, {len(findings)} {scope} reviewed: {tally}."
     high = [f"{f.title} ({f.status})" for f in findings if f.severity == "high"]
     if not high:
         return first + " No high-severity deviations."
