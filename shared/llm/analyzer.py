@@ -14,8 +14,23 @@ from typing import Any
 
 from shared.analysis.base import AnalyzerReply
 from shared.llm.client import LLMClient
-from shared.llm.outputs import SCHEMA_NAMES, CitationOut, CombineOut, ComparisonOut, FindingOut, PartOut
-from shared.llm.prompts import comparison_messages, neutralise, query_combine_messages, query_part_messages
+from shared.llm.outputs import (
+    LISTED_CLAUSES,
+    SCHEMA_NAMES,
+    CitationOut,
+    CombineOut,
+    FindingOut,
+    PartOut,
+    comparison_schema,
+    title_key,
+)
+from shared.llm.prompts import (
+    comparison_messages,
+    listed_titles,
+    neutralise,
+    query_combine_messages,
+    query_part_messages,
+)
 from shared.models.analysis import (
     Citation,
     ClauseFinding,
@@ -51,11 +66,17 @@ class LLMAnalyzer:
     # --- comparison --------------------------------------------------------------------------------------------
 
     def compare(self, task: ComparisonTask) -> AnalyzerReply[ContractComparison]:
+        schema = comparison_schema(task.mode)
+        titles = listed_titles(task)
+        # Clauses mode: the reply is validated against the listed clauses (one finding each, none added), and a
+        # reply that misses or repeats one gets the client's corrective retry.
+        context = None if titles is None else {LISTED_CLAUSES: titles}
         out, usage, model, raw = self._client.complete_json(
-            comparison_messages(task), ComparisonOut, SCHEMA_NAMES[ComparisonOut], task.model_selection
+            comparison_messages(task), schema, SCHEMA_NAMES[schema], task.model_selection, context
         )
-        only_selected = task.mode == "clauses" and bool(task.selected_clauses)
-        findings = [_finding(f) for f in out.clauses if not (only_selected and f.status == "added")]
+        findings = [_finding(f) for f in out.clauses]
+        if titles is not None:
+            findings = _as_listed(findings, titles)
         similarity = min(max(out.similarity, 0.0), 1.0)
         comparison = ContractComparison(
             contract_id=task.compared.contract_id,  # never the model's: it could name any contract
@@ -64,10 +85,7 @@ class LLMAnalyzer:
             summary=out.summary.strip(),
             clauses=findings,
         )
-        notes = {
-            "similarity_clamped_from": out.similarity if similarity != out.similarity else None,
-            "added_findings_dropped": len(out.clauses) - len(findings),
-        }
+        notes = {"similarity_clamped_from": out.similarity if similarity != out.similarity else None}
         return AnalyzerReply(comparison, usage, model, _artifact(raw, notes))
 
     # --- query ---------------------------------------------------------------------------------------------------
@@ -140,6 +158,15 @@ def _finding(f: FindingOut) -> ClauseFinding:
         compared_excerpt="" if f.status == "missing" else _trim(f.compared_excerpt),
         explanation=f.explanation.strip(),
     )
+
+
+def _as_listed(findings: list[ClauseFinding], titles: list[str]) -> list[ClauseFinding]:
+    """The findings in listed order, each titled exactly as the standard titles it (the model may change case or
+    spacing). Validation already guaranteed one finding per listed title."""
+    by_title: dict[str, list[ClauseFinding]] = {}
+    for finding in findings:
+        by_title.setdefault(title_key(finding.title), []).append(finding)
+    return [by_title[title_key(title)].pop(0).model_copy(update={"title": title}) for title in titles]
 
 
 def _trim(text: str, limit: int = MAX_EXCERPT_CHARS) -> str:

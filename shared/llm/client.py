@@ -95,11 +95,13 @@ class LLMClient:
         schema: type[M],
         schema_name: str,
         model_selection: ModelSelection,
+        context: Mapping[str, Any] | None = None,
     ) -> tuple[M, Usage, str, str]:
         """One structured-output completion validated against `schema`: (output, usage, model, raw JSON).
 
-        Output that is not valid JSON for the schema (or fails the model's own validators) gets one corrective
-        retry that shows the model its reply and the errors; a second failure raises LLMOutputInvalid.
+        Output that is not valid JSON for the schema (or fails the model's own validators, which see `context`:
+        what the task expects, e.g. the clauses a comparison listed) gets one corrective retry that shows the
+        model its reply and the errors; a second failure raises LLMOutputInvalid.
         Usage covers every completion made, including the rejected one.
         """
         model = self.model_name(model_selection)
@@ -121,7 +123,7 @@ class LLMClient:
                     details={"schema": schema_name, "raw": raw[:_MAX_RAW_IN_ERROR]},
                 )
             try:
-                output = schema.model_validate_json(raw)
+                output = schema.model_validate_json(raw, context=context)
             except ValidationError as exc:
                 problems = _describe_validation(exc)
                 if validation_attempt == 1:

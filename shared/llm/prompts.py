@@ -12,7 +12,7 @@ import json
 import re
 from typing import TYPE_CHECKING
 
-from shared.analysis.offline.alignment import title_selected
+from shared.analysis.offline.selection import listed_clauses
 from shared.models.analysis import (
     ClauseText,
     ComparisonTask,
@@ -76,25 +76,30 @@ def render_contract(contract: ContractForAnalysis, role: str | None = None) -> s
 
 
 def selected_standard(task: ComparisonTask) -> ContractForAnalysis:
-    """The standard contract as a comparison prompt carries it. In clauses mode only its selected clauses go:
-    the model assesses nothing else, and a long standard then fits. Should a selected title match none of its
-    clauses, the whole standard goes, so the model can still find that clause under another heading. The
-    compared contract always goes whole: its counterpart of a selected clause may have any heading."""
-    if task.mode != "clauses" or not task.selected_clauses:
+    """The standard contract as a comparison prompt carries it: in clauses mode only its listed clauses (every
+    clause when none is selected), so the model assesses nothing else and a long standard with a few selected
+    clauses fits. The compared contract always goes whole: a listed clause's counterpart may have any heading."""
+    listed = listed_clauses(task)
+    if listed is None:
         return task.standard
-    wanted = task.selected_clauses
-    kept = [c for c in task.standard.clauses if title_selected(c.title, wanted)]
-    if not all(any(title_selected(c.title, [title]) for c in kept) for title in wanted):
-        return task.standard
-    return task.standard.model_copy(update={"clauses": kept})
+    return task.standard.model_copy(update={"clauses": listed})
+
+
+def listed_titles(task: ComparisonTask) -> list[str] | None:
+    """The standard clause titles a clauses-mode reply must have one finding each for (None in full mode)."""
+    listed = listed_clauses(task)
+    return None if listed is None else [clause.title for clause in listed]
 
 
 def comparison_messages(task: ComparisonTask) -> list[ChatMessage]:
-    if task.mode == "clauses" and task.selected_clauses:
+    titles = listed_titles(task)
+    if titles is not None:
         scope = (
-            "Only assess the standard contract's clauses listed in <selected_clauses>: report exactly one finding "
-            "per listed clause (matched, modified or missing), using the listed title, and do not report added "
-            "clauses."
+            "Only assess the standard contract's clauses listed in <selected_clauses>, one by one: report exactly "
+            "one finding per listed clause (matched, modified or missing), with its title exactly as listed and in "
+            "the listed order. Look for each clause's counterpart anywhere in the compared contract, whatever its "
+            "heading. Do not report clauses of the compared contract that have no equivalent in the standard: "
+            "there are no added findings in this comparison."
         )
     else:
         scope = (
@@ -116,8 +121,8 @@ def comparison_messages(task: ComparisonTask) -> list[ChatMessage]:
         render_contract(selected_standard(task), role="standard"),
         render_contract(task.compared, role="compared"),
     ]
-    if task.mode == "clauses" and task.selected_clauses:
-        listed = json.dumps([neutralise(title) for title in task.selected_clauses], ensure_ascii=False)
+    if titles is not None:
+        listed = json.dumps([neutralise(title) for title in titles], ensure_ascii=False)
         parts.append(f"<selected_clauses>{listed}</selected_clauses>")
     user = "\n\n".join(parts)
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]

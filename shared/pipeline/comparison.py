@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel
 
 from shared.analysis.base import Analyzer
+from shared.analysis.offline.selection import listed_indexes
 from shared.errors import ValidationFailed
 from shared.models.analysis import (
     ClauseFinding,
@@ -19,8 +20,10 @@ from shared.models.analysis import (
     total_usage,
 )
 from shared.models.jobs import ComparisonJobRequest
+from shared.pipeline.contracts import load_contracts, to_analysis
 from shared.pipeline.errors import ResultInvalid
 from shared.pipeline.prompts import prompt_allowance, sent_prompt_tokens
+from shared.storage.base import ContractRepository
 from shared.text.tokens import encoding_for_model
 
 MAX_EXCERPT_CHARS = 2_000  # excerpts are quotes for a reader, not the clause text (that stays in the contract)
@@ -37,6 +40,10 @@ class AnalyzedComparison(BaseModel):
 def build_tasks(
     request: ComparisonJobRequest, standard: ContractForAnalysis, compared: Sequence[ContractForAnalysis]
 ) -> list[ComparisonTask]:
+    """One task per compared contract. A selected title the standard does not have fails here, before any model
+    call (UnknownSelectedClauses): the starters check it too, but the standard may have changed since."""
+    if request.comparisonMode == "clauses":
+        listed_indexes(standard, request.selectedClauses)
     return [
         ComparisonTask(
             standard=standard,
@@ -56,6 +63,15 @@ class ComparisonTooLarge(ValidationFailed):
     code = "comparison_too_large"
 
 
+def check_selection(contracts: ContractRepository, user_id: str, request: ComparisonJobRequest) -> None:
+    """Before a job exists: every selected title must name a clause of the standard, or the request is a 422
+    naming the unknown titles (UnknownSelectedClauses). Without a selection there is nothing to read."""
+    if request.comparisonMode != "clauses" or not request.selectedClauses:
+        return
+    [standard] = load_contracts(contracts, user_id, [request.standardContractId])
+    listed_indexes(to_analysis(standard), request.selectedClauses)
+
+
 def check_prompts_fit(analyzer: Analyzer, tasks: Sequence[ComparisonTask], output_reserve: int) -> None:
     """Raise ComparisonTooLarge unless every task's prompt, counted exactly as the LLM client sends it (the
     messages of the task's mode, chat framing, response schema), fits the query planner's budget: the model's
@@ -63,7 +79,7 @@ def check_prompts_fit(analyzer: Analyzer, tasks: Sequence[ComparisonTask], outpu
     if analyzer.provider == "offline" or not tasks:
         return
     # Imported only for model providers, as the query planner does.
-    from shared.llm.outputs import ComparisonOut
+    from shared.llm.outputs import comparison_schema
     from shared.llm.prompts import comparison_messages
 
     selection = tasks[0].model_selection
@@ -73,16 +89,16 @@ def check_prompts_fit(analyzer: Analyzer, tasks: Sequence[ComparisonTask], outpu
     over = [
         (task, needed)
         for task in tasks
-        if (needed := sent_prompt_tokens(comparison_messages(task), ComparisonOut, encoding)) > allowed
+        if (needed := sent_prompt_tokens(comparison_messages(task), comparison_schema(task.mode), encoding)) > allowed
     ]
     if not over:
         return
     task, needed = over[0]
     others = [t.compared.contract_id for t, _ in over[1:]]
     also = f" ({len(others)} more compared contracts are too large too: {', '.join(others[:5])})" if others else ""
-    if task.mode == "clauses":
+    if task.mode == "clauses" and task.selected_clauses:
         advice = "select fewer clauses in selectedClauses"
-    else:
+    else:  # full mode, or clauses mode over every clause: the standard goes whole
         advice = 'use comparisonMode "clauses" with selectedClauses to send only those clauses of the standard'
     raise ComparisonTooLarge(
         f"compared contract {task.compared.contract_id!r} ({task.compared.title!r}) with standard "

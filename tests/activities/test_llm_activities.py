@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -15,9 +16,11 @@ from shared.llm.errors import LLMOutputInvalid, LLMPermanentError, LLMTransientE
 from shared.models.analysis import ComparisonTask
 from shared.models.jobs import ComparisonJobRequest, Job, JobType
 from shared.pipeline import artifacts, comparison_steps
+from shared.pipeline.prompts import CHAT_FRAMING_TOKENS
 from shared.pipeline.scope import JobScope
 from shared.settings import Settings, use_settings
 from shared.storage.base import Repositories
+from shared.text.tokens import count_tokens
 from tests.orchestrators.fake_context import activity_table
 from tests.pipeline.helpers import USER, add_sample, comparison_job
 from tests.support.openai_server import OpenAITestServer, parse_contracts
@@ -117,15 +120,15 @@ def small_model(repos: Repositories, settings: Settings, openai_server: OpenAITe
     return openai_server
 
 
-def start_comparison(repos: Repositories, **request: Any) -> dict[str, Any]:
+def start_comparison(repos: Repositories, job_id: str = "job-cmp", **request: Any) -> dict[str, Any]:
     """Create the job and run the retrieve and prompt activities; the prompt activity's summary."""
     body = ComparisonJobRequest(
         standardContractId="nda_mutual_standard.md", compareContractIds=["nda_mutual_variant_a.md"], **request
     )
     repos.jobs.create(
-        Job(job_id="job-cmp", user_id=USER, job_type=JobType.COMPARISON, request=body.model_dump(mode="json"))
+        Job(job_id=job_id, user_id=USER, job_type=JobType.COMPARISON, request=body.model_dump(mode="json"))
     )
-    step = {"job_id": "job-cmp", "user_id": USER}
+    step = {"job_id": job_id, "user_id": USER}
     assert ACT[names.COMPARISON_RETRIEVE](step)["status"] != "error"
     return ACT[names.COMPARISON_PROMPT](step)
 
@@ -167,3 +170,44 @@ def test_clauses_mode_sends_only_the_selected_standard_clause_and_fits(
     standard, compared = parse_contracts(request.text())
     assert [c[0] for c in standard.clauses] == ["Term and Duration of Obligations"]
     assert len(compared.clauses) > 5  # the compared contract goes whole
+
+
+def needed_tokens(prompt_error: dict[str, Any]) -> int:
+    return int(re.search(r"needs a prompt of (\d+) tokens", prompt_error["message"]).group(1))  # type: ignore[union-attr]
+
+
+def use_context(openai_server: OpenAITestServer, settings: Settings, context: int) -> None:
+    use_settings(
+        openai_server.settings(
+            data_dir=settings.data_dir, llm_context_tokens_primary=context, llm_max_output_tokens=RESERVE
+        )
+    )
+    reset_analyzer()
+
+
+def test_clauses_mode_without_selection_is_counted_exactly_as_sent(
+    repos: Repositories, settings: Settings, small_model: OpenAITestServer
+) -> None:
+    # Every standard clause goes, so the pair does not fit where the full comparison does not either.
+    too_large = start_comparison(repos, "job-all", comparisonMode="clauses")
+    assert too_large["status"] == "error"
+    assert too_large["error"]["type"] == "comparison_too_large"
+    assert 'use comparisonMode "clauses" with selectedClauses' in too_large["error"]["message"]
+    needed = needed_tokens(too_large["error"])
+
+    # One token short of the count still fails; exactly the count fits (the count is exact, not an estimate).
+    use_context(small_model, settings, needed + RESERVE - 1)
+    assert start_comparison(repos, "job-short", comparisonMode="clauses")["status"] == "error"
+    use_context(small_model, settings, needed + RESERVE)
+    assert start_comparison(repos, "job-fits", comparisonMode="clauses")["status"] != "error"
+    answered = ACT[names.COMPARISON_COMPARE]({**compare_payload(), "job_id": "job-fits"})
+    assert answered["status"] != "error", answered
+
+    # What went out is what was counted: both messages, the chat framing and the clauses-mode schema.
+    [sent] = small_model.requests
+    schema = json.dumps(sent.json_schema, separators=(",", ":"))
+    recount = sum(count_tokens(m["content"]) for m in sent.messages) + CHAT_FRAMING_TOKENS + count_tokens(schema)
+    assert recount == needed
+    assert '"added"' not in schema
+    standard, _ = parse_contracts(sent.text())
+    assert len(standard.clauses) == 14  # the whole standard NDA, one finding each

@@ -8,6 +8,7 @@ import pytest
 
 from shared.llm.analyzer import NO_ANSWER, LLMAnalyzer
 from shared.llm.client import LLMClient
+from shared.llm.errors import LLMOutputInvalid
 from shared.models.analysis import (
     Citation,
     ClauseText,
@@ -105,20 +106,65 @@ def test_compare_deviation_without_severity_gets_a_corrective_retry(
     assert "severity is required for a 'modified' clause" in openai_server.requests[1].messages[-1]["content"]
 
 
-def test_clause_mode_drops_added_findings(openai_server: OpenAITestServer, analyzer: LLMAnalyzer) -> None:
+def test_clause_mode_without_selection_wants_one_finding_per_standard_clause(
+    openai_server: OpenAITestServer, analyzer: LLMAnalyzer
+) -> None:
+    # First reply: skips Confidentiality and reports the vendor's own Audit clause; the retry fixes both.
     openai_server.respond_json(
         {
             "similarity": 0.5,
             "summary": "s",
-            "clauses": [finding("Payment", "modified", "medium"), finding("Audit", "added", "low")],
+            "clauses": [
+                finding("Payment", "modified", "medium"),
+                finding("Liability", "matched", None),
+                finding("Audit", "missing", "low"),
+            ],
         }
     )
-    task = ComparisonTask(standard=STANDARD, compared=VENDOR, mode="clauses", selected_clauses=["Payment"])
+    openai_server.respond_json(
+        {
+            "similarity": 0.5,
+            "summary": "s",
+            "clauses": [
+                finding("confidentiality", "missing", "high"),
+                finding("  LIABILITY ", "matched", None),
+                finding("Payment", "modified", "medium"),
+            ],
+        }
+    )
 
-    reply = analyzer.compare(task)
+    reply = analyzer.compare(ComparisonTask(standard=STANDARD, compared=VENDOR, mode="clauses"))
 
-    assert [c.title for c in reply.output.clauses] == ["Payment"]
-    assert artifact(reply.raw)["added_findings_dropped"] == 1
+    # One finding per standard clause, in the standard's order and with its titles, nothing added.
+    assert [(c.title, c.status) for c in reply.output.clauses] == [
+        ("Payment", "modified"),
+        ("Liability", "matched"),
+        ("Confidentiality", "missing"),
+    ]
+    first, retry = openai_server.requests
+    assert '<selected_clauses>["Payment", "Liability", "Confidentiality"]</selected_clauses>' in first.text()
+    assert first.json_schema is not None
+    assert "added" not in json.dumps(first.json_schema)
+    correction = retry.messages[-1]["content"]
+    assert "no finding for listed clauses 'Confidentiality'" in correction
+    assert "findings for clauses that are not listed 'Audit'" in correction
+    assert reply.usage.llm_calls == 2
+
+
+def test_clause_mode_reply_with_added_or_repeated_findings_twice_fails(
+    openai_server: OpenAITestServer, analyzer: LLMAnalyzer
+) -> None:
+    listed = [finding("Liability", "matched", None)]
+    openai_server.respond_json(
+        {"similarity": 1, "summary": "s", "clauses": [*listed, finding("Audit", "added", "low")]}
+    )
+    openai_server.respond_json({"similarity": 1, "summary": "s", "clauses": [*listed, *listed]})
+    task = ComparisonTask(standard=STANDARD, compared=VENDOR, mode="clauses", selected_clauses=["liability"])
+
+    with pytest.raises(LLMOutputInvalid, match="more than one finding for 'Liability'"):
+        analyzer.compare(task)
+
+    assert "clauses.1.status" in openai_server.requests[1].messages[-1]["content"]  # "added" is not a status here
 
 
 def cite(contract_id: str, clause: str, quote: str) -> dict[str, str]:
@@ -221,6 +267,18 @@ def test_context_tokens_and_model_names_come_from_settings(openai_server: OpenAI
     assert (analyzer.context_tokens("primary"), analyzer.context_tokens("secondary")) == (8_000, 4_000)
     assert analyzer.model_name("secondary") == "test-model-secondary"
     assert analyzer.provider == "openai"
+
+
+def test_echo_server_clause_mode_without_selection_reports_every_standard_clause(
+    openai_server: OpenAITestServer, analyzer: LLMAnalyzer
+) -> None:
+    task = ComparisonTask(standard=STANDARD, compared=VENDOR, mode="clauses", selected_clauses=[])
+    comparison = analyzer.compare(task).output
+    assert [(c.title, c.status) for c in comparison.clauses] == [
+        ("Payment", "modified"),
+        ("Liability", "matched"),
+        ("Confidentiality", "missing"),
+    ]
 
 
 def test_echo_server_clause_mode_reports_selected_clauses_only(
