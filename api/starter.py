@@ -1,8 +1,9 @@
 """The one way a job starts, shared by the HTTP starters, retry, the legacy endpoints and the queue starter.
 
-Order matters: validate the request and the caller's contracts first (bad input creates nothing), then create
-the job document, then start its orchestration (instance id == job id), then record the instance. If the start
-fails, the job is marked failed with the reason, so no job is ever left queued with nothing running it.
+Order matters: validate the request, the caller's contracts and the clauses a comparison selects from its
+standard first (bad input creates nothing), then create the job document, then start its orchestration
+(instance id == job id), then record the instance. If the start fails, the job is marked failed with the reason,
+so no job is ever left queued with nothing running it.
 """
 
 import asyncio
@@ -17,6 +18,7 @@ from shared.errors import ConflictError, DomainError, NotFoundError, ValidationF
 from shared.events import publish_job_event
 from shared.jobs import JobService, job_service
 from shared.models.jobs import ComparisonJobRequest, Job, JobRef, JobStatus, JobType, QueryJobRequest
+from shared.pipeline.comparison import check_selection
 from shared.storage.base import Repositories
 
 logger = logging.getLogger(__name__)
@@ -94,6 +96,8 @@ async def start_job(
                 return await _start(client, service, existing)
             return existing
     await asyncio.to_thread(ensure_contracts_owned, repos, user_id, contract_ids_of(typed))
+    if isinstance(typed, ComparisonJobRequest):
+        await asyncio.to_thread(check_selection, repos.contracts, user_id, typed)
     try:
         job = await asyncio.to_thread(
             service.create_job,

@@ -64,6 +64,8 @@ class ComparisonJobRequest(BaseModel):
 
     standardContractId: str = Field(min_length=1, max_length=200)
     compareContractIds: list[str] = Field(min_length=1, max_length=50)
+    # "full": the whole documents, clauses added in the compared contract included. "clauses": the standard's
+    # clauses one by one (the selected ones, or every clause when nothing is selected), never "added".
     comparisonMode: Literal["full", "clauses"] = "full"
     selectedClauses: list[str] | None = Field(default=None, max_length=100)
     modelSelection: ModelSelection = "primary"
@@ -91,8 +93,6 @@ class ComparisonJobRequest(BaseModel):
     def _standard_not_compared(self) -> ComparisonJobRequest:
         if self.standardContractId in self.compareContractIds:
             raise ValueError(f"compareContractIds must not contain the standard contract {self.standardContractId!r}")
-        if self.comparisonMode == "clauses" and not self.selectedClauses:
-            raise ValueError("comparisonMode 'clauses' needs a non-empty selectedClauses list")
         return self
 
 

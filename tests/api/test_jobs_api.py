@@ -93,7 +93,6 @@ async def assert_no_jobs(api: Api, durable: FakeDurableClient) -> None:
         ({"request": {"compareContractIds": "c1"}}, "request.compareContractIds"),
         ({"request": {"compareContractIds": []}}, "request.compareContractIds"),
         ({"request": {"modelSelection": "tertiary"}}, "request.modelSelection"),
-        ({"request": {"comparisonMode": "clauses"}}, "request"),
         ({"surprise": True}, "surprise"),
     ],
 )
