@@ -10,8 +10,10 @@ Public interface (what the host shell uses)::
     await engine.stop()
 
 Modules: protocol (wire constants), replay (the extension's action replay and non-determinism check),
-episodes (one orchestrator episode -> one atomic commit), store (SQLite), invoke (calling functions as the
-Python worker does), api (HTTP routes), engine (dispatch, activities, lifecycle).
+episodes (one orchestrator episode -> one atomic commit), records (what the store reads and writes), store
+(SQLite), invoke (calling functions as the Python worker does), activities (one work item -> its completion
+event), client_urls (binding JSON and management URLs), rpc_listener (the loopback listener the SDK calls),
+api (HTTP routes), engine (dispatch, episodes, activity tasks, lifecycle, management operations).
 """
 
 from devhost.durable.engine import DurableEngine

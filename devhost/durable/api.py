@@ -14,9 +14,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from devhost.durable import store as st
 from devhost.durable.errors import DurableEngineError, InstanceAlreadyRunningError
 from devhost.durable.protocol import EventType, RuntimeStatus, format_time, parse_time
+from devhost.durable.records import RESUME, SUSPEND, TERMINATE, Instance
 
 if TYPE_CHECKING:
     from devhost.durable.engine import DurableEngine
@@ -90,7 +90,7 @@ def _history_view(events: list[dict[str, Any]], show_output: bool) -> list[dict[
 
 
 def build_api(engine: DurableEngine) -> Starlette:
-    def status_body(instance: st.Instance, show_input: bool, history: bool, history_output: bool) -> dict[str, Any]:
+    def status_body(instance: Instance, show_input: bool, history: bool, history_output: bool) -> dict[str, Any]:
         body: dict[str, Any] = {
             "name": instance.name,
             "instanceId": instance.instance_id,
@@ -163,17 +163,17 @@ def build_api(engine: DurableEngine) -> Starlette:
     async def terminate(request: Request) -> Response:
         instance_id = request.path_params["instance_id"]
         reason = request.query_params.get("reason", "")
-        return control_response(engine.send_control(instance_id, st.TERMINATE, {"reason": reason}), instance_id)
+        return control_response(engine.send_control(instance_id, TERMINATE, {"reason": reason}), instance_id)
 
     async def suspend(request: Request) -> Response:
         instance_id = request.path_params["instance_id"]
         reason = request.query_params.get("reason", "")
-        return control_response(engine.send_control(instance_id, st.SUSPEND, {"reason": reason}), instance_id)
+        return control_response(engine.send_control(instance_id, SUSPEND, {"reason": reason}), instance_id)
 
     async def resume(request: Request) -> Response:
         instance_id = request.path_params["instance_id"]
         reason = request.query_params.get("reason", "")
-        return control_response(engine.send_control(instance_id, st.RESUME, {"reason": reason}), instance_id)
+        return control_response(engine.send_control(instance_id, RESUME, {"reason": reason}), instance_id)
 
     async def raise_event(request: Request) -> Response:
         instance_id = request.path_params["instance_id"]

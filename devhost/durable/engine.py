@@ -1,70 +1,36 @@
-"""DurableEngine: runs orchestrators and activities of a v2 app against the SQLite store."""
+"""DurableEngine: runs the orchestrators and activities of a v2 app against the SQLite store.
+
+It owns the dispatch loop (one episode per ready instance at a time, bounded by maxConcurrentOrchestratorFunctions),
+the activity tasks (bounded by maxConcurrentActivityFunctions; work left in the store at start-up runs again), and
+the management operations the HTTP API calls. The pieces it composes: store, episodes, activities, client_urls,
+rpc_listener.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
-import socket
-import sys
 import time
-import traceback
 import uuid
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
-import uvicorn
-from starlette.applications import Starlette
-from starlette.routing import Mount
 from starlette.types import ASGIApp
 
 from devhost.config import config_int
-from devhost.durable import store as st
+from devhost.durable.activities import execute_activity
+from devhost.durable.client_urls import ClientUrls
 from devhost.durable.episodes import EpisodeBuilder, context_json, parse_sdk_result, take_messages, terminate_commit
-from devhost.durable.errors import (
-    EngineNotStartedError,
-    InstanceAlreadyRunningError,
-    InvalidInstanceIdError,
-    UnknownOrchestratorError,
-)
-from devhost.durable.invoke import (
-    build_kwargs,
-    call_function,
-    decode_activity_input,
-    durable_log,
-    encode_activity_output,
-    log_invocation,
-    new_invocation_id,
-    warn_if_large,
-)
-from devhost.durable.protocol import EventType, RuntimeStatus, event, now_iso
+from devhost.durable.errors import EngineNotStartedError, InstanceAlreadyRunningError, UnknownOrchestratorError
+from devhost.durable.invoke import durable_log, log_invocation, new_invocation_id
+from devhost.durable.protocol import EventType, RuntimeStatus, event, now_iso, validate_instance_id
+from devhost.durable.records import EVENT, Instance, NewInstance, OutgoingMessage, WorkItem
+from devhost.durable.rpc_listener import RPC_PATH, RpcListener, close_sdk_client_session
+from devhost.durable.store import Store
 from devhost.functions import FunctionInfo
-
-WEBHOOK_PATH = "/runtime/webhooks/durabletask"
-RPC_PATH = "/durabletask"
-MAX_INSTANCE_ID_LENGTH = 100
-
-
-class _LoopbackServer(uvicorn.Server):
-    """uvicorn without its signal handlers: the host shell owns the process's signals."""
-
-    def capture_signals(self) -> contextlib.AbstractContextManager[None]:  # type: ignore[override]
-        return contextlib.nullcontext()
-
-
-def validate_instance_id(instance_id: str) -> None:
-    """The extension's rules: non-empty, at most 100 chars, no / \\ # ? and no control characters."""
-    if not instance_id or not instance_id.strip():
-        raise InvalidInstanceIdError(instance_id, "it must not be empty")
-    if len(instance_id) > MAX_INSTANCE_ID_LENGTH:
-        raise InvalidInstanceIdError(instance_id, f"it is longer than {MAX_INSTANCE_ID_LENGTH} characters")
-    bad = next((c for c in instance_id if c in "/\\#?" or ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F), None)
-    if bad is not None:
-        raise InvalidInstanceIdError(instance_id, f"it contains the forbidden character {bad!r}")
 
 
 class DurableEngine:
@@ -88,10 +54,9 @@ class DurableEngine:
         where = "extensions.durableTask"
         self.max_activities = config_int(durable, "maxConcurrentActivityFunctions", 0, where) or 10 * cores
         self.max_orchestrators = config_int(durable, "maxConcurrentOrchestratorFunctions", 0, where) or 10 * cores
-        self.public_base_url = public_base_url.rstrip("/")
-        self.system_key = system_key
-        self.rpc_port: int | None = None
-        self._store: st.Store | None = None
+        self._urls = ClientUrls(public_base_url.rstrip("/"), system_key, self.task_hub)
+        self._rpc_listener = RpcListener()
+        self._store: Store | None = None
         self._wake: asyncio.Event | None = None
         self._running_instances: set[str] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -103,8 +68,6 @@ class DurableEngine:
             min(self.max_orchestrators, 32), thread_name_prefix="devhost-orchestrator"
         )
         self._dispatcher: asyncio.Task[None] | None = None
-        self._server: _LoopbackServer | None = None
-        self._server_task: asyncio.Task[None] | None = None
         self._stopping = False
 
         from devhost.durable.api import build_api  # the API module needs the engine type only at call time
@@ -113,28 +76,17 @@ class DurableEngine:
 
     # -- lifecycle ---------------------------------------------------------------------------------------
     @property
-    def store(self) -> st.Store:
+    def store(self) -> Store:
         if self._store is None:
             raise EngineNotStartedError("store")
         return self._store
 
     async def start(self) -> None:
-        self._store = st.Store(self._state_dir / "durable.sqlite3")
+        self._store = Store(self._state_dir / "durable.sqlite3")
         self._wake = asyncio.Event()
         self._activity_slots = asyncio.Semaphore(self.max_activities)
         self._orchestrator_slots = asyncio.Semaphore(self.max_orchestrators)
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))  # loopback only: the rpc API carries no key
-        self.rpc_port = int(sock.getsockname()[1])
-        rpc_app = Starlette(routes=[Mount(RPC_PATH, app=self.webhook_app)])
-        config = uvicorn.Config(rpc_app, log_level="warning", lifespan="off", access_log=False)
-        self._server = _LoopbackServer(config)
-        self._server_task = asyncio.create_task(self._server.serve(sockets=[sock]))
-        while not self._server.started:
-            if self._server_task.done():
-                self._server_task.result()
-            await asyncio.sleep(0.01)
+        await self._rpc_listener.start(self.webhook_app)
         # Activities that were scheduled or running when the process died run again (at-least-once).
         for item in self.store.all_work():
             self._submit_work(item)
@@ -155,16 +107,13 @@ class DurableEngine:
                 task.cancel()
             if pending:
                 await asyncio.wait(pending, timeout=1.0)
-        if self._server is not None and self._server_task is not None:
-            self._server.should_exit = True
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._server_task, timeout=5.0)
+        await self._rpc_listener.stop()
         self._activity_pool.shutdown(wait=False, cancel_futures=True)
         self._orchestrator_pool.shutdown(wait=False, cancel_futures=True)
         if self._store is not None:
             self._store.close()
             self._store = None
-        await _close_sdk_client_session()
+        await close_sdk_client_session()
 
     def wake(self) -> None:
         if self._wake is not None:
@@ -176,63 +125,22 @@ class DurableEngine:
         task.add_done_callback(self._tasks.discard)
 
     # -- client binding ----------------------------------------------------------------------------------
+    @property
+    def rpc_port(self) -> int | None:
+        return self._rpc_listener.port
+
     def rpc_base_url(self) -> str:
         if self.rpc_port is None:
             raise EngineNotStartedError("client_binding")
         return f"http://127.0.0.1:{self.rpc_port}{RPC_PATH}/"
 
     def client_binding(self, task_hub: str | None = None, connection: str | None = None) -> str:
-        hub = task_hub or self.task_hub
-        conn = connection or "Storage"
-        base = f"{self.public_base_url}{WEBHOOK_PATH}"
-        query = f"taskHub={quote(hub)}&connection={quote(conn)}&code={quote(self.system_key)}"
-        instance = f"{base}/instances/INSTANCEID"
-        return (
-            json.dumps(
-                {
-                    "taskHubName": hub,
-                    "creationUrls": {
-                        "createNewInstancePostUri": (
-                            f"{base}/orchestrators/{{functionName}}[/{{instanceId}}]?code={self.system_key}"
-                        ),
-                        "createAndWaitOnNewInstancePostUri": (
-                            f"{base}/orchestrators/{{functionName}}[/{{instanceId}}]"
-                            f"?timeout={{timeoutInSeconds}}&pollingInterval={{intervalInSeconds}}&code={self.system_key}"
-                        ),
-                    },
-                    "managementUrls": self.management_urls("INSTANCEID", hub, conn) | {"id": "INSTANCEID"},
-                    "baseUrl": base,
-                    "requiredQueryStringParameters": query,
-                    "rpcBaseUrl": self.rpc_base_url(),
-                    "httpBaseUrl": "",
-                    "maxGrpcMessageSizeInBytes": 0,
-                    "grpcHttpClientTimeout": "00:01:40",
-                }
-            )
-            if instance
-            else ""
-        )
+        return self._urls.binding(self.rpc_base_url(), task_hub, connection)
 
     def management_urls(
         self, instance_id: str, task_hub: str | None = None, connection: str | None = None
     ) -> dict[str, str]:
-        hub = quote(task_hub or self.task_hub)
-        conn = quote(connection or "Storage")
-        # The INSTANCEID placeholder stays verbatim: the SDK replaces it with the real id.
-        path_id = instance_id if instance_id == "INSTANCEID" else quote(instance_id, safe="")
-        base = f"{self.public_base_url}{WEBHOOK_PATH}/instances/{path_id}"
-        suffix = f"taskHub={hub}&connection={conn}&code={quote(self.system_key)}"
-        return {
-            "id": instance_id,
-            "statusQueryGetUri": f"{base}?{suffix}",
-            "sendEventPostUri": f"{base}/raiseEvent/{{eventName}}?{suffix}",
-            "terminatePostUri": f"{base}/terminate?reason={{text}}&{suffix}",
-            "rewindPostUri": f"{base}/rewind?reason={{text}}&{suffix}",
-            "purgeHistoryDeleteUri": f"{base}?{suffix}",
-            "restartPostUri": f"{base}/restart?{suffix}",
-            "suspendPostUri": f"{base}/suspend?reason={{text}}&{suffix}",
-            "resumePostUri": f"{base}/resume?reason={{text}}&{suffix}",
-        }
+        return self._urls.management(instance_id, task_hub, connection)
 
     def _binding_for(self, binding: dict[str, Any]) -> str:
         return self.client_binding(binding.get("taskHub"), binding.get("connectionName"))
@@ -296,7 +204,7 @@ class DurableEngine:
             self._submit_work(item)
 
     async def _call_orchestrator(
-        self, info: FunctionInfo, instance: st.Instance, history: list[dict[str, Any]], new_events: list[dict[str, Any]]
+        self, info: FunctionInfo, instance: Instance, history: list[dict[str, Any]], new_events: list[dict[str, Any]]
     ) -> Any:
         payload = context_json(instance, history, new_events)
         invocation_id = new_invocation_id()
@@ -312,41 +220,22 @@ class DurableEngine:
         return parse_sdk_result(returned, None)
 
     # -- activities --------------------------------------------------------------------------------------
-    def _submit_work(self, item: st.WorkItem) -> None:
+    def _submit_work(self, item: WorkItem) -> None:
         if item.id in self._queued_work:
             return
         self._queued_work.add(item.id)
         self._spawn(self._run_activity(item))
 
-    async def _run_activity(self, item: st.WorkItem) -> None:
+    async def _run_activity(self, item: WorkItem) -> None:
         assert self._activity_slots is not None
         try:
             async with self._activity_slots:
-                result = await self._execute_activity(item)
+                info = self._activities.get(item.name)
+                result = await execute_activity(info, item, self._binding_for, self._activity_pool)
                 if self.store.complete_work(item, result):
                     self.wake()
         finally:
             self._queued_work.discard(item.id)
-
-    async def _execute_activity(self, item: st.WorkItem) -> dict[str, Any]:
-        info = self._activities.get(item.name)
-        invocation_id = new_invocation_id()
-        started = time.perf_counter()
-        try:
-            if info is None:
-                raise LookupError(
-                    f"The function '{item.name}' doesn't exist, is disabled, or is not an activity function."
-                )
-            kwargs = build_kwargs(info, decode_activity_input(item.input), self._binding_for, invocation_id)
-            output = encode_activity_output(await call_function(info, kwargs, self._activity_pool))
-        except Exception as exc:
-            reason = str(exc) or type(exc).__name__
-            log_invocation(item.name, invocation_id, item.instance_id, started, reason)
-            details = "".join(traceback.format_exception(exc))
-            return event(EventType.TASK_FAILED, now_iso(), TaskScheduledId=item.task_id, Reason=reason, Details=details)
-        log_invocation(item.name, invocation_id, item.instance_id, started, None)
-        warn_if_large("output", item.name, item.instance_id, output)
-        return event(EventType.TASK_COMPLETED, now_iso(), TaskScheduledId=item.task_id, Result=output)
 
     # -- management operations (used by the HTTP API) ----------------------------------------------------
     def start_instance(self, name: str, instance_id: str | None, input_text: str | None) -> str:
@@ -357,7 +246,7 @@ class DurableEngine:
         now = now_iso()
         execution_id = uuid.uuid4().hex
         started = event(EventType.EXECUTION_STARTED, now, Name=name, Version="", Input=input_text)
-        if not self.store.create_instance(st.NewInstance(instance_id, name, execution_id, input_text, now, started)):
+        if not self.store.create_instance(NewInstance(instance_id, name, execution_id, input_text, now, started)):
             raise InstanceAlreadyRunningError(instance_id)
         self.wake()
         return instance_id
@@ -369,27 +258,13 @@ class DurableEngine:
             return "missing"
         if instance.status in RuntimeStatus.TERMINAL:
             return "gone"
-        self.store.send(st.OutgoingMessage(instance_id, None, kind, payload))
+        self.store.send(OutgoingMessage(instance_id, None, kind, payload))
         self.wake()
         return "accepted"
 
     def raise_event(self, instance_id: str, name: str, input_text: str | None) -> str:
         raised = event(EventType.EVENT_RAISED, now_iso(), Name=name, Input=input_text)
-        return self.send_control(instance_id, st.EVENT, raised)
+        return self.send_control(instance_id, EVENT, raised)
 
     def purge(self, instance_id: str) -> bool:
         return self.store.purge(instance_id)
-
-
-async def _close_sdk_client_session() -> None:
-    """Close the Durable SDK's process-wide aiohttp session, as a worker does when it shuts down.
-
-    The SDK keeps one session bound to the event loop that first used it; an engine started again in the same
-    process (tests, or a host restarted in-process) runs on a new loop, where that session fails with
-    "Event loop is closed".
-    """
-    module = sys.modules.get("azure.durable_functions.models.utils.http_utils")
-    close = getattr(module, "_close_session", None)
-    if close is not None:
-        with contextlib.suppress(Exception):
-            await close()

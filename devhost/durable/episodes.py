@@ -8,10 +8,21 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from devhost.durable import store as st
 from devhost.durable.errors import DurableEngineError
 from devhost.durable.invoke import warn_if_large
 from devhost.durable.protocol import EventType, RuntimeStatus, event
+from devhost.durable.records import (
+    EVENT,
+    RESUME,
+    SUSPEND,
+    TERMINATE,
+    EpisodeCommit,
+    Instance,
+    Message,
+    NewInstance,
+    OutgoingMessage,
+    WorkItem,
+)
 from devhost.durable.replay import ACTIVITY, SUB_ORCHESTRATION, TIMER, NewWork, replay, timer_due
 
 OUT_OF_PROC_MARKER = "\n\n$OutOfProcData$:"
@@ -33,19 +44,19 @@ class Intake:
     terminate_reason: str | None = None
 
 
-def take_messages(instance: st.Instance, messages: Sequence[st.Message], now: str) -> Intake:
+def take_messages(instance: Instance, messages: Sequence[Message], now: str) -> Intake:
     intake = Intake(status=instance.status)
     for m in messages:
-        if m.kind == st.TERMINATE:
+        if m.kind == TERMINATE:
             intake.consumed = [msg.id for msg in messages]
             intake.terminate_reason = str(m.event.get("reason", ""))
             return intake
-        if m.kind == st.SUSPEND:
+        if m.kind == SUSPEND:
             intake.consumed.append(m.id)
             if intake.status in (RuntimeStatus.RUNNING, RuntimeStatus.PENDING):
                 intake.status = RuntimeStatus.SUSPENDED
                 intake.control_history.append(event(EventType.EXECUTION_SUSPENDED, now, Reason=m.event.get("reason")))
-        elif m.kind == st.RESUME:
+        elif m.kind == RESUME:
             intake.consumed.append(m.id)
             if intake.status == RuntimeStatus.SUSPENDED:
                 intake.status = RuntimeStatus.RUNNING
@@ -60,7 +71,7 @@ def take_messages(instance: st.Instance, messages: Sequence[st.Message], now: st
     return intake
 
 
-def context_json(instance: st.Instance, history: Sequence[dict[str, Any]], new_events: Sequence[dict[str, Any]]) -> str:
+def context_json(instance: Instance, history: Sequence[dict[str, Any]], new_events: Sequence[dict[str, Any]]) -> str:
     played = [{**e, "IsPlayed": True} for e in history]
     started = next((e for e in [*history, *new_events] if e["EventType"] == EventType.EXECUTION_STARTED), None)
     return json.dumps(
@@ -109,7 +120,7 @@ class EpisodeBuilder:
 
     def __init__(
         self,
-        instance: st.Instance,
+        instance: Instance,
         intake: Intake,
         history: list[dict[str, Any]],
         new_events: list[dict[str, Any]],
@@ -122,10 +133,10 @@ class EpisodeBuilder:
         self.new_events = new_events
         self.now = now
         self.orchestrators = orchestrators
-        self.commit = st.EpisodeCommit(instance.instance_id, intake.consumed)
+        self.commit = EpisodeCommit(instance.instance_id, intake.consumed)
         self.commit.history_append = [*intake.control_history, *new_events]
 
-    def build(self, result: SdkResult) -> st.EpisodeCommit:
+    def build(self, result: SdkResult) -> EpisodeCommit:
         state = result.state
         custom_status = state.get("customStatus")
         actions_lists = state.get("actions") or [[]]
@@ -156,7 +167,7 @@ class EpisodeBuilder:
         self.commit.updates.update(status=status, last_updated_time=self.now)
         self.commit.drop_pending = finished
 
-    def complete(self, output: Any) -> st.EpisodeCommit:
+    def complete(self, output: Any) -> EpisodeCommit:
         text = json.dumps(output)
         self.commit.history_append.append(
             event(EventType.EXECUTION_COMPLETED, self.now, OrchestrationStatus="Completed", Result=text)
@@ -166,7 +177,7 @@ class EpisodeBuilder:
         self._notify_parent(event(EventType.SUB_ORCHESTRATION_COMPLETED, self.now, TaskScheduledId=-1, Result=text))
         return self.commit
 
-    def fail(self, message: str, custom_status: Any) -> st.EpisodeCommit:
+    def fail(self, message: str, custom_status: Any) -> EpisodeCommit:
         self.commit.history_append.append(
             event(EventType.EXECUTION_COMPLETED, self.now, OrchestrationStatus="Failed", Result=message)
         )
@@ -179,7 +190,7 @@ class EpisodeBuilder:
         )
         return self.commit
 
-    def continue_as_new(self, new_input: str | None) -> st.EpisodeCommit:
+    def continue_as_new(self, new_input: str | None) -> EpisodeCommit:
         execution_id = uuid.uuid4().hex
         self.commit.reset_history = True
         self.commit.history_append = []
@@ -188,7 +199,7 @@ class EpisodeBuilder:
             execution_id=execution_id, input=new_input, status=RuntimeStatus.RUNNING, last_updated_time=self.now
         )
         started = event(EventType.EXECUTION_STARTED, self.now, Name=self.instance.name, Version="", Input=new_input)
-        self.commit.messages.append(st.OutgoingMessage(self.instance.instance_id, execution_id, st.EVENT, started))
+        self.commit.messages.append(OutgoingMessage(self.instance.instance_id, execution_id, EVENT, started))
         return self.commit
 
     def _notify_parent(self, result: dict[str, Any]) -> None:
@@ -196,9 +207,7 @@ class EpisodeBuilder:
         if inst.parent_instance_id is None or inst.parent_task_id is None:
             return
         result["TaskScheduledId"] = inst.parent_task_id
-        self.commit.messages.append(
-            st.OutgoingMessage(inst.parent_instance_id, inst.parent_execution_id, st.EVENT, result)
-        )
+        self.commit.messages.append(OutgoingMessage(inst.parent_instance_id, inst.parent_execution_id, EVENT, result))
 
     # -- new work ----------------------------------------------------------------------------------------
     def schedule(self, work: NewWork) -> None:
@@ -209,14 +218,14 @@ class EpisodeBuilder:
                 event(EventType.TASK_SCHEDULED, now, work.task_id, Name=work.name, Version="", Input=work.input)
             )
             self.commit.work.append(
-                st.WorkItem(0, inst.instance_id, inst.execution_id, work.task_id, work.name, work.input)
+                WorkItem(0, inst.instance_id, inst.execution_id, work.task_id, work.name, work.input)
             )
         elif work.kind == TIMER:
             self.commit.history_append.append(event(EventType.TIMER_CREATED, now, work.task_id, FireAt=work.fire_at))
             if not work.cancelled:
                 fired = event(EventType.TIMER_FIRED, work.fire_at, TimerId=work.task_id, FireAt=work.fire_at)
                 self.commit.messages.append(
-                    st.OutgoingMessage(inst.instance_id, inst.execution_id, st.EVENT, fired, timer_due(work.fire_at))
+                    OutgoingMessage(inst.instance_id, inst.execution_id, EVENT, fired, timer_due(work.fire_at))
                 )
         elif work.kind == SUB_ORCHESTRATION:
             self.commit.history_append.append(
@@ -242,7 +251,7 @@ class EpisodeBuilder:
                 Reason=f"The function '{work.name}' doesn't exist, is disabled, or is not an orchestrator function.",
                 Details=None,
             )
-            self.commit.messages.append(st.OutgoingMessage(inst.instance_id, inst.execution_id, st.EVENT, failed))
+            self.commit.messages.append(OutgoingMessage(inst.instance_id, inst.execution_id, EVENT, failed))
             return
         execution_id = uuid.uuid4().hex
         started = event(EventType.EXECUTION_STARTED, now, Name=work.name, Version="", Input=work.input)
@@ -251,7 +260,7 @@ class EpisodeBuilder:
             "TaskScheduleId": work.task_id,
         }
         self.commit.children.append(
-            st.NewInstance(
+            NewInstance(
                 work.instance_id,
                 work.name,
                 execution_id,
@@ -265,9 +274,9 @@ class EpisodeBuilder:
         )
 
 
-def terminate_commit(instance: st.Instance, intake: Intake, now: str) -> st.EpisodeCommit:
+def terminate_commit(instance: Instance, intake: Intake, now: str) -> EpisodeCommit:
     reason = intake.terminate_reason or ""
-    commit = st.EpisodeCommit(instance.instance_id, intake.consumed, drop_pending=True)
+    commit = EpisodeCommit(instance.instance_id, intake.consumed, drop_pending=True)
     commit.history_append = [event(EventType.EXECUTION_TERMINATED, now, Input=reason)]
     commit.updates = {"status": RuntimeStatus.TERMINATED, "output": json.dumps(reason), "last_updated_time": now}
     if instance.parent_instance_id is not None and instance.parent_task_id is not None:
@@ -279,6 +288,6 @@ def terminate_commit(instance: st.Instance, intake: Intake, now: str) -> st.Epis
             Details=None,
         )
         commit.messages.append(
-            st.OutgoingMessage(instance.parent_instance_id, instance.parent_execution_id, st.EVENT, failed)
+            OutgoingMessage(instance.parent_instance_id, instance.parent_execution_id, EVENT, failed)
         )
     return commit

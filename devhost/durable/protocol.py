@@ -1,4 +1,4 @@
-"""Durable wire facts: history event types, action types, timestamps and event builders.
+"""Durable wire facts: history event types, action types, timestamps, event builders and instance id rules.
 
 History events are kept as the PascalCase dicts the SDK parses, so they can be stored and replayed verbatim
 (the SDK derives `current_utc_datetime` from the stored OrchestratorStarted timestamps).
@@ -11,6 +11,10 @@ from enum import IntEnum
 from typing import Any
 
 from dateutil.parser import isoparse
+
+from devhost.durable.errors import InvalidInstanceIdError
+
+MAX_INSTANCE_ID_LENGTH = 100
 
 
 class EventType(IntEnum):
@@ -81,3 +85,14 @@ def parse_time(text: str) -> datetime:
 def event(event_type: EventType, timestamp: str, event_id: int = -1, **fields: Any) -> dict[str, Any]:
     """One history event; IsPlayed is set per episode when the history is sent to the SDK."""
     return {"EventType": int(event_type), "EventId": event_id, "IsPlayed": False, "Timestamp": timestamp, **fields}
+
+
+def validate_instance_id(instance_id: str) -> None:
+    """The extension's rules: non-empty, at most 100 chars, no / \\ # ? and no control characters."""
+    if not instance_id or not instance_id.strip():
+        raise InvalidInstanceIdError(instance_id, "it must not be empty")
+    if len(instance_id) > MAX_INSTANCE_ID_LENGTH:
+        raise InvalidInstanceIdError(instance_id, f"it is longer than {MAX_INSTANCE_ID_LENGTH} characters")
+    bad = next((c for c in instance_id if c in "/\\#?" or ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F), None)
+    if bad is not None:
+        raise InvalidInstanceIdError(instance_id, f"it contains the forbidden character {bad!r}")

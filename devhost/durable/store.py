@@ -4,6 +4,7 @@ Everything the engine must not lose across a SIGKILL lives here: an orchestrator
 messages and writes its new history, work items, timers and child instances in one transaction, and an
 activity result replaces its work item in another.  Work items still present at start-up are run again
 (at-least-once); timers are inbox messages that become visible at their fire time.
+The rows and messages it reads and writes are the dataclasses of `records`.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from devhost.durable.protocol import RuntimeStatus
+from devhost.durable.records import EVENT, EpisodeCommit, Instance, Message, NewInstance, OutgoingMessage, WorkItem
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS instances (
@@ -60,87 +61,6 @@ CREATE TABLE IF NOT EXISTS work (
     input TEXT
 );
 """
-
-# Inbox message kinds: history events to append, and control requests handled by the episode runner.
-EVENT = "event"
-TERMINATE = "terminate"
-SUSPEND = "suspend"
-RESUME = "resume"
-
-
-@dataclass
-class Instance:
-    instance_id: str
-    name: str
-    execution_id: str
-    status: str
-    input: str | None
-    output: str | None
-    custom_status: str | None
-    created_time: str
-    last_updated_time: str
-    parent_instance_id: str | None
-    parent_execution_id: str | None
-    parent_task_id: int | None
-
-
-@dataclass
-class Message:
-    id: int
-    instance_id: str
-    execution_id: str | None
-    kind: str
-    event: dict[str, Any]
-    visible_at: float
-
-
-@dataclass
-class WorkItem:
-    id: int
-    instance_id: str
-    execution_id: str
-    task_id: int
-    name: str
-    input: str | None
-
-
-@dataclass
-class NewInstance:
-    instance_id: str
-    name: str
-    execution_id: str
-    input: str | None
-    now: str
-    start_event: dict[str, Any]
-    parent_instance_id: str | None = None
-    parent_execution_id: str | None = None
-    parent_task_id: int | None = None
-
-
-@dataclass
-class OutgoingMessage:
-    instance_id: str
-    execution_id: str | None
-    kind: str
-    event: dict[str, Any]
-    visible_at: float = 0.0
-
-
-@dataclass
-class EpisodeCommit:
-    """Everything one orchestrator episode changes, written atomically."""
-
-    instance_id: str
-    consumed: list[int]
-    history_append: list[dict[str, Any]] = field(default_factory=list)
-    reset_history: bool = False
-    updates: dict[str, Any] = field(default_factory=dict)
-    work: list[WorkItem] = field(default_factory=list)
-    messages: list[OutgoingMessage] = field(default_factory=list)
-    children: list[NewInstance] = field(default_factory=list)
-    drop_pending: bool = False
-    """Delete the instance's remaining work and inbox (it finished, or continued as new)."""
-    drop_timers: list[int] = field(default_factory=list)
 
 
 class Store:
@@ -343,10 +263,6 @@ class Store:
         with self._lock:
             rows = self._db.execute("SELECT * FROM work ORDER BY id").fetchall()
         return [WorkItem(**dict(r)) for r in rows]
-
-    def work_exists(self, work_id: int) -> bool:
-        with self._lock:
-            return self._db.execute("SELECT 1 FROM work WHERE id = ?", (work_id,)).fetchone() is not None
 
     def complete_work(self, item: WorkItem, result: dict[str, Any]) -> bool:
         """Replace a work item by its completion message; False if the item was dropped meanwhile."""
