@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from devhost.host import DevHost
 from devhost.keys import (
     FUNCTION_KEY_SETTING,
     KEY_SETTINGS,
@@ -19,6 +20,7 @@ from devhost.keys import (
     keys_file,
     load_host_keys,
 )
+from tests.devhost.host.helpers import APPS
 
 
 @pytest.fixture
@@ -141,3 +143,33 @@ def test_a_failed_write_keeps_the_previous_keys(tmp_path: Path, monkeypatch: pyt
         load_host_keys(tmp_path, {})  # needs to add the function key: a write
     assert keys_file(tmp_path).read_text(encoding="utf-8") == before
     assert [p.name for p in tmp_path.iterdir()] == ["host-keys.json"]
+
+
+# --- through the host ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def no_keys_in_shell(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in KEY_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+
+
+async def test_devhost_reuses_generated_keys_and_says_where_they_are(tmp_path: Path, no_keys_in_shell: None) -> None:
+    lines: list[str] = []
+    # The durable test app sets its function and system keys; the master key is generated.
+    async with DevHost(APPS / "durable", tmp_path / "state", port=0, echo=lines.append) as first:
+        assert first.keys is not None
+        master_key = first.keys.master_key
+    async with DevHost(APPS / "durable", tmp_path / "state", port=0, echo=lines.append) as second:
+        assert second.keys is not None and second.keys.master_key == master_key
+        assert second.keys.function_key == "fk"  # from local.settings.json
+    assert f"Master key (generated; set DEVHOST_MASTER_KEY to fix it): {master_key}" in lines
+    kept = f"Generated keys are kept in {keys_file(tmp_path / 'state')} and reused at the next start"
+    assert lines.count(kept) == 2
+
+
+async def test_devhost_refuses_to_start_on_a_corrupt_key_file(tmp_path: Path, no_keys_in_shell: None) -> None:
+    (tmp_path / "state").mkdir()
+    keys_file(tmp_path / "state").write_text("{not json", encoding="utf-8")
+    with pytest.raises(KeyStoreError, match="delete it to generate new keys"):
+        await DevHost(APPS / "durable", tmp_path / "state", port=0, echo=lambda _: None).start()
