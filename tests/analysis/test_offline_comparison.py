@@ -10,6 +10,7 @@ from shared.models.analysis import ClauseFinding, ComparisonTask, ContractCompar
 from shared.settings import Settings
 from tests.analysis.conftest import REFERENCE, contract, from_text, sample
 from tests.analysis.fixtures import NON_SOLICIT, STANDARD, edited
+from tests.support.prerequisites import require
 
 
 def compare(
@@ -259,8 +260,7 @@ def test_sample_msa_variant_a(analyzer: OfflineAnalyzer) -> None:
 
 def test_common_paper_nda_against_an_edited_copy(analyzer: OfflineAnalyzer) -> None:
     path = REFERENCE / "commonpaper-mutual-nda-v1.md"
-    if not path.exists():
-        pytest.skip("reference data ../shared/data not present")
+    require(path.exists(), f"reference data not available: {path} (../shared/data beside the repo)")
     text = path.read_text(encoding="utf-8")
     variant = text.replace("laws of the State of Governing Law", "laws of the State of California")
     variant = variant.replace("The Receiving Party shall:", "The Receiving Party may:")
