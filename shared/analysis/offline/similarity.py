@@ -1,4 +1,4 @@
-"""Text primitives for the offline analyzer: tokens, a light stemmer, TF-IDF cosine, BM25 and sentence spans.
+"""Text primitives for the offline analyzer: tokens, light stemmers, TF-IDF cosine and sentence spans.
 
 Stdlib only and deterministic: the same input always gives the same numbers, so offline results are stable
 across runs and machines (tests and job artifacts depend on that).
@@ -11,6 +11,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 # Curly quotes and dashes from word processors; folded so that retyped text compares equal.
@@ -102,8 +103,83 @@ def stem(word: str) -> str:
 
 
 def terms(text: str) -> list[str]:
-    """Stemmed content terms (stopwords dropped): the unit of TF-IDF and BM25."""
+    """Stemmed content terms (stopwords dropped): the unit of TF-IDF."""
     return [stem(w) for w in words(text) if w not in STOPWORDS]
+
+
+# Suffixes `lemma` strips, longest first within a family; inflections may leave a three-letter root (hired -> hir).
+_LEMMA_SUFFIXES = (
+    "ational",
+    "ation",
+    "ition",
+    "ities",
+    "ity",
+    "ments",
+    "ment",
+    "ness",
+    "ingly",
+    "ings",
+    "ing",
+    "edly",
+    "ed",
+    "ively",
+    "ive",
+    "ions",
+    "ion",
+    "ure",
+    "ly",
+    "ate",
+    "al",
+)
+_SHORT_ROOT = frozenset({"ings", "ing", "ed", "ment"})
+_LONG_ROOT = frozenset({"ive", "ively"})  # survive, receive keep their "iv": only adjectives (injunctive) lose it
+# Words whose suffix is not one: stripped, they would meet another word ("exception" is not "except", "during"
+# is not "duration").
+_LEMMA_WHOLE = frozenset({"exception", "during"})
+
+
+@lru_cache(maxsize=65536)  # the hot path of answering: a contract's vocabulary is small and repeats
+def lemma(word: str) -> str:
+    """A retrieval stem that joins a word's inflections and its common derivations: terminate, terminated,
+    termination -> termin; hire, hiring, hired -> hir; survive, survival -> surviv; disclose, disclosure -> disclos.
+
+    Used for answering questions, where a question's wording must meet the contract's. `stem` stays as it is
+    for comparisons, whose alignment scores are tuned to it."""
+    w = word
+    if len(w) <= 3 or any(ch.isdigit() for ch in w):
+        return w
+    if w.endswith(("ies", "ied")) and len(w) > 4:
+        w = w[:-3] + "y"
+    elif w.endswith("sses"):
+        w = w[:-2]
+    elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        w = w[:-1]
+    if w in _LEMMA_WHOLE:
+        return w
+    for _ in range(2):  # twice: jurisdictional -> jurisdiction -> jurisdict
+        suffix = next((s for s in _LEMMA_SUFFIXES if _strips(w, s)), None)
+        if suffix is None:
+            break
+        w = w[: -len(suffix)]
+    if w.endswith("e") and len(w) > 3:
+        w = w[:-1]
+    if w.endswith("at") and len(w) >= 6:
+        w = w[:-2]  # terminat(ed) -> termin, as termination
+    if len(w) > 3 and w[-1] == w[-2] and w[-1].isalpha() and w[-1] not in "ls":
+        w = w[:-1]  # committed -> commit, subletting -> sublet
+    return w
+
+
+def _strips(word: str, suffix: str) -> bool:
+    if not word.endswith(suffix) or (suffix == "ed" and word.endswith("eed")):  # proceed, exceed keep their "eed"
+        return False
+    root = len(word) - len(suffix)
+    return root >= (3 if suffix in _SHORT_ROOT else 5 if suffix in _LONG_ROOT else 4)
+
+
+def lemmas(text: str) -> list[str]:
+    """`lemma` of every content word of `text` (stopwords dropped): the unit of query retrieval."""
+    return [lemma(w) for w in words(text) if w not in STOPWORDS]
 
 
 class TfIdf:
@@ -130,37 +206,6 @@ def cosine(a: dict[str, float], b: dict[str, float]) -> float:
     if len(a) > len(b):
         a, b = b, a
     return min(1.0, sum(v * b.get(t, 0.0) for t, v in a.items()))
-
-
-class BM25:
-    """Okapi BM25 over pre-tokenized documents; weights let expanded query terms count for less."""
-
-    def __init__(self, documents: Sequence[Sequence[str]], k1: float = 1.2, b: float = 0.75) -> None:
-        self.k1 = k1
-        self.b = b
-        self._tf = [Counter(doc) for doc in documents]
-        self._len = [len(doc) for doc in documents]
-        self._avg = (sum(self._len) / len(documents)) if documents else 0.0
-        df: Counter[str] = Counter()
-        for doc in documents:
-            df.update(set(doc))
-        n = len(documents)
-        self.n = n
-        self._idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
-
-    def idf(self, term: str) -> float:
-        # A term no document contains gets the highest possible idf: asking about it is very specific.
-        return self._idf.get(term, math.log(1 + (self.n + 0.5) / 0.5))
-
-    def score(self, index: int, query: dict[str, float]) -> float:
-        tf = self._tf[index]
-        norm = self.k1 * (1 - self.b + self.b * self._len[index] / self._avg) if self._avg else self.k1
-        total = 0.0
-        for term, weight in query.items():
-            f = tf.get(term, 0)
-            if f:
-                total += weight * self.idf(term) * f * (self.k1 + 1) / (f + norm)
-        return total
 
 
 @dataclass(frozen=True)
