@@ -17,6 +17,7 @@ from api.jobs import bp as jobs_bp
 from api.legacy import bp as legacy_bp
 from api.queue_starter import bp as queue_starter_bp
 from api.results import bp as results_bp
+from api.ui import bp as ui_bp
 from orchestrators.comparison import bp as comparison_orchestrator_bp
 from orchestrators.query import bp as query_orchestrator_bp
 
@@ -33,6 +34,7 @@ for blueprint in (
     results_bp,
     legacy_bp,
     queue_starter_bp,
+    ui_bp,  # the web page at /api/ui
     # Durable workflows and their steps
     comparison_orchestrator_bp,
     query_orchestrator_bp,

@@ -1,0 +1,66 @@
+// Contract Jobs web page: wiring and the view router (#contracts, #analyze, #result/<result_id>).
+
+import { setUpAnalyzeView } from "./analyze.js";
+import { Library, setUpContractsView } from "./contracts.js";
+import { byId } from "./dom.js";
+import { JobFeed } from "./jobs-feed.js";
+import { Monitor } from "./monitor.js";
+import { showResult } from "./results.js";
+
+const VIEWS = ["contracts", "analyze", "result"];
+
+const library = new Library();
+const monitor = new Monitor(library, { openResult: (resultId) => navigate(`result/${resultId}`) });
+
+function navigate(hash) {
+  if (location.hash === `#${hash}`) route(true);
+  else location.hash = hash;
+}
+
+function route(userAction = false) {
+  const [name, ...rest] = location.hash.replace(/^#/, "").split("/");
+  const view = VIEWS.includes(name) ? name : "contracts";
+  const resultId = view === "result" ? decodeURIComponent(rest.join("/")) : "";
+  for (const section of document.querySelectorAll("[data-view]")) section.hidden = section.dataset.view !== view;
+  for (const link of document.querySelectorAll("[data-view-link]")) {
+    if (link.dataset.viewLink === view) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+  const resultLink = document.querySelector("[data-view-link=result]");
+  if (view === "result") {
+    resultLink.hidden = false;
+    resultLink.href = location.hash;
+    showResult(resultId, library);
+  }
+  // Moving focus to the new view's heading tells screen-reader users the page changed; not on the first load.
+  if (userAction) {
+    const heading = byId(`${view}-heading`);
+    heading.focus({ preventScroll: true });
+    window.scrollTo({ top: 0 });
+  }
+}
+
+function confirmDialog(text) {
+  const dialog = byId("confirm-dialog");
+  byId("confirm-text").textContent = text;
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "confirm"), { once: true });
+    dialog.returnValue = "cancel";
+    dialog.showModal();
+  });
+}
+
+const reloadLibrary = setUpContractsView(library, { confirm: confirmDialog });
+setUpAnalyzeView(library, { onSubmitted: (accepted) => monitor.submitted(accepted) });
+
+const feed = new JobFeed({
+  onJobs: (jobs) => monitor.merge(jobs),
+  onState: (state) => monitor.setFeedState(state),
+  onError: (error) => monitor.setFeedError(error),
+});
+monitor.feed = feed;
+
+window.addEventListener("hashchange", () => route(true));
+route(false);
+reloadLibrary();
+feed.start();
