@@ -29,7 +29,7 @@ from devhost.config import (
     storage_connection_string,
 )
 from devhost.functions import FunctionInfo
-from devhost.http_host import HttpHost
+from devhost.http_host import HttpHost, request_body_limit
 from devhost.http_kinds import check_http_kinds
 from devhost.indexing import index_app
 from devhost.invoke import Invoker
@@ -159,6 +159,7 @@ class DevHost:
             base_url=self.base_url,
             webhook_app=self.engine.webhook_app if self.engine is not None else None,
             trust_principal_headers=self.environ.get(TRUST_PRINCIPAL_SETTING, "").lower() in ("1", "true"),
+            max_body_bytes=request_body_limit(self.environ),
         )
         # Open SSE streams would otherwise hold shutdown forever; Azure also cuts them when the host stops.
         config = uvicorn.Config(

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import tempfile
 import urllib.parse
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import azure.functions as func
 
+from devhost.config import ConfigError
 from devhost.functions import FunctionInfo
 from devhost.http_kinds import uses_http_extension
 from devhost.invoke import Invoker, describe_error, invocation
@@ -24,8 +27,12 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-# Azure's HTTP trigger request size limit (FUNCTIONS_REQUEST_BODY_SIZE_LIMIT defaults to 100 MB).
+# Azure's HTTP trigger request size limit: the app setting FUNCTIONS_REQUEST_BODY_SIZE_LIMIT (bytes), 100 MB unset.
+BODY_LIMIT_SETTING = "FUNCTIONS_REQUEST_BODY_SIZE_LIMIT"
 MAX_REQUEST_BODY_BYTES = 100 * 1024 * 1024
+# A body is read whole before the function runs; past this size it waits in a temporary file rather than memory.
+SPOOL_MEMORY_BYTES = 1024 * 1024
+REPLAY_CHUNK_BYTES = 64 * 1024
 WEBHOOK_PREFIX = "/runtime/webhooks/durabletask"
 PRINCIPAL_HEADER_PREFIX = b"x-ms-client-principal"
 
@@ -34,6 +41,20 @@ class RequestTooLargeError(Exception):
     def __init__(self, limit: int) -> None:
         super().__init__(f"request body exceeds {limit} bytes")
         self.limit = limit
+
+
+class ClientDisconnectedError(Exception):
+    """The client went away before its request body ended."""
+
+
+def request_body_limit(environ: Mapping[str, str]) -> int:
+    """The host's request body limit from the app settings, as the Functions host reads it."""
+    raw = environ.get(BODY_LIMIT_SETTING, "").strip()
+    if not raw:
+        return MAX_REQUEST_BODY_BYTES
+    if not raw.isdigit() or int(raw) == 0:
+        raise ConfigError(f"app setting {BODY_LIMIT_SETTING} must be a positive number of bytes, got {raw!r}")
+    return int(raw)
 
 
 @dataclass(frozen=True)
@@ -65,7 +86,9 @@ class HttpFunction:
         )
 
 
-async def _send_plain(send: Send, status: int, text: str, headers: list[tuple[bytes, bytes]] | None = None) -> None:
+async def _send_plain(
+    send: Send, status: int, text: str, headers: list[tuple[bytes, bytes]] | None = None, *, complete: bool = True
+) -> None:
     body = text.encode()
     await send(
         {
@@ -78,35 +101,79 @@ async def _send_plain(send: Send, status: int, text: str, headers: list[tuple[by
             ],
         }
     )
-    await send({"type": "http.response.body", "body": body})
+    await send({"type": "http.response.body", "body": body, "more_body": not complete})
 
 
-def _limited_receive(receive: Receive, limit: int) -> Receive:
-    """Wrap `receive` so a body growing past `limit` raises instead of being buffered."""
-    seen = 0
+async def _refuse(
+    body: AsyncIterator[bytes], send: Send, status: int, text: str, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    """Answer a request whose body no function will read, without the answer being lost to a reset.
 
-    async def wrapped() -> Message:
-        nonlocal seen
-        message = await receive()
-        if message["type"] == "http.request":
-            seen += len(message.get("body", b""))
-            if seen > limit:
-                raise RequestTooLargeError(limit)
-        return message
+    Every byte of the answer goes out at once (a client that reads while it uploads can stop there), then the
+    rest of the body is read and dropped before the response is completed: closing a connection that still has
+    unread data (after `Connection: close`) makes the kernel reset it, and a client that sends its whole body
+    before reading (urllib, requests) would see "connection reset" instead of the answer. A client that waits for
+    `100 Continue` gets its answer, sends no body, and closes, which also ends the draining.
 
-    return wrapped
+    `body` is what is left of the request body (from `_body_chunks`, maybe partly read already).
+    """
+    await _send_plain(send, status, text, headers, complete=False)
+    with contextlib.suppress(ClientDisconnectedError):
+        async for _ in body:
+            pass
+    await send({"type": "http.response.body", "body": b""})
 
 
-async def _read_body(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
+async def _body_chunks(receive: Receive) -> AsyncIterator[bytes]:
+    """The request body's chunks as the server delivers them, to the last one."""
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            break
-        chunks.append(message.get("body", b""))
+            raise ClientDisconnectedError
+        yield message.get("body", b"")
         if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
+            return
+
+
+class RequestBody:
+    """A request body read to its end before the function runs, as the Functions host reads it, kept in `spool`
+    (a SpooledTemporaryFile: a large upload waits on disk, not in memory, while the function reads its own copy).
+    """
+
+    def __init__(self, spool: IO[bytes]) -> None:
+        self._file = spool
+        self.size = 0
+
+    @classmethod
+    async def receive(cls, chunks: AsyncIterator[bytes], limit: int, spool: IO[bytes]) -> RequestBody:
+        """Raises RequestTooLargeError as soon as the body passes `limit`, leaving the rest in `chunks`."""
+        body = cls(spool)
+        async for chunk in chunks:
+            body.size += len(chunk)
+            if body.size > limit:
+                raise RequestTooLargeError(limit)
+            # A blocking write, but to the in-memory buffer or the page cache: short enough for the event loop.
+            spool.write(chunk)
+        return body
+
+    def read(self) -> bytes:
+        self._file.seek(0)
+        return self._file.read()
+
+    def replay(self, receive: Receive) -> Receive:
+        """A `receive` handing out the stored body, then the server's own messages (a disconnect)."""
+        self._file.seek(0)
+        delivered = False
+
+        async def replayed() -> Message:
+            nonlocal delivered
+            if delivered:
+                return await receive()
+            chunk = self._file.read(REPLAY_CHUNK_BYTES)
+            delivered = self._file.tell() >= self.size
+            return {"type": "http.request", "body": chunk, "more_body": not delivered}
+
+        return replayed
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -159,26 +226,43 @@ class HttpHost:
             return
         match = self.table.resolve(scope["method"], path)
         if match is None:
-            await _send_plain(send, 404, "Not Found")
+            await _refuse(_body_chunks(receive), send, 404, "Not Found")
             return
         if match.target is None:
             allow = ", ".join(sorted(match.allowed_methods)).encode()
-            await _send_plain(send, 405, "Method Not Allowed", [(b"allow", allow)])
+            await _refuse(_body_chunks(receive), send, 405, "Method Not Allowed", [(b"allow", allow)])
             return
         function = match.target
         if not self.keys.allows(function.auth_level, self._presented_key(scope)):
-            await _send_plain(send, 401, "Unauthorized")
+            await _refuse(_body_chunks(receive), send, 401, "Unauthorized")
             return
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES) as spool:
+            body = await self._receive_body(scope, receive, send, spool)
+            if body is None:
+                return
+            if function.streaming:
+                await self._invoke_streaming(function, match.params, scope, body.replay(receive), send)
+            else:
+                await self._invoke_classic(function, match.params, scope, body.read(), send)
+
+    async def _receive_body(self, scope: Scope, receive: Receive, send: Send, spool: IO[bytes]) -> RequestBody | None:
+        """The whole body, read before the function runs (as the Functions host does), so the function's answer
+        always reaches the client, even when it refuses the body unread; None when the host answered itself."""
         length = _header(scope, b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
-            # Refuse before reading a byte of the body.
-            await _send_plain(send, 413, "Request Entity Too Large")
-            return
-        limited = _limited_receive(receive, self.max_body_bytes)
-        if function.streaming:
-            await self._invoke_streaming(function, match.params, scope, limited, send)
-        else:
-            await self._invoke_classic(function, match.params, scope, limited, send)
+        declared_too_large = length is not None and length.isdigit() and int(length) > self.max_body_bytes
+        chunks = _body_chunks(receive)
+        try:
+            if declared_too_large:
+                raise RequestTooLargeError(self.max_body_bytes)
+            return await RequestBody.receive(chunks, self.max_body_bytes, spool)
+        except RequestTooLargeError:
+            # Nothing of a refused body is kept while the rest of it is read and dropped.
+            spool.seek(0)
+            spool.truncate()
+            await _refuse(chunks, send, 413, "Request Entity Too Large")
+        except ClientDisconnectedError:
+            pass  # no one is left to answer, and the function never sees a truncated body
+        return None
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -200,10 +284,10 @@ class HttpHost:
 
     async def _webhook(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.webhook_app is None:
-            await _send_plain(send, 404, "Not Found (this app has no Durable functions)")
+            await _refuse(_body_chunks(receive), send, 404, "Not Found (this app has no Durable functions)")
             return
         if not self.keys.allows_system(self._presented_key(scope)):
-            await _send_plain(send, 401, "Unauthorized")
+            await _refuse(_body_chunks(receive), send, 401, "Unauthorized")
             return
         # Mount convention: the sub-app sees the remainder as `path` and the mount point in `root_path`.
         rest = scope["path"][len(WEBHOOK_PREFIX) :] or "/"
@@ -218,13 +302,8 @@ class HttpHost:
         return self.base_url + scope["path"] + (f"?{query}" if query else "")
 
     async def _invoke_classic(
-        self, function: HttpFunction, params: dict[str, str], scope: Scope, receive: Receive, send: Send
+        self, function: HttpFunction, params: dict[str, str], scope: Scope, body: bytes, send: Send
     ) -> None:
-        try:
-            body = await _read_body(receive)
-        except RequestTooLargeError:
-            await _send_plain(send, 413, "Request Entity Too Large")
-            return
         headers: dict[str, str] = {}
         for key, value in scope.get("headers", []):
             name = bytes(key).decode("latin-1").lower()
@@ -301,9 +380,6 @@ class HttpHost:
                 response = result if isinstance(result, Response) else JSONResponse(jsonable_encoder(result))
                 # The invocation lasts until the (possibly streamed) body has been sent.
                 await response(scope, receive, tracking_send)
-        except RequestTooLargeError:
-            if not started:
-                await _send_plain(send, 413, "Request Entity Too Large")
         except Exception as exc:
             if not started:
                 logger.exception("function %r raised", function.info.name)

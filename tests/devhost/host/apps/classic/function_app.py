@@ -1,5 +1,6 @@
 """Sample app for devhost tests: classic func.HttpRequest/HttpResponse functions."""
 
+import hashlib
 import json
 import os
 import threading
@@ -91,3 +92,16 @@ def with_context(req: func.HttpRequest, context: func.Context) -> func.HttpRespo
 @app.route(route="teapot")
 def teapot(req: func.HttpRequest) -> func.HttpResponse:
     return func.HttpResponse(b"\x00\x01", status_code=418, headers={"X-Tea": "earl grey"}, mimetype="application/x-tea")
+
+
+# Every body `uploads` received: a body the host refused must never show up here.
+received: list[dict[str, object]] = []
+
+
+@app.route(route="uploads", methods=["GET", "POST"])
+def uploads(req: func.HttpRequest) -> func.HttpResponse:
+    if req.method == "POST":
+        body = req.get_body()
+        received.append({"size": len(body), "sha256": hashlib.sha256(body).hexdigest()})
+        return _json(received[-1], status=201)
+    return _json(received)

@@ -1,6 +1,7 @@
 """Sample app for devhost tests: the HTTP streaming extension's FastAPI types, routePrefix ""."""
 
 import asyncio
+import hashlib
 
 import azure.functions as func
 from azurefunctions.extensions.http.fastapi import JSONResponse, Request, StreamingResponse
@@ -50,3 +51,29 @@ async def do_release(req: Request) -> JSONResponse:
 @app.route(route="finished")
 async def finished(req: Request) -> JSONResponse:
     return JSONResponse(state)
+
+
+# Every body `uploads` received: a body the host refused must never show up here.
+received: list[dict[str, object]] = []
+EARLY_LIMIT = 1000
+
+
+@app.route(route="uploads", methods=["GET", "POST"])
+async def uploads(req: Request) -> JSONResponse:
+    if req.method == "POST":
+        digest, size = hashlib.sha256(), 0
+        async for chunk in req.stream():
+            digest.update(chunk)
+            size += len(chunk)
+        received.append({"size": size, "sha256": digest.hexdigest()})
+        return JSONResponse(received[-1], status_code=201)
+    return JSONResponse(received)
+
+
+@app.route(route="refuse-early", methods=["POST"])
+async def refuse_early(req: Request) -> JSONResponse:
+    """Refuses a large body by its Content-Length without reading it, as many apps do."""
+    if int(req.headers.get("content-length") or 0) > EARLY_LIMIT:
+        error = {"code": "payload_too_large", "message": "too large", "details": {"max_bytes": EARLY_LIMIT}}
+        return JSONResponse({"error": error}, status_code=413)
+    return JSONResponse({"size": len(await req.body())})
