@@ -111,18 +111,24 @@ async def _answer(req: Request, work: Awaitable[Response]) -> Response:
 
 
 async def read_body(req: Request, max_bytes: int | None = None) -> bytes:
-    """The raw body, refused with 413 as soon as it is known to exceed the limit (before it is all read)."""
+    """The raw body; one over the limit is 413, but only once it has been read to its end (and dropped).
+
+    Answering while the client is still sending loses the answer: a server that then closes the connection with
+    unread data in it (the client sent `Connection: close`) makes the kernel reset it, and a client that sends its
+    whole body before reading (urllib, requests) sees "connection reset" instead of the 413. The Functions host
+    bounds what there is to read (FUNCTIONS_REQUEST_BODY_SIZE_LIMIT); no more than `max_bytes` is ever kept.
+    """
     limit = get_settings().max_request_bytes if max_bytes is None else max_bytes
-    declared = req.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"request body is {declared} bytes, over the {limit} byte limit", {"max_bytes": limit})
     chunks: list[bytes] = []
     size = 0
     async for chunk in req.stream():
         size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"request body is over the {limit} byte limit", {"max_bytes": limit})
-        chunks.append(chunk)
+        if size <= limit:
+            chunks.append(chunk)
+        elif chunks:
+            chunks.clear()  # over the limit: none of it will be used
+    if size > limit:
+        raise PayloadTooLarge(f"request body is {size} bytes, over the {limit} byte limit", {"max_bytes": limit})
     return b"".join(chunks)
 
 
