@@ -261,12 +261,21 @@ function buildCard(job, monitor) {
   return card;
 }
 
+// Where a job was when it stopped, in words (a failed job's own message repeats the reason shown below it).
+const STEP_LABELS = {
+  queued: "before it started",
+  retrieving_data: "while reading the contracts",
+  generating_prompt: "while preparing the prompts",
+  calling_llm: "during the model calls",
+  processing_results: "while checking the results",
+  saving_results: "while saving the result",
+};
+
 function stepMessage(job) {
-  if (job.status === "cancelled") return "Cancelled";
+  const progress = job.progress || {};
   if (job.status === "completed") return job.result_id ? "Result ready" : "Completed";
-  const message = job.progress && job.progress.message;
-  if (job.status === "failed") return message ? `Stopped: ${message}` : "Stopped";
-  return message || STATUS_LABELS[job.status] || "";
+  if (TERMINAL.has(job.status)) return `Stopped ${STEP_LABELS[progress.current_step] || ""}`.trim();
+  return progress.message || STATUS_LABELS[job.status] || "";
 }
 
 export function failureReason(job) {
