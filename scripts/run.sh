@@ -27,5 +27,7 @@ pids+=($!)
 
 python scripts/load_sample_data.py --base-url "http://127.0.0.1:${PORT}" --wait 60
 echo
-echo "Contract Jobs is running: http://127.0.0.1:${PORT}/api/jobs/health  (Ctrl-C stops it)"
+echo "Contract Jobs is running (Ctrl-C stops it)"
+echo "  Page: http://127.0.0.1:${PORT}/api/ui"
+echo "  API:  http://127.0.0.1:${PORT}/api  (health: http://127.0.0.1:${PORT}/api/jobs/health)"
 wait "${pids[-1]}"
