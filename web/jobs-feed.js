@@ -102,6 +102,7 @@ export class JobFeed {
         return;
       }
       this.onJobs(Array.isArray(data.jobs) ? data.jobs : [], data.counts || null);
+      this.onError(null);
     });
     // The server's own `error` event and a failed connection share the name "error"; only the former has data.
     source.addEventListener("error", (event) => {

@@ -294,9 +294,12 @@ function newestFirst(a, b) {
   return String(b.created_at).localeCompare(String(a.created_at)) || String(b.job_id).localeCompare(String(a.job_id));
 }
 
+// A job read from an older answer (a poll that crossed a stream event): its progress `seq` (which only ever grows),
+// else its progress time, is behind what the card already shows.
 function isOlder(job, previous) {
   if (job.status !== previous.status) return false;
-  const a = job.progress && job.progress.updated_at;
-  const b = previous.progress && previous.progress.updated_at;
-  return Boolean(a && b && new Date(a) < new Date(b));
+  const a = job.progress || {};
+  const b = previous.progress || {};
+  if (Number.isFinite(a.seq) && Number.isFinite(b.seq)) return a.seq < b.seq;
+  return Boolean(a.updated_at && b.updated_at && new Date(a.updated_at) < new Date(b.updated_at));
 }
