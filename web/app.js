@@ -19,6 +19,8 @@ function navigate(hash) {
 
 function route(userAction = false) {
   const [name, ...rest] = location.hash.replace(/^#/, "").split("/");
+  // Other fragments (the skip link's #main) are in-page links, not views: the current view stays.
+  if (userAction && !VIEWS.includes(name)) return;
   const view = VIEWS.includes(name) ? name : "contracts";
   const resultId = view === "result" ? decodeURIComponent(rest.join("/")) : "";
   for (const section of document.querySelectorAll("[data-view]")) section.hidden = section.dataset.view !== view;

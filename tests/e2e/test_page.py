@@ -197,3 +197,57 @@ def test_api_errors_are_shown_and_contracts_can_be_deleted(open_page, dev_app: R
         titles = [c["title"] for c in get_json(client, "/api/contracts")["contracts"]]
     assert "Short-lived NDA" not in titles and "Broken scan" not in titles
     session.assert_no_js_errors()
+
+
+UNLABELLED_CONTROLS = """() => [...document.querySelectorAll("input, select, textarea, button")]
+  .filter((el) => !(
+    (el.labels && el.labels.length > 0) ||
+    el.getAttribute("aria-label") ||
+    el.getAttribute("aria-labelledby") ||
+    (el.tagName === "BUTTON" && el.textContent.trim())
+  ))
+  .map((el) => el.outerHTML.slice(0, 160))"""
+
+FOCUS_RING = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return { element: "", visible: false };  // past the last stop
+  const style = getComputedStyle(el);
+  return {
+    element: el.outerHTML.slice(0, 100),
+    visible: style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2,
+  };
+}"""
+
+
+def test_every_control_has_a_label_and_keyboard_focus_is_visible(open_page, dev_app: RunningApp) -> None:
+    with dev_app.client(None) as client:
+        upload_sample(client, NDA_STANDARD, title="Labelled NDA")
+    session: PageSession = open_page(dev_app.base_url)
+    page = session.page
+    page.goto("/api/ui")
+    expect(page.get_by_role("row", name="Labelled NDA").first).to_be_visible()
+    for view in ("contracts", "analyze"):
+        page.goto(f"/api/ui#{view}")
+        page.locator("#cmp-compared input[type=checkbox]").first.wait_for(state="attached")
+        assert page.evaluate(UNLABELLED_CONTROLS) == [], view
+
+    # Tabbing through the page: every stop shows a focus ring, starting with the skip link.
+    page.goto("/api/ui#contracts")
+    page.reload()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    stops = 0
+    while (ring := page.evaluate(FOCUS_RING))["element"] and stops < 40:
+        assert ring["visible"], ring["element"]
+        stops += 1
+        page.keyboard.press("Tab")
+    assert stops >= 8, f"only {stops} keyboard stops on the Contracts view"
+
+    # The skip link moves focus to the content and leaves the view as it was.
+    page.goto("/api/ui#analyze")
+    page.reload()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="New analysis")).to_be_visible()
+    expect(page.locator("main")).to_be_focused()
+    session.assert_no_js_errors()
