@@ -199,6 +199,35 @@ def test_api_errors_are_shown_and_contracts_can_be_deleted(open_page, dev_app: R
     session.assert_no_js_errors()
 
 
+def test_comparison_of_selected_clauses(open_page, dev_app: RunningApp) -> None:
+    with dev_app.client(None) as client:
+        standard_id = upload_sample(client, NDA_STANDARD, title="Clause Standard")
+        upload_sample(client, NDA_VARIANT_B, title="Clause Variant B")
+        titles = {c["title"] for c in get_json(client, f"/api/contracts/{standard_id}")["clauses"]}
+    session: PageSession = open_page(dev_app.base_url)
+    page = session.page
+    page.goto("/api/ui#analyze")
+    form = page.locator("#comparison-form")
+    form.get_by_label("Standard contract").select_option(label="Clause Standard")
+    form.get_by_role("checkbox", name="Clause Variant B").check()
+    form.get_by_label("Selected clauses of the standard").check()
+    # The standard's clause titles, read from the API (GET /api/contracts/{id}).
+    clauses = page.get_by_role("group", name="Clauses of the standard")
+    expect(clauses.get_by_role("checkbox")).to_have_count(len(titles))
+    clauses.get_by_role("checkbox", name="Remedies").check()
+    clauses.get_by_role("checkbox", name="Governing Law and Jurisdiction").check()
+    form.get_by_role("button", name="Start comparison").click()
+
+    card = job_card(page, "Clause Standard vs Clause Variant B")
+    expect(card.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "100", timeout=JOB_TIMEOUT_MS)
+    card.get_by_role("button", name="View results").click()
+    rows = page.get_by_role("table", name="Clause Variant B").locator("tbody tr")
+    expect(rows.get_by_role("rowheader")).to_have_text(["Remedies", "Governing Law and Jurisdiction"])
+    expect(rows.filter(has_text="Remedies")).to_have_attribute("data-status", "missing")
+    expect(rows.filter(has_text="Governing Law")).to_have_attribute("data-status", "matched")
+    session.assert_no_js_errors()
+
+
 UNLABELLED_CONTROLS = """() => [...document.querySelectorAll("input, select, textarea, button")]
   .filter((el) => !(
     (el.labels && el.labels.length > 0) ||
