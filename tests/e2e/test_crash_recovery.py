@@ -71,9 +71,7 @@ def test_killed_host_resumes_the_job_after_restart(
             comparisons = result_of(client, watch)["result"]["comparisons"]
             # The URL from before the crash (same path and key; the test's host only moved to a new port). The job
             # document is finalized a moment before the instance itself completes, so wait for the instance.
-            wait_until(
-                lambda: client.get(operator_url).status_code == 200, timeout=30, what="the instance to complete"
-            )
+            wait_until(lambda: client.get(operator_url).status_code == 200, timeout=30, what="the instance to complete")
             after = client.get(operator_url)
             assert after.json()["runtimeStatus"] == "Completed"
     finally:
