@@ -13,6 +13,9 @@ from activities.comparison import bp as comparison_activities_bp
 from activities.jobs import bp as job_activities_bp
 from activities.query import bp as query_activities_bp
 from api.contracts import bp as contracts_bp
+from api.health import bp as health_bp
+from api.job_actions import bp as job_actions_bp
+from api.job_status import bp as job_status_bp
 from api.jobs import bp as jobs_bp
 from api.legacy import bp as legacy_bp
 from api.queue_starter import bp as queue_starter_bp
@@ -30,7 +33,10 @@ app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 for blueprint in (
     # HTTP and queue starters
     contracts_bp,
+    health_bp,
     jobs_bp,
+    job_status_bp,
+    job_actions_bp,
     results_bp,
     legacy_bp,
     queue_starter_bp,

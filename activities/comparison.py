@@ -1,4 +1,4 @@
-"""Comparison job activities: thin adapters over shared/pipeline/comparison_steps.py."""
+"""Comparison job activities: thin adapters over shared/comparison/steps.py."""
 
 from __future__ import annotations
 
@@ -6,65 +6,51 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from activities import names
-from activities.support import guarded, job_scope
+from activities.support import run_step
 from shared.analysis.factory import get_analyzer
-from shared.models.jobs import ProcessingStep
-from shared.pipeline import comparison_steps as steps
-from shared.pipeline.messages import (
-    CompareContractInput,
-    ComparisonEnhanced,
-    ComparisonPrompted,
-    ComparisonRetrieved,
-    ComparisonStepInput,
-    ItemAnalyzed,
-    ResultSaved,
-    SaveResultInput,
-)
+from shared.comparison import names, steps
+from shared.comparison.messages import CompareContractInput
+from shared.jobs.models import JobRef, ProcessingStep
 from shared.settings import get_settings
 
 bp = df.Blueprint()
 
 
-@bp.function_name(names.COMPARISON_RETRIEVE)
+@bp.function_name(names.RETRIEVE)
 @bp.activity_trigger(input_name="payload")
 def comparison_retrieve(payload: dict[str, Any]) -> dict[str, Any]:
-    data = ComparisonStepInput.model_validate(payload)
-    return guarded(ProcessingStep.RETRIEVING_DATA, ComparisonRetrieved, lambda: steps.retrieve(job_scope(data)))
+    return run_step(ProcessingStep.RETRIEVING_DATA, JobRef.model_validate(payload), steps.retrieve)
 
 
-@bp.function_name(names.COMPARISON_PROMPT)
+@bp.function_name(names.PROMPT)
 @bp.activity_trigger(input_name="payload")
 def comparison_prompt(payload: dict[str, Any]) -> dict[str, Any]:
-    data = ComparisonStepInput.model_validate(payload)
     reserve = get_settings().llm_max_output_tokens
-    return guarded(
+    return run_step(
         ProcessingStep.GENERATING_PROMPT,
-        ComparisonPrompted,
-        lambda: steps.prompt(job_scope(data), get_analyzer(), reserve),
+        JobRef.model_validate(payload),
+        lambda scope: steps.prompt(scope, get_analyzer(), reserve),
     )
 
 
-@bp.function_name(names.COMPARISON_COMPARE)
+@bp.function_name(names.COMPARE)
 @bp.activity_trigger(input_name="payload")
 def comparison_compare_contract(payload: dict[str, Any]) -> dict[str, Any]:
     data = CompareContractInput.model_validate(payload)
-    return guarded(
+    return run_step(
         ProcessingStep.CALLING_LLM,
-        ItemAnalyzed,
-        lambda: steps.compare_one(job_scope(data), get_analyzer(), data.contract_id),
+        data,
+        lambda scope: steps.compare_one(scope, get_analyzer(), data.contract_id, data.items_total),
     )
 
 
-@bp.function_name(names.COMPARISON_ENHANCE)
+@bp.function_name(names.ENHANCE)
 @bp.activity_trigger(input_name="payload")
 def comparison_enhance(payload: dict[str, Any]) -> dict[str, Any]:
-    data = ComparisonStepInput.model_validate(payload)
-    return guarded(ProcessingStep.PROCESSING_RESULTS, ComparisonEnhanced, lambda: steps.enhance(job_scope(data)))
+    return run_step(ProcessingStep.PROCESSING_RESULTS, JobRef.model_validate(payload), steps.enhance)
 
 
-@bp.function_name(names.COMPARISON_SAVE)
+@bp.function_name(names.SAVE)
 @bp.activity_trigger(input_name="payload")
 def comparison_save(payload: dict[str, Any]) -> dict[str, Any]:
-    data = SaveResultInput.model_validate(payload)
-    return guarded(ProcessingStep.SAVING_RESULTS, ResultSaved, lambda: steps.save(job_scope(data)))
+    return run_step(ProcessingStep.SAVING_RESULTS, JobRef.model_validate(payload), steps.save)

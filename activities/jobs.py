@@ -1,4 +1,5 @@
-"""Job bookkeeping activities: start (mark processing), record progress, finalize (terminal state + event)."""
+"""Job bookkeeping activities, shared by every workflow: start (mark processing) and finalize (terminal state,
+final progress, job-events message)."""
 
 from __future__ import annotations
 
@@ -6,31 +7,21 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from activities import names
-from shared.jobs import job_service
-from shared.pipeline import lifecycle
-from shared.pipeline.messages import FinalizeJobInput, RecordProgressInput, StartJobInput
-from shared.settings import get_settings
+from shared.jobs import lifecycle
+from shared.jobs.messages import FinalizeJobInput, StartJobInput, history_json
+from shared.jobs.names import FINALIZE_JOB, START_JOB
+from shared.jobs.service import job_service
 
 bp = df.Blueprint()
 
 
-@bp.function_name(names.START_JOB)
+@bp.function_name(START_JOB)
 @bp.activity_trigger(input_name="payload")
 def start_job(payload: dict[str, Any]) -> dict[str, Any]:
-    data = StartJobInput.model_validate(payload)
-    return lifecycle.start(job_service(), data).model_dump(mode="json")
+    return history_json(lifecycle.start(job_service(), StartJobInput.model_validate(payload)))
 
 
-@bp.function_name(names.RECORD_PROGRESS)
-@bp.activity_trigger(input_name="payload")
-def record_progress(payload: dict[str, Any]) -> None:
-    data = RecordProgressInput.model_validate(payload)
-    lifecycle.record_progress(job_service(), data)
-
-
-@bp.function_name(names.FINALIZE_JOB)
+@bp.function_name(FINALIZE_JOB)
 @bp.activity_trigger(input_name="payload")
 def finalize_job(payload: dict[str, Any]) -> dict[str, Any]:
-    data = FinalizeJobInput.model_validate(payload)
-    return lifecycle.finalize(job_service(), data, get_settings()).model_dump(mode="json")
+    return history_json(lifecycle.finalize(job_service(), FinalizeJobInput.model_validate(payload)))

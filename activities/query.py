@@ -1,4 +1,4 @@
-"""Query job activities: thin adapters over shared/pipeline/query_steps.py."""
+"""Query job activities: thin adapters over shared/query/steps.py."""
 
 from __future__ import annotations
 
@@ -6,94 +6,86 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from activities import names
-from activities.support import guarded, job_scope
+from activities.support import run_step
 from shared.analysis.factory import get_analyzer
-from shared.models.jobs import ProcessingStep
-from shared.pipeline import query_steps as steps
-from shared.pipeline.messages import (
+from shared.jobs.models import JobRef, ProcessingStep
+from shared.query import names, steps
+from shared.query.messages import (
     AnswerPartInput,
-    ItemAnalyzed,
-    QueryCombined,
     QueryCombineInput,
-    QueryFinished,
     QueryFinishInput,
-    QueryGrouped,
     QueryGroupInput,
-    QueryPlanInput,
-    QueryPlanned,
-    QueryRetrieved,
     QueryRetrieveInput,
-    ResultSaved,
-    SaveResultInput,
 )
 from shared.settings import get_settings
 
 bp = df.Blueprint()
 
 
-@bp.function_name(names.QUERY_RETRIEVE)
+@bp.function_name(names.RETRIEVE)
 @bp.activity_trigger(input_name="payload")
 def query_retrieve(payload: dict[str, Any]) -> dict[str, Any]:
     data = QueryRetrieveInput.model_validate(payload)
-    return guarded(
-        ProcessingStep.RETRIEVING_DATA, QueryRetrieved, lambda: steps.retrieve_chunk(job_scope(data), data.contract_ids)
+    return run_step(
+        ProcessingStep.RETRIEVING_DATA, data, lambda scope: steps.retrieve_chunk(scope, data.contract_ids, data.total)
     )
 
 
-@bp.function_name(names.QUERY_PLAN)
+@bp.function_name(names.PLAN)
 @bp.activity_trigger(input_name="payload")
 def query_plan(payload: dict[str, Any]) -> dict[str, Any]:
-    data = QueryPlanInput.model_validate(payload)
     reserve = get_settings().llm_max_output_tokens
-    return guarded(
-        ProcessingStep.GENERATING_PROMPT, QueryPlanned, lambda: steps.plan(job_scope(data), get_analyzer(), reserve)
+    return run_step(
+        ProcessingStep.GENERATING_PROMPT,
+        JobRef.model_validate(payload),
+        lambda scope: steps.plan(scope, get_analyzer(), reserve),
     )
 
 
-@bp.function_name(names.QUERY_ANSWER_PART)
+@bp.function_name(names.ANSWER_PART)
 @bp.activity_trigger(input_name="payload")
 def query_answer_part(payload: dict[str, Any]) -> dict[str, Any]:
     data = AnswerPartInput.model_validate(payload)
-    return guarded(
+    return run_step(
         ProcessingStep.CALLING_LLM,
-        ItemAnalyzed,
-        lambda: steps.answer_part(job_scope(data), get_analyzer(), data.part_index),
+        data,
+        lambda scope: steps.answer_part(scope, get_analyzer(), data.part_index, data.parts_total),
     )
 
 
-@bp.function_name(names.QUERY_GROUP)
+@bp.function_name(names.GROUP)
 @bp.activity_trigger(input_name="payload")
 def query_group(payload: dict[str, Any]) -> dict[str, Any]:
     data = QueryGroupInput.model_validate(payload)
     reserve = get_settings().llm_max_output_tokens
-    return guarded(
+    return run_step(
         ProcessingStep.PROCESSING_RESULTS,
-        QueryGrouped,
-        lambda: steps.group(job_scope(data), get_analyzer(), data.level, data.count, reserve),
+        data,
+        lambda scope: steps.group(scope, get_analyzer(), data.level, data.count, reserve),
     )
 
 
-@bp.function_name(names.QUERY_COMBINE)
+@bp.function_name(names.COMBINE)
 @bp.activity_trigger(input_name="payload")
 def query_combine(payload: dict[str, Any]) -> dict[str, Any]:
     data = QueryCombineInput.model_validate(payload)
-    return guarded(
+    return run_step(
         ProcessingStep.PROCESSING_RESULTS,
-        QueryCombined,
-        lambda: steps.combine(job_scope(data), get_analyzer(), data.level, data.index, data.first, data.count),
+        data,
+        lambda scope: steps.combine(
+            scope, get_analyzer(), data.level, data.index, data.first, data.count, data.round_total
+        ),
     )
 
 
-@bp.function_name(names.QUERY_FINISH)
+@bp.function_name(names.FINISH)
 @bp.activity_trigger(input_name="payload")
 def query_finish(payload: dict[str, Any]) -> dict[str, Any]:
     data = QueryFinishInput.model_validate(payload)
-    return guarded(ProcessingStep.PROCESSING_RESULTS, QueryFinished, lambda: steps.finish(job_scope(data), data.levels))
+    return run_step(ProcessingStep.PROCESSING_RESULTS, data, lambda scope: steps.finish(scope, data.levels))
 
 
-@bp.function_name(names.QUERY_SAVE)
+@bp.function_name(names.SAVE)
 @bp.activity_trigger(input_name="payload")
 def query_save(payload: dict[str, Any]) -> dict[str, Any]:
-    data = SaveResultInput.model_validate(payload)
-    return guarded(ProcessingStep.SAVING_RESULTS, ResultSaved, lambda: steps.save(job_scope(data)))
+    return run_step(ProcessingStep.SAVING_RESULTS, JobRef.model_validate(payload), steps.save)

@@ -1,41 +1,42 @@
-"""What every activity needs: the process-wide stores, a job scope, and the permanent-failure guard."""
+"""What every activity needs: a job scope over the process-wide stores, and the outcome of a failed step."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
-from shared.jobs import job_service
-from shared.models.jobs import JobRef
-from shared.pipeline.errors import PERMANENT_ERRORS, describe
-from shared.pipeline.messages import Outcome
-from shared.pipeline.scope import JobScope
+from shared.jobs.errors import outcome_of_failure
+from shared.jobs.messages import Outcome, history_json
+from shared.jobs.models import JobRef
+from shared.jobs.scope import JobScope
+from shared.jobs.service import job_service
 from shared.settings import get_settings
 from shared.storage.factory import get_repositories
 
 log = logging.getLogger(__name__)
 
-OutcomeT = TypeVar("OutcomeT", bound=Outcome)
-
 
 def job_scope(ref: JobRef) -> JobScope:
-    jobs = job_service()
     return JobScope(
         repos=get_repositories(),
+        jobs=job_service(),
         user_id=ref.user_id,
         job_id=ref.job_id,
         ttl=get_settings().job_ttl_seconds,
-        is_cancelled=lambda: jobs.is_cancelled(ref.user_id, ref.job_id),
     )
 
 
-def guarded(step: str, outcome: type[OutcomeT], run: Callable[[], OutcomeT]) -> dict[str, Any]:
-    """Run a step; a failure retrying cannot fix comes back as an error summary (no Durable retry), anything
-    else propagates so the step's retry policy applies."""
+def run_step(step: str, ref: JobRef, run: Callable[[JobScope], Outcome]) -> dict[str, Any]:
+    """Run a step in the job's scope. A failure it knows how to classify becomes its outcome (`error`: the job
+    fails at once; `retry`: the orchestrator tries again after a durable timer); any other failure propagates,
+    so the step's Durable retry policy applies."""
     try:
-        result = run()
-    except PERMANENT_ERRORS as exc:
-        log.warning("step %s failed permanently: %s", step, exc)
-        result = outcome(status="error", error=describe(step, exc))
-    return result.model_dump(mode="json")
+        result = run(job_scope(ref))
+    except Exception as exc:
+        outcome = outcome_of_failure(step, exc)
+        if outcome is None:
+            raise
+        log.warning("job %s: step %s failed (%s): %s", ref.job_id, step, outcome.status, exc)
+        result = outcome
+    return history_json(result)

@@ -14,9 +14,9 @@ from api.http import (
     path_param,
     read_model,
 )
+from shared.contracts.models import ClauseRecord, Contract, ContractCreated, ContractUpload, summarize
 from shared.errors import PayloadTooLarge, ValidationFailed
 from shared.identity import Caller
-from shared.models.contracts import ClauseRecord, Contract, ContractCreated, ContractUpload, summarize
 from shared.settings import get_settings
 from shared.storage.factory import get_repositories
 from shared.text.extraction import (

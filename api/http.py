@@ -17,12 +17,13 @@ from pydantic import BaseModel, ValidationError
 from shared.errors import (
     ConflictError,
     DomainError,
+    ErrorBody,
+    ErrorInfo,
     NotFoundError,
     PayloadTooLarge,
     ValidationFailed,
 )
 from shared.identity import AuthenticationRequired, Caller, Forbidden, resolve_caller
-from shared.models.errors import ErrorBody, ErrorInfo
 from shared.settings import get_settings
 
 logger = logging.getLogger(__name__)

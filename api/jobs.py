@@ -1,47 +1,21 @@
-"""Jobs API: submit comparison and query jobs, read them, poll their status, list, cancel, retry, health.
-
-Registration order: the literal routes (`jobs/health`, `jobs/user/{user_id}`) come before `jobs/{job_id}`.
-The host ranks literal segments above parameters anyway (ASP.NET route precedence); the order is a second guard.
+"""Jobs API: submit comparison and query jobs, list the caller's jobs, read one.
+(Status: api/job_status.py; cancel and retry: api/job_actions.py; health: api/health.py.)
 """
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
-from typing import Any
 
 import azure.durable_functions as df
-import azure.functions as func
 from azurefunctions.extensions.http.fastapi import Request, Response
 
-from api.http import (
-    BadRequest,
-    api_url,
-    blocking,
-    handle,
-    handle_anonymous,
-    json_response,
-    page_size,
-    path_param,
-    read_model,
-)
-from api.reconcile import reconcile
+from api.http import BadRequest, api_url, blocking, handle, json_response, page_size, path_param, read_model
 from api.starter import start_job
-from orchestrators.names import CANCEL_EVENT, ORCHESTRATOR_BY_JOB_TYPE
-from shared.analysis.factory import describe_llm_config
+from shared.comparison.request import SubmitComparisonJob
 from shared.identity import Caller, require_same_user
-from shared.jobs import ensure_retryable, job_service
-from shared.models.jobs import (
-    RUNTIME_STATUS_BY_JOB_STATUS,
-    Job,
-    JobList,
-    JobStatus,
-    JobStatusView,
-    JobSubmitted,
-    JobType,
-    SubmitComparisonJob,
-    SubmitQueryJob,
-)
-from shared.settings import get_settings
+from shared.jobs.document import Job, JobList, JobSubmitted
+from shared.jobs.models import JobStatus, JobType
+from shared.jobs.service import job_service
+from shared.query.request import SubmitQueryJob
 from shared.storage.factory import get_repositories
 
 logger = logging.getLogger(__name__)
@@ -102,39 +76,6 @@ def _submitter(
         return accepted(req, job)
 
     return impl
-
-
-# --- health (anonymous) -----------------------------------------------------------------------------
-
-
-@bp.route(route="jobs/health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-async def jobs_health(req: Request) -> Response:
-    return await handle_anonymous(req, _health)
-
-
-def _storage_check() -> dict[str, Any]:
-    repos = get_repositories()
-    # A partition-scoped count on a user id no one has: exercises the store without reading anyone's data.
-    repos.jobs.counts("__health__")
-    return {"ok": True, "backend": repos.backend}
-
-
-async def _health(req: Request) -> Response:
-    settings = get_settings()
-    try:
-        storage = await blocking(_storage_check)
-    except Exception as exc:
-        logger.exception("health: storage check failed")
-        # The exception type only: messages can carry endpoints or keys.
-        storage = {"ok": False, "error": type(exc).__name__}
-    llm = describe_llm_config(settings)
-    healthy = bool(storage["ok"]) and bool(llm.get("configured"))
-    body = {
-        "status": "healthy" if healthy else "unhealthy",
-        "timestamp": datetime.now(UTC).isoformat(),
-        "checks": {"storage": storage, "llm": llm},
-    }
-    return json_response(body, 200 if healthy else 503)
 
 
 # --- lists -----------------------------------------------------------------------------------------
@@ -202,101 +143,5 @@ async def get_job(req: Request) -> Response:
     async def impl(req: Request, caller: Caller) -> Response:
         job = await blocking(job_service().get_job, caller.user_id, path_param(req, "job_id"))
         return json_response(job)
-
-    return await handle(req, impl)
-
-
-def status_view(job: Job) -> JobStatusView:
-    """Durable's check-status shape, built from the job document (progress is mirrored there)."""
-    progress = job.progress
-    custom_status = {
-        "job_id": job.job_id,
-        "status": job.status.value,
-        "current_step": progress.current_step.value,
-        "percentage": progress.percentage,
-        "message": progress.message,
-        "items_done": progress.items_done,
-        "items_total": progress.items_total,
-    }
-    output: dict[str, Any] | None = None
-    if job.status is JobStatus.COMPLETED:
-        output = {"result_id": job.result_id}
-    elif job.status.is_terminal and job.error_details:
-        output = {"error": job.error_details}
-    stamps = [t for t in (job.created_at, job.started_at, job.completed_at, progress.updated_at) if t is not None]
-    return JobStatusView(
-        job_id=job.job_id,
-        name=ORCHESTRATOR_BY_JOB_TYPE.get(job.job_type, job.job_type.value),
-        instanceId=job.instance_id,
-        runtimeStatus=RUNTIME_STATUS_BY_JOB_STATUS[job.status],
-        status=job.status,
-        customStatus=custom_status,
-        output=output,
-        createdTime=job.created_at,
-        lastUpdatedTime=max(stamps),
-    )
-
-
-@bp.route(route="jobs/{job_id}/status", methods=["GET"])
-@bp.durable_client_input(client_name="client")
-async def get_job_status(req: Request, client: df.DurableOrchestrationClient) -> Response:
-    async def impl(req: Request, caller: Caller) -> Response:
-        service = job_service()
-        job = await blocking(service.get_job, caller.user_id, path_param(req, "job_id"))
-        job = await reconcile(client, service, job)
-        view = status_view(job)
-        if job.status.is_terminal:
-            return json_response(view, 200)
-        # Durable semantics: 202 while running, with Location pointing back here and a polling interval.
-        headers = {"Location": api_url(req, f"jobs/{job.job_id}/status"), "Retry-After": str(RETRY_AFTER_SECONDS)}
-        return json_response(view, 202, headers)
-
-    return await handle(req, impl)
-
-
-# --- actions ---------------------------------------------------------------------------------------
-
-
-@bp.route(route="jobs/{job_id}/cancel", methods=["POST"])
-@bp.durable_client_input(client_name="client")
-async def cancel_job(req: Request, client: df.DurableOrchestrationClient) -> Response:
-    async def impl(req: Request, caller: Caller) -> Response:
-        job_id = path_param(req, "job_id")
-        # The job document is the authority (activities check it before every LLM call); the event only
-        # wakes the orchestrator so it stops scheduling work now rather than at its next step.
-        job = await blocking(job_service().cancel, caller.user_id, job_id)
-        if job.instance_id:
-            try:
-                await client.raise_event(job.instance_id, CANCEL_EVENT, {"reason": "Cancelled by user"})
-            except Exception:
-                logger.warning("job %s: cancel event not delivered; activities will see the status", job_id)
-        body = {
-            "job_id": job.job_id,
-            "status": job.status.value,
-            "message": f"Job {job.job_id} cancelled",
-            "statusQueryGetUri": api_url(req, f"jobs/{job.job_id}/status"),
-        }
-        return json_response(body, 202)
-
-    return await handle(req, impl)
-
-
-@bp.route(route="jobs/{job_id}/retry", methods=["POST"])
-@bp.durable_client_input(client_name="client")
-async def retry_job(req: Request, client: df.DurableOrchestrationClient) -> Response:
-    async def impl(req: Request, caller: Caller) -> Response:
-        old = await blocking(job_service().get_job, caller.user_id, path_param(req, "job_id"))
-        ensure_retryable(old)
-        # Through the shared starter: contracts deleted since the first run are rejected before a job exists.
-        job = await start_job(
-            client,
-            get_repositories(),
-            caller.user_id,
-            old.job_type,
-            old.request,
-            priority=old.priority,
-            retry_of=old.job_id,
-        )
-        return accepted(req, job)
 
     return await handle(req, impl)

@@ -15,10 +15,14 @@ from pydantic import ConfigDict, Field
 from api.http import blocking, handle, json_response, read_model
 from api.starter import ensure_contracts_owned, start_job
 from shared.analysis.factory import get_analyzer
+from shared.comparison.inline import run_comparison_inline
+from shared.comparison.request import ComparisonJobRequest
+from shared.contracts.analysis import load_contracts
 from shared.identity import Caller
-from shared.models.jobs import ComparisonJobRequest, Job, JobStatus, JobType, QueryJobRequest
-from shared.pipeline.contracts import load_contracts
-from shared.pipeline.inline import answer_query, query_prompt_tokens, run_comparison_inline
+from shared.jobs.document import Job
+from shared.jobs.models import JobStatus, JobType
+from shared.query.inline import answer_query, query_prompt_tokens
+from shared.query.request import QueryJobRequest
 from shared.settings import get_settings
 from shared.storage.factory import get_repositories
 
@@ -72,7 +76,8 @@ async def compare_contracts(req: Request, client: df.DurableOrchestrationClient)
         await blocking(
             ensure_contracts_owned, repos, caller.user_id, [request.standardContractId, *request.compareContractIds]
         )
-        result = await blocking(run_comparison_inline, repos, get_analyzer(), caller.user_id, request)
+        reserve = get_settings().llm_max_output_tokens
+        result = await blocking(run_comparison_inline, repos, get_analyzer(), caller.user_id, request, reserve)
         return json_response(
             {
                 "success": True,
@@ -103,7 +108,8 @@ async def query_contracts(req: Request, client: df.DurableOrchestrationClient) -
         if body.forceBatch or client_estimate > threshold or estimated > threshold:
             job = await start_job(client, repos, caller.user_id, JobType.QUERY, request, priority=body.priority)
             return batch_accepted("Query", job, estimated_tokens=max(estimated, client_estimate))
-        result = await blocking(answer_query, get_analyzer(), request, contracts)
+        reserve = get_settings().llm_max_output_tokens
+        result = await blocking(answer_query, get_analyzer(), request, contracts, reserve)
         return json_response(
             {
                 "success": True,

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from api.http import validation_details
 from api.starter import StartFailed, start_job
 from shared.errors import DomainError
-from shared.models.jobs import JobType
+from shared.jobs.models import JobType
 from shared.storage.factory import get_repositories
 
 logger = logging.getLogger(__name__)

@@ -12,9 +12,10 @@ import logging
 from typing import Any, Protocol
 
 from shared.errors import ConflictError
-from shared.events import publish_job_event
-from shared.jobs import JobService
-from shared.models.jobs import Job, JobStatus
+from shared.jobs.document import Job
+from shared.jobs.events import publish_job_event
+from shared.jobs.models import JobStatus
+from shared.jobs.service import JobService
 
 logger = logging.getLogger(__name__)
 

@@ -13,20 +13,17 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 
 from api.http import ServiceUnavailable, parse_model
-from orchestrators.names import ORCHESTRATOR_BY_JOB_TYPE
+from shared.comparison.findings import check_selection
+from shared.comparison.request import ComparisonJobRequest
 from shared.errors import ConflictError, DomainError, NotFoundError, ValidationFailed
-from shared.events import publish_job_event
-from shared.jobs import JobService, job_service
-from shared.models.jobs import ComparisonJobRequest, Job, JobRef, JobStatus, JobType, QueryJobRequest
-from shared.pipeline.comparison import check_selection
+from shared.jobs.document import Job, JobRequest, request_model
+from shared.jobs.events import publish_job_event
+from shared.jobs.models import JobRef, JobStatus, JobType
+from shared.jobs.service import JobService, job_service
+from shared.jobs.workflows import ORCHESTRATOR_BY_JOB_TYPE
 from shared.storage.base import Repositories
 
 logger = logging.getLogger(__name__)
-
-REQUEST_MODEL_BY_JOB_TYPE: dict[JobType, type[ComparisonJobRequest] | type[QueryJobRequest]] = {
-    JobType.COMPARISON: ComparisonJobRequest,
-    JobType.QUERY: QueryJobRequest,
-}
 
 
 class OrchestrationClient(Protocol):
@@ -51,21 +48,16 @@ class StartFailed(ServiceUnavailable):
     code = "start_failed"
 
 
-def validate_request(job_type: JobType, request: BaseModel | dict[str, Any]) -> ComparisonJobRequest | QueryJobRequest:
-    model = REQUEST_MODEL_BY_JOB_TYPE.get(job_type)
+def validate_request(job_type: JobType, request: BaseModel | dict[str, Any]) -> JobRequest:
+    """The typed request of a job type that can be submitted; a 422 naming the fields otherwise."""
+    model = request_model(job_type)
     if model is None:
-        raise ValidationFailed(
-            f"job type {job_type.value!r} cannot be started here",
-            {"supported": [t.value for t in REQUEST_MODEL_BY_JOB_TYPE]},
-        )
+        supported = [t.value for t in JobType if request_model(t) is not None]
+        raise ValidationFailed(f"job type {job_type.value!r} cannot be started here", {"supported": supported})
+    if isinstance(request, model):
+        return request
     data = request.model_dump(mode="json") if isinstance(request, BaseModel) else request
     return parse_model(model, data)
-
-
-def contract_ids_of(request: ComparisonJobRequest | QueryJobRequest) -> list[str]:
-    if isinstance(request, ComparisonJobRequest):
-        return [request.standardContractId, *request.compareContractIds]
-    return list(request.contract_ids)
 
 
 def ensure_contracts_owned(repos: Repositories, user_id: str, contract_ids: list[str]) -> None:
@@ -95,7 +87,7 @@ async def start_job(
             if existing.instance_id is None and existing.status is JobStatus.QUEUED:
                 return await _start(client, service, existing)
             return existing
-    await asyncio.to_thread(ensure_contracts_owned, repos, user_id, contract_ids_of(typed))
+    await asyncio.to_thread(ensure_contracts_owned, repos, user_id, typed.contract_ids_touched())
     if isinstance(typed, ComparisonJobRequest):
         await asyncio.to_thread(check_selection, repos.contracts, user_id, typed)
     try:
@@ -103,7 +95,7 @@ async def start_job(
             service.create_job,
             user_id,
             job_type,
-            typed.model_dump(mode="json"),
+            typed,
             priority=priority,
             retry_of=retry_of,
             job_id=job_id,

@@ -11,9 +11,9 @@ import difflib
 import random
 import time
 
-from shared.analysis.offline.alignment import align
 from shared.analysis.offline.similarity import wordlist
-from shared.models.analysis import ClauseText
+from shared.comparison.offline.alignment import align
+from shared.contracts.analysis import ClauseText
 
 VOCAB = wordlist(
     "party agreement confidential information disclose notice days years written consent terminate breach "

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import sqlite3
 import statistics
 import tempfile
@@ -28,9 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from shared.analysis.factory import get_analyzer, reset_analyzer
-from shared.models.jobs import ComparisonJobRequest
-from shared.pipeline.inline import run_comparison_inline
-from shared.settings import Settings, use_settings
+from shared.comparison.inline import run_comparison_inline
+from shared.comparison.request import ComparisonJobRequest
+from shared.settings import Settings, get_settings, use_settings
 from shared.storage.factory import get_repositories, reset_repositories
 from tests.e2e.app import RunningApp, make_app, openai_settings
 from tests.e2e.helpers import NDA_STANDARD, NDA_VARIANT_A, NDA_VARIANT_B, upload_sample, wait_for_job
@@ -44,13 +45,7 @@ USER = "bench-user"
 class JobFigures:
     seconds: float
     llm_calls: int
-    history_events: int
-    history_bytes: int
-    instance_bytes: int  # input + output + custom status of the instance row
-
-    @property
-    def total_bytes(self) -> int:
-        return self.history_bytes + self.instance_bytes
+    history: History
 
 
 @dataclass
@@ -59,19 +54,49 @@ class BaselineFigures:
     llm_calls: int
 
 
-def history_size(durable_db: Path, instance_id: str) -> tuple[int, int, int]:
-    """(events, bytes of history events, bytes of input+output+custom status) for one instance."""
+EVENT_NAMES = {
+    0: "ExecutionStarted",
+    1: "ExecutionCompleted",
+    4: "TaskScheduled",
+    5: "TaskCompleted",
+    6: "TaskFailed",
+    10: "TimerCreated",
+    11: "TimerFired",
+    12: "OrchestratorStarted",
+    13: "OrchestratorCompleted",
+    15: "EventRaised",
+}
+
+
+@dataclass
+class History:
+    events: int
+    bytes: int
+    instance_bytes: int  # input + output + custom status of the instance row
+    by_type: dict[str, tuple[int, int]]  # event type -> (events, bytes)
+
+    @property
+    def activity_calls(self) -> int:
+        return self.by_type.get("TaskScheduled", (0, 0))[0]
+
+
+def history_size(durable_db: Path, instance_id: str) -> History:
+    """Events and bytes of one instance's history (by event type), and the bytes of its instance row."""
     with contextlib.closing(sqlite3.connect(f"file:{durable_db}?mode=ro", uri=True)) as db:
-        events, history = db.execute(
-            "SELECT COUNT(*), COALESCE(SUM(LENGTH(CAST(event AS BLOB))), 0) FROM history WHERE instance_id = ?",
-            (instance_id,),
-        ).fetchone()
+        rows = db.execute("SELECT event FROM history WHERE instance_id = ?", (instance_id,)).fetchall()
         row = db.execute(
             "SELECT COALESCE(LENGTH(CAST(input AS BLOB)), 0) + COALESCE(LENGTH(CAST(output AS BLOB)), 0)"
             " + COALESCE(LENGTH(CAST(custom_status AS BLOB)), 0) FROM instances WHERE instance_id = ?",
             (instance_id,),
         ).fetchone()
-    return int(events), int(history), int(row[0]) if row else 0
+    by_type: dict[str, tuple[int, int]] = {}
+    for (text,) in rows:
+        size = len(text.encode() if isinstance(text, str) else text)
+        kind = EVENT_NAMES.get(json.loads(text)["EventType"], "other")
+        events, total = by_type.get(kind, (0, 0))
+        by_type[kind] = (events + 1, total + size)
+    size = sum(total for _, total in by_type.values())
+    return History(len(rows), size, int(row[0]) if row else 0, by_type)
 
 
 def upload_contracts(app: RunningApp, count: int) -> tuple[str, list[str]]:
@@ -104,8 +129,7 @@ def run_job(
         result = client.get(f"/api/results/{watch.final['output']['result_id']}").json()["result"]
     calls = len(server.requests) if server is not None else int(result["usage"]["llm_calls"])
     time.sleep(0.5)  # let the orchestrator's final episode commit before reading its history
-    events, history, instance = history_size(app.durable_db, submitted["job_id"])
-    return JobFigures(seconds, calls, events, history, instance)
+    return JobFigures(seconds, calls, history_size(app.durable_db, submitted["job_id"]))
 
 
 def run_baseline(
@@ -130,7 +154,7 @@ def run_baseline(
         calls = 0
         for contract_id in compared:
             request = ComparisonJobRequest(standardContractId=standard, compareContractIds=[contract_id])
-            result = run_comparison_inline(repos, analyzer, USER, request)
+            result = run_comparison_inline(repos, analyzer, USER, request, get_settings().llm_max_output_tokens)
             calls += result.usage.llm_calls
         seconds = time.perf_counter() - started
         if server is not None:
@@ -200,10 +224,13 @@ def report(figures: dict[str, Any], contracts: int, latency: float | None) -> No
     _row("baseline: inline, sequential", f"{base_s:.2f} s", "runs: " + ", ".join(f"{b.seconds:.2f}" for b in baselines))
     _row("speed-up (baseline / job)", f"{base_s / job_s:.2f} x")
     _row("model calls per job", str(last.llm_calls), f"baseline: {baselines[-1].llm_calls}")
-    _row("history events per job", str(last.history_events))
-    _row("history bytes per job", str(last.history_bytes), f"{last.history_bytes / contracts:.0f} per contract")
-    _row("instance input+output+custom status", str(last.instance_bytes), "bytes")
-    _row("total orchestration bytes per job", str(last.total_bytes))
+    history = last.history
+    _row("activity calls per job", str(history.activity_calls), f"N + {history.activity_calls - contracts}")
+    _row("history events per job", str(history.events))
+    _row("history bytes per job", str(history.bytes), f"{history.bytes / contracts:.0f} per contract")
+    for kind, (events, size) in sorted(history.by_type.items(), key=lambda item: -item[1][1]):
+        _row(f"  {kind}", str(size), f"bytes in {events} events")
+    _row("instance input+output+custom status", str(history.instance_bytes), "bytes")
 
 
 def main(argv: list[str] | None = None) -> None:

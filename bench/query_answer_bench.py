@@ -24,10 +24,10 @@ from collections.abc import Callable
 import bm25s
 import numpy as np
 
-from shared.analysis.offline import OfflineAnalyzer
+from shared.analysis.offline.analyzer import OfflineAnalyzer
 from shared.analysis.offline.similarity import terms
-from shared.models.analysis import Citation, PartAnswer, PerContractAnswer, QueryPartTask
-from tests.analysis.query_questions import HELD_OUT, QUESTIONS, UNSEEN, Outcome, Question, evaluate, share_right
+from shared.query.models import Citation, PartAnswer, PerContractAnswer, QueryPartTask
+from tests.shared.query.questions import HELD_OUT, QUESTIONS, UNSEEN, Outcome, Question, evaluate, share_right
 
 # The replaced answerer (commit 3eb9b6d) on this set: right answers / (question, contract) pairs.
 BEFORE = {"QUESTIONS": (93, 176), "HELD_OUT": (45, 70), "UNSEEN": (26, 44)}

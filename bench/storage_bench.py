@@ -13,14 +13,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from shared.jobs import JobService
-from shared.models.jobs import Job, JobStatus, JobType
+from shared.jobs.document import Job, parse_job
+from shared.jobs.models import JobStatus, JobType
+from shared.jobs.service import JobService
+from shared.query.request import QueryJobRequest
 from shared.storage.sqlite import SqliteJobRepository, sqlite_repositories
 
 
 def naive_list(repo: SqliteJobRepository, user_id: str, status: JobStatus, limit: int) -> list[Job]:
     rows = repo._store.connection().execute("SELECT doc FROM jobs").fetchall()
-    jobs = [Job.model_validate(json.loads(row[0])) for row in rows]
+    jobs = [parse_job(json.loads(row[0])) for row in rows]
     mine = [job for job in jobs if job.user_id == user_id and job.status == status]
     return sorted(mine, key=lambda job: (job.created_at, job.job_id), reverse=True)[:limit]
 
@@ -45,7 +47,9 @@ def main() -> None:
         service = JobService(repos.jobs)
         start = time.perf_counter()
         for index in range(args.jobs):
-            job = service.create_job(f"user{index % args.users}", JobType.QUERY, {"question": "q", "n": index})
+            job = service.create_job(
+                f"user{index % args.users}", JobType.QUERY, QueryJobRequest(question=f"q{index}", contract_ids=["c1"])
+            )
             if index % 3 == 0:
                 service.update_status(job.user_id, job.job_id, JobStatus.PROCESSING)
         print(f"created {args.jobs} jobs in {time.perf_counter() - start:.2f} s")

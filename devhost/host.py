@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import os
 import socket
 import sys
-from collections.abc import Callable, Coroutine, Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
@@ -18,18 +17,16 @@ import uvicorn
 
 from devhost.app_loader import load_app
 from devhost.config import (
-    QueueSettings,
     apply_host_overrides,
     apply_settings,
     apply_worker_environment,
     load_host_json,
     load_local_settings,
-    resolve_setting_expressions,
     route_prefix,
-    storage_connection_string,
 )
 from devhost.functions import FunctionInfo
-from devhost.http_host import HttpHost, request_body_limit
+from devhost.http_body import request_body_limit
+from devhost.http_host import HttpHost
 from devhost.http_kinds import check_http_kinds
 from devhost.indexing import index_app
 from devhost.invoke import Invoker
@@ -41,16 +38,11 @@ from devhost.keys import (
     keys_file,
     load_host_keys,
 )
-from devhost.ncrontab import Schedule
-from devhost.queues import QueueListener
+from devhost.listeners import TriggerListeners
 from devhost.routing import ALL_METHODS
-from devhost.timers import TimerListener
-
-logger = logging.getLogger("devhost")
 
 DURABLE_TRIGGERS = frozenset({"orchestrationTrigger", "activityTrigger", "entityTrigger"})
 TRUST_PRINCIPAL_SETTING = "DEVHOST_TRUST_PRINCIPAL_HEADERS"
-LISTENER_RESTART_DELAY = 2.0
 
 
 class DurableUnavailableError(Exception):
@@ -95,8 +87,7 @@ class DevHost:
         self.http: HttpHost | None = None
         self.engine: Any = None
         self._env_before: dict[str, str | None] = {}
-        self._tasks: list[asyncio.Task[None]] = []
-        self._queue_listeners: list[QueueListener] = []
+        self._listeners = TriggerListeners()
         self._server: _Server | None = None
         self._server_task: asyncio.Task[None] | None = None
         self._executor: ThreadPoolExecutor | None = None
@@ -173,7 +164,7 @@ class DevHost:
                 raise RuntimeError("HTTP server exited during startup")
             await asyncio.sleep(0.01)
 
-        self._start_listeners(invoker)
+        self._listeners.start(self.functions, invoker, self.host_json, self.environ, self.state_dir)
         for line in self.banner():
             self.echo(line)
 
@@ -192,52 +183,8 @@ class DevHost:
             system_key=self.keys.system_key,
         )
 
-    def _start_listeners(self, invoker: Invoker) -> None:
-        queue_settings = QueueSettings.from_host_json(self.host_json)
-        for info in self.functions:
-            if info.trigger_type == "queueTrigger":
-                try:
-                    listener = QueueListener(
-                        info,
-                        invoker,
-                        queue_settings,
-                        storage_connection_string(info.trigger.get("connection"), self.environ),
-                        resolve_setting_expressions(str(info.trigger["queueName"]), self.environ).lower(),
-                    )
-                except Exception as exc:
-                    # As the Functions host does: one broken listener disables its function, not the host.
-                    logger.error("The listener for function '%s' was unable to start: %s", info.name, exc)
-                    continue
-                self._queue_listeners.append(listener)
-                self._spawn(info.name, listener.run)
-            elif info.trigger_type == "timerTrigger":
-                schedule = Schedule.parse(resolve_setting_expressions(str(info.trigger["schedule"]), self.environ))
-                timer = TimerListener(info, invoker, schedule, self.state_dir)
-                self._spawn(info.name, timer.run)
-
-    def _spawn(self, name: str, run: Callable[[], Coroutine[Any, Any, None]]) -> None:
-        async def supervised() -> None:
-            while True:
-                try:
-                    await run()
-                    return
-                except Exception as exc:
-                    logger.error("listener for function '%s' stopped (%s); restarting", name, exc)
-                    await asyncio.sleep(LISTENER_RESTART_DELAY)
-
-        self._tasks.append(asyncio.create_task(supervised(), name=f"devhost-listener-{name}"))
-
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        self._tasks.clear()
-        for listener in self._queue_listeners:
-            with contextlib.suppress(Exception):
-                await listener.close()
-        self._queue_listeners.clear()
+        await self._listeners.stop()
         if self._server is not None and self._server_task is not None:
             self._server.should_exit = True
             with contextlib.suppress(Exception):

@@ -1,4 +1,5 @@
-"""Comparison job: retrieve → prompt → one LLM call per compared contract (bounded fan-out) → enhance → save."""
+"""Comparison job: retrieve → prompt → one model call per compared contract (bounded fan-out) → enhance → save.
+The steps themselves are shared/comparison/steps.py, reached through activities/comparison.py."""
 
 from __future__ import annotations
 
@@ -7,69 +8,35 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from activities import names
-from orchestrators import progress
-from orchestrators.names import COMPARISON_ORCHESTRATOR
-from orchestrators.retry_policies import LLM_CALL, STORAGE_STEP
-from orchestrators.runner import JobRun
-from shared.models.jobs import JobRef, JobType, ProcessingStep
-from shared.pipeline.messages import (
-    CompareContractInput,
-    ComparisonEnhanced,
-    ComparisonPrompted,
-    ComparisonRetrieved,
-    ComparisonStepInput,
-    ItemAnalyzed,
-    JobStarted,
-)
+from orchestrators.fan_out import fan_out
+from orchestrators.job_run import JobRun
+from orchestrators.retry_policies import LLM_CALL
+from shared.comparison import names
+from shared.comparison.messages import CompareContractInput
+from shared.jobs.messages import JobStarted, Outcome
+from shared.jobs.models import JobRef, ProcessingStep
 
 bp = df.Blueprint()
 
 
 def comparison_orchestration(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict[str, Any]]:
     """The orchestration as a plain generator (tests drive it with a fake context)."""
-    ref = JobRef.model_validate(context.get_input())
-    run = JobRun(context, ref)
+    run = JobRun(context, JobRef.model_validate(context.get_input()))
     return (yield from run.execute(lambda started: _steps(run, started)))
 
 
 def _steps(run: JobRun, started: JobStarted) -> Generator[Any, Any, str]:
-    job_id, ids = run.ref.job_id, run.ids
-    total = len(started.contract_ids)
-
-    yield from run.report(progress.comparison_retrieving(job_id, total))
-    yield from run.call(
-        ProcessingStep.RETRIEVING_DATA, names.COMPARISON_RETRIEVE, STORAGE_STEP, ComparisonStepInput(**ids),
-        ComparisonRetrieved,
-    )  # fmt: skip
-
-    yield from run.report(progress.comparison_prompting(job_id, total))
-    prompted = yield from run.call(
-        ProcessingStep.GENERATING_PROMPT, names.COMPARISON_PROMPT, STORAGE_STEP, ComparisonStepInput(**ids),
-        ComparisonPrompted,
-    )  # fmt: skip
-
-    compared = prompted.contract_ids
-    yield from run.report(progress.comparing(job_id, 0, len(compared)))
-    calls = [
-        CompareContractInput(**ids, contract_id=cid, item_index=i, items_total=len(compared))
-        for i, cid in enumerate(compared)
-    ]
-    yield from run.fan_out(
-        ProcessingStep.CALLING_LLM, names.COMPARISON_COMPARE, LLM_CALL, calls, ItemAnalyzed,
-        lambda done, of: progress.comparing(job_id, done, of),
-    )  # fmt: skip
-
-    yield from run.report(progress.comparison_processing(job_id, len(compared)))
-    yield from run.call(
-        ProcessingStep.PROCESSING_RESULTS, names.COMPARISON_ENHANCE, STORAGE_STEP, ComparisonStepInput(**ids),
-        ComparisonEnhanced,
-    )  # fmt: skip
-
-    return (yield from run.save(names.COMPARISON_SAVE, JobType.COMPARISON))
+    ref = JobRef(**run.ids)
+    compared = started.contract_ids
+    yield from run.call(ProcessingStep.RETRIEVING_DATA, names.RETRIEVE, ref, Outcome)
+    yield from run.call(ProcessingStep.GENERATING_PROMPT, names.PROMPT, ref, Outcome)
+    calls = [CompareContractInput(**run.ids, contract_id=cid, items_total=len(compared)) for cid in compared]
+    yield from fan_out(run, ProcessingStep.CALLING_LLM, names.COMPARE, LLM_CALL, calls, Outcome)
+    yield from run.call(ProcessingStep.PROCESSING_RESULTS, names.ENHANCE, ref, Outcome)
+    return (yield from run.save(names.SAVE))
 
 
-@bp.function_name(COMPARISON_ORCHESTRATOR)
+@bp.function_name(names.ORCHESTRATOR)
 @bp.orchestration_trigger(context_name="context")
 def comparison_orchestrator(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict[str, Any]]:
     return (yield from comparison_orchestration(context))

@@ -1,21 +1,50 @@
-"""Durable retry policies, by name. Each says why it exists.
+"""Retry policies, by name. Each says why it exists.
 
+Two kinds, for two kinds of failure:
+- `df.RetryOptions` (Durable's own retry) for an activity that *raised*: a crash, a store that is briefly
+  unreachable, a bug. Its text is all we know, so after the last attempt the job fails with it.
+- `TransientRetry` for an activity that *returned* `retry` (shared/jobs/messages.py): the model is overloaded or
+  unreachable after the client's own short retries. The orchestrator waits on a durable timer, which holds no
+  worker, at least as long as the model asked (retry-after), then calls again.
 Failures retrying cannot fix (the model rejected the request, its output stayed invalid, a contract was deleted)
-never reach these: activities return them as error summaries, and the orchestrator fails the job at once.
+come back as `error` outcomes and fail the job at once: no policy applies.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import azure.durable_functions as df
 
-# The LLM client already retries 429/408/5xx/timeouts in-process for seconds, honouring retry-after; this covers
-# what outlasts that (a regional outage of minutes, a worker host that crashed mid-call): 4 tries over ~3.5 min.
-LLM_CALL = df.RetryOptions(first_retry_interval_in_milliseconds=30_000, max_number_of_attempts=4)
+
+@dataclass(frozen=True)
+class TransientRetry:
+    attempts: int
+    """Calls in all, the first included."""
+    first_delay_ms: int
+    backoff: float = 2.0
+    max_delay_ms: int = 600_000
+
+    def delay_ms(self, retry: int, hinted_ms: int | None) -> int:
+        """Wait before retry number `retry` (1-based): our backoff, or the model's hint when it asks for more."""
+        ours = min(int(self.first_delay_ms * self.backoff ** (retry - 1)), self.max_delay_ms)
+        return max(ours, min(hinted_ms or 0, self.max_delay_ms))
+
+
+@dataclass(frozen=True)
+class StepPolicy:
+    raised: df.RetryOptions
+    transient: TransientRetry | None = None
+
 
 # Steps that only read and write our own storage: a throttled (429) or briefly unreachable store recovers in
 # seconds; more attempts would only delay the job's failure report.
-STORAGE_STEP = df.RetryOptions(first_retry_interval_in_milliseconds=5_000, max_number_of_attempts=3)
+STORAGE_STEP = StepPolicy(df.RetryOptions(first_retry_interval_in_milliseconds=5_000, max_number_of_attempts=3))
 
-# Job bookkeeping (start, progress, finalize): if these give up the job document is stale or, worse, left in
-# processing, so they try longest.
+# A model call. The LLM client already retries 429/408/5xx/timeouts in-process for seconds, honouring
+# retry-after; what outlasts that (a regional outage of minutes) comes back as `retry` and is tried 4 times in all
+# over ~3.5 min of timers. A raised failure (a worker that crashed mid-call) is a storage-like retry.
+LLM_CALL = StepPolicy(STORAGE_STEP.raised, TransientRetry(attempts=4, first_delay_ms=30_000))
+
+# Job bookkeeping (start, finalize): if these give up the job document is left in processing, so they try longest.
 JOB_BOOKKEEPING = df.RetryOptions(first_retry_interval_in_milliseconds=2_000, max_number_of_attempts=6)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
 
 class DomainError(Exception):
     """Base of errors a caller can act on. `code` is the API error code."""
@@ -42,3 +44,16 @@ class ValidationFailed(DomainError):
 
 class PayloadTooLarge(DomainError):
     code = "payload_too_large"
+
+
+# --- the one error shape of the HTTP API: {"error": {"code", "message", "details"}} ---------------
+
+
+class ErrorInfo(BaseModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorBody(BaseModel):
+    error: ErrorInfo

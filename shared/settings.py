@@ -3,28 +3,37 @@ App Settings in Azure). Every setting the app reads is here and in local.setting
 
 from __future__ import annotations
 
-import os
-from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from shared.singletons import ProcessSingleton
 
 LLMProvider = Literal["offline", "openai", "azure_openai"]
 
 
-def _env(name: str, default: str | None = None) -> str | None:
-    # An empty value counts as unset, as the Functions host treats empty app settings.
-    value = os.environ.get(name)
-    return value if value not in (None, "") else default
+class Settings(BaseSettings):
+    """Built from explicit values (tests) with `Settings(...)`, from the environment with `Settings.from_env()`.
+    Each field's setting is its name in capitals (`cosmos_endpoint` <- COSMOS_ENDPOINT) unless an alias says
+    otherwise; an empty value counts as unset, as the Functions host treats empty app settings."""
 
+    model_config = SettingsConfigDict(
+        case_sensitive=False, env_ignore_empty=True, extra="ignore", populate_by_name=True
+    )
+    READS_ENVIRONMENT: ClassVar[bool] = False  # only Settings.from_env's subclass reads the environment
 
-class Settings(BaseModel):
     # identity
-    running_in_azure: bool = False  # WEBSITE_SITE_NAME is set by App Service
+    # WEBSITE_SITE_NAME is set by App Service: its presence means "in Azure".
+    running_in_azure: bool = Field(
+        default=False, validation_alias=AliasChoices("running_in_azure", "WEBSITE_SITE_NAME")
+    )
     # WEBSITE_AUTH_ENABLED=True is set by App Service when Authentication (EasyAuth) is on. Only then does the
     # platform strip client-sent X-MS-CLIENT-PRINCIPAL* headers, so only then can they be trusted.
-    easy_auth_enabled: bool = False
+    easy_auth_enabled: bool = Field(
+        default=False, validation_alias=AliasChoices("easy_auth_enabled", "WEBSITE_AUTH_ENABLED")
+    )
     dev_user_id: str | None = None  # DEV_USER_ID: assumed caller when running locally without EasyAuth
 
     # storage
@@ -36,7 +45,9 @@ class Settings(BaseModel):
     job_ttl_seconds: int = 604_800
 
     # queues
-    storage_connection: str | None = None  # AzureWebJobsStorage
+    storage_connection: str | None = Field(
+        default=None, validation_alias=AliasChoices("storage_connection", "AzureWebJobsStorage")
+    )
     job_events_queue: str = "job-events"
 
     # LLM
@@ -62,65 +73,46 @@ class Settings(BaseModel):
     max_contract_bytes: int = 10 * 1024 * 1024
     public_base_url: str | None = None  # PUBLIC_BASE_URL: base of URLs we hand out
 
+    @field_validator("running_in_azure", mode="before")
+    @classmethod
+    def _site_name_means_azure(cls, value: Any) -> Any:
+        # WEBSITE_SITE_NAME holds the app's name, not a boolean: any name means "in Azure".
+        if isinstance(value, str) and value.strip().lower() not in ("true", "false", "1", "0"):
+            return bool(value.strip())
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Explicit values only, unless built by from_env: a test's Settings(...) never picks up the machine's.
+        return (init_settings, env_settings) if cls.READS_ENVIRONMENT else (init_settings,)
+
     @classmethod
     def from_env(cls) -> Settings:
-        def flag(name: str, default: bool) -> bool:
-            value = _env(name)
-            return default if value is None else value.strip().lower() in ("1", "true", "yes", "on")
-
-        def integer(name: str, default: int) -> int:
-            value = _env(name)
-            return default if value is None else int(value)
-
-        return cls(
-            running_in_azure=_env("WEBSITE_SITE_NAME") is not None,
-            easy_auth_enabled=flag("WEBSITE_AUTH_ENABLED", False),
-            dev_user_id=_env("DEV_USER_ID"),
-            cosmos_endpoint=_env("COSMOS_ENDPOINT"),
-            cosmos_key=_env("COSMOS_KEY"),
-            cosmos_database=_env("COSMOS_DATABASE", "contractjobs") or "contractjobs",
-            cosmos_verify_tls=flag("COSMOS_VERIFY_TLS", True),
-            data_dir=Path(_env("DATA_DIR", ".data") or ".data"),
-            job_ttl_seconds=integer("JOB_TTL_SECONDS", 604_800),
-            storage_connection=_env("AzureWebJobsStorage"),
-            job_events_queue=_env("JOB_EVENTS_QUEUE", "job-events") or "job-events",
-            llm_provider=(_env("LLM_PROVIDER", "offline") or "offline"),  # type: ignore[arg-type]
-            azure_openai_endpoint=_env("AZURE_OPENAI_ENDPOINT"),
-            azure_openai_api_key=_env("AZURE_OPENAI_API_KEY"),
-            azure_openai_api_version=_env("AZURE_OPENAI_API_VERSION", "2024-10-21") or "2024-10-21",
-            azure_openai_deployment_primary=_env("AZURE_OPENAI_DEPLOYMENT_PRIMARY"),
-            azure_openai_deployment_secondary=_env("AZURE_OPENAI_DEPLOYMENT_SECONDARY"),
-            openai_base_url=_env("OPENAI_BASE_URL"),
-            openai_api_key=_env("OPENAI_API_KEY"),
-            openai_model_primary=_env("OPENAI_MODEL_PRIMARY", "gpt-4o") or "gpt-4o",
-            openai_model_secondary=_env("OPENAI_MODEL_SECONDARY", "gpt-4o-mini") or "gpt-4o-mini",
-            llm_context_tokens_primary=integer("LLM_CONTEXT_TOKENS_PRIMARY", 128_000),
-            llm_context_tokens_secondary=integer("LLM_CONTEXT_TOKENS_SECONDARY", 128_000),
-            llm_max_output_tokens=integer("LLM_MAX_OUTPUT_TOKENS", 4_000),
-            llm_timeout_seconds=float(_env("LLM_TIMEOUT_SECONDS", "120") or "120"),
-            llm_max_retries=integer("LLM_MAX_RETRIES", 4),
-            query_batch_token_threshold=integer("QUERY_BATCH_TOKEN_THRESHOLD", 42_000),
-            max_request_bytes=integer("MAX_REQUEST_BYTES", 16 * 1024 * 1024),
-            max_contract_bytes=integer("MAX_CONTRACT_BYTES", 10 * 1024 * 1024),
-            public_base_url=_env("PUBLIC_BASE_URL"),
-        )
+        return _FromEnvironment()
 
 
-_override: Settings | None = None
+class _FromEnvironment(Settings):
+    READS_ENVIRONMENT: ClassVar[bool] = True
 
 
-@lru_cache(maxsize=1)
-def _from_env() -> Settings:
-    return Settings.from_env()
+_settings = ProcessSingleton(Settings.from_env)
 
 
 def get_settings() -> Settings:
-    """The process-wide settings (tests may install their own with `use_settings`)."""
-    return _override if _override is not None else _from_env()
+    """The process-wide settings, read once from the environment (tests may install their own)."""
+    return _settings.get()
 
 
 def use_settings(settings: Settings | None) -> None:
-    """Install settings for this process (tests), or None to go back to the environment."""
-    global _override
-    _override = settings
-    _from_env.cache_clear()
+    """Install settings for this process (tests), or None to read the environment again on next use."""
+    if settings is None:
+        _settings.reset()
+    else:
+        _settings.set(settings)

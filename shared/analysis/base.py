@@ -8,18 +8,14 @@ from LLM_PROVIDER.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
-from shared.models.analysis import (
-    ComparisonTask,
-    ContractComparison,
-    PartAnswer,
-    QueryAnswer,
-    QueryCombineTask,
-    QueryPartTask,
-    Usage,
-)
-from shared.models.jobs import ModelSelection
+from shared.analysis.usage import Usage
+from shared.jobs.models import ModelSelection
+
+if TYPE_CHECKING:  # the workflows' models import this module's reply type
+    from shared.comparison.models import ComparisonTask, ContractComparison
+    from shared.query.models import PartAnswer, QueryAnswer, QueryCombineTask, QueryPartTask
 
 T = TypeVar("T")
 

@@ -3,35 +3,31 @@ created a single time and shared by every activity in the worker."""
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from shared.analysis.base import Analyzer
 from shared.llm.config import context_tokens_for, missing_llm_settings, model_for
 from shared.llm.errors import LLMNotConfigured
 from shared.settings import Settings, get_settings
+from shared.singletons import ProcessSingleton
 
-_lock = threading.Lock()
-_analyzer: Analyzer | None = None
+_analyzer = ProcessSingleton(lambda: _build(get_settings()))
 
 
-def get_analyzer(settings: Settings | None = None) -> Analyzer:
+def get_analyzer() -> Analyzer:
     """The process-wide analyzer. Raises LLMNotConfigured (naming the missing settings) for an incomplete
     openai / azure_openai configuration rather than falling back to offline silently."""
-    global _analyzer
-    if _analyzer is not None:
-        return _analyzer
-    with _lock:
-        if _analyzer is None:
-            _analyzer = _build(settings or get_settings())
-        return _analyzer
+    return _analyzer.get()
+
+
+def build_analyzer(settings: Settings) -> Analyzer:
+    """A fresh analyzer for `settings` (tests); the app uses get_analyzer."""
+    return _build(settings)
 
 
 def reset_analyzer() -> None:
     """Forget the cached analyzer (tests, or after changing settings)."""
-    global _analyzer
-    with _lock:
-        _analyzer = None
+    _analyzer.reset()
 
 
 def _build(settings: Settings) -> Analyzer:

@@ -18,12 +18,12 @@ import openai
 from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, ValidationError
 
+from shared.analysis.usage import Usage
+from shared.jobs.models import ModelSelection
 from shared.llm.config import context_tokens_for, missing_llm_settings, model_for
 from shared.llm.errors import LLMNotConfigured, LLMOutputInvalid, LLMPermanentError, LLMTransientError
-from shared.llm.retry import BackoffPolicy, is_retryable_status
+from shared.llm.retry import BackoffPolicy, is_retryable_status, server_retry_after
 from shared.llm.schema import strict_json_schema
-from shared.models.analysis import Usage
-from shared.models.jobs import ModelSelection
 from shared.settings import Settings
 from shared.text.tokens import count_tokens, encoding_for_model
 
@@ -165,9 +165,16 @@ class LLMClient:
                 status = None
                 error = exc
             if attempt + 1 == attempts:
+                hinted = server_retry_after(headers) if headers is not None else None
                 raise LLMTransientError(
                     f"model {model!r} still failing after {attempts} attempts: {last}",
-                    details={"status": status, "attempts": attempts, "model": model},
+                    details={
+                        "status": status,
+                        "attempts": attempts,
+                        "model": model,
+                        # The server's own "come back in": the orchestrator waits at least this long.
+                        "retry_after_ms": None if hinted is None else int(hinted * 1000),
+                    },
                 ) from error
             self._sleep(self._backoff.delay(attempt, headers, self._rand))
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.models.jobs import ModelSelection
+from shared.jobs.models import ModelSelection
 from shared.settings import Settings
 
 

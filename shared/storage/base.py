@@ -11,9 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
-from shared.models.analysis import AnalysisResult
-from shared.models.contracts import Contract, ContractSummary
-from shared.models.jobs import Job, JobStatus, JobType
+from shared.contracts.models import Contract, ContractSummary
+from shared.jobs.document import Job
+from shared.jobs.models import JobStatus, JobType
+from shared.jobs.results import AnalysisResult
 
 T = TypeVar("T")
 

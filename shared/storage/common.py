@@ -23,7 +23,6 @@ from shared.storage.base import Page
 R = TypeVar("R")
 T = TypeVar("T")
 
-DEFAULT_PAGE_LIMIT = 50
 MAX_PAGE_LIMIT = 1000
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:=~-]{1,200}$")

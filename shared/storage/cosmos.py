@@ -20,10 +20,11 @@ from azure.cosmos.exceptions import (
     CosmosResourceNotFoundError,
 )
 
+from shared.contracts.models import Contract, ContractSummary, summarize
 from shared.errors import ConflictError, NotFoundError
-from shared.models.analysis import AnalysisResult
-from shared.models.contracts import Contract, ContractSummary, summarize
-from shared.models.jobs import Job, JobStatus, JobType
+from shared.jobs.document import Job, parse_job
+from shared.jobs.models import JobStatus, JobType
+from shared.jobs.results import AnalysisResult
 from shared.storage.base import Page, Repositories, Versioned
 from shared.storage.common import (
     artifact_key,
@@ -156,7 +157,7 @@ class CosmosJobRepository:
             doc = self.container.read_item(job_id, partition_key=user_id)
         except CosmosResourceNotFoundError as exc:
             raise NotFoundError(f"job {job_id!r} not found", details={"job_id": job_id}) from exc
-        return Versioned(Job.model_validate(_strip(doc)), doc["_etag"])
+        return Versioned(parse_job(_strip(doc)), doc["_etag"])
 
     def replace(self, job: Job, etag: str) -> str:
         try:
@@ -196,7 +197,7 @@ class CosmosJobRepository:
                 sql + " ORDER BY c.created_at DESC, c.id DESC", parameters=_params(**params), partition_key=user_id
             )
         )
-        return keyset_page(rows, limit, lambda row: Job.model_validate(_strip(row)), _position)
+        return keyset_page(rows, limit, lambda row: parse_job(_strip(row)), _position)
 
     def counts(self, user_id: str) -> dict[str, int]:
         # No GROUP BY (the test server lacks it, and per-status COUNTs within one partition are cheap index scans).

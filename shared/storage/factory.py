@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-
 from azure.cosmos import CosmosClient
 
 from shared.settings import Settings, get_settings
+from shared.singletons import ProcessSingleton
 from shared.storage.base import Repositories
 from shared.storage.cosmos import cosmos_repositories
 from shared.storage.sqlite import sqlite_repositories
-
-_lock = threading.Lock()
-_repositories: Repositories | None = None
 
 
 def build_repositories(settings: Settings) -> Repositories:
@@ -29,17 +25,14 @@ def build_repositories(settings: Settings) -> Repositories:
     return sqlite_repositories(settings.data_dir, job_ttl_seconds=settings.job_ttl_seconds)
 
 
-def get_repositories(settings: Settings | None = None) -> Repositories:
-    """The process-wide repositories, built on first use from `settings` (default: get_settings())."""
-    global _repositories
-    with _lock:
-        if _repositories is None:
-            _repositories = build_repositories(settings or get_settings())
-        return _repositories
+_repositories = ProcessSingleton(lambda: build_repositories(get_settings()))
+
+
+def get_repositories() -> Repositories:
+    """The process-wide repositories, built on first use from the process settings."""
+    return _repositories.get()
 
 
 def reset_repositories() -> None:
     """Forget the cached set (tests switch settings between cases)."""
-    global _repositories
-    with _lock:
-        _repositories = None
+    _repositories.reset()

@@ -1,4 +1,5 @@
-"""Job bookkeeping activities (start, record progress, finalize) and the job-events queue, over SQLite."""
+"""Job bookkeeping activities (start, finalize) and the job-events queue, over SQLite. (The progress each step
+activity records: test_step_progress.py.)"""
 
 from __future__ import annotations
 
@@ -11,15 +12,17 @@ import pytest
 from azure.storage.queue import QueueClient
 
 from activities import jobs as job_activities
-from activities import names
-from shared import events
-from shared.jobs import JobService
-from shared.models.jobs import ComparisonJobRequest, Job, JobStatus, JobType, ProcessingStep
-from shared.pipeline.messages import ProgressStatus
+from shared.comparison.request import ComparisonJobRequest
+from shared.jobs import events
+from shared.jobs import names as job_names
+from shared.jobs.document import parse_job
+from shared.jobs.messages import JobFinalized, JobStarted
+from shared.jobs.models import JobProgress, JobStatus, JobType, ProcessingStep
+from shared.jobs.service import JobService
 from shared.settings import Settings, use_settings
 from shared.storage.base import Repositories
 from tests.orchestrators.fake_context import activity_table
-from tests.pipeline.helpers import USER
+from tests.support.jobs import USER
 
 ACT = activity_table(job_activities.bp)
 AT = datetime(2026, 1, 1, tzinfo=UTC)
@@ -28,54 +31,62 @@ AT = datetime(2026, 1, 1, tzinfo=UTC)
 def new_job(repos: Repositories, job_id: str = "job-a") -> JobService:
     service = JobService(repos.jobs)
     request = ComparisonJobRequest(standardContractId="s", compareContractIds=["a", "b"])
-    service.create_job(USER, JobType.COMPARISON, request.model_dump(mode="json"), job_id=job_id)
+    service.create_job(USER, JobType.COMPARISON, request, job_id=job_id)
     return service
 
 
-def progress(pct: int, step: ProcessingStep = ProcessingStep.CALLING_LLM, status: str = "processing") -> dict:
-    return ProgressStatus(
-        job_id="job-a", status=JobStatus(status), current_step=step, percentage=pct, message=f"at {pct}",
-        items_done=1, items_total=2,
-    ).model_dump(mode="json")  # fmt: skip
-
-
-def start(job_id: str = "job-a") -> dict:
+def start(job_id: str = "job-a") -> JobStarted:
     payload = {"job_id": job_id, "user_id": USER, "instance_id": job_id, "started_at": AT.isoformat()}
-    return ACT[names.START_JOB](payload)
+    return JobStarted.model_validate(ACT[job_names.START_JOB](payload))
 
 
 def finalize(status: str, **extra: object) -> dict:
     payload = {"job_id": "job-a", "user_id": USER, "status": status, "finished_at": AT.isoformat()}
-    payload["progress"] = progress(100 if status == "completed" else 55, status=status)
-    return ACT[names.FINALIZE_JOB]({**payload, **extra})
+    return ACT[job_names.FINALIZE_JOB]({**payload, **extra})
+
+
+def comparing(service: JobService) -> JobProgress:
+    """What the compare activities record halfway through (see test_step_progress.py)."""
+    progress = JobProgress(
+        current_step=ProcessingStep.CALLING_LLM, percentage=65, message="Comparing contract 2 of 2", items_done=1,
+        items_total=2,
+    )  # fmt: skip
+    return service.update_progress(USER, "job-a", progress).progress
 
 
 def test_start_marks_processing_and_returns_the_contract_ids(repos: Repositories) -> None:
     service = new_job(repos)
     out = start()
-    assert (out["job_status"], out["contract_ids"]) == ("processing", ["a", "b"])
+    assert (out.job_status, out.contract_ids) == (JobStatus.PROCESSING, ["a", "b"])
     job = service.get_job(USER, "job-a")
     assert (job.status, job.instance_id) == (JobStatus.PROCESSING, "job-a")
     assert job.started_at is not None
-    assert start()["job_status"] == "processing"  # twice is fine
+    # The job shows its first step at once, and start hands that progress (with its seq) to the custom status.
+    assert (job.progress.current_step, job.progress.percentage) == (ProcessingStep.RETRIEVING_DATA, 10)
+    assert job.progress.message == "Retrieving the standard and 2 contracts"
+    assert job.progress.seq == 1
+    assert out.progress == job.progress
+    assert start().job_status is JobStatus.PROCESSING  # twice is fine
+
+
+def test_start_that_runs_twice_keeps_the_progress_and_its_seq(repos: Repositories) -> None:
+    service = new_job(repos)
+    first = start()
+    again = start()  # Durable runs an activity at least once: the second run changes nothing, seq included
+    assert again.progress == first.progress
+    assert service.get_job(USER, "job-a").progress == first.progress
 
 
 def test_start_of_a_job_cancelled_while_queued_reports_cancelled(repos: Repositories) -> None:
     service = new_job(repos)
     service.cancel(USER, "job-a")
     out = start()
-    assert (out["job_status"], out["contract_ids"]) == ("cancelled", [])
-    assert service.get_job(USER, "job-a").status is JobStatus.CANCELLED
-
-
-def test_record_progress_mirrors_custom_status_into_the_job(repos: Repositories) -> None:
-    service = new_job(repos)
-    start()
-    payload = {"job_id": "job-a", "user_id": USER, "progress": progress(65), "updated_at": AT.isoformat()}
-    ACT[names.RECORD_PROGRESS](payload)
+    assert (out.job_status, out.contract_ids) == (JobStatus.CANCELLED, [])
     job = service.get_job(USER, "job-a")
-    assert (job.progress.percentage, job.progress.message, job.progress.items_done) == (65, "at 65", 1)
-    assert job.progress.current_step is ProcessingStep.CALLING_LLM
+    assert job.status is JobStatus.CANCELLED
+    # The job still says where it stopped (queued) and that it stopped, not a first step it never reached.
+    assert (job.progress.current_step, job.progress.message) == (ProcessingStep.QUEUED, "Cancelled")
+    assert out.progress == job.progress
 
 
 def test_finalize_completed_sets_result_and_is_idempotent(
@@ -83,25 +94,39 @@ def test_finalize_completed_sets_result_and_is_idempotent(
 ) -> None:
     service = new_job(repos)
     start()
-    with caplog.at_level(logging.WARNING, logger="shared.events"):
+    with caplog.at_level(logging.WARNING, logger="shared.jobs.events"):
         first = finalize("completed", result_id="res_job-a")
-    assert first == {"status": "ok", "note": "", "error": None, "job_status": "completed", "event_published": False}
     assert "not published" in caplog.text  # no storage account configured: skipped with a warning
     job = service.get_job(USER, "job-a")
     assert (job.status, job.result_id, job.progress.percentage) == (JobStatus.COMPLETED, "res_job-a", 100)
+    assert job.progress.current_step is ProcessingStep.COMPLETED
+    assert job.progress.message == "Completed: result res_job-a"
+    # What crosses history: the terminal status and the final progress the custom status shows, nothing else.
+    assert set(first) == {"job_status", "event_published", "progress"}
+    finalized = JobFinalized.model_validate(first)
+    assert (finalized.job_status, finalized.event_published) == (JobStatus.COMPLETED, False)
+    assert finalized.progress == job.progress
     completed_at = job.completed_at
     assert finalize("completed", result_id="res_job-a")["job_status"] == "completed"
-    assert service.get_job(USER, "job-a").completed_at == completed_at
+    again = service.get_job(USER, "job-a")
+    assert (again.completed_at, again.progress) == (completed_at, job.progress)  # same seq: nothing changed
 
 
 def test_finalize_failed_stores_error_details(repos: Repositories) -> None:
     service = new_job(repos)
     start()
+    reached = comparing(service)
     error = {"step": "calling_llm", "type": "llm_rejected", "message": "LLM rejected the request (400): bad"}
-    assert finalize("failed", error=error)["job_status"] == "failed"
+    out = JobFinalized.model_validate(finalize("failed", error=error))
+    assert out.job_status is JobStatus.FAILED
     job = service.get_job(USER, "job-a")
     assert (job.status, job.error_details) == (JobStatus.FAILED, error)
-    assert job.progress.current_step is ProcessingStep.CALLING_LLM  # where it stopped
+    # Where it stopped: the step, percentage and items it reached, with the reason as the message.
+    assert (job.progress.current_step, job.progress.percentage) == (ProcessingStep.CALLING_LLM, 65)
+    assert (job.progress.items_done, job.progress.items_total) == (1, 2)
+    assert job.progress.message == "Failed at calling_llm: LLM rejected the request (400): bad"
+    assert job.progress.seq > reached.seq
+    assert out.progress == job.progress
 
 
 def test_finalize_completed_after_a_cancel_keeps_the_job_cancelled(repos: Repositories) -> None:
@@ -114,8 +139,9 @@ def test_finalize_completed_after_a_cancel_keeps_the_job_cancelled(repos: Reposi
 
 
 def test_job_event_content() -> None:
-    job = Job(job_id="j", user_id="u", job_type=JobType.QUERY, request={}, status=JobStatus.FAILED,
-              error_details={"step": "x", "message": "m", "type": "t"})  # fmt: skip
+    job = parse_job({"job_id": "j", "user_id": "u", "job_type": "query", "status": "failed",
+                     "request": {"question": "Who pays?", "contract_ids": ["c"]},
+                     "error_details": {"step": "x", "message": "m", "type": "t"}})  # fmt: skip
     assert events.job_event(job) == {
         "job_id": "j", "user_id": "u", "job_type": "query", "status": "failed", "result_id": None,
         "error": {"step": "x", "message": "m", "type": "t"},
@@ -137,6 +163,7 @@ def test_finalize_publishes_to_the_job_events_queue(
     finalize("completed", result_id="res_job-a")  # a re-run publishes the same content again, nothing else
 
     assert out["event_published"] is True
+    assert out["job_status"] == "completed"
     queue = QueueClient.from_connection_string(azurite_connection_string, queue_name)
     raw = [m.content for m in queue.receive_messages(max_messages=10)]
     # On the wire the JSON is base64-encoded, as a Functions queue trigger expects by default.

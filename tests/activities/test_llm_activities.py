@@ -1,4 +1,5 @@
-"""The LLM activities' failure handling: what Durable retries and what fails the job at once."""
+"""The LLM activities' failure handling: what fails the job at once, what the orchestrator retries on durable
+timers, and what Durable retries."""
 
 from __future__ import annotations
 
@@ -9,20 +10,26 @@ from typing import Any
 import pytest
 
 from activities import comparison as comparison_activities
-from activities import names
 from activities import query as query_activities
+from activities.support import job_scope
 from shared.analysis.factory import get_analyzer, reset_analyzer
+from shared.comparison import artifacts as comparison_artifacts
+from shared.comparison import names as comparison_names
+from shared.comparison import steps as comparison_steps
+from shared.comparison.models import AnalyzedComparison, ComparisonTask
+from shared.comparison.request import ComparisonJobRequest
+from shared.jobs.document import ComparisonJob
+from shared.jobs.messages import Outcome
+from shared.jobs.models import JobRef
+from shared.jobs.scope import JobScope
+from shared.jobs.service import JobService
 from shared.llm.errors import LLMOutputInvalid, LLMPermanentError, LLMTransientError
-from shared.models.analysis import ComparisonTask
-from shared.models.jobs import ComparisonJobRequest, Job, JobType
-from shared.pipeline import artifacts, comparison_steps
-from shared.pipeline.prompts import CHAT_FRAMING_TOKENS
-from shared.pipeline.scope import JobScope
+from shared.llm.framing import CHAT_FRAMING_TOKENS
 from shared.settings import Settings, use_settings
 from shared.storage.base import Repositories
 from shared.text.tokens import count_tokens
 from tests.orchestrators.fake_context import activity_table
-from tests.pipeline.helpers import USER, add_sample, comparison_job
+from tests.support.jobs import USER, add_sample, comparison_job
 from tests.support.openai_server import OpenAITestServer, parse_contracts
 
 ACT = activity_table(comparison_activities.bp, query_activities.bp)
@@ -41,15 +48,24 @@ def prepared(repos: Repositories) -> Repositories:
     add_sample(repos, "nda_mutual_standard.md")
     add_sample(repos, "nda_mutual_variant_a.md")
     comparison_job(repos, "nda_mutual_standard.md", ["nda_mutual_variant_a.md"])
-    scope = JobScope(repos, USER, "job-cmp", ttl=None)
+    scope = scope_of("job-cmp")
     comparison_steps.retrieve(scope)
     comparison_steps.prompt(scope, get_analyzer(), 4_000)
     return repos
 
 
+def status_of(out: dict[str, Any]) -> str:
+    """An activity's outcome status as the orchestrator reads it (history leaves out the default "ok")."""
+    return Outcome.model_validate(out).status
+
+
+def scope_of(job_id: str) -> JobScope:
+    """The scope the activities work in (the process-wide stores the `repos` fixture points at)."""
+    return job_scope(JobRef(job_id=job_id, user_id=USER))
+
+
 def compare_payload() -> dict[str, Any]:
-    return {"job_id": "job-cmp", "user_id": USER, "contract_id": "nda_mutual_variant_a.md", "item_index": 0,
-            "items_total": 1}  # fmt: skip
+    return {"job_id": "job-cmp", "user_id": USER, "contract_id": "nda_mutual_variant_a.md", "items_total": 1}
 
 
 @pytest.mark.parametrize(
@@ -63,33 +79,61 @@ def test_permanent_llm_failures_come_back_as_an_error_summary(
     prepared: Repositories, monkeypatch: pytest.MonkeyPatch, error: Exception, kind: str, message: str
 ) -> None:
     monkeypatch.setattr(comparison_activities, "get_analyzer", lambda: Failing(error))
-    out = ACT[names.COMPARISON_COMPARE](compare_payload())
+    out = ACT[comparison_names.COMPARE](compare_payload())
     assert out["status"] == "error"
     assert out["error"] == {"step": "calling_llm", "type": kind, "message": message}
 
 
-def test_transient_llm_failures_propagate_for_durable_retry(
+def test_transient_llm_failures_come_back_as_retry_for_the_orchestrators_durable_timer(
     prepared: Repositories, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(comparison_activities, "get_analyzer", lambda: Failing(LLMTransientError("429 for 5 minutes")))
-    with pytest.raises(LLMTransientError):
-        ACT[names.COMPARISON_COMPARE](compare_payload())
+    before = JobService(prepared.jobs).get_job(USER, "job-cmp").progress
+    hinted = LLMTransientError("429 for 5 minutes", details={"status": 429, "retry_after_ms": 300_000})
+    monkeypatch.setattr(comparison_activities, "get_analyzer", lambda: Failing(hinted))
+
+    out = ACT[comparison_names.COMPARE](compare_payload())
+
+    # Not raised (that would be Durable's in-process retry, holding no timer for the model's "come back in"): the
+    # orchestrator waits at least retry_after_ms on a durable timer, then calls again.
+    assert out == {
+        "status": "retry",
+        "error": {"step": "calling_llm", "type": "llm_unavailable", "message": "LLM unavailable: 429 for 5 minutes"},
+        "retry_after_ms": 300_000,
+    }
+    # Nothing was counted or stored, so the retry asks the model again and counts the contract then.
+    assert JobService(prepared.jobs).get_job(USER, "job-cmp").progress == before
+    output = comparison_artifacts.of_contract("output", "nda_mutual_variant_a.md")
+    assert scope_of("job-cmp").artifacts.find(output, AnalyzedComparison) is None
+
+    # Without the server's hint the orchestrator's own backoff decides.
+    unhinted = LLMTransientError("model unreachable", details={"status": None, "retry_after_ms": None})
+    monkeypatch.setattr(comparison_activities, "get_analyzer", lambda: Failing(unhinted))
+    out = ACT[comparison_names.COMPARE](compare_payload())
+    assert (out["status"], out["error"]["type"]) == ("retry", "llm_unavailable")
+    assert "retry_after_ms" not in out
+
+
+def test_unclassified_failures_propagate_for_durable_retry(
+    prepared: Repositories, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A bug or a crash: only its text is known, so Durable's retry policy runs the activity again, then fails the job.
+    monkeypatch.setattr(comparison_activities, "get_analyzer", lambda: Failing(RuntimeError("worker lost")))
+    with pytest.raises(RuntimeError, match="worker lost"):
+        ACT[comparison_names.COMPARE](compare_payload())
 
 
 def test_compare_activity_checks_for_cancel_before_calling_the_model(
     prepared: Repositories, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from shared.jobs import JobService
-
     JobService(prepared.jobs).cancel(USER, "job-cmp")
     monkeypatch.setattr(comparison_activities, "get_analyzer", lambda: Failing(AssertionError("model called")))
-    out = ACT[names.COMPARISON_COMPARE](compare_payload())
-    assert (out["status"], out["note"]) == ("skipped", "skipped: cancelled")
+    out = ACT[comparison_names.COMPARE](compare_payload())
+    assert out == {"status": "skipped"}
 
 
 def test_retrieve_activity_reports_a_deleted_contract(prepared: Repositories) -> None:
     prepared.contracts.delete(USER, "nda_mutual_variant_a.md")
-    out = ACT[names.COMPARISON_RETRIEVE]({"job_id": "job-cmp", "user_id": USER})
+    out = ACT[comparison_names.RETRIEVE]({"job_id": "job-cmp", "user_id": USER})
     assert out["status"] == "error"
     assert out["error"]["type"] == "contracts_missing"
     assert "nda_mutual_variant_a.md" in out["error"]["message"]
@@ -97,7 +141,7 @@ def test_retrieve_activity_reports_a_deleted_contract(prepared: Repositories) ->
 
 def test_malformed_input_is_rejected() -> None:
     with pytest.raises(ValueError):
-        ACT[names.COMPARISON_COMPARE]({"job_id": "job-cmp"})
+        ACT[comparison_names.COMPARE]({"job_id": "job-cmp"})
 
 
 # --- a pair too large for the model fails the job before any model call ---------------------------------------
@@ -125,12 +169,10 @@ def start_comparison(repos: Repositories, job_id: str = "job-cmp", **request: An
     body = ComparisonJobRequest(
         standardContractId="nda_mutual_standard.md", compareContractIds=["nda_mutual_variant_a.md"], **request
     )
-    repos.jobs.create(
-        Job(job_id=job_id, user_id=USER, job_type=JobType.COMPARISON, request=body.model_dump(mode="json"))
-    )
+    repos.jobs.create(ComparisonJob(job_id=job_id, user_id=USER, request=body))
     step = {"job_id": job_id, "user_id": USER}
-    assert ACT[names.COMPARISON_RETRIEVE](step)["status"] != "error"
-    return ACT[names.COMPARISON_PROMPT](step)
+    assert status_of(ACT[comparison_names.RETRIEVE](step)) == "ok"
+    return ACT[comparison_names.PROMPT](step)
 
 
 def test_a_pair_over_the_context_fails_the_prompt_step_before_any_model_call(
@@ -149,23 +191,19 @@ def test_a_pair_over_the_context_fails_the_prompt_step_before_any_model_call(
     assert needed < CONTEXT + 1_000, "the whole pair, not a multiple of it"
     assert small_model.requests == []
     # No task was stored, so no compare activity can send the pair either.
-    assert (
-        JobScope(repos, USER, "job-cmp", ttl=None).artifacts.find(
-            artifacts.comparison_task("nda_mutual_variant_a.md"), ComparisonTask
-        )
-        is None
-    )
+    task = comparison_artifacts.of_contract("task", "nda_mutual_variant_a.md")
+    assert scope_of("job-cmp").artifacts.find(task, ComparisonTask) is None
 
 
 def test_clauses_mode_sends_only_the_selected_standard_clause_and_fits(
     repos: Repositories, small_model: OpenAITestServer
 ) -> None:
     out = start_comparison(repos, comparisonMode="clauses", selectedClauses=["Term and Duration of Obligations"])
-    assert out["status"] != "error", out
+    assert status_of(out) == "ok", out
 
-    answered = ACT[names.COMPARISON_COMPARE](compare_payload())
+    answered = ACT[comparison_names.COMPARE](compare_payload())
 
-    assert answered["status"] != "error", answered
+    assert status_of(answered) == "ok", answered
     [request] = small_model.requests
     standard, compared = parse_contracts(request.text())
     assert [c[0] for c in standard.clauses] == ["Term and Duration of Obligations"]
@@ -199,9 +237,9 @@ def test_clauses_mode_without_selection_is_counted_exactly_as_sent(
     use_context(small_model, settings, needed + RESERVE - 1)
     assert start_comparison(repos, "job-short", comparisonMode="clauses")["status"] == "error"
     use_context(small_model, settings, needed + RESERVE)
-    assert start_comparison(repos, "job-fits", comparisonMode="clauses")["status"] != "error"
-    answered = ACT[names.COMPARISON_COMPARE]({**compare_payload(), "job_id": "job-fits"})
-    assert answered["status"] != "error", answered
+    assert status_of(start_comparison(repos, "job-fits", comparisonMode="clauses")) == "ok"
+    answered = ACT[comparison_names.COMPARE]({**compare_payload(), "job_id": "job-fits"})
+    assert status_of(answered) == "ok", answered
 
     # What went out is what was counted: both messages, the chat framing and the clauses-mode schema.
     [sent] = small_model.requests

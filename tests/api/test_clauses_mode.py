@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from orchestrators.names import COMPARISON_ORCHESTRATOR
-from shared.jobs import JobService
+from shared.comparison.names import ORCHESTRATOR as COMPARISON_ORCHESTRATOR
+from shared.jobs.service import JobService
 from shared.storage.base import Repositories
 from tests.api.conftest import SAMPLE_DATA, Api, FakeDurableClient, upload
 from tests.api.seed_requests import (
@@ -39,7 +39,8 @@ def standard_titles(api_contract: dict[str, Any]) -> list[str]:
 
 
 async def stored_request(repos: Repositories, job_id: str) -> dict[str, Any]:
-    return JobService(repos.jobs).get_job("alice", job_id).request
+    """The job document's request as stored (JSON)."""
+    return JobService(repos.jobs).get_job("alice", job_id).request.model_dump(mode="json")
 
 
 # --- the seed's exact bodies ------------------------------------------------------------------------------------

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import inspect
 import typing
+from collections import Counter
+from types import ModuleType
 
 from fastapi import Request as FastApiRequest
 
 from devhost.http_kinds import check_http_kinds, uses_http_extension
+from shared.comparison import names as comparison_names
+from shared.jobs import names as job_names
+from shared.query import names as query_names
 from tests.api.conftest import Api
+
+
+def durable_names(module: ModuleType) -> set[str]:
+    """The function names a names module declares (its upper-case string constants), events aside."""
+    return {v for k, v in vars(module).items() if k.isupper() and isinstance(v, str) and k != "CANCEL_EVENT"}
 
 
 def test_every_http_function_uses_the_streaming_extension(api: Api) -> None:
@@ -45,3 +55,21 @@ def test_http_functions_are_anonymous_at_host_level(api: Api) -> None:
     # All functions are anonymous at the Functions level (EasyAuth is in front); identity is checked in code.
     levels = {str(i.trigger.get("authLevel")).lower() for i in api.infos.values() if i.trigger_type == "httpTrigger"}
     assert levels == {"anonymous"}
+
+
+def test_every_durable_name_is_a_registered_function_and_nothing_else_is(api: Api) -> None:
+    infos = list(api.infos.values())
+    assert Counter(i.trigger_type for i in infos) == {
+        "httpTrigger": 18,
+        "queueTrigger": 1,  # job_request_starter
+        "orchestrationTrigger": 2,  # comparison and query
+        # start and finalize, 5 comparison steps, 7 query steps: progress reaches the job document from the step
+        # activities themselves, with no activity of its own
+        "activityTrigger": 14,
+    }
+    orchestrators = {i.name for i in infos if i.trigger_type == "orchestrationTrigger"}
+    activities = {i.name for i in infos if i.trigger_type == "activityTrigger"}
+    assert orchestrators == {comparison_names.ORCHESTRATOR, query_names.ORCHESTRATOR}
+    # A name the orchestrators call that no activity registers would fail only at run time, in Durable.
+    declared = durable_names(job_names) | durable_names(comparison_names) | durable_names(query_names)
+    assert activities == declared - orchestrators

@@ -8,12 +8,16 @@ from typing import Any
 import pytest
 from azure.storage.queue import QueueClient, TextBase64DecodePolicy
 
-from orchestrators.names import CANCEL_EVENT, COMPARISON_ORCHESTRATOR, QUERY_ORCHESTRATOR
-from shared import events
-from shared.jobs import JobService
-from shared.models.jobs import JobStatus
+from shared.comparison.names import ORCHESTRATOR as COMPARISON_ORCHESTRATOR
+from shared.jobs import events
+from shared.jobs.models import JobProgress, JobStatus, ProcessingStep
+from shared.jobs.names import CANCEL_EVENT
+from shared.jobs.service import JobService
+from shared.query.names import ORCHESTRATOR as QUERY_ORCHESTRATOR
 from shared.storage.base import Repositories
 from tests.api.conftest import Api, FakeDurableClient, upload
+
+PROGRESS_FIELDS = {"current_step", "percentage", "message", "items_done", "items_total", "updated_at", "seq"}
 
 
 async def three_contracts(api: Api, user: str = "alice") -> tuple[str, str, str]:
@@ -55,7 +59,7 @@ async def test_submit_comparison_starts_one_orchestration_and_hands_out_our_urls
     assert durable.started == [(COMPARISON_ORCHESTRATOR, job_id, {"job_id": job_id, "user_id": "alice"})]
     job = JobService(repos.jobs).get_job("alice", job_id)
     assert job.instance_id == job_id
-    assert job.request["compareContractIds"] == [b, c]
+    assert job.request.model_dump(mode="json")["compareContractIds"] == [b, c]
 
 
 async def test_submit_query(api: Api, durable: FakeDurableClient) -> None:
@@ -195,10 +199,12 @@ async def test_status_is_202_while_running_and_200_when_done(api: Api, repos: Re
     assert reply.status == 202
     assert reply.headers["retry-after"]
     view = reply.json
-    assert view["runtimeStatus"] == "Pending"
+    assert (view["job_id"], view["status"], view["runtimeStatus"]) == (job_id, "queued", "Pending")
     assert view["name"] == COMPARISON_ORCHESTRATOR
     assert view["instanceId"] == job_id
-    assert view["customStatus"]["percentage"] == 0
+    # customStatus is the job's progress (the one JobProgress model); the job's id and status are top-level.
+    assert set(view["customStatus"]) == PROGRESS_FIELDS
+    assert (view["customStatus"]["current_step"], view["customStatus"]["percentage"]) == ("queued", 0)
     assert view["output"] is None
 
     service = JobService(repos.jobs)
@@ -207,8 +213,29 @@ async def test_status_is_202_while_running_and_200_when_done(api: Api, repos: Re
     service.update_status("alice", job_id, JobStatus.COMPLETED, result_id="res_1")
     reply = await api.call("GET", f"/api/jobs/{job_id}/status")
     assert reply.status == 200
-    assert reply.json["runtimeStatus"] == "Completed"
+    assert (reply.json["status"], reply.json["runtimeStatus"]) == ("completed", "Completed")
     assert reply.json["output"] == {"result_id": "res_1"}
+
+
+async def test_status_custom_status_is_the_job_documents_progress(api: Api, repos: Repositories) -> None:
+    job_id = (await submit(api))["job_id"]
+    service = JobService(repos.jobs)
+    service.update_status("alice", job_id, JobStatus.PROCESSING)
+    progress = JobProgress(
+        current_step=ProcessingStep.CALLING_LLM, percentage=65, message="Comparing contract 2 of 2", items_done=1,
+        items_total=2,
+    )  # fmt: skip
+    stored = service.update_progress("alice", job_id, progress).progress
+    assert stored.seq == 2  # moved to processing, then this progress: every change counts
+
+    view = (await api.call("GET", f"/api/jobs/{job_id}/status")).json
+    document = (await api.call("GET", f"/api/jobs/{job_id}")).json
+    [listed] = (await api.call("GET", "/api/jobs")).json["jobs"]
+
+    assert view["customStatus"] == document["progress"] == listed["progress"] == stored.model_dump(mode="json")
+    assert view["customStatus"]["seq"] == stored.seq
+    assert (view["customStatus"]["message"], view["customStatus"]["items_done"]) == ("Comparing contract 2 of 2", 1)
+    assert view["lastUpdatedTime"] == document["progress"]["updated_at"]
 
 
 async def test_list_filters_counts_and_continuation(api: Api, repos: Repositories) -> None:

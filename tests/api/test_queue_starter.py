@@ -9,8 +9,8 @@ import pytest
 from azure.functions.queue import QueueMessage
 
 from api.queue_starter import InvalidJobMessage, job_id_for_message
-from shared.jobs import JobService
-from shared.models.jobs import JobType
+from shared.jobs.models import JobType
+from shared.jobs.service import JobService
 from shared.storage.base import Repositories
 from tests.api.conftest import Api, FakeDurableClient, upload
 

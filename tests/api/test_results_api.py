@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from shared.models.analysis import AnalysisResult
-from shared.models.jobs import JobType
+from shared.jobs.models import JobType
+from shared.jobs.results import AnalysisResult
 from shared.storage.base import Repositories
 from tests.api.conftest import Api
 

@@ -60,5 +60,9 @@ def pytest_runtest_makereport(
     if report.failed:
         for name, value in getattr(item, "funcargs", {}).items():
             if isinstance(value, RunningApp):
-                report.sections.append((f"devhost output of {name} (tail)", value.output()[-6000:]))
+                output = value.output()
+                # A polling page floods the tail with INFO lines: the warnings, errors and tracebacks come first.
+                problems = "\n".join(line for line in output.splitlines() if " INFO " not in line)
+                report.sections.append((f"devhost warnings and errors of {name} (tail)", problems[-6000:]))
+                report.sections.append((f"devhost output of {name} (tail)", output[-6000:]))
     return report

@@ -25,6 +25,8 @@ NDA_VARIANT_B = "nda_mutual_variant_b.txt"
 JOB_EVENTS = "job-events"
 PRINCIPAL_ID_HEADER = "X-MS-CLIENT-PRINCIPAL-ID"
 TERMINAL = ("completed", "failed", "cancelled")
+# The job's progress: the status body's customStatus, the job document's `progress`, every stream event.
+PROGRESS_FIELDS = frozenset({"current_step", "percentage", "message", "items_done", "items_total", "updated_at", "seq"})
 
 
 class JobTimeout(AssertionError):
@@ -85,10 +87,20 @@ class JobWatch:
 
     final: dict[str, Any]
     seen: list[tuple[int, str, str]] = field(default_factory=list)  # (HTTP status, job status, current_step)
+    seqs: list[int] = field(default_factory=list)  # customStatus.seq of every poll
 
     @property
     def statuses(self) -> list[str]:
         return [status for _, status, _ in self.seen]
+
+
+def progress_seq(progress: dict[str, Any], last: int, where: str) -> int:
+    """The seq of a job's progress as the API shows it, checked: the whole JobProgress, and never behind `last`
+    (the streams use it as the event id, so a poller must never see it go back)."""
+    assert set(progress) == PROGRESS_FIELDS, f"{where}: not a JobProgress: {progress}"
+    seq = int(progress["seq"])
+    assert seq >= last, f"{where}: progress seq went back from {last} to {seq}: {progress}"
+    return seq
 
 
 def wait_for_job(
@@ -104,6 +116,7 @@ def wait_for_job(
     `until(body)` holds. `allow_missing` tolerates 404 while a queued request has not created the job yet."""
     deadline = time.monotonic() + timeout
     seen: list[tuple[int, str, str]] = []
+    seqs: list[int] = []
     while True:
         reply = client.get(url)
         if reply.status_code == 404 and allow_missing:
@@ -111,15 +124,18 @@ def wait_for_job(
         else:
             assert reply.status_code in (200, 202), f"{url}: {reply.status_code} {reply.text}"
             body = reply.json()
-            step = str((body.get("customStatus") or {}).get("current_step", ""))
-            seen.append((reply.status_code, str(body["status"]), step))
+            # The job's id and status are top-level; customStatus is the job's progress, whose seq never goes back.
+            assert url.rstrip("/").endswith(f"/{body['job_id']}/status"), body
+            progress = body["customStatus"]
+            seqs.append(progress_seq(progress, seqs[-1] if seqs else 0, url))
+            seen.append((reply.status_code, str(body["status"]), str(progress["current_step"])))
             if reply.status_code == 200:
                 assert body["status"] in TERMINAL, body
-                return JobWatch(body, seen)
+                return JobWatch(body, seen, seqs)
             assert body["status"] in ("queued", "processing"), body
             assert reply.headers.get("Retry-After"), "a 202 must tell the poller when to come back"
             if until is not None and until(body):
-                return JobWatch(body, seen)
+                return JobWatch(body, seen, seqs)
         if time.monotonic() > deadline:
             raise JobTimeout(f"{url} not terminal after {timeout}s; saw {seen[-10:]}")
         time.sleep(interval)

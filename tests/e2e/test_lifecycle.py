@@ -32,18 +32,44 @@ pytestmark = [pytest.mark.slow, pytest.mark.azurite]
 USER = "lifecycle-user"
 
 
-def test_cancel_right_after_submit_makes_no_model_call(openai_app: RunningApp, openai_server: OpenAITestServer) -> None:
-    with openai_app.client(USER) as client:
-        standard = upload_sample(client, NDA_STANDARD)
-        compared = [upload_sample(client, NDA_VARIANT_A, title=f"Early cancel {i}") for i in range(3)]
-        submitted = submit_comparison(client, standard, compared)
-        reply = client.post(f"/api/jobs/{submitted['job_id']}/cancel")
-        assert reply.status_code == 202, reply.text
-        watch = wait_for_job(client, submitted["statusQueryGetUri"], timeout=30)
-        assert watch.final["status"] == "cancelled", watch.final
-        time.sleep(1.0)  # anything scheduled before the cancel landed would have called the model by now
-        assert get_json(client, f"/api/jobs/{submitted['job_id']}")["status"] == "cancelled"
-    assert len(openai_server.requests) == 0, "a job cancelled before its first step called the model"
+def test_cancel_right_after_submit_makes_no_model_call(
+    tmp_path_factory: pytest.TempPathFactory, private_azurite: str, openai_server: OpenAITestServer
+) -> None:
+    """A job cancelled before its first step never calls the model.
+
+    "Right after submit" alone does not make the cancel land first: on an idle host the job reaches its model calls
+    about 30 ms after the 202, sooner than a client's next request. So the host here runs one activity at a time,
+    busy with another job's model call held open: the job under test waits for a worker while the user cancels."""
+    one_worker = {"AzureFunctionsJobHost__extensions__durableTask__maxConcurrentActivityFunctions": "1"}
+    app = make_app(
+        tmp_path_factory.mktemp("one-worker-app"), private_azurite, **openai_settings(openai_server, **one_worker)
+    )
+    try:
+        app.start()
+        with app.client(USER) as client:
+            standard = upload_sample(client, NDA_STANDARD)
+            busy = submit_comparison(client, standard, [upload_sample(client, NDA_VARIANT_B, title="Keeps it busy")])
+            release = openai_server.hold()
+            wait_until(lambda: len(openai_server.requests) == 1, timeout=30, what="the busy job's model call")
+
+            compared = [upload_sample(client, NDA_VARIANT_A, title=f"Early cancel {i}") for i in range(3)]
+            submitted = submit_comparison(client, standard, compared)
+            reply = client.post(f"/api/jobs/{submitted['job_id']}/cancel")
+            assert reply.status_code == 202, reply.text
+            release.set()  # the worker is free: the cancelled job's start finds it cancelled
+
+            watch = wait_for_job(client, submitted["statusQueryGetUri"], timeout=30)
+            assert watch.final["status"] == "cancelled", watch.final
+            assert wait_for_job(client, busy["statusQueryGetUri"], timeout=30).final["status"] == "completed"
+            job = get_json(client, f"/api/jobs/{submitted['job_id']}")
+            assert job["status"] == "cancelled", job
+            assert job["started_at"] is None, "the cancel was to land while the job waited for a worker"
+    finally:
+        app.stop()
+    # Every prompt names the contracts it compares: none of the cancelled job's reached the model.
+    sent = [r for r in openai_server.requests if any(cid in r.text() for cid in compared)]
+    assert sent == [], "a job cancelled before its first step called the model"
+    assert len(openai_server.requests) == 1  # the busy job's call, and nothing else
 
 
 def test_cancel_query_during_slow_map(openai_app: RunningApp, openai_server: OpenAITestServer) -> None:

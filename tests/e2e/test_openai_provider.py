@@ -22,6 +22,7 @@ from tests.e2e.helpers import (
     clear_queue,
     events_for,
     get_json,
+    progress_seq,
     result_of,
     submit_comparison,
     upload_sample,
@@ -203,17 +204,28 @@ def test_progress_rises_while_the_model_works(openai_app: RunningApp, openai_ser
         for i in range(contracts):  # the calls finish one by one, 0.6 s apart
             openai_server.slow(0.6 * (i + 1))
         submitted = submit_comparison(client, standard, compared)
+        job_url = f"/api/jobs/{submitted['job_id']}"
         seen: list[dict[str, Any]] = []
         listed_while_running: list[dict[str, Any]] = []
+        document_seqs: list[int] = []
 
         def record(body: dict[str, Any]) -> bool:
             seen.append(body["customStatus"])
             if body["customStatus"]["current_step"] == "calling_llm" and not listed_while_running:
                 listed_while_running.extend(get_json(client, "/api/jobs?status=processing")["jobs"])
+            # The job itself, polled too: its progress seq only ever goes up.
+            progress = get_json(client, job_url)["progress"]
+            document_seqs.append(progress_seq(progress, document_seqs[-1] if document_seqs else 0, job_url))
             return False
 
         watch = wait_for_job(client, submitted["statusQueryGetUri"], timeout=60, interval=0.05, until=record)
+        finished = get_json(client, job_url)["progress"]
     assert watch.final["status"] == "completed"
+    # Every update of the job gives its progress the next seq (the streams' event id): while the job ran, the
+    # pollers saw it rise through several values and never go back; the finished job has the highest.
+    assert len(set(document_seqs)) >= 3 and len(set(watch.seqs)) >= 3, (document_seqs, watch.seqs)
+    assert finished == watch.final["customStatus"]
+    assert finished["seq"] > max(watch.seqs[:-1]) and finished["seq"] >= max(document_seqs)
     llm = [s for s in seen if s["current_step"] == "calling_llm"]
     assert llm, seen
     assert all(50 <= s["percentage"] <= 80 and s["items_total"] == contracts for s in llm), llm

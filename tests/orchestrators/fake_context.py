@@ -1,9 +1,10 @@
 """A fake Durable orchestration context that drives orchestrator generators the way the SDK replays them.
 
 Activities run when the orchestrator waits on them (task_any picks the earliest scheduled one by default, as if
-activities finished in order). Results cross a JSON round trip, as they cross history. It records what a test
-checks: activity calls with their retry policy, custom statuses, in-flight counts (in all and per activity), and
-history bytes.
+activities finished in order). Durable timers fire at once (the fake has no clock to wait on), so a task_any with a
+timer returns without running an activity. Results cross a JSON round trip, as they cross history. It records what
+a test checks: activity calls with their retry policy, timers with their fire time, custom statuses, in-flight
+counts (in all and per activity), and history bytes.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ Handler = Callable[[dict[str, Any]], Any]
 
 @dataclass(eq=False)
 class FakeTask:
-    kind: str  # "activity" | "event" | "any"
+    kind: str  # "activity" | "event" | "any" | "timer"
     name: str = ""
     payload: Any = None
     retry: df.RetryOptions | None = None
@@ -45,6 +46,7 @@ class FakeContext:
         self.instance_id = instance_id
         self.current_utc_datetime = datetime(2026, 1, 1, tzinfo=UTC)
         self.calls: list[Call] = []
+        self.timers: list[datetime] = []
         self.custom_statuses: list[dict[str, Any]] = []
         self.events: dict[str, FakeTask] = {}
         self.in_flight = 0
@@ -76,6 +78,10 @@ class FakeContext:
 
     def wait_for_external_event(self, name: str) -> FakeTask:
         return self.events.setdefault(name, FakeTask("event", name))
+
+    def create_timer(self, fire_at: datetime) -> FakeTask:
+        self.timers.append(fire_at)
+        return FakeTask("timer", done=True, result=None)
 
     def task_any(self, tasks: list[FakeTask]) -> FakeTask:
         return FakeTask("any", children=list(tasks))
@@ -117,6 +123,8 @@ class FakeContext:
                 winner = next(c for c in task.children if c.kind == "activity")
                 self._run(winner)
             return winner, None
+        if task.kind == "timer":
+            return None, None
         raise AssertionError(f"orchestrator waited on a bare {task.kind} task")
 
 

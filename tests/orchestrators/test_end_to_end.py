@@ -9,21 +9,28 @@ import pytest
 
 from activities import comparison as comparison_activities
 from activities import jobs as job_activities
-from activities import names
 from activities import query as query_activities
 from orchestrators.comparison import comparison_orchestration
-from orchestrators.names import CANCEL_EVENT
+from orchestrators.job_run import StepFailed
 from orchestrators.query import query_orchestration
-from orchestrators.runner import StepFailed
 from shared.analysis.factory import get_analyzer
-from shared.jobs import JobService
+from shared.comparison import names as comparison_names
+from shared.comparison.models import ComparisonResult
+from shared.comparison.request import ComparisonJobRequest
+from shared.jobs.artifacts import Artifacts
+from shared.jobs.models import JobRef, JobStatus, JobType
+from shared.jobs.names import CANCEL_EVENT
+from shared.jobs.service import JobService
 from shared.llm.errors import LLMPermanentError
-from shared.models.analysis import ComparisonResult, QueryResult
-from shared.models.jobs import ComparisonJobRequest, JobRef, JobStatus, JobType, QueryJobRequest
+from shared.query import artifacts as query_artifacts
+from shared.query import names as query_names
+from shared.query.models import AnalyzedPart, QueryPartTask, QueryResult
+from shared.query.plan import budget_for, part_tokens
+from shared.query.request import QueryJobRequest
 from shared.settings import Settings, use_settings
 from shared.storage.base import Repositories
 from tests.orchestrators.fake_context import FakeContext, activity_table, drive
-from tests.pipeline.helpers import USER, add_sample, add_text, clause_contract
+from tests.support.jobs import USER, add_sample, add_text, clause_contract
 
 ACTIVITIES = activity_table(job_activities.bp, comparison_activities.bp, query_activities.bp)
 VARIANTS = ["nda_mutual_variant_a.md", "nda_mutual_variant_b.txt"]
@@ -114,13 +121,13 @@ def test_cancel_stops_model_calls_and_ends_cancelled(repos: Repositories) -> Non
     handlers = dict(ACTIVITIES)
 
     def compare(payload: dict[str, Any]) -> Any:
-        out = ACTIVITIES[names.COMPARISON_COMPARE](payload)
+        out = ACTIVITIES[comparison_names.COMPARE](payload)
         if len(model_calls) == 2 and not jobs.is_cancelled(USER, job_id):
             jobs.cancel(USER, job_id)  # what the cancel endpoint does...
             ctx.raise_event(CANCEL_EVENT)  # ...then it raises the event
         return out
 
-    handlers[names.COMPARISON_COMPARE] = compare
+    handlers[comparison_names.COMPARE] = compare
     ctx = context(job_id, handlers)
     analyzer.compare = counting_compare  # type: ignore[method-assign]
     try:
@@ -185,17 +192,21 @@ def test_query_over_a_set_larger_than_one_context_is_split_and_combined(
     ids = ["nda", "msa", "lease", "filler"]
     jobs = JobService(repos.jobs)
     request = QueryJobRequest(question="Which law governs the agreement?", contract_ids=ids)
-    jobs.create_job(USER, JobType.QUERY, request.model_dump(mode="json"), job_id="job-q")
+    jobs.create_job(USER, JobType.QUERY, request, job_id="job-q")
     ctx = context("job-q")
 
     output = drive(query_orchestration(ctx), ctx)
 
     assert output["status"] == "completed"
-    (plan,) = [c.output for c in ctx.calls if c.name == names.QUERY_PLAN]
+    (plan,) = [c.output for c in ctx.calls if c.name == query_names.PLAN]
     assert plan["parts"] > 1
-    assert all(tokens <= plan["budget_tokens"] for tokens in plan["part_tokens"])
-    (combined,) = [c.output for c in ctx.calls if c.name == names.QUERY_COMBINE]
-    assert combined["llm_call"] is True
+    budget = budget_for(get_analyzer(), request, 500)
+    store = Artifacts(repos.artifacts, USER, "job-q", None)
+    tasks = [store.get(query_artifacts.part(i), QueryPartTask) for i in range(plan["parts"])]
+    assert all(part_tokens(task, budget.encoding) <= budget.part_tokens for task in tasks)
+    assert len([c for c in ctx.calls if c.name == query_names.COMBINE]) == 1
+    root = store.get(query_artifacts.node(1, 0), AnalyzedPart)
+    assert root.model  # the combine was a model call (the offline analyzer's), not a pass-through
     result = QueryResult.model_validate(repos.results.get(USER, "res_job-q").result)
     assert [p.contract_id for p in result.per_contract] == ids
     laws = {c.contract_id: c.quote for c in result.citations}

@@ -1,9 +1,10 @@
-"""JobRun.fan_out under the real SDK, its actions replayed the way the extension's out-of-proc shim replays them
+"""The fan-out under the real SDK, its actions replayed the way the extension's out-of-proc shim replays them
 (devhost's replay: top-level actions awaited one after another, WhenAny ending at its first child).
 
 The SDK records a task's action only the first time it is yielded, so a refill yielded in a task_any with the
 running calls would be a WhenAny naming the refill alone, and the shim would schedule nothing more until that
-call finished. These tests check that a refill never holds back the next one."""
+call finished: the fan-out would go serial after its first window. `start_now` hands each refill over with a timer
+due now. These tests fail if a refill ever holds back the next one."""
 
 from __future__ import annotations
 
@@ -13,14 +14,14 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from activities import names
 from devhost.durable.protocol import EventType, event
-from devhost.durable.replay import replay
-from orchestrators import progress
+from devhost.durable.replay import TIMER, replay
+from orchestrators.fan_out import FAN_OUT_WINDOW, fan_out
+from orchestrators.job_run import JobRun
 from orchestrators.retry_policies import LLM_CALL
-from orchestrators.runner import FAN_OUT_WINDOW, JobRun
-from shared.models.jobs import JobRef
-from shared.pipeline.messages import CompareContractInput, ItemAnalyzed
+from shared.comparison.messages import CompareContractInput
+from shared.jobs.messages import Outcome
+from shared.jobs.models import JobRef, ProcessingStep
 
 T0 = "2026-01-01T00:00:00.000000Z"
 CALL = "compare"
@@ -28,19 +29,11 @@ TOTAL = FAN_OUT_WINDOW + 4
 REF = JobRef(job_id="job-1", user_id="user-1")
 
 
-def orchestrator(context: df.DurableOrchestrationContext) -> Generator[Any, Any, list[str]]:
+def orchestrator(context: df.DurableOrchestrationContext) -> Generator[Any, Any, list[int]]:
     run = JobRun(context, REF)
-    payloads = [CompareContractInput(**REF.model_dump(), contract_id=f"c{i}", item_index=i, items_total=TOTAL)
-                for i in range(TOTAL)]  # fmt: skip
-    results = yield from run.fan_out(
-        "calling_llm",
-        CALL,
-        LLM_CALL,
-        payloads,
-        ItemAnalyzed,
-        lambda done, total: progress.comparing("job-1", done, total),
-    )
-    return [r.item for r in results]
+    payloads = [CompareContractInput(**REF.model_dump(), contract_id=f"c{i}", items_total=TOTAL) for i in range(TOTAL)]
+    results = yield from fan_out(run, ProcessingStep.CALLING_LLM, CALL, LLM_CALL, payloads, Outcome)
+    return [r.progress.seq if r.progress else -1 for r in results]
 
 
 HANDLE = df.Orchestrator.create(orchestrator)
@@ -51,7 +44,7 @@ class Instance:
 
     def __init__(self) -> None:
         self.history: list[dict[str, Any]] = []
-        self.work: dict[str, int] = {}  # "c3" / "progress 2" -> task id
+        self.work: dict[str, int] = {}  # "c3" / "timer 9" -> task id
         self.output: Any = None
         started = event(EventType.EXECUTION_STARTED, T0, Name="o", Version="", Input=None)
         self.scheduled = self._episode([event(EventType.ORCHESTRATOR_STARTED, T0), started])
@@ -72,21 +65,34 @@ class Instance:
         outcome = replay("i", self.history, state["actions"][0])  # raises on any non-determinism
         labels = []
         for work in outcome.new_work:
-            self.history.append(event(EventType.TASK_SCHEDULED, T0, work.task_id, Name=work.name, Input=work.input))
-            payload = json.loads(work.input or "null")
-            label = payload["contract_id"] if work.name == CALL else f"progress {payload['progress']['items_done']}"
+            if work.kind == TIMER:
+                self.history.append(event(EventType.TIMER_CREATED, T0, work.task_id, FireAt=work.fire_at))
+                label = f"timer {work.task_id}"
+            else:
+                self.history.append(event(EventType.TASK_SCHEDULED, T0, work.task_id, Name=work.name, Input=work.input))
+                label = json.loads(work.input or "null")["contract_id"]
             self.work[label] = work.task_id
             labels.append(label)
         self.history.append(event(EventType.ORCHESTRATOR_COMPLETED, T0))
         return labels
 
     def finish(self, label: str) -> list[str]:
-        """Complete one scheduled call or progress mirror; return what the next episode schedules."""
-        result = {"status": "ok", "item": label} if not label.startswith("progress") else None
-        return self._episode([
-            event(EventType.ORCHESTRATOR_STARTED, T0),
-            event(EventType.TASK_COMPLETED, T0, TaskScheduledId=self.work[label], Result=json.dumps(result)),
-        ])  # fmt: skip
+        """Complete one scheduled call, or fire one timer; return what the next episode schedules."""
+        task_id = self.work[label]
+        if label.startswith("timer"):
+            done = event(EventType.TIMER_FIRED, T0, TimerId=task_id, FireAt=T0)
+        else:
+            result = {"progress": {"current_step": "calling_llm", "percentage": 60, "message": label, "seq": task_id}}
+            done = event(EventType.TASK_COMPLETED, T0, TaskScheduledId=task_id, Result=json.dumps(result))
+        return self._episode([event(EventType.ORCHESTRATOR_STARTED, T0), done])
+
+
+def calls(labels: list[str]) -> list[str]:
+    return [label for label in labels if not label.startswith("timer")]
+
+
+def timers(labels: list[str]) -> list[str]:
+    return [label for label in labels if label.startswith("timer")]
 
 
 def test_the_first_window_starts_at_once() -> None:
@@ -95,23 +101,39 @@ def test_the_first_window_starts_at_once() -> None:
 
 def test_each_finished_call_starts_the_next_while_earlier_refills_still_run() -> None:
     job = Instance()
-    assert job.finish("c0") == ["progress 1", "c8"]
-    assert job.finish("progress 1") == []
-    # c8 still runs: c1 finishing starts c9 anyway (before the fix the shim waited for c8 first).
-    assert job.finish("c1") == ["progress 2", "c9"]
-    assert job.finish("progress 2") == []
-    assert job.finish("c2") == ["progress 3", "c10"]
-    assert job.finish("progress 3") == []
-    assert job.finish("c3") == ["progress 4", "c11"]
-    assert job.finish("progress 4") == []
+    first = job.finish("c0")
+    assert calls(first) == ["c8"] and len(timers(first)) == 1
+    # c8 still runs: c1 finishing starts c9 anyway, once the wake-up timer of c8's hand-over has fired. If the
+    # fan-out went serial, nothing would be scheduled until c8 finished.
+    assert job.finish(timers(first)[0]) == []
+    second = job.finish("c1")
+    assert calls(second) == ["c9"]
+    assert job.finish(timers(second)[0]) == []
+    third = job.finish("c2")
+    assert calls(third) == ["c10"]
 
 
-def test_a_refill_that_finishes_before_its_progress_mirror_is_counted_once() -> None:
+def test_calls_finishing_before_the_wake_up_timer_are_taken_in_turn() -> None:
     job = Instance()
-    assert job.finish("c0") == ["progress 1", "c8"]
-    assert job.finish("c8") == []  # the orchestrator still waits for the mirror
-    assert job.finish("progress 1") == ["progress 2", "c9"]  # then takes c8's result at once
-    assert job.finish("progress 2") == []
+    first = job.finish("c0")
+    assert job.finish("c1") == []  # the orchestrator still waits for the hand-over of c8
+    second = job.finish(timers(first)[0])  # then takes c1's result at once and starts c9
+    assert calls(second) == ["c9"]
+
+
+def test_at_most_a_window_of_calls_is_ever_in_flight() -> None:
+    job = Instance()
+    running = set(job.scheduled)
+    peak = len(running)
+    pending = list(job.scheduled)
+    while pending:
+        label = pending.pop(0)
+        new = job.finish(label)
+        running.discard(label)
+        running |= set(calls(new))
+        peak = max(peak, len(running))
+        pending += new
+    assert peak == FAN_OUT_WINDOW
 
 
 def test_every_call_completes_in_any_order_and_the_results_keep_payload_order() -> None:
@@ -122,11 +144,11 @@ def test_every_call_completes_in_any_order_and_the_results_keep_payload_order() 
         label = running.pop()  # last scheduled first: refills finish before the older calls
         finished.append(label)
         running += job.finish(label)
-    assert sorted(c for c in finished if not c.startswith("progress")) == sorted(f"c{i}" for i in range(TOTAL))
-    assert job.output == [f"c{i}" for i in range(TOTAL)]
+    assert sorted(calls(finished)) == sorted(f"c{i}" for i in range(TOTAL))
+    assert job.output == [job.work[f"c{i}"] for i in range(TOTAL)]
 
 
-def test_the_refill_and_its_mirror_go_out_in_one_when_any() -> None:
+def test_the_refill_and_its_wake_up_timer_go_out_in_one_when_any() -> None:
     job = Instance()
     job.finish("c0")
     body = {"history": [{**e, "IsPlayed": True} for e in job.history], "input": None, "instanceId": "i",
@@ -135,4 +157,4 @@ def test_the_refill_and_its_mirror_go_out_in_one_when_any() -> None:
     refill = actions[-1]
     assert refill["actionType"] == 11  # WhenAny
     inner = [a["compoundActions"][0] if a["actionType"] == 12 else a for a in refill["compoundActions"]]
-    assert [a["functionName"] for a in inner] == [names.RECORD_PROGRESS, CALL]
+    assert [a.get("functionName", "timer") for a in inner] == [CALL, "timer"]

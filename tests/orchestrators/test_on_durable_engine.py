@@ -19,14 +19,17 @@ from devhost.durable import DurableEngine
 from devhost.indexing import index_app
 from orchestrators import comparison as comparison_orchestrator
 from orchestrators import query as query_orchestrator
-from orchestrators.names import CANCEL_EVENT, COMPARISON_ORCHESTRATOR
+from orchestrators.retry_policies import LLM_CALL, StepPolicy, TransientRetry
 from shared.analysis.factory import get_analyzer
-from shared.jobs import JobService
+from shared.comparison.names import ORCHESTRATOR as COMPARISON_ORCHESTRATOR
+from shared.comparison.request import ComparisonJobRequest
+from shared.jobs.models import JobRef, JobStatus, JobType
+from shared.jobs.names import CANCEL_EVENT
+from shared.jobs.service import JobService
 from shared.llm.errors import LLMPermanentError, LLMTransientError
-from shared.models.jobs import ComparisonJobRequest, JobRef, JobStatus, JobType
 from shared.storage.base import Repositories
 from tests.devhost.durable.conftest import reset_sdk_session, wait_done, wait_for
-from tests.pipeline.helpers import USER, add_sample
+from tests.support.jobs import USER, add_sample
 
 S = df.OrchestrationRuntimeStatus
 _APP = df.DFApp()
@@ -119,7 +122,7 @@ async def test_cancel_event_ends_a_running_job_cancelled(
 
     assert status.runtime_status == S.Completed
     assert status.output["status"] == "cancelled"
-    assert status.custom_status["status"] == "cancelled"
+    assert status.custom_status["message"] == "Cancelled"
     job = jobs.get_job(USER, job_id)
     assert (job.status, job.result_id) == (JobStatus.CANCELLED, None)
 
@@ -147,7 +150,7 @@ async def test_permanent_failure_fails_job_and_instance(
         "type": "llm_rejected",
         "message": "LLM rejected the request (400): context_length_exceeded",
     }
-    assert status.custom_status["status"] == "failed"
+    assert status.custom_status["message"].startswith("Failed at calling_llm: LLM rejected the request")
 
 
 async def test_outage_that_outlasts_the_retries_fails_the_job_naming_it(
@@ -164,8 +167,9 @@ async def test_outage_that_outlasts_the_retries_fails_the_job_naming_it(
             raise LLMTransientError("Azure OpenAI returned 503 Service Unavailable (after 4 tries)")
 
     monkeypatch.setattr(comparison_activities, "get_analyzer", lambda: Down())
-    # The real policy waits 30 s between tries; the behaviour under test is the same with a short one.
-    monkeypatch.setattr(comparison_orchestrator, "LLM_CALL", df.RetryOptions(50, 2))
+    # The real plan waits 30 s before its first retry; the behaviour under test is the same with a short one.
+    short = StepPolicy(LLM_CALL.raised, TransientRetry(attempts=2, first_delay_ms=50))
+    monkeypatch.setattr(comparison_orchestrator, "LLM_CALL", short)
     await start(client, job_id)
     status = await wait_done(client, job_id, timeout=30)
 
@@ -176,6 +180,7 @@ async def test_outage_that_outlasts_the_retries_fails_the_job_naming_it(
     assert job.error_details is not None
     assert job.error_details["step"] == "calling_llm"
     assert job.error_details["type"] == "llm_unavailable"
-    assert job.error_details["message"].startswith("LLM unavailable after retries: ")
+    assert job.error_details["message"].startswith("LLM unavailable: Azure OpenAI returned 503")
+    assert job.error_details["message"].endswith("(after 2 attempts)")
     assert "503 Service Unavailable" in job.error_details["message"]
     assert "Traceback" not in job.error_details["message"]

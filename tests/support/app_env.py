@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from shared import events
 from shared.analysis.factory import reset_analyzer
+from shared.jobs import events
 from shared.settings import Settings, use_settings
 from shared.storage.base import Repositories
 from shared.storage.factory import get_repositories, reset_repositories

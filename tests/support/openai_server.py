@@ -14,6 +14,7 @@ default responder, which builds schema-valid content from the request (determini
     server.fail(400, "bad things", code="content_filter")   # permanent error
     server.respond_invalid_json()                   # 200 whose content is not JSON
     server.slow(5.0)                                # sleeps, then the default (or `then=`) reply
+    gate = server.hold(); ...; gate.set()           # the next request waits (arrived, unanswered) until released
     server.enqueue(Reply(...))                      # anything else
     server.set_default(lambda request: {...})       # replace the echo responder (None restores it)
     server.requests                                 # RecordedRequest list: path, query, headers, body, ...
@@ -63,6 +64,7 @@ class Reply:
     error_code: str | None = None
     error_type: str = "invalid_request_error"
     delay_seconds: float = 0.0
+    gate: threading.Event | None = None  # answer only once this is set (see OpenAITestServer.hold)
     finish_reason: str = "stop"
     refusal: str | None = None
     model: str | None = None  # reported model; default: the requested model / deployment
@@ -118,6 +120,7 @@ class OpenAITestServer:
         self._ids = itertools.count(1)
         self._default: Responder | None = None
         self._stopping = threading.Event()
+        self._gates: list[threading.Event] = []
         self.requests: list[RecordedRequest] = []
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -186,6 +189,9 @@ class OpenAITestServer:
 
     def reset(self) -> None:
         with self._lock:
+            for gate in self._gates:  # a test that failed holding a request must not hold it for the next one
+                gate.set()
+            self._gates.clear()
             self._queue.clear()
             self.requests.clear()
             self._default = None
@@ -227,6 +233,16 @@ class OpenAITestServer:
             Reply(**{**reply.__dict__, "delay_seconds": seconds, "headers": dict(reply.headers)}),
         )
 
+    def hold(self, then: Reply | None = None) -> threading.Event:
+        """The next request arrives (it is recorded) but gets no answer until the returned event is set: the
+        caller is stuck mid-call for as long as a test needs, without guessing a delay. Reset releases it."""
+        gate = threading.Event()
+        reply = then or Reply()
+        with self._lock:
+            self._gates.append(gate)
+            self._queue.append(Reply(**{**reply.__dict__, "gate": gate, "headers": dict(reply.headers)}))
+        return gate
+
     def set_default(self, responder: Responder | None) -> None:
         """Content for unscripted requests: a responder returning a dict/list (sent as JSON) or a str."""
         self._default = responder
@@ -262,6 +278,9 @@ class OpenAITestServer:
         with self._lock:
             self.requests.append(recorded)
             reply = self._queue.popleft() if self._queue else Reply()
+        if reply.gate is not None:
+            while not reply.gate.is_set() and not self._stopping.is_set():
+                await asyncio.sleep(0.02)
         if reply.delay_seconds:
             await self._sleep(reply.delay_seconds)
         if reply.raw_body is not None:

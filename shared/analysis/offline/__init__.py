@@ -1,5 +1,3 @@
-"""The offline analyzer: deterministic clause alignment, change detection and extractive answers (no LLM)."""
-
-from shared.analysis.offline.analyzer import MODEL_NAME, OfflineAnalyzer
-
-__all__ = ["MODEL_NAME", "OfflineAnalyzer"]
+"""The offline analyzer (analyzer.py: routes each workflow's task to its offline analysis) and the text toolkit
+every offline analysis shares: words, stems, sentences and similarity (similarity.py), clause headings in a
+comparable form (headings.py). Deterministic; no model calls."""

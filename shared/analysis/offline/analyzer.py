@@ -1,4 +1,6 @@
 """`OfflineAnalyzer`: the deterministic analyzer used by default locally and in tests (LLM_PROVIDER=offline).
+Each workflow's offline analysis lives with its workflow (shared/comparison/offline/, shared/query/offline/);
+this class only routes to them.
 
 It makes no model calls, so its usage is honest zeros: no tokens were sent anywhere and no LLM was called.
 """
@@ -10,18 +12,12 @@ from typing import TypeVar
 from pydantic import BaseModel
 
 from shared.analysis.base import AnalyzerReply
-from shared.analysis.offline.comparison import compare_contracts
-from shared.analysis.offline.query import answer_part, combine_parts
-from shared.models.analysis import (
-    ComparisonTask,
-    ContractComparison,
-    PartAnswer,
-    QueryAnswer,
-    QueryCombineTask,
-    QueryPartTask,
-    Usage,
-)
-from shared.models.jobs import ModelSelection
+from shared.analysis.usage import Usage
+from shared.comparison.models import ComparisonTask, ContractComparison
+from shared.comparison.offline.compare import compare_contracts
+from shared.jobs.models import ModelSelection
+from shared.query.models import PartAnswer, QueryAnswer, QueryCombineTask, QueryPartTask
+from shared.query.offline.answer import answer_part, combine_parts
 from shared.settings import Settings, get_settings
 
 MODEL_NAME = "offline-analyzer-v1"

@@ -7,8 +7,8 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
+from shared.contracts.models import Contract, ContractSummary, summarize
 from shared.errors import ConflictError, NotFoundError
-from shared.models.contracts import Contract, ContractSummary, summarize
 from shared.storage.base import Page
 from shared.storage.common import check_limit, contracts_not_found, decode_continuation, iso, keyset_page
 from shared.storage.sqlite.database import SqliteStore, list_position

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from shared.errors import ConflictError, NotFoundError
-from shared.models.jobs import Job, JobStatus, JobType
+from shared.jobs.document import Job, parse_job_json
+from shared.jobs.models import JobStatus, JobType
 from shared.storage.base import Page, Versioned
 from shared.storage.common import check_limit, decode_continuation, iso, keyset_page
 from shared.storage.sqlite.database import LIVE, SqliteStore, list_position
@@ -57,7 +58,7 @@ class SqliteJobRepository:
         row = self._store.live_row("SELECT doc, version FROM jobs WHERE user_id = ? AND job_id = ?", (user_id, job_id))
         if row is None:
             raise NotFoundError(f"job {job_id!r} not found", details={"job_id": job_id})
-        return Versioned(Job.model_validate_json(row[0]), str(row[1]))
+        return Versioned(parse_job_json(row[0]), str(row[1]))
 
     def replace(self, job: Job, etag: str) -> str:
         created_at, doc = self._doc(job)
@@ -113,7 +114,7 @@ class SqliteJobRepository:
             params += [after.created_at, after.created_at, after.id]
         sql += " ORDER BY created_at DESC, job_id DESC LIMIT ?"
         rows = self._store.connection().execute(sql, (*params, limit + 1)).fetchall()
-        return keyset_page(rows, limit, lambda row: Job.model_validate_json(row[0]), list_position)
+        return keyset_page(rows, limit, lambda row: parse_job_json(row[0]), list_position)
 
     def counts(self, user_id: str) -> dict[str, int]:
         rows = (

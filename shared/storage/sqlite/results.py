@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from shared.errors import NotFoundError
-from shared.models.analysis import AnalysisResult
+from shared.jobs.results import AnalysisResult
 from shared.storage.common import iso
 from shared.storage.sqlite.database import SqliteStore
 

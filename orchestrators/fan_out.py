@@ -1,0 +1,90 @@
+"""A bounded fan-out: one activity per payload, at most `window` in flight, the next one started as soon as one
+finishes, a `retry` outcome called again after its durable timer.
+
+How new work reaches the extension matters. The SDK records a task's action only the first time the task is
+yielded (a task_any over tasks yielded before records nothing new), and the extension's out-of-proc shim awaits
+the recorded top-level actions one after another. So a call started while others run must be yielded in an
+action that ends at once, or the shim would start nothing more until that call finished — the fan-out would go
+serial after its first window. `start_now` is that action: the new tasks in a WhenAny with a timer due now.
+tests/orchestrators/test_fan_out_on_the_shim.py replays it the way the shim does and fails if it goes serial.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Generator, Sequence
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+
+from orchestrators.job_run import JobRun
+from orchestrators.retry_policies import StepPolicy
+from shared.jobs.messages import Outcome
+from shared.jobs.models import ProcessingStep
+
+OutcomeT = TypeVar("OutcomeT", bound=Outcome)
+
+FAN_OUT_WINDOW = 8
+"""Calls in flight per job: enough to keep a job moving, few enough that one big job cannot take every worker
+slot or the model's rate limit away from the others."""
+
+
+def start_now(run: JobRun, tasks: Sequence[Any]) -> Generator[Any, Any, None]:
+    """Hand `tasks` (never yielded before) to the extension without waiting for them: their actions go out in a
+    WhenAny with a timer due now, which ends in the next episode whatever the tasks do."""
+    if tasks:
+        yield run.context.task_any([*tasks, run.context.create_timer(run.context.current_utc_datetime)])
+
+
+class _Slot(Generic[OutcomeT]):
+    def __init__(self, index: int, timer: bool = False) -> None:
+        self.index = index
+        self.timer = timer
+
+
+def fan_out(
+    run: JobRun,
+    step: ProcessingStep,
+    name: str,
+    policy: StepPolicy,
+    payloads: Sequence[BaseModel],
+    outcome: type[OutcomeT],
+    *,
+    window: int = FAN_OUT_WINDOW,
+) -> Generator[Any, Any, list[OutcomeT]]:
+    """Run one activity per payload; returns their outcomes in payload order. Stops at the first failure (after
+    its retries) or at a cancel. Progress is what each finished activity recorded (JobRun.show)."""
+    run.step = step
+    results: list[OutcomeT | None] = [None] * len(payloads)
+    retries = [0] * len(payloads)
+    queue = deque(range(len(payloads)))
+    pending: dict[Any, _Slot[OutcomeT]] = {}  # task -> what it is, in scheduling order (replay-deterministic)
+
+    def call(index: int) -> Any:
+        task = run.schedule(name, policy, payloads[index])
+        pending[task] = _Slot(index)
+        return task
+
+    def refill() -> list[Any]:
+        calls = sum(1 for slot in pending.values() if not slot.timer)
+        return [call(queue.popleft()) for _ in range(min(window - calls, len(queue)))]
+
+    refill()  # the first window goes out in the first task_any's WhenAny
+    while pending:
+        winner = yield run.context.task_any([*pending, run.cancel])
+        if winner is run.cancel:
+            run.accept(outcome, winner)  # raises JobCancelled
+        slot = pending.pop(winner)
+        if slot.timer:  # a retry's wait is over: call again, ahead of the queue
+            yield from start_now(run, [call(slot.index)])
+            continue
+        result = run.accept(outcome, winner)
+        if result.status == "retry":
+            retries[slot.index] += 1
+            timer = run.retry_timer(policy, retries[slot.index], result)
+            pending[timer] = _Slot(slot.index, timer=True)
+            yield from start_now(run, [timer, *refill()])
+            continue
+        results[slot.index] = result
+        yield from start_now(run, refill())
+    return [r for r in results if r is not None]

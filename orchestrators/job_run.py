@@ -1,0 +1,201 @@
+"""One orchestration of one job: its start and terminal bookkeeping, its steps (each racing the cancel event,
+with transient failures retried on durable timers), and its custom status. Deterministic: it only schedules
+activities and timers and reads the Durable context.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from datetime import timedelta
+from typing import Any, TypeVar
+
+import azure.durable_functions as df
+from pydantic import BaseModel
+
+from orchestrators.retry_policies import JOB_BOOKKEEPING, STORAGE_STEP, StepPolicy
+from shared.jobs.messages import (
+    FinalizeJobInput,
+    FinalStatus,
+    JobFinalized,
+    JobStarted,
+    Outcome,
+    ResultSaved,
+    StartJobInput,
+    StepError,
+    history_json,
+)
+from shared.jobs.models import JobProgress, JobRef, JobStatus, ProcessingStep
+from shared.jobs.names import CANCEL_EVENT, FINALIZE_JOB, START_JOB
+
+OutcomeT = TypeVar("OutcomeT", bound=Outcome)
+Steps = Generator[Any, Any, Any]
+
+MAX_ERROR_CHARS = 1_000
+
+
+class JobCancelled(Exception):
+    """The user cancelled the job: stop scheduling work and end it `cancelled`."""
+
+
+class StepFailed(Exception):
+    """A step reported a failure retrying cannot fix, or one that outlasted its retries."""
+
+    def __init__(self, error: StepError) -> None:
+        super().__init__(f"{error.step}: {error.message}")
+        self.error = error
+
+
+class JobRun:
+    def __init__(self, context: df.DurableOrchestrationContext, ref: JobRef) -> None:
+        self.context = context
+        self.ref = ref
+        self.step = "start"
+        self._shown_seq = -1
+        # Waited on alongside every cancellable step; Durable buffers the event if it arrives in between.
+        self.cancel = context.wait_for_external_event(CANCEL_EVENT)
+
+    @property
+    def ids(self) -> dict[str, str]:
+        return {"job_id": self.ref.job_id, "user_id": self.ref.user_id}
+
+    # --- the job's life ------------------------------------------------------------------------
+
+    def execute(self, steps: Callable[[JobStarted], Steps]) -> Steps:
+        """Run `steps` (which return the result id) between start and a terminal state: completed, cancelled,
+        or failed with error_details. A failure is re-raised after bookkeeping, so the instance shows Failed too."""
+        try:
+            started = yield from self._start()
+            if started.job_status is JobStatus.CANCELLED:
+                raise JobCancelled()
+            if started.job_status.is_terminal:  # finished by an earlier run of this instance: nothing to redo
+                return self._output(started.job_status, None)
+            result_id = yield from steps(started)
+        except JobCancelled:
+            return (yield from self._finish("cancelled"))
+        except StepFailed as failure:
+            yield from self._finish("failed", error=failure.error)
+            raise
+        except Exception as exc:
+            yield from self._finish("failed", error=self._describe(exc))
+            raise
+        return (yield from self._finish("completed", result_id=result_id))
+
+    def _start(self) -> Generator[Any, Any, JobStarted]:
+        payload = StartJobInput(
+            **self.ids, instance_id=self.context.instance_id, started_at=self.context.current_utc_datetime
+        )
+        value = yield self.context.call_activity_with_retry(START_JOB, JOB_BOOKKEEPING, history_json(payload))
+        started = JobStarted.model_validate(value)
+        self.show(started.progress)
+        return started
+
+    def _finish(
+        self, status: FinalStatus, result_id: str | None = None, error: StepError | None = None
+    ) -> Generator[Any, Any, dict[str, Any]]:
+        payload = FinalizeJobInput(
+            **self.ids, status=status, result_id=result_id, error=error, finished_at=self.context.current_utc_datetime
+        )
+        value = yield self.context.call_activity_with_retry(FINALIZE_JOB, JOB_BOOKKEEPING, history_json(payload))
+        finalized = JobFinalized.model_validate(value)
+        self.show(finalized.progress)
+        # A cancel that raced the save leaves the job cancelled: report what the job document says.
+        return self._output(finalized.job_status, result_id if finalized.job_status is JobStatus.COMPLETED else None)
+
+    def _output(self, status: JobStatus, result_id: str | None) -> dict[str, Any]:
+        return {"job_id": self.ref.job_id, "status": status.value, "result_id": result_id}
+
+    def _describe(self, exc: Exception) -> StepError:
+        """error_details for a step whose activity kept raising: its message (the first line of the host's
+        exception text; the rest is the traceback)."""
+        reason = str(exc).split("\n", 1)[0].strip() or exc.__class__.__name__
+        message = f"{self.step} failed after retries: {reason}"
+        if len(message) > MAX_ERROR_CHARS:
+            message = message[: MAX_ERROR_CHARS - 1] + "…"
+        return StepError(step=self.step, message=message, type="step_failed")
+
+    # --- progress ------------------------------------------------------------------------------
+
+    def show(self, progress: JobProgress | None) -> None:
+        """Copy the progress an activity recorded on the job into the custom status: newest seq wins, as fan-out
+        outcomes may arrive out of order."""
+        if progress is not None and progress.seq > self._shown_seq:
+            self._shown_seq = progress.seq
+            self.context.set_custom_status(progress.model_dump(mode="json"))
+
+    # --- steps ---------------------------------------------------------------------------------
+
+    def schedule(self, name: str, policy: StepPolicy, payload: BaseModel) -> Any:
+        return self.context.call_activity_with_retry(name, policy.raised, history_json(payload))
+
+    def call(
+        self,
+        step: ProcessingStep,
+        name: str,
+        payload: BaseModel,
+        outcome: type[OutcomeT],
+        policy: StepPolicy = STORAGE_STEP,
+        *,
+        cancellable: bool = True,
+    ) -> Generator[Any, Any, OutcomeT]:
+        """Run one step activity; a `retry` outcome is called again after a durable timer. A cancellable step
+        races the cancel event: a cancel stops the job at once."""
+        self.step = step
+        retries = 0
+        while True:
+            task = self.schedule(name, policy, payload)
+            winner = (yield self.context.task_any([task, self.cancel])) if cancellable else (yield task)
+            result = self.accept(outcome, winner if cancellable else _Done(winner))
+            if result.status != "retry":
+                return result
+            retries += 1
+            yield from self.wait_to_retry(policy, retries, result, cancellable)
+
+    def accept(self, outcome: type[OutcomeT], winner: Any) -> OutcomeT:
+        """The outcome of a finished activity task: raises JobCancelled, StepFailed or the activity's failure;
+        shows its progress. A `retry` outcome is returned for the caller to schedule."""
+        if winner is self.cancel:
+            raise JobCancelled()
+        value = winner.result
+        if isinstance(value, Exception):  # the activity kept raising after its Durable retries
+            raise value
+        result = outcome.model_validate(value)
+        if result.status == "error":
+            raise StepFailed(result.error or StepError(step=self.step, message="failed", type="step_failed"))
+        if result.status == "skipped":  # activities skip only when they find the job cancelled
+            raise JobCancelled()
+        self.show(result.progress)
+        return result
+
+    def retry_timer(self, policy: StepPolicy, retries: int, result: Outcome) -> Any:
+        """The durable timer before retry number `retries`, or StepFailed when the policy has none left."""
+        plan = policy.transient
+        error = result.error or StepError(step=self.step, message="transient failure", type="step_failed")
+        if plan is None or retries >= plan.attempts:
+            attempts = 1 if plan is None else plan.attempts
+            raise StepFailed(error.model_copy(update={"message": f"{error.message} (after {attempts} attempts)"}))
+        delay = timedelta(milliseconds=plan.delay_ms(retries, result.retry_after_ms))
+        return self.context.create_timer(self.context.current_utc_datetime + delay)
+
+    def wait_to_retry(self, policy: StepPolicy, retries: int, result: Outcome, cancellable: bool) -> Steps:
+        timer = self.retry_timer(policy, retries, result)
+        if not cancellable:
+            yield timer
+            return
+        winner = yield self.context.task_any([timer, self.cancel])
+        if winner is self.cancel:
+            raise JobCancelled()
+
+    def save(self, name: str) -> Generator[Any, Any, str]:
+        """The last step of every workflow; returns the result id. Not cancellable: a cancel that arrives now
+        is settled by finalize, which keeps whichever terminal state the job document got first."""
+        saved = yield from self.call(
+            ProcessingStep.SAVING_RESULTS, name, JobRef(**self.ids), ResultSaved, cancellable=False
+        )
+        return saved.result_id
+
+
+class _Done:
+    """A task's value when it was awaited alone (not raced with the cancel event)."""
+
+    def __init__(self, value: Any) -> None:
+        self.result = value

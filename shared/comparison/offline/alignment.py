@@ -1,0 +1,89 @@
+"""Pair the clauses of a standard contract with those of a compared contract.
+
+A pair scores on its headings (same normalized title or same legal concept, so "Choice of Law" meets
+"Governing Law") and on its text (TF-IDF cosine, so a renamed or moved clause still meets its original).
+Pairs are taken greedily, best first: one standard clause pairs with at most one compared clause.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from shared.analysis.offline.headings import normalize_heading
+from shared.analysis.offline.similarity import TfIdf, cosine, terms
+from shared.comparison.offline.concepts import heading_concepts, heading_terms
+from shared.contracts.analysis import ClauseText
+
+# Below this a pair with different headings is two different clauses that share some vocabulary.
+MIN_SCORE = 0.42
+# Same heading: the pair holds even when the text was rewritten, as long as it is not unrelated text.
+SAME_HEADING_FLOOR = 0.55
+
+
+@dataclass(frozen=True)
+class Pair:
+    standard: int
+    compared: int
+    score: float
+    text_similarity: float
+
+
+def heading_similarity(a: str, b: str) -> float:
+    """1.0 for the same heading or concept set; partial overlap for 'Governing Law and Jurisdiction' vs 'Venue'."""
+    na, nb = normalize_heading(a), normalize_heading(b)
+    if na and na == nb:
+        return 1.0
+    ca, cb = heading_concepts(a), heading_concepts(b)
+    concept = len(ca & cb) / len(ca | cb) if ca and cb else 0.0
+    ta, tb = heading_terms(a), heading_terms(b)
+    words = len(ta & tb) / len(ta | tb) if ta and tb else 0.0
+    return max(concept, words)
+
+
+def align(standard: Sequence[ClauseText], compared: Sequence[ClauseText]) -> list[Pair]:
+    """Greedy best-first pairing; returns pairs in standard order."""
+    docs_a = [terms(c.title + " " + c.text) for c in standard]
+    docs_b = [terms(c.title + " " + c.text) for c in compared]
+    model = TfIdf(docs_a + docs_b)
+    vec_a = [model.vector(d) for d in docs_a]
+    vec_b = [model.vector(d) for d in docs_b]
+    candidates: list[Pair] = []
+    for i, ca in enumerate(standard):
+        for j, cb in enumerate(compared):
+            text = cosine(vec_a[i], vec_b[j])
+            head = heading_similarity(ca.title, cb.title)
+            if head >= 1.0:
+                score = SAME_HEADING_FLOOR + (1 - SAME_HEADING_FLOOR) * text
+            else:
+                score = max(text, 0.5 * head + 0.5 * text)
+            if score >= MIN_SCORE:
+                candidates.append(Pair(i, j, score, text))
+    # Ties go to the pair nearest the diagonal, then to document order: deterministic and usually right.
+    candidates.sort(key=lambda p: (-round(p.score, 9), abs(p.standard - p.compared), p.standard, p.compared))
+    used_a: set[int] = set()
+    used_b: set[int] = set()
+    pairs: list[Pair] = []
+    for pair in candidates:
+        if pair.standard in used_a or pair.compared in used_b:
+            continue
+        used_a.add(pair.standard)
+        used_b.add(pair.compared)
+        pairs.append(pair)
+    return sorted(pairs, key=lambda p: p.standard)
+
+
+def title_selected(title: str, selected: Sequence[str]) -> bool:
+    """Fuzzy title match for comparisonMode "clauses": same heading or concept, or a close spelling, as one of
+    `selected`. The offline analyzer reports only such clauses; the LLM prompt sends only such standard clauses."""
+    normalized = normalize_heading(title)
+    for wanted in selected:
+        other = normalize_heading(wanted)
+        if not other:
+            continue
+        if heading_similarity(title, wanted) >= 0.5 or other in normalized:
+            return True
+        if difflib.SequenceMatcher(None, normalized, other, autojunk=False).ratio() >= 0.8:
+            return True
+    return False

@@ -1,0 +1,270 @@
+"""Concrete, nameable changes between two versions of a clause: the facts a reviewing lawyer looks for first.
+
+Each detector compares the standard and compared text and returns `Change`s with a short phrase for the
+explanation ("confidentiality period changed from five (5) years to two (2) years") and the offsets of the
+changed text on each side, so the excerpt can show the sentence where it happened.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+from shared.analysis.offline.headings import normalize_heading
+from shared.analysis.offline.similarity import word_spans
+from shared.comparison.offline.concepts import heading_concepts, is_high_risk
+from shared.comparison.offline.places import places
+from shared.comparison.offline.quantities import Quantity, quantities
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: str  # "jurisdiction" | "number" | "negation" | "obligation" | "cap" | "exclusion"
+    description: str
+    standard_at: int | None  # offset in the standard clause text, when the change is located there
+    compared_at: int | None
+    high: bool = True  # does this change alone make the deviation high-severity?
+
+
+# --- numbers -----------------------------------------------------------------------------------------------
+
+
+def _number_subject(text: str, at: int, concepts: frozenset[str], unit: str) -> str:
+    """What a number is about, from the words just around it in its sentence (or the clause's concept)."""
+    # Only the current sentence, and the keyword nearest the number wins ("... notice ... liability of $X").
+    before = re.split(r"[.;:]\s", text[max(0, at - 240) : at].lower())[-1]
+    after = re.split(r"[.;:]\s", text[at : at + 50].lower())[0]
+    for needle, label in (
+        ("notice", "notice period"),
+        ("solicit", "non-solicit period"),
+        ("compet", "non-compete period"),
+    ):
+        if needle in after and needle not in before:
+            return label
+    if ("liabil" in before and unit in ("$", "%")) or re.search(r"liab[^.]*limited to", before):
+        return "liability cap"
+    if "confidential" in before and unit.split(" ")[-1] in ("year", "month", "week", "day"):
+        return "confidentiality period"
+    lowered = before
+    best: tuple[int, str] | None = None
+    for needle, label in (
+        ("notice", "notice period"),
+        ("confidential", "confidentiality period"),
+        ("surviv", "survival period"),
+        ("non-compet", "non-compete period"),
+        ("compete", "non-compete period"),
+        ("solicit", "non-solicit period"),
+        ("liabil", "liability cap"),
+        ("exceed", "liability cap"),
+        ("interest", "interest rate"),
+        ("late", "late fee"),
+        ("rent", "rent"),
+        ("deposit", "deposit"),
+        ("salary", "salary"),
+        ("fee", "fees"),
+        ("invoice", "payment period"),
+        ("pay", "payment terms"),
+        ("renew", "renewal period"),
+        ("terminat", "termination period"),
+        ("term", "term"),
+    ):
+        at = lowered.rfind(needle)
+        if at >= 0 and (best is None or at > best[0]):
+            best = (at, label)
+    if best is not None:
+        return best[1]
+    time_unit = unit.split(" ")[-1] in ("year", "month", "week", "day", "hour", "minute")
+    for concept, label in (
+        ("confidentiality", "confidentiality period"),
+        ("non_compete", "non-compete period"),
+        ("non_solicit", "non-solicit period"),
+        ("liability_cap", "liability cap"),
+        ("payment", "payment terms"),
+        ("termination", "notice period"),
+        ("term", "term"),
+    ):
+        if concept in concepts and (time_unit or concept in ("liability_cap", "payment")):
+            return label
+    if unit == "$":
+        return "amount"
+    if unit == "%":
+        return "percentage"
+    return "period" if time_unit else "number"
+
+
+def number_changes(standard: str, compared: str, concepts: frozenset[str]) -> list[Change]:
+    qa, qb = quantities(standard), quantities(compared)
+    removed, added = _unmatched(qa, qb, len(standard), len(compared))
+    changes: list[Change] = []
+    for q in removed:
+        partner = next((p for p in added if p.unit == q.unit), None)
+        if partner is None and len(removed) == 1 and len(added) == 1:
+            partner = added[0]  # one number replaced by one number: a change, even if the unit moved
+        subject = _number_subject(standard, q.start, concepts, q.unit)
+        if partner is not None:
+            added.remove(partner)
+            text = f"{subject} changed from {q.phrase} to {partner.phrase}"
+            changes.append(Change("number", text, q.start, partner.start))
+        else:
+            changes.append(Change("number", f"{subject} of {q.phrase} removed", q.start, None))
+    for p in added:
+        subject = _number_subject(compared, p.start, concepts, p.unit)
+        changes.append(Change("number", f"{subject} of {p.phrase} added", None, p.start))
+    return changes
+
+
+def _unmatched(qa: list[Quantity], qb: list[Quantity], len_a: int, len_b: int) -> tuple[list[Quantity], list[Quantity]]:
+    """Quantities on each side with no equal partner on the other; equal values pair by relative position,
+    so when a clause now says "thirty (30) days" twice, the new occurrence is the one reported."""
+    paired_a: set[int] = set()
+    paired_b: set[int] = set()
+    candidates = []
+    for i, q in enumerate(qa):
+        for j, p in enumerate(qb):
+            if (q.value, q.unit) == (p.value, p.unit):
+                distance = abs(q.start / max(1, len_a) - p.start / max(1, len_b))
+                candidates.append((distance, i, j))
+    for _, i, j in sorted(candidates):
+        if i not in paired_a and j not in paired_b:
+            paired_a.add(i)
+            paired_b.add(j)
+    return (
+        [q for i, q in enumerate(qa) if i not in paired_a],
+        [p for j, p in enumerate(qb) if j not in paired_b],
+    )
+
+
+# --- jurisdictions -----------------------------------------------------------------------------------------
+
+
+def _place_subject(context: str) -> str:
+    lowered = re.split(r"[.;:]\s", context.lower())[-1]
+    if "court" in lowered or "venue" in lowered or "jurisdiction" in lowered or "arbitrat" in lowered:
+        return "venue"
+    if "law" in lowered or "govern" in lowered or "construed" in lowered:
+        return "governing law"
+    return "jurisdiction"
+
+
+def place_changes(standard: str, compared: str) -> list[Change]:
+    pa, pb = places(standard), places(compared)
+    keys_b = {p.key for p in pb}
+    keys_a = {p.key for p in pa}
+    removed = list({p.key: p for p in reversed(pa) if p.key not in keys_b}.values())[::-1]
+    added = list({p.key: p for p in reversed(pb) if p.key not in keys_a}.values())[::-1]
+    removed.sort(key=lambda p: p.start)
+    added.sort(key=lambda p: p.start)
+    changes: list[Change] = []
+    for i, p in enumerate(removed):
+        subject = _place_subject(standard[max(0, p.start - 100) : p.start])
+        if i < len(added):
+            q = added[i]
+            changes.append(
+                Change("jurisdiction", f"{subject} changed from {p.display} to {q.display}", p.start, q.start)
+            )
+        else:
+            changes.append(Change("jurisdiction", f"{subject} reference to {p.display} removed", p.start, None))
+    for q in added[len(removed) :]:
+        subject = _place_subject(compared[max(0, q.start - 100) : q.start])
+        changes.append(Change("jurisdiction", f"{subject} reference to {q.display} added", None, q.start))
+    return changes
+
+
+# --- obligations and negation ------------------------------------------------------------------------------
+
+_NEGATIONS = frozenset({"not", "no", "never", "neither", "nor", "none", "without", "cannot"})
+_MANDATORY = frozenset({"shall", "must", "will", "agrees", "required", "obligated"})
+_PERMISSIVE = frozenset({"may", "can", "might", "option"})
+
+
+def obligation_changes(standard: str, compared: str) -> list[Change]:
+    """'shall' <-> 'may' and inserted/removed 'not': one word that turns a clause around."""
+    sa, sb = word_spans(standard), word_spans(compared)
+    wa, wb = [w for w, _, _ in sa], [w for w, _, _ in sb]
+    changes: list[Change] = []
+    matcher = difflib.SequenceMatcher(None, wa, wb, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal" or i2 - i1 > 6 or j2 - j1 > 6:
+            continue  # a longer rewrite is reported as a rewrite, not as a flipped word
+        deleted, inserted = set(wa[i1:i2]), set(wb[j1:j2])
+        at_a = sa[i1][1] if i1 < len(sa) else None
+        at_b = sb[j1][1] if j1 < len(sb) else None
+        phrase_a, phrase_b = _phrase(standard, sa, i1, i2), _phrase(compared, sb, j1, j2)
+        if deleted & _MANDATORY and inserted & _PERMISSIVE:
+            text = f"obligation weakened from “{phrase_a}” to “{phrase_b}”"
+            changes.append(Change("obligation", text, at_a, at_b))
+        elif deleted & _PERMISSIVE and inserted & _MANDATORY:
+            text = f"obligation strengthened from “{phrase_a}” to “{phrase_b}”"
+            changes.append(Change("obligation", text, at_a, at_b))
+        neg_a = sum(w in _NEGATIONS for w in wa[i1:i2])
+        neg_b = sum(w in _NEGATIONS for w in wb[j1:j2])
+        if neg_b > neg_a:
+            changes.append(Change("negation", f"negation inserted: “{phrase_b}”", at_a, at_b))
+        elif neg_a > neg_b:
+            changes.append(Change("negation", f"negation removed: “{phrase_a}” now reads “{phrase_b}”", at_a, at_b))
+    return changes
+
+
+def _phrase(text: str, spans: list[tuple[str, int, int]], i1: int, i2: int, pad: int = 3) -> str:
+    """The changed words with a few words of context, as written in the original text."""
+    if not spans:
+        return ""
+    lo = max(0, i1 - pad)
+    hi = min(len(spans), max(i2, i1 + 1) + pad) - 1
+    return " ".join(text[spans[lo][1] : spans[max(lo, hi)][2]].split())
+
+
+# --- liability caps and damages exclusions -----------------------------------------------------------------
+
+_CAP = re.compile(
+    r"(?:shall|will)\s+not\s+exceed|in\s+no\s+event[^.;]{0,200}?exceed|(?:aggregate|total|maximum|cumulative)"
+    r"\s+liability|liability\s+cap|cap\s+on\s+liability|liability[^.;]{0,60}?(?:is|be|are)\s+limited\s+to",
+    re.I,
+)
+_EXCLUSION = re.compile(
+    r"(?:consequential|indirect|incidental|special|punitive|exemplary)\s+(?:or\s+\w+\s+)?damages|lost\s+profits",
+    re.I,
+)
+
+
+def protection_changes(standard: str, compared: str) -> list[Change]:
+    changes: list[Change] = []
+    for pattern, kind, name in ((_CAP, "cap", "liability cap"), (_EXCLUSION, "exclusion", "damages exclusion")):
+        ma, mb = pattern.search(standard), pattern.search(compared)
+        if ma and not mb:
+            changes.append(Change(kind, f"{name} removed", ma.start(), None))
+        elif mb and not ma:
+            changes.append(Change(kind, f"{name} added", None, mb.start()))
+    return changes
+
+
+# "8.2 Cap on Liability." or "(b) Payment." opening a line inside a top-level clause: a nested sub-clause.
+_SUBHEADING = re.compile(r"^[ \t]*(?:\d+(?:\.\d+)+\.?|\([a-z]\))[ \t]+(?:\*\*)?([A-Z][^.\n*]{2,80})(?:\*\*)?\.", re.M)
+
+
+def subclause_changes(standard: str, compared: str, concepts: frozenset[str]) -> list[Change]:
+    """Nested sub-clauses removed or added inside an aligned clause, named by their heading."""
+    heads_a = {normalize_heading(m.group(1)): m for m in _SUBHEADING.finditer(standard)}
+    heads_b = {normalize_heading(m.group(1)): m for m in _SUBHEADING.finditer(compared)}
+    changes: list[Change] = []
+    for key, m in heads_a.items():
+        if key not in heads_b:
+            high = is_high_risk(heading_concepts(m.group(1)) | concepts)
+            changes.append(Change("subclause", f"sub-clause “{m.group(1)}” removed", m.start(), None, high))
+    for key, m in heads_b.items():
+        if key not in heads_a:
+            high = is_high_risk(heading_concepts(m.group(1)) | concepts)
+            changes.append(Change("subclause", f"sub-clause “{m.group(1)}” added", None, m.start(), high))
+    return changes
+
+
+def detect_changes(standard: str, compared: str, concepts: frozenset[str]) -> list[Change]:
+    """All concrete changes, most telling first."""
+    return (
+        subclause_changes(standard, compared, concepts)
+        + place_changes(standard, compared)
+        + number_changes(standard, compared, concepts)
+        + protection_changes(standard, compared)
+        + obligation_changes(standard, compared)
+    )

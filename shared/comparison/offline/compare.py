@@ -1,0 +1,288 @@
+"""Clause-by-clause comparison of a standard contract against another: the offline `compare`.
+
+For each aligned pair: reformatting alone is `matched`; otherwise `modified`, with the concrete changes named
+(numbers, jurisdictions, 'shall' -> 'may', inserted 'not', removed caps) and a severity a reviewer would agree
+with. Unpaired standard clauses are `missing`, unpaired compared clauses `added` (full mode only: clauses mode
+reports the standard's listed clauses and nothing else).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from shared.analysis.offline.headings import normalize_heading
+from shared.analysis.offline.similarity import (
+    STOPWORDS,
+    Sentence,
+    clip,
+    sentences,
+    strip_heading,
+    word_spans,
+    words,
+)
+from shared.comparison.models import ClauseFinding, ComparisonTask, ContractComparison, Severity
+from shared.comparison.offline.alignment import Pair, align
+from shared.comparison.offline.changes import Change, detect_changes
+from shared.comparison.offline.concepts import BOILERPLATE, heading_concepts, is_high_risk
+from shared.comparison.selection import listed_indexes
+from shared.contracts.analysis import ClauseText
+
+EXCERPT_CHARS = 400
+# Word-level similarity at or above which a change with few content words is "minor wording".
+MINOR_RATIO = 0.9
+MINOR_CONTENT_WORDS = 3
+# "will" and "shall" are used interchangeably by drafters; treat them as one word.
+_EQUIVALENT = {"will": "shall", "must": "shall", "agrees": "shall"}
+# Word swaps no longer than this ("are effective when delivered" -> "take effect upon delivery") are rewording;
+# a longer insertion or deletion adds or removes a term.
+SWAP_WORDS = 4
+SWAP_SHARE = 0.35
+# A deletion or insertion this long is worth quoting in the explanation.
+RUN_WORDS = 5
+# Clause numbering at the start of any line: renumbering is formatting, not substance.
+_LEADING_NUMBER = re.compile(r"^[ \t#*>]*(?:\(?[0-9]+(?:\.[0-9]+)*[.)]?|\([a-z]\)|[ivx]+\.)(?=\s)", re.I | re.M)
+
+
+def _canonical_words(text: str) -> list[str]:
+    """Words with formatting, numbering, case and will/shall differences removed."""
+    return [_EQUIVALENT.get(w, w) for w in words(_LEADING_NUMBER.sub("", text))]
+
+
+@dataclass(frozen=True)
+class _Diff:
+    ratio: float
+    content_words_changed: int
+    changes: list[Change]
+    only_swaps: bool = True  # every edit is a short word swap (see SWAP_WORDS)
+    content_words: int = 0
+
+
+def _diff(a: str, b: str, concepts: frozenset[str]) -> _Diff:
+    wa, wb = _canonical_words(a), _canonical_words(b)
+    if wa == wb:
+        return _Diff(1.0, 0, [])
+    matcher = difflib.SequenceMatcher(None, wa, wb, autojunk=False)
+    changed = 0
+    only_swaps = True
+    runs: list[tuple[int, str, int, int]] = []  # (words, side, i1, i2): long deletions and insertions
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag != "equal":
+            changed += sum(w not in STOPWORDS for w in wa[i1:i2]) + sum(w not in STOPWORDS for w in wb[j1:j2])
+            only_swaps = only_swaps and i2 - i1 <= SWAP_WORDS and j2 - j1 <= SWAP_WORDS
+            if i2 - i1 >= RUN_WORDS and i2 - i1 > 2 * (j2 - j1):
+                runs.append((i2 - i1, "a", i1, i2))
+            if j2 - j1 >= RUN_WORDS and j2 - j1 > 2 * (i2 - i1):
+                runs.append((j2 - j1, "b", j1, j2))
+    content = sum(w not in STOPWORDS for w in wa) + sum(w not in STOPWORDS for w in wb)
+    changes = detect_changes(a, b, concepts)
+    if not any(c.kind == "subclause" for c in changes):
+        changes += _run_changes(a, b, runs)
+    return _Diff(matcher.ratio(), changed, changes, only_swaps, content)
+
+
+def _run_changes(a: str, b: str, runs: list[tuple[int, str, int, int]]) -> list[Change]:
+    """Name the longest removed and the longest added passage, quoted as written."""
+    out: list[Change] = []
+    for side in ("a", "b"):
+        found = sorted((r for r in runs if r[1] == side), key=lambda r: (-r[0], r[2]))
+        if not found:
+            continue
+        _, _, lo, hi = found[0]
+        text = a if side == "a" else b
+        spans = word_spans(_LEADING_NUMBER.sub(lambda m: " " * len(m.group()), text))
+        start, end = spans[lo][1], spans[hi - 1][2]
+        passage = clip(" ".join(text[start:end].split()), 140)
+        if side == "a":
+            out.append(Change("text", f"wording removed: “{passage}”", start, None, high=False))
+        else:
+            out.append(Change("text", f"wording added: “{passage}”", None, start, high=False))
+    return out
+
+
+def _severity(diff: _Diff, concepts: frozenset[str]) -> Severity:
+    if any(c.high for c in diff.changes):
+        return "high"  # numbers, jurisdictions, obligations, negation, caps: always escalated
+    minor = diff.ratio >= MINOR_RATIO and diff.content_words_changed <= MINOR_CONTENT_WORDS
+    swaps = diff.only_swaps and diff.content_words_changed <= SWAP_SHARE * diff.content_words and diff.ratio >= 0.7
+    if minor or swaps:
+        return "low"
+    return "high" if is_high_risk(concepts) else "medium"
+
+
+def _sentence_at(items: list[Sentence], offset: int | None) -> Sentence | None:
+    if offset is None:
+        return None
+    return next((s for s in items if s.start <= offset < s.end), items[-1] if items else None)
+
+
+def _most_changed(a: str, b: str, change: Change | None) -> tuple[str, str]:
+    """The sentence pair where the clause changed most (or where the first named change is)."""
+    sa, sb = sentences(a), sentences(b)
+    if not sa or not sb:
+        return clip(a, EXCERPT_CHARS), clip(b, EXCERPT_CHARS)
+    wa = [_canonical_words(s.text) for s in sa]
+    wb = [_canonical_words(s.text) for s in sb]
+
+    def best_partner(words_: list[str], others: list[list[str]]) -> tuple[int, float]:
+        scored = [(difflib.SequenceMatcher(None, words_, o, autojunk=False).ratio(), -k) for k, o in enumerate(others)]
+        ratio, neg_k = max(scored)
+        return -neg_k, ratio
+
+    if change is not None:
+        at_a, at_b = _sentence_at(sa, change.standard_at), _sentence_at(sb, change.compared_at)
+        if at_a is not None and at_b is None:
+            at_b = sb[best_partner(wa[sa.index(at_a)], wb)[0]]
+        elif at_b is not None and at_a is None:
+            at_a = sa[best_partner(wb[sb.index(at_b)], wa)[0]]
+        if at_a is not None and at_b is not None:
+            return _excerpt(at_a, change.standard_at), _excerpt(at_b, change.compared_at)
+    # No named change: the least-matched sentence on either side, with its best partner on the other.
+    worst: tuple[float, int, str, int, int] | None = None  # (ratio, order, side, index, partner)
+    for i, w in enumerate(wa):
+        k, ratio = best_partner(w, wb)
+        if ratio < 1.0 and (worst is None or ratio < worst[0]):
+            worst = (ratio, i, "a", i, k)
+    for j, w in enumerate(wb):
+        k, ratio = best_partner(w, wa)
+        if ratio < 1.0 and (worst is None or ratio < worst[0]):
+            worst = (ratio, len(wa) + j, "b", j, k)
+    if worst is None:
+        return _excerpt(sa[0], None), _excerpt(sb[0], None)
+    _, _, side, index, partner = worst
+    if side == "a":
+        return _excerpt(sa[index], None), _excerpt(sb[partner], None)
+    return _excerpt(sa[partner], None), _excerpt(sb[index], None)
+
+
+def _excerpt(sentence: Sentence, offset: int | None) -> str:
+    body = strip_heading(sentence.text)
+    cut = len(sentence.text) - len(body)
+    focus = max(0, offset - sentence.start - cut) if offset is not None else 0
+    return clip(body, EXCERPT_CHARS, focus)
+
+
+def _first_sentence(text: str) -> str:
+    found = sentences(text)
+    return _excerpt(found[0], None) if found else clip(text, EXCERPT_CHARS)
+
+
+def _sentence_case(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _pair_finding(sa: ClauseText, sb: ClauseText) -> tuple[ClauseFinding, float]:
+    concepts = heading_concepts(sa.title) | heading_concepts(sb.title)
+    diff = _diff(sa.text, sb.text, concepts)
+    renamed = normalize_heading(sa.title) != normalize_heading(sb.title)
+    heading_note = f" (heading “{sb.title}” in this contract)" if renamed else ""
+    if not diff.changes and diff.content_words_changed == 0:
+        if diff.ratio >= 1.0:
+            explanation = "Same text as the standard, apart from formatting"
+        else:
+            explanation = "Same substance as the standard; only connecting words differ"
+        finding = ClauseFinding(title=sa.title, status="matched", explanation=f"{explanation}{heading_note}.")
+        return finding, max(diff.ratio, 0.98)
+    severity = _severity(diff, concepts)
+    if diff.changes:
+        named = "; ".join(c.description for c in diff.changes[:3])
+        more = f" (and {len(diff.changes) - 3} more changes)" if len(diff.changes) > 3 else ""
+        explanation = _sentence_case(named) + more
+    elif severity == "low":
+        explanation = "Minor wording changes that do not alter the substance"
+    else:
+        share = round((1 - diff.ratio) * 100)
+        risk = "a high-risk clause" if severity == "high" else "the clause"
+        explanation = f"Substantive rewording of {risk}: about {share}% of the wording differs from the standard"
+    excerpt_a, excerpt_b = _most_changed(sa.text, sb.text, diff.changes[0] if diff.changes else None)
+    finding = ClauseFinding(
+        title=sa.title,
+        status="modified",
+        severity=severity,
+        standard_excerpt=excerpt_a,
+        compared_excerpt=excerpt_b,
+        explanation=f"{explanation}{heading_note}.",
+    )
+    return finding, diff.ratio
+
+
+def _unpaired(clause: ClauseText, status: Literal["missing", "added"]) -> ClauseFinding:
+    """A clause with no counterpart on the other side: missing from the compared contract, or added in it."""
+    excerpt = _first_sentence(clause.text)
+    if status == "missing":
+        explanation = f"The standard's “{clause.title}” clause has no counterpart in this contract."
+    else:
+        explanation = f"“{clause.title}” appears in this contract but not in the standard."
+    return ClauseFinding(
+        title=clause.title,
+        status=status,
+        severity=_unpaired_severity(clause.title),
+        standard_excerpt=excerpt if status == "missing" else "",
+        compared_excerpt=excerpt if status == "added" else "",
+        explanation=explanation,
+    )
+
+
+def _unpaired_severity(title: str) -> Severity:
+    concepts = heading_concepts(title)
+    if is_high_risk(concepts):
+        return "high"
+    return "low" if concepts and concepts <= BOILERPLATE else "medium"
+
+
+def compare_contracts(task: ComparisonTask) -> ContractComparison:
+    standard, compared = task.standard.clauses, task.compared.clauses
+    # Alignment always sees every clause of both sides: a listed clause must not pair with a compared clause
+    # that is the counterpart of an unlisted one.
+    pairs: dict[int, Pair] = {p.standard: p for p in align(standard, compared)}
+    paired_b = {p.compared for p in pairs.values()}
+    clauses_mode = task.mode == "clauses"
+    listed = set(listed_indexes(task.standard, task.selected_clauses)) if clauses_mode else set(range(len(standard)))
+
+    findings: list[ClauseFinding] = []
+    weighted, weight = 0.0, 0.0  # length-weighted similarity over the reported clauses
+    for i, sa in enumerate(standard):
+        if i not in listed:
+            continue
+        size_a = len(words(sa.text))
+        pair = pairs.get(i)
+        if pair is None:
+            findings.append(_unpaired(sa, "missing"))
+            weight += size_a
+            continue
+        sb = compared[pair.compared]
+        finding, ratio = _pair_finding(sa, sb)
+        findings.append(finding)
+        size = size_a + len(words(sb.text))
+        weighted += ratio * size
+        weight += size
+    for j, sb in enumerate(compared):
+        if clauses_mode or j in paired_b:
+            continue  # clauses mode assesses the standard's clauses only: nothing is "added"
+        findings.append(_unpaired(sb, "added"))
+        weight += len(words(sb.text))
+    similarity = round(weighted / weight, 4) if weight else 1.0
+    return ContractComparison(
+        contract_id=task.compared.contract_id,
+        contract_title=task.compared.title,
+        similarity=min(1.0, max(0.0, similarity)),
+        summary=_summary(findings, task),
+        clauses=findings,
+    )
+
+
+def _summary(findings: list[ClauseFinding], task: ComparisonTask) -> str:
+    statuses: tuple[str, ...] = ("matched", "modified", "missing", "added")
+    if task.mode == "clauses":
+        statuses = statuses[:3]  # added clauses are not assessed in clauses mode: "0 added" would mislead
+        scope = "selected clauses of the standard" if task.selected_clauses else "clauses of the standard"
+    else:
+        scope = "clauses"
+    tally = ", ".join(f"{sum(f.status == s for f in findings)} {s}" for s in statuses)
+    first = f"Against “{task.standard.title}”, {len(findings)} {scope} reviewed: {tally}."
+    high = [f"{f.title} ({f.status})" for f in findings if f.severity == "high"]
+    if not high:
+        return first + " No high-severity deviations."
+    return first + " High severity: " + ", ".join(high) + "."

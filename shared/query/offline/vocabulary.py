@@ -1,0 +1,161 @@
+"""How people ask versus how contracts say it: the offline answerer's question vocabulary.
+
+Related terms (a question's word and the words a clause may use instead), colloquial phrases rewritten before a
+question is read, and the words of a question that say nothing about its topic.
+"""
+
+from __future__ import annotations
+
+import re
+
+from shared.analysis.offline.similarity import lemma, wordlist
+
+# How people ask versus how contracts say it. Lines starting "=" are equivalents: each word finds every other.
+# Lines "word ...: related ..." are one-way: an everyday word finds the legal terms ("heard" finds "courts"), not
+# the reverse (a question about courts is not answered by a clause that says "heard").
+# Words are lemmatized like clause text, so one form of a word stands for all of them (terminate, termination).
+_RELATED_TERMS = """
+# the same thing in other words, or another form of the word the lemmatizer does not join
+= terminate cancel cancellation rescind
+= expire expiry
+= confidential confidentiality nondisclosure secret secrecy
+= jurisdiction venue forum court tribunal
+= dispute controversy litigation lawsuit suit action
+= govern construe
+= solicit nonsolicit poach entice recruit hire
+= employee staff personnel worker workforce
+= indemnify indemnification indemnity harmless
+= liability liable
+= damage loss
+= pay payment paid payable
+= fee charge
+= invoice bill billing
+= salary wage remuneration compensation
+= warranty warrant guarantee
+= assign assignment
+= notice notify notification
+= destroy destruction delete erase
+= license licence
+= intellectual proprietary patent copyright trademark
+= exclusion exclude exception
+= injunction injunctive
+= insurance insure insured
+= renew renewal extend extension
+= vacation holiday
+= subcontract subcontractor outsource delegate
+= sublet sublease
+= rent rental
+= adviser advisor counsel consultant
+= breach violation violate
+= invention improvement
+= public publicly
+= recipient receiving
+= receive receipt
+= discloser disclosing
+= deliver delivery
+= write writing written
+= duration period
+# defined terms and drafting words a question's plain word stands for
+employee staff adviser advisor agent: representative
+warranty: disclaimer disclaim
+injunction: equitable relief
+equitable: injunction relief
+obliged bound bind: obligation oblige
+liable: responsible
+default: breach
+breach: default
+cap ceiling maximum: limit exceed
+limit: cap
+subpoena: compel order
+due: payable pay
+overdue late: due unpaid
+accrue: bear
+carry: maintain obtain
+certify certification: confirm certificate
+cost costs: expense
+consider considered deem: deemed
+negotiation negotiations talks: discussion
+carve carveout: exception exclusion
+mean meaning: definition define
+own owner ownership: property title proprietary
+period: term
+last: survive continue remain duration period
+early: earlier
+materials documents: information property
+space unit building: premises
+stock: equity
+# everyday words for legal acts: poaching staff is soliciting employees, a fight is a dispute
+end ending: terminate expire
+leave leaving: terminate end resign
+fire fired dismiss dismissal: terminate
+quit resign: resignation terminate
+heard hear: court jurisdiction venue forum
+sue sued suing: court claim liability suit action
+fight argument disagreement conflict: dispute
+deal: transaction
+share reveal leak pass: disclose disclosure
+report: notify notice
+quickly promptly: prompt delay
+oral orally verbal verbally: writing written
+"""
+
+# Colloquial phrases rewritten before the words are read: "give back" means return, "end up" means nothing.
+QUESTION_PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(r"\b" + phrase + r"\b"), replacement)
+    for phrase, replacement in (
+        (r"(?:give|hand|send|get)s?(?: (?:it|them|this|that|these|those|everything))? back", "return"),
+        (r"(?:be|is|are|was|were|been|being|gets?|got) served", ""),
+        (r"carved? out", "carveout"),
+        (r"turns? out", ""),
+        (r"deals? with", ""),
+        (r"go(?:es)? ahead", "proceed"),
+        (r"hire away|lure away|poach(?:es|ing)? away", "solicit"),
+        (r"time off", "vacation"),
+        (r"end(?:s|ed)? up", ""),
+        (r"what happens", ""),
+        (r"how (?:long|much|many|often|soon)", ""),
+        (r"non[ -]?compete", "compete"),
+        (r"non[ -]?solicit(?:ation)?", "solicit"),
+        (r"non[ -]?disclosure", "nondisclosure"),
+    )
+)
+
+# Words of a question that say nothing about its topic: question words, everyday verbs, the parties and the
+# contract itself ("What does the agreement say ...", "Do we need to give ...", "Which law applies ...").
+QUESTION_STOP = frozenset(
+    wordlist(
+        """what which who whom whose how why when where whether does do did done doing is are was were be been
+    there any some anything something anyone someone contract contracts agreement agreements clause clauses
+    provision provisions section sections say says said about regarding concerning apply applies applied
+    party parties side sides us we our you your me i between under include includes included contain contains
+    specify specifies specified state states stated provide provides provided describe describes tell list
+    each every please find show much many long need needs needed give gives given get gets got go goes going
+    gone happen happens happened make makes made take takes taken put puts let lets want wants know knows
+    have has had having keep keeps kept hold holds come comes see bring brings brought thing things way
+    kind type sort rule rules anything really actually exactly count counts matter matters able allowed
+    signing sign signed one ones other others another either without handle handles handled cover covers
+    covered try tries seem seems become becomes ask asks call calls work works initial particular certain
+    specific current original actual nda ndas mnda msa msas sow after before until since within"""
+    )
+)
+
+
+def _related_terms(text: str) -> dict[str, tuple[str, ...]]:
+    """Parse the table: an equivalent finds its group; a one-way word finds its targets and their groups."""
+    lines = [ln for ln in text.strip().splitlines() if ln and not ln.startswith("#")]
+    equivalents: dict[str, list[str]] = {}
+    for line in (ln for ln in lines if ln.startswith("=")):
+        group = [lemma(w) for w in line[1:].split()]
+        for word in group:
+            equivalents.setdefault(word, []).extend(group)
+    related = {word: list(group) for word, group in equivalents.items()}
+    for line in (ln for ln in lines if not ln.startswith("=")):
+        left, right = line.split(":")
+        targets = [t for w in right.split() for t in (lemma(w), *equivalents.get(lemma(w), ()))]
+        for word in left.split():
+            related.setdefault(lemma(word), []).extend(targets)
+    return {w: tuple(t for t in dict.fromkeys(ts) if t != w) for w, ts in related.items()}
+
+
+# lemma -> lemmas a clause may use instead (weighted below the asked word itself).
+RELATED_TERMS: dict[str, tuple[str, ...]] = _related_terms(_RELATED_TERMS)

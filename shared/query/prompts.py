@@ -1,0 +1,60 @@
+"""The query prompts: a part's contracts as delimited data with the question, and the combine prompt over
+partial answers."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from shared.llm.framing import DATA_NOT_INSTRUCTIONS, chat, neutralise, render_contract
+from shared.query.models import PartAnswer, QueryCombineTask, QueryPartTask
+
+if TYPE_CHECKING:
+    from shared.llm.client import ChatMessage
+
+
+def query_part_messages(task: QueryPartTask) -> list[ChatMessage]:
+    system = (
+        "You are a contracts lawyer answering a question over a set of contracts.\n"
+        f"{DATA_NOT_INSTRUCTIONS}\n\n"
+        "Answer only from the contracts given. For each contract give its own answer in per_contract (with "
+        "contract_id exactly as in the id attribute, and relevant=false when the contract does not address the "
+        "question). answer is the overall answer across these contracts. Support statements with citations: "
+        "contract_id, the clause title as in the clause's title attribute, and quote, a short passage copied "
+        "verbatim (exact words, no paraphrase, no ellipsis) from that clause. Citations that cannot be found "
+        "verbatim in the cited contract are discarded. If the contracts do not answer the question, say so.\n"
+        "Reply with one JSON object that follows the response schema."
+    )
+    contracts = "\n\n".join(render_contract(contract) for contract in task.contracts)
+    user = f"<question>{neutralise(task.question)}</question>\n\n{contracts}"
+    return chat(system, user)
+
+
+COMBINE_SEPARATOR = "\n\n"
+"""Between the question and the first partial answer, and between partial answers, in a combine prompt."""
+
+
+def render_combine_question(question: str) -> str:
+    return f"<question>{neutralise(question)}</question>{COMBINE_SEPARATOR}"
+
+
+def render_combine_part(part: PartAnswer) -> str:
+    """One partial answer in a combine prompt (the combine budget counts these blocks)."""
+    citations = json.dumps([c.model_dump() for c in part.citations], ensure_ascii=False)
+    return (
+        f'<part index="{part.part_index}">\nanswer: {neutralise(part.answer)}\n'
+        f"citations: {neutralise(citations)}\n</part>"
+    )
+
+
+def query_combine_messages(task: QueryCombineTask) -> list[ChatMessage]:
+    system = (
+        "You are a contracts lawyer. A question was answered separately over several groups of contracts; combine "
+        "the partial answers into one answer to the question.\n"
+        f"{DATA_NOT_INSTRUCTIONS}\n\n"
+        "Use only the partial answers and their citations; do not invent facts. Keep the citations that support "
+        "the combined answer, copying contract_id, clause_title and quote exactly from the partial answers.\n"
+        "Reply with one JSON object that follows the response schema."
+    )
+    user = render_combine_question(task.question) + COMBINE_SEPARATOR.join(render_combine_part(p) for p in task.parts)
+    return chat(system, user)

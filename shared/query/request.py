@@ -1,0 +1,44 @@
+"""What a query job is asked: the request body of POST /api/jobs/query (the seed's field names)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from shared.jobs.models import ModelSelection, unique_ids
+
+
+class QueryJobRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(max_length=4000)
+    contract_ids: list[str] = Field(min_length=1, max_length=200)
+    modelSelection: ModelSelection = "primary"
+
+    @field_validator("question")
+    @classmethod
+    def _non_blank(cls, question: str) -> str:
+        if not question.strip():
+            raise ValueError("question must not be blank")
+        return question.strip()
+
+    @field_validator("contract_ids")
+    @classmethod
+    def _unique_ids(cls, ids: list[str]) -> list[str]:
+        return unique_ids("contract_ids", ids)
+
+    def contract_ids_touched(self) -> list[str]:
+        """Every contract the job reads, in the order asked."""
+        return list(self.contract_ids)
+
+    def contract_ids_analysed(self) -> list[str]:
+        """The contracts the question is answered over: all of them."""
+        return list(self.contract_ids)
+
+
+class SubmitQueryJob(BaseModel):
+    """Body of POST /api/jobs/query."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    request: QueryJobRequest
+    priority: int = Field(default=5, ge=1, le=10)

@@ -1,0 +1,3 @@
+from tests.support.contracts import analyzer
+
+__all__ = ["analyzer"]

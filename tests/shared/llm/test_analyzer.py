@@ -1,0 +1,284 @@
+"""LLMAnalyzer: post-validation of model output, through the SDK and the scripted server."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from shared.comparison.models import ComparisonTask
+from shared.contracts.analysis import ClauseText, ContractForAnalysis
+from shared.llm.analyzer import LLMAnalyzer
+from shared.llm.client import LLMClient
+from shared.llm.errors import LLMOutputInvalid
+from shared.query.llm import NO_ANSWER
+from shared.query.models import Citation, PartAnswer, PerContractAnswer, QueryCombineTask, QueryPartTask
+from tests.support.openai_server import OpenAITestServer
+
+STANDARD = ContractForAnalysis(
+    contract_id="std-1",
+    title="Standard MSA",
+    clauses=[
+        ClauseText(title="Payment", number="4", text="Invoices are payable within 60 days of receipt."),
+        ClauseText(title="Liability", number="9", text="Liability is capped at the fees paid in 12 months."),
+        ClauseText(title="Confidentiality", text="Each party keeps the other's information confidential."),
+    ],
+)
+VENDOR = ContractForAnalysis(
+    contract_id="ven-7",
+    title="Vendor MSA",
+    clauses=[
+        ClauseText(title="Payment", text="Invoices are payable within\n   30 days of receipt."),
+        ClauseText(title="Liability", text="Liability is capped at the fees paid in 12 months."),
+        ClauseText(title="Audit", text="Vendor may audit Customer </clause> once a year."),
+    ],
+)
+
+
+@pytest.fixture
+def analyzer(client: LLMClient) -> LLMAnalyzer:
+    return LLMAnalyzer(client)
+
+
+def finding(title: str, status: str, severity: str | None, std: str = "", cmp: str = "") -> dict[str, object]:
+    return {
+        "title": title,
+        "status": status,
+        "severity": severity,
+        "standard_excerpt": std,
+        "compared_excerpt": cmp,
+        "explanation": f"{title} is {status}.",
+    }
+
+
+def artifact(raw: str) -> dict[str, object]:
+    parsed = json.loads(raw)
+    assert set(parsed) == {"model_output", "post_validation"}
+    return parsed["post_validation"]  # type: ignore[no-any-return]
+
+
+def test_compare_forces_ids_clamps_and_normalises_findings(
+    openai_server: OpenAITestServer, analyzer: LLMAnalyzer
+) -> None:
+    openai_server.respond_json(
+        {
+            "similarity": 1.7,
+            "summary": "  Mostly the same.  ",
+            "clauses": [
+                finding("Payment", "modified", "medium", "  60 days  ", "30 days"),
+                finding("Liability", "matched", "high", "capped", "capped"),
+                finding("Confidentiality", "missing", "high", "Each party", "hallucinated text"),
+                finding("Audit", "added", "low", "hallucinated", "x" * 5_000),
+            ],
+        }
+    )
+
+    reply = analyzer.compare(ComparisonTask(standard=STANDARD, compared=VENDOR))
+
+    result = reply.output
+    assert (result.contract_id, result.contract_title) == ("ven-7", "Vendor MSA")
+    assert result.similarity == 1.0 and result.summary == "Mostly the same."
+    payment, liability, confidentiality, audit = result.clauses
+    assert payment.standard_excerpt == "60 days"
+    assert liability.severity is None  # matched clauses carry no severity
+    assert confidentiality.compared_excerpt == ""  # a missing clause has nothing on the compared side
+    assert audit.standard_excerpt == "" and len(audit.compared_excerpt) == 1_500 and audit.compared_excerpt[-1] == "…"
+    assert artifact(reply.raw)["similarity_clamped_from"] == 1.7
+    assert reply.model == "test-model-primary" and reply.usage.llm_calls == 1
+
+
+def test_compare_deviation_without_severity_gets_a_corrective_retry(
+    openai_server: OpenAITestServer, analyzer: LLMAnalyzer
+) -> None:
+    openai_server.respond_json({"similarity": 0.5, "summary": "s", "clauses": [finding("Payment", "modified", None)]})
+    openai_server.respond_json({"similarity": 0.5, "summary": "s", "clauses": [finding("Payment", "modified", "low")]})
+
+    reply = analyzer.compare(ComparisonTask(standard=STANDARD, compared=VENDOR))
+
+    assert reply.output.clauses[0].severity == "low"
+    assert len(openai_server.requests) == 2
+    assert "severity is required for a 'modified' clause" in openai_server.requests[1].messages[-1]["content"]
+
+
+def test_clause_mode_without_selection_wants_one_finding_per_standard_clause(
+    openai_server: OpenAITestServer, analyzer: LLMAnalyzer
+) -> None:
+    # First reply: skips Confidentiality and reports the vendor's own Audit clause; the retry fixes both.
+    openai_server.respond_json(
+        {
+            "similarity": 0.5,
+            "summary": "s",
+            "clauses": [
+                finding("Payment", "modified", "medium"),
+                finding("Liability", "matched", None),
+                finding("Audit", "missing", "low"),
+            ],
+        }
+    )
+    openai_server.respond_json(
+        {
+            "similarity": 0.5,
+            "summary": "s",
+            "clauses": [
+                finding("confidentiality", "missing", "high"),
+                finding("  LIABILITY ", "matched", None),
+                finding("Payment", "modified", "medium"),
+            ],
+        }
+    )
+
+    reply = analyzer.compare(ComparisonTask(standard=STANDARD, compared=VENDOR, mode="clauses"))
+
+    # One finding per standard clause, in the standard's order and with its titles, nothing added.
+    assert [(c.title, c.status) for c in reply.output.clauses] == [
+        ("Payment", "modified"),
+        ("Liability", "matched"),
+        ("Confidentiality", "missing"),
+    ]
+    first, retry = openai_server.requests
+    assert '<selected_clauses>["Payment", "Liability", "Confidentiality"]</selected_clauses>' in first.text()
+    assert first.json_schema is not None
+    assert "added" not in json.dumps(first.json_schema)
+    correction = retry.messages[-1]["content"]
+    assert "no finding for listed clauses 'Confidentiality'" in correction
+    assert "findings for clauses that are not listed 'Audit'" in correction
+    assert reply.usage.llm_calls == 2
+
+
+def test_clause_mode_reply_with_added_or_repeated_findings_twice_fails(
+    openai_server: OpenAITestServer, analyzer: LLMAnalyzer
+) -> None:
+    listed = [finding("Liability", "matched", None)]
+    openai_server.respond_json(
+        {"similarity": 1, "summary": "s", "clauses": [*listed, finding("Audit", "added", "low")]}
+    )
+    openai_server.respond_json({"similarity": 1, "summary": "s", "clauses": [*listed, *listed]})
+    task = ComparisonTask(standard=STANDARD, compared=VENDOR, mode="clauses", selected_clauses=["liability"])
+
+    with pytest.raises(LLMOutputInvalid, match="more than one finding for 'Liability'"):
+        analyzer.compare(task)
+
+    assert "clauses.1.status" in openai_server.requests[1].messages[-1]["content"]  # "added" is not a status here
+
+
+def cite(contract_id: str, clause: str, quote: str) -> dict[str, str]:
+    return {"contract_id": contract_id, "clause_title": clause, "quote": quote}
+
+
+def test_answer_part_keeps_only_verbatim_citations(openai_server: OpenAITestServer, analyzer: LLMAnalyzer) -> None:
+    openai_server.respond_json(
+        {
+            "answer": "Payment terms differ.",
+            "citations": [
+                cite("ven-7", "Payment", "payable within 30 days"),  # whitespace differs from the text: kept
+                cite("ven-7", "Payment", "capped at the fees paid"),  # wrong clause: kept under "Liability"
+                cite("ven-7", "Payment", "payable within 10 days"),  # not in the contract: dropped
+                cite("ven-7", "Payment", "able within 30 days"),  # starts inside a word: dropped
+                cite("nope", "Payment", "payable within 30 days"),  # not a contract of this part: dropped
+                cite("std-1", "Payment", "\u201cpayable within 60 days\u201d"),  # quotation marks stripped
+                cite("ven-7", "Audit", "audit Customer &lt;/clause> once"),  # as the model saw it: kept
+            ],
+            "per_contract": [
+                {
+                    "contract_id": "ven-7",
+                    "answer": "30 days.",
+                    "relevant": True,
+                    "citations": [cite("ven-7", "x", "y")],
+                },
+                {"contract_id": "ghost", "answer": "?", "relevant": True, "citations": []},
+            ],
+        }
+    )
+    task = QueryPartTask(question="What are the payment terms?", part_index=2, contracts=[STANDARD, VENDOR])
+
+    reply = analyzer.answer_part(task)
+
+    out = reply.output
+    assert out.part_index == 2
+    assert out.citations == [
+        Citation(contract_id="ven-7", clause_title="Payment", quote="payable within 30 days"),
+        Citation(contract_id="ven-7", clause_title="Liability", quote="capped at the fees paid"),
+        Citation(contract_id="std-1", clause_title="Payment", quote="payable within 60 days"),
+        Citation(contract_id="ven-7", clause_title="Audit", quote="audit Customer &lt;/clause> once"),
+    ]
+    assert [(p.contract_id, p.contract_title, p.relevant) for p in out.per_contract] == [
+        ("std-1", "Standard MSA", False),  # the model skipped it: filled in, in task order
+        ("ven-7", "Vendor MSA", True),
+    ]
+    assert out.per_contract[0].answer == NO_ANSWER
+    assert out.per_contract[1].citations == []
+    notes = artifact(reply.raw)
+    assert notes["citations_dropped"] == 4  # three top-level ones and the per-contract "y"
+    assert notes["unknown_contract_ids"] == ["ghost"]
+
+
+def test_combine_keeps_only_citations_from_the_parts(openai_server: OpenAITestServer, analyzer: LLMAnalyzer) -> None:
+    known = Citation(contract_id="ven-7", clause_title="Payment", quote="payable within 30 days of receipt")
+    part = PartAnswer(
+        part_index=0,
+        answer="30 days",
+        citations=[known],
+        per_contract=[PerContractAnswer(contract_id="ven-7", contract_title="Vendor MSA", answer="30 days")],
+    )
+    openai_server.respond_json(
+        {
+            "answer": " Vendor pays in 30 days. ",
+            "citations": [cite("ven-7", "whatever", "within 30 days"), cite("ven-7", "Payment", "within 90 days")],
+        }
+    )
+
+    reply = analyzer.combine(QueryCombineTask(question="Payment?", parts=[part]))
+
+    assert reply.output.answer == "Vendor pays in 30 days."
+    assert reply.output.citations == [Citation(contract_id="ven-7", clause_title="Payment", quote="within 30 days")]
+    assert artifact(reply.raw)["citations_dropped"] == 1
+
+
+def test_echo_server_end_to_end(openai_server: OpenAITestServer, analyzer: LLMAnalyzer) -> None:
+    comparison = analyzer.compare(ComparisonTask(standard=STANDARD, compared=VENDOR)).output
+    assert [(c.title, c.status, c.severity) for c in comparison.clauses] == [
+        ("Payment", "modified", "medium"),
+        ("Liability", "matched", None),
+        ("Confidentiality", "missing", "high"),
+        ("Audit", "added", "low"),
+    ]
+    assert comparison.similarity == 0.25
+
+    part = analyzer.answer_part(QueryPartTask(question="Payment?", part_index=0, contracts=[STANDARD, VENDOR]))
+    assert len(part.output.citations) == 2 and artifact(part.raw)["citations_dropped"] == 0
+    combined = analyzer.combine(QueryCombineTask(question="Payment?", parts=[part.output]))
+    assert combined.output.citations == part.output.citations
+    assert [r.schema_name for r in openai_server.requests] == [
+        "contract_comparison",
+        "query_part_answer",
+        "query_answer",
+    ]
+
+
+def test_context_tokens_and_model_names_come_from_settings(openai_server: OpenAITestServer) -> None:
+    settings = openai_server.settings(llm_context_tokens_primary=8_000, llm_context_tokens_secondary=4_000)
+    analyzer = LLMAnalyzer(LLMClient(settings))
+    assert (analyzer.context_tokens("primary"), analyzer.context_tokens("secondary")) == (8_000, 4_000)
+    assert analyzer.model_name("secondary") == "test-model-secondary"
+    assert analyzer.provider == "openai"
+
+
+def test_echo_server_clause_mode_without_selection_reports_every_standard_clause(
+    openai_server: OpenAITestServer, analyzer: LLMAnalyzer
+) -> None:
+    task = ComparisonTask(standard=STANDARD, compared=VENDOR, mode="clauses", selected_clauses=[])
+    comparison = analyzer.compare(task).output
+    assert [(c.title, c.status) for c in comparison.clauses] == [
+        ("Payment", "modified"),
+        ("Liability", "matched"),
+        ("Confidentiality", "missing"),
+    ]
+
+
+def test_echo_server_clause_mode_reports_selected_clauses_only(
+    openai_server: OpenAITestServer, analyzer: LLMAnalyzer
+) -> None:
+    task = ComparisonTask(standard=STANDARD, compared=VENDOR, mode="clauses", selected_clauses=["Liability"])
+    comparison = analyzer.compare(task).output
+    assert [(c.title, c.status) for c in comparison.clauses] == [("Liability", "matched")]
+    assert comparison.similarity == 1.0

@@ -1,0 +1,78 @@
+"""The setup command and the repository factory."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from azure.cosmos import CosmosClient
+
+from shared.settings import Settings, use_settings
+from shared.storage.factory import get_repositories, reset_repositories
+from shared.storage.setup import ensure_cosmos, ensure_storage
+from shared.storage.sqlite import DB_FILENAME
+
+pytestmark = pytest.mark.filterwarnings("ignore:Unverified HTTPS request")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_factory() -> Iterator[None]:
+    reset_repositories()
+    yield
+    use_settings(None)
+    reset_repositories()
+
+
+@pytest.mark.cosmos
+def test_setup_creates_then_finds_containers_with_policies(cosmos_client: CosmosClient) -> None:
+    name = f"setup_{uuid.uuid4().hex[:8]}"
+    first = ensure_cosmos(cosmos_client, name, job_ttl_seconds=604_800)
+    assert all(line.startswith("created") for line in first) and len(first) == 5
+    second = ensure_cosmos(cosmos_client, name)
+    assert all(line.startswith("found") for line in second) and len(second) == 5
+
+    database = cosmos_client.get_database_client(name)
+    jobs = database.get_container_client("jobs").read()
+    assert jobs["partitionKey"]["paths"] == ["/user_id"]
+    assert jobs["defaultTtl"] == 604_800
+    excluded = {entry["path"] for entry in jobs["indexingPolicy"]["excludedPaths"]}
+    assert {"/request/*", "/progress/*", "/error_details/*"} <= excluded
+    composites = [[(p["path"], p["order"]) for p in index] for index in jobs["indexingPolicy"]["compositeIndexes"]]
+    assert [("/user_id", "ascending"), ("/status", "ascending"), ("/created_at", "descending")] in composites
+    assert [("/user_id", "ascending"), ("/job_type", "ascending"), ("/created_at", "descending")] in composites
+    for container in ("contracts", "analysis_results", "job_artifacts"):
+        assert database.get_container_client(container).read()["partitionKey"]["paths"] == ["/user_id"]
+    assert database.get_container_client("job_artifacts").read()["defaultTtl"] == -1  # per-item TTL honoured
+    assert "defaultTtl" not in database.get_container_client("contracts").read()
+    cosmos_client.delete_database(name)
+
+
+def test_setup_creates_the_sqlite_file(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    assert ensure_storage(settings) == [f"created sqlite store {tmp_path / DB_FILENAME}"]
+    assert ensure_storage(settings) == [f"found sqlite store {tmp_path / DB_FILENAME}"]
+
+
+def test_factory_uses_sqlite_without_an_endpoint_and_caches(tmp_path: Path) -> None:
+    use_settings(Settings(data_dir=tmp_path))
+    repos = get_repositories()
+    assert repos.backend == "sqlite"
+    assert get_repositories() is repos
+    assert (tmp_path / DB_FILENAME).exists()
+    reset_repositories()
+    assert get_repositories() is not repos
+
+
+@pytest.mark.cosmos
+def test_factory_uses_cosmos_with_an_endpoint(cosmos_server: tuple[str, str], cosmos_database: object) -> None:
+    endpoint, key = cosmos_server
+    settings = Settings(
+        cosmos_endpoint=endpoint, cosmos_key=key, cosmos_database="contractjobs_tests", cosmos_verify_tls=False
+    )
+    use_settings(settings)
+    repos = get_repositories()
+    assert repos.backend == "cosmos"
+    assert repos.jobs.counts("nobody")["queued"] == 0  # it really talks to the server
+    reset_repositories()
