@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
 from shared.contracts.models import Contract, ContractSummary
@@ -62,6 +63,10 @@ class JobRepository(Protocol):
         continuation: str | None = None,
     ) -> Page[Job]: ...  # newest first
     def counts(self, user_id: str) -> dict[str, int]: ...  # every JobStatus value as a key, zeros included
+    def changed_since(self, user_id: str, since: datetime, *, limit: int = 100) -> list[Job]:
+        """The user's jobs whose status or progress changed after `since` (progress.updated_at), oldest change
+        first: one partition-scoped query, what a stream of the user's jobs reads."""
+        ...
 
 
 class ResultRepository(Protocol):

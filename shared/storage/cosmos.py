@@ -10,6 +10,7 @@ exceed one item are chunked (shared/storage/cosmos_chunks.py).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from azure.core import MatchConditions
@@ -144,6 +145,7 @@ class CosmosJobRepository:
         doc = job.model_dump(mode="json")
         doc["id"] = job.job_id
         doc["created_at"] = iso(job.created_at)
+        doc["progress"]["updated_at"] = iso(job.progress.updated_at)  # fixed width: string order is time order
         return doc
 
     def create(self, job: Job) -> None:
@@ -198,6 +200,16 @@ class CosmosJobRepository:
             )
         )
         return keyset_page(rows, limit, lambda row: parse_job(_strip(row)), _position)
+
+    def changed_since(self, user_id: str, since: datetime, *, limit: int = 100) -> list[Job]:
+        check_limit(limit)
+        rows = self.container.query_items(
+            "SELECT TOP @top * FROM c WHERE c.user_id = @user_id AND c.progress.updated_at > @since"
+            " ORDER BY c.progress.updated_at",
+            parameters=_params(user_id=user_id, since=iso(since), top=limit),
+            partition_key=user_id,
+        )
+        return [parse_job(_strip(row)) for row in rows]
 
     def counts(self, user_id: str) -> dict[str, int]:
         # No GROUP BY (the test server lacks it, and per-status COUNTs within one partition are cheap index scans).

@@ -39,6 +39,7 @@ CREATE INDEX IF NOT EXISTS jobs_by_user_status ON jobs (user_id, status, created
 CREATE INDEX IF NOT EXISTS jobs_by_user_type ON jobs (user_id, job_type, created_at DESC);
 CREATE INDEX IF NOT EXISTS jobs_by_status_priority ON jobs (status, priority, created_at);
 CREATE INDEX IF NOT EXISTS jobs_by_expiry ON jobs (expires_at);
+CREATE INDEX IF NOT EXISTS jobs_by_user_changed ON jobs (user_id, json_extract(doc, '$.progress.updated_at'));
 
 CREATE TABLE IF NOT EXISTS results (
     user_id TEXT NOT NULL, result_id TEXT NOT NULL, expires_at REAL, doc TEXT NOT NULL,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from shared.errors import ConflictError, NotFoundError
@@ -26,6 +27,7 @@ class SqliteJobRepository:
     def _doc(job: Job) -> tuple[str, str]:
         doc = job.model_dump(mode="json")
         doc["created_at"] = iso(job.created_at)
+        doc["progress"]["updated_at"] = iso(job.progress.updated_at)  # fixed width: string order is time order
         return doc["created_at"], json.dumps(doc)
 
     def create(self, job: Job) -> None:
@@ -128,3 +130,16 @@ class SqliteJobRepository:
         counts = {status.value: 0 for status in JobStatus}
         counts.update({row[0]: row[1] for row in rows})
         return counts
+
+    def changed_since(self, user_id: str, since: datetime, *, limit: int = 100) -> list[Job]:
+        check_limit(limit)
+        changed = "json_extract(doc, '$.progress.updated_at')"  # the expression jobs_by_user_changed indexes
+        rows = (
+            self._store.connection()
+            .execute(
+                f"SELECT doc FROM jobs WHERE user_id = ? AND {changed} > ? AND {LIVE} ORDER BY {changed} LIMIT ?",
+                (user_id, iso(since), self._store.clock(), limit),
+            )
+            .fetchall()
+        )
+        return [parse_job_json(row[0]) for row in rows]

@@ -363,3 +363,26 @@ def test_five_megabyte_artifact_round_trips_and_rewrites(repos: Repositories, us
     assert repos.artifacts.get(user, "j1", "contracts") == "small now"
     if repos.backend == "cosmos":
         assert len(raw_items(repos, repos.artifacts, user)) == 1  # old chunks were removed
+
+
+def test_jobs_changed_since_are_the_users_newer_changes_oldest_first(
+    repos: Repositories, user: str, other_user: str
+) -> None:
+    def changed_at(job_id: str, seconds: float, owner: str = user) -> Job:
+        job = make_job(owner, job_id)
+        moment = BASE + timedelta(seconds=seconds)
+        return job.model_copy(update={"progress": job.progress.model_copy(update={"updated_at": moment})})
+
+    for job in (changed_at("j1", 3), changed_at("j2", 1), changed_at("j3", 2.5), changed_at("x1", 9, other_user)):
+        repos.jobs.create(job)
+    # Microseconds and whole seconds order as time does (pydantic writes "…:01Z" but "…:02.5Z").
+    assert [j.job_id for j in repos.jobs.changed_since(user, BASE)] == ["j2", "j3", "j1"]
+    assert [j.job_id for j in repos.jobs.changed_since(user, BASE + timedelta(seconds=2))] == ["j3", "j1"]
+    assert repos.jobs.changed_since(user, BASE + timedelta(seconds=3)) == []  # strictly after
+    assert [j.job_id for j in repos.jobs.changed_since(user, BASE, limit=1)] == ["j2"]
+
+    current = repos.jobs.get(user, "j2")
+    moved = current.item.progress.model_copy(update={"updated_at": BASE + timedelta(seconds=5), "seq": 4})
+    repos.jobs.replace(current.item.model_copy(update={"progress": moved}), current.etag)
+    later = repos.jobs.changed_since(user, BASE + timedelta(seconds=3))
+    assert [(j.job_id, j.progress.seq) for j in later] == [("j2", 4)]
