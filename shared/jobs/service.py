@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from shared.errors import ConflictError, InvalidTransitionError
+from shared.jobs.changes import job_changes
 from shared.jobs.document import Job, JobRequest, new_job
 from shared.jobs.models import JOB_TTL_SECONDS, JobProgress, JobStatus, JobType, ProcessingStep, utcnow
 from shared.jobs.progress import ended
@@ -70,6 +71,9 @@ class JobService:
     ) -> Page[Job]:
         return self._repo.query(user_id, statuses=statuses, job_type=job_type, limit=limit, continuation=continuation)
 
+    def changed_since(self, user_id: str, since: datetime, *, limit: int = 100) -> list[Job]:
+        return self._repo.changed_since(user_id, since, limit=limit)
+
     def counts(self, user_id: str) -> dict[str, int]:
         return self._repo.counts(user_id)
 
@@ -101,6 +105,7 @@ class JobService:
             ttl=self._ttl,
         )
         self._repo.create(job)
+        job_changes().publish(user_id)
         return job
 
     def update_status(
@@ -223,6 +228,7 @@ class JobService:
                 # Someone else wrote first; back off a little (jittered, growing) so racers do not collide again.
                 time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
                 continue
+            job_changes().publish(user_id)
             return updated
         raise ConflictError(
             f"job {job_id!r} kept changing; gave up after {MAX_ATTEMPTS} attempts", details={"job_id": job_id}
