@@ -20,6 +20,7 @@ from api.jobs import bp as jobs_bp
 from api.legacy import bp as legacy_bp
 from api.queue_starter import bp as queue_starter_bp
 from api.results import bp as results_bp
+from api.streams import bp as streams_bp
 from api.ui import bp as ui_bp
 from orchestrators.comparison import bp as comparison_orchestrator_bp
 from orchestrators.query import bp as query_orchestrator_bp
@@ -37,6 +38,7 @@ for blueprint in (
     jobs_bp,
     job_status_bp,
     job_actions_bp,
+    streams_bp,
     results_bp,
     legacy_bp,
     queue_starter_bp,

@@ -81,7 +81,7 @@ def _submitter(
 # --- lists -----------------------------------------------------------------------------------------
 
 
-def _statuses(raw: str | None) -> list[JobStatus] | None:
+def parse_statuses(raw: str | None) -> list[JobStatus] | None:
     if not raw:
         return None
     values = [part.strip().lower() for part in raw.split(",") if part.strip()]
@@ -106,7 +106,7 @@ def _job_type(raw: str | None) -> JobType | None:
 
 async def list_for(req: Request, user_id: str) -> Response:
     query = req.query_params
-    statuses = _statuses(query.get("status"))
+    statuses = parse_statuses(query.get("status"))
     job_type = _job_type(query.get("job_type"))
     limit = page_size(req, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT)
     continuation = query.get("continuation") or None

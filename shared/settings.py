@@ -73,6 +73,17 @@ class Settings(BaseSettings):
     max_contract_bytes: int = 10 * 1024 * 1024
     public_base_url: str | None = None  # PUBLIC_BASE_URL: base of URLs we hand out
 
+    # streams (Server-Sent Events)
+    # Azure ends an HTTP response after 230 s: a stream closes itself before that and the client resumes.
+    stream_max_seconds: float = Field(default=200.0, gt=0, le=225)
+    stream_heartbeat_seconds: float = Field(default=15.0, gt=0)
+    stream_keepalive_seconds: float = Field(default=5.0, gt=0)  # a comment line when nothing else was sent
+    # How often a stream reads the job document when no change in this process woke it (another instance's
+    # writes): while a listed job runs, and when none does.
+    stream_poll_seconds: float = Field(default=1.0, gt=0)
+    stream_idle_poll_seconds: float = Field(default=5.0, gt=0)
+    stream_retry_ms: int = Field(default=2_000, ge=0)  # the reconnect delay the stream asks EventSource for
+
     @field_validator("running_in_azure", mode="before")
     @classmethod
     def _site_name_means_azure(cls, value: Any) -> Any:

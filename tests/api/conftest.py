@@ -13,7 +13,7 @@ import base64
 import functools
 import inspect
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -133,6 +133,19 @@ class Api:
             kwargs["client"] = self.client
         response = await fn(**kwargs)
         return Reply(response.status_code, {k.lower(): v for k, v in response.headers.items()}, bytes(response.body))
+
+    async def open_stream(
+        self, path: str, *, user: str | None = "alice", headers: dict[str, str] | None = None, query: str = ""
+    ) -> tuple[int, dict[str, str], AsyncIterator[bytes] | None]:
+        """Call a streaming endpoint: its status, headers and (for a stream) the body as it is produced."""
+        function, params = self.resolve("GET", path)
+        all_headers = {"host": "localhost:7071", "accept": "text/event-stream", **(headers or {})}
+        if user is not None:
+            all_headers["x-ms-client-principal-id"] = user
+        request = _request("GET", path, b"", all_headers, query, params)
+        response = await function.info.func(**{str(function.info.trigger["name"]): request})
+        headers_out = {k.lower(): v for k, v in response.headers.items()}
+        return response.status_code, headers_out, getattr(response, "body_iterator", None)
 
     async def deliver(self, message: Any) -> None:
         """Invoke the queue-triggered starter with a `func.QueueMessage`."""

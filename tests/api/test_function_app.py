@@ -25,7 +25,7 @@ def test_every_http_function_uses_the_streaming_extension(api: Api) -> None:
     infos = list(api.infos.values())
     assert check_http_kinds(infos) is True  # Azure refuses an app that mixes classic and extension functions
     http = [i for i in infos if i.trigger_type == "httpTrigger"]
-    assert len(http) == 18  # 16 API functions and the web page (api/ui.py: the page and its assets)
+    assert len(http) == 21  # 16 API functions, 3 streams (api/streams.py), the page and its assets (api/ui.py)
     assert all(uses_http_extension(i) for i in http)
 
 
@@ -60,7 +60,7 @@ def test_http_functions_are_anonymous_at_host_level(api: Api) -> None:
 def test_every_durable_name_is_a_registered_function_and_nothing_else_is(api: Api) -> None:
     infos = list(api.infos.values())
     assert Counter(i.trigger_type for i in infos) == {
-        "httpTrigger": 18,
+        "httpTrigger": 21,
         "queueTrigger": 1,  # job_request_starter
         "orchestrationTrigger": 2,  # comparison and query
         # start and finalize, 5 comparison steps, 7 query steps: progress reaches the job document from the step

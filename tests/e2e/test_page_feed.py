@@ -157,6 +157,7 @@ def fake_api() -> Iterator[tuple[FakeApi, str]]:
 def test_polls_without_the_stream_then_switches_to_it_and_resumes_it(open_page, fake_api) -> None:
     fake, base_url = fake_api
     session: PageSession = open_page(base_url)
+    session.allow_failed_load(r"/api/jobs/stream")  # the stand-in has no stream at first, on purpose
     page = session.page
     page.clock.install()  # the stream retry and the polling timers, on the test's command
     page.goto("/api/ui")

@@ -46,8 +46,6 @@ CHROMIUM_ARGS = (
 VIEWPORT = {"width": 1440, "height": 900}
 # Chromium prints a failed load (any 4xx/5xx answer, or a refused connection) as a console error with this text.
 FAILED_LOAD = "Failed to load resource"
-# Until the job streams exist the page's EventSource gets a 404 and the page falls back to polling: expected.
-STREAM_PATHS = re.compile(r"/api/jobs(/[^/?]+)?/stream(\?|$)")
 
 
 def expect(target: Any, message: str | None = None) -> Any:
@@ -71,7 +69,7 @@ class PageSession:
     page: Page
     js_errors: list[str] = field(default_factory=list)
     failed_loads: list[str] = field(default_factory=list)
-    allowed_loads: list[re.Pattern[str]] = field(default_factory=lambda: [STREAM_PATHS])
+    allowed_loads: list[re.Pattern[str]] = field(default_factory=list)
 
     def allow_failed_load(self, url_pattern: str) -> None:
         """A 4xx/5xx answer the test provokes on purpose (a regex searched in the URL)."""
