@@ -49,6 +49,9 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("storage_connection", "AzureWebJobsStorage")
     )
     job_events_queue: str = "job-events"
+    # DOCUMENTS_STORAGE: the storage account of uploaded documents' bytes (Blob Storage), when it is not the
+    # AzureWebJobsStorage account (shared/documents/blobs.py falls back to that one).
+    documents_storage: str | None = None
 
     # LLM
     llm_provider: LLMProvider = "offline"
