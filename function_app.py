@@ -13,6 +13,7 @@ from activities.comparison import bp as comparison_activities_bp
 from activities.jobs import bp as job_activities_bp
 from activities.query import bp as query_activities_bp
 from api.contracts import bp as contracts_bp
+from api.documents import bp as documents_bp
 from api.health import bp as health_bp
 from api.job_actions import bp as job_actions_bp
 from api.job_status import bp as job_status_bp
@@ -34,6 +35,7 @@ app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 for blueprint in (
     # HTTP and queue starters
     contracts_bp,
+    documents_bp,
     health_bp,
     jobs_bp,
     job_status_bp,
