@@ -14,7 +14,7 @@ import pytest
 from azure.storage.blob import BlobServiceClient, ContainerClient
 
 from api import documents as documents_api
-from shared.documents.blobs import CONTAINER, reset_document_blobs
+from shared.documents.blobs import CONTAINER, content_type, reset_document_blobs
 from shared.documents.models import DocumentText
 from shared.errors import ConflictError, NotFoundError
 from shared.storage.base import Repositories
@@ -113,7 +113,7 @@ async def test_upload_puts_the_bytes_in_blob_storage_and_the_metadata_in_the_sto
     assert blobs_of(container, alice) == {name: content}
     properties = container.get_blob_client(name).get_blob_properties()
     assert properties.metadata == {"sha256": created["sha256"]}
-    assert properties.content_settings.content_type.startswith(("application/", "text/markdown"))
+    assert properties.content_settings.content_type == content_type(document_format)
 
     stored = repos.documents.get(alice, document_id)
     assert (stored.blob_name, stored.format, stored.bytes) == (name, document_format, len(content))
