@@ -9,6 +9,7 @@ import logging
 import azure.durable_functions as df
 import azure.functions as func
 
+from activities.batches import bp as batch_activities_bp
 from activities.comparison import bp as comparison_activities_bp
 from activities.jobs import bp as job_activities_bp
 from activities.query import bp as query_activities_bp
@@ -23,6 +24,8 @@ from api.queue_starter import bp as queue_starter_bp
 from api.results import bp as results_bp
 from api.streams import bp as streams_bp
 from api.ui import bp as ui_bp
+from orchestrators.batch_evaluation import bp as batch_evaluation_orchestrator_bp
+from orchestrators.batch_staging import bp as batch_staging_orchestrator_bp
 from orchestrators.comparison import bp as comparison_orchestrator_bp
 from orchestrators.query import bp as query_orchestrator_bp
 
@@ -48,8 +51,11 @@ for blueprint in (
     # Durable workflows and their steps
     comparison_orchestrator_bp,
     query_orchestrator_bp,
+    batch_staging_orchestrator_bp,
+    batch_evaluation_orchestrator_bp,
     job_activities_bp,
     comparison_activities_bp,
     query_activities_bp,
+    batch_activities_bp,
 ):
     app.register_functions(blueprint)

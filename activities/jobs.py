@@ -11,6 +11,7 @@ from shared.jobs import lifecycle
 from shared.jobs.messages import FinalizeJobInput, StartJobInput, history_json
 from shared.jobs.names import FINALIZE_JOB, START_JOB
 from shared.jobs.service import job_service
+from shared.storage.factory import get_repositories
 
 bp = df.Blueprint()
 
@@ -24,4 +25,5 @@ def start_job(payload: dict[str, Any]) -> dict[str, Any]:
 @bp.function_name(FINALIZE_JOB)
 @bp.activity_trigger(input_name="payload")
 def finalize_job(payload: dict[str, Any]) -> dict[str, Any]:
-    return history_json(lifecycle.finalize(job_service(), FinalizeJobInput.model_validate(payload)))
+    data = FinalizeJobInput.model_validate(payload)
+    return history_json(lifecycle.finalize(job_service(), get_repositories(), data))

@@ -13,14 +13,12 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 
 from api.http import ServiceUnavailable, parse_model
-from shared.comparison.findings import check_selection
-from shared.comparison.request import ComparisonJobRequest
 from shared.errors import ConflictError, DomainError, NotFoundError, ValidationFailed
 from shared.jobs.document import Job, JobRequest, request_model
 from shared.jobs.events import publish_job_event
 from shared.jobs.models import JobRef, JobStatus, JobType
 from shared.jobs.service import JobService, job_service
-from shared.jobs.workflows import ORCHESTRATOR_BY_JOB_TYPE
+from shared.jobs.workflows import ORCHESTRATOR_BY_JOB_TYPE, check_startable
 from shared.storage.base import Repositories
 
 logger = logging.getLogger(__name__)
@@ -88,8 +86,7 @@ async def start_job(
                 return await _start(client, service, existing)
             return existing
     await asyncio.to_thread(ensure_contracts_owned, repos, user_id, typed.contract_ids_touched())
-    if isinstance(typed, ComparisonJobRequest):
-        await asyncio.to_thread(check_selection, repos.contracts, user_id, typed)
+    await asyncio.to_thread(check_startable, repos, user_id, typed)
     try:
         job = await asyncio.to_thread(
             service.create_job,

@@ -51,9 +51,11 @@ def fan_out(
     outcome: type[OutcomeT],
     *,
     window: int = FAN_OUT_WINDOW,
+    sub_orchestrations: bool = False,
 ) -> Generator[Any, Any, list[OutcomeT]]:
     """Run one activity per payload; returns their outcomes in payload order. Stops at the first failure (after
-    its retries) or at a cancel. Progress is what each finished activity recorded (JobRun.show)."""
+    its retries) or at a cancel. Progress is what each finished activity recorded (JobRun.show). With
+    `sub_orchestrations`, `name` is an orchestrator and each payload starts one (instance `<job id>:<name>:<i>`)."""
     run.step = step
     results: list[OutcomeT | None] = [None] * len(payloads)
     retries = [0] * len(payloads)
@@ -61,7 +63,11 @@ def fan_out(
     pending: dict[Any, _Slot[OutcomeT]] = {}  # task -> what it is, in scheduling order (replay-deterministic)
 
     def call(index: int) -> Any:
-        task = run.schedule(name, policy, payloads[index])
+        payload = payloads[index]
+        if sub_orchestrations:
+            task = run.schedule_sub(name, policy, payload, f"{name}:{index}")
+        else:
+            task = run.schedule(name, policy, payload)
         pending[task] = _Slot(index)
         return task
 

@@ -48,3 +48,7 @@ LLM_CALL = StepPolicy(STORAGE_STEP.raised, TransientRetry(attempts=4, first_dela
 
 # Job bookkeeping (start, finalize): if these give up the job document is left in processing, so they try longest.
 JOB_BOOKKEEPING = df.RetryOptions(first_retry_interval_in_milliseconds=2_000, max_number_of_attempts=6)
+
+# A sub-orchestration (a chunk of a batch's records): its activities retry themselves, and a retried
+# sub-orchestration would reuse its instance id, so it is started once; its failure fails the job with the reason.
+SUB_ORCHESTRATION = StepPolicy(df.RetryOptions(first_retry_interval_in_milliseconds=1_000, max_number_of_attempts=1))

@@ -14,6 +14,7 @@ from shared.analysis.usage import Usage
 from shared.jobs.models import ModelSelection
 
 if TYPE_CHECKING:  # the workflows' models import this module's reply type
+    from shared.batches.evaluation import Evaluation, EvaluationTask
     from shared.comparison.models import ComparisonTask, ContractComparison
     from shared.query.models import PartAnswer, QueryAnswer, QueryCombineTask, QueryPartTask
 
@@ -43,3 +44,5 @@ class Analyzer(Protocol):
     def answer_part(self, task: QueryPartTask) -> AnalyzerReply[PartAnswer]: ...
 
     def combine(self, task: QueryCombineTask) -> AnalyzerReply[QueryAnswer]: ...
+
+    def evaluate(self, task: EvaluationTask) -> AnalyzerReply[Evaluation]: ...

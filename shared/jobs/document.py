@@ -2,8 +2,8 @@
 response models.
 
 `Job` is a discriminated union on `job_type`: a comparison job's `request` is a ComparisonJobRequest, a query
-job's a QueryJobRequest. The request is validated once, where the job is created; everything after reads typed
-fields.
+job's a QueryJobRequest, a batch staging or evaluation job's a StagingJobRequest or EvaluationJobRequest. The
+request is validated once, where the job is created; everything after reads typed fields.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter
 
+from shared.batches.request import EvaluationJobRequest, StagingJobRequest
 from shared.comparison.request import ComparisonJobRequest
 from shared.jobs.models import JOB_TTL_SECONDS, JobProgress, JobStatus, JobType, utcnow
 from shared.query.request import QueryJobRequest
@@ -48,13 +49,26 @@ class QueryJob(JobDocument):
     request: QueryJobRequest
 
 
-Job = Annotated[ComparisonJob | QueryJob, Field(discriminator="job_type")]
-JobRequest = ComparisonJobRequest | QueryJobRequest
+class BatchStagingJob(JobDocument):
+    job_type: Literal[JobType.BATCH_STAGING] = JobType.BATCH_STAGING
+    request: StagingJobRequest
+
+
+class BatchEvaluationJob(JobDocument):
+    job_type: Literal[JobType.BATCH_EVALUATION] = JobType.BATCH_EVALUATION
+    request: EvaluationJobRequest
+
+
+Job = Annotated[ComparisonJob | QueryJob | BatchStagingJob | BatchEvaluationJob, Field(discriminator="job_type")]
+JobRequest = ComparisonJobRequest | QueryJobRequest | StagingJobRequest | EvaluationJobRequest
+JobClass = type[ComparisonJob] | type[QueryJob] | type[BatchStagingJob] | type[BatchEvaluationJob]
 
 _JOB = TypeAdapter[Job](Job)
-_JOB_CLASS: dict[JobType, type[ComparisonJob] | type[QueryJob]] = {
+_JOB_CLASS: dict[JobType, JobClass] = {
     JobType.COMPARISON: ComparisonJob,
     JobType.QUERY: QueryJob,
+    JobType.BATCH_STAGING: BatchStagingJob,
+    JobType.BATCH_EVALUATION: BatchEvaluationJob,
 }
 
 
@@ -67,7 +81,7 @@ def parse_job_json(text: str | bytes) -> Job:
     return _JOB.validate_json(text)
 
 
-def request_model(job_type: JobType) -> type[ComparisonJobRequest] | type[QueryJobRequest] | None:
+def request_model(job_type: JobType) -> type[JobRequest] | None:
     """The request model of a job type that can be submitted, or None."""
     job_class = _JOB_CLASS.get(job_type)
     return None if job_class is None else job_class.model_fields["request"].annotation  # type: ignore[return-value]

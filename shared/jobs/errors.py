@@ -9,7 +9,7 @@ keeps failing the job fails with the exception's message.
 from __future__ import annotations
 
 from shared.contracts.analysis import ContractsMissing
-from shared.errors import DomainError, NotFoundError, ValidationFailed
+from shared.errors import ConflictError, DomainError, NotFoundError, ValidationFailed
 from shared.jobs.messages import Outcome, StepError
 from shared.llm.errors import LLMNotConfigured, LLMOutputInvalid, LLMPermanentError, LLMTransientError
 
@@ -22,6 +22,7 @@ class ResultInvalid(DomainError):
 
 # Failures a later retry cannot fix.
 PERMANENT_ERRORS: tuple[type[Exception], ...] = (
+    ConflictError,  # the object is in a state that does not allow the step (a batch someone else started)
     LLMPermanentError,
     LLMOutputInvalid,
     LLMNotConfigured,

@@ -17,7 +17,8 @@ from shared.jobs.events import publish_job_event
 from shared.jobs.messages import FinalizeJobInput, JobFinalized, JobStarted, StartJobInput, StepError
 from shared.jobs.models import JobProgress, JobStatus
 from shared.jobs.service import JobService
-from shared.jobs.workflows import first_progress
+from shared.jobs.workflows import first_progress, on_finished
+from shared.storage.base import Repositories
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ def failure_message(error: StepError | None) -> str:
     return f"Failed at {error.step}: {error.message}"[:MAX_FAILURE_MESSAGE_CHARS]
 
 
-def finalize(jobs: JobService, data: FinalizeJobInput) -> JobFinalized:
+def finalize(jobs: JobService, repos: Repositories, data: FinalizeJobInput) -> JobFinalized:
     try:
         job = jobs.update_status(
             data.user_id,
@@ -76,5 +77,7 @@ def finalize(jobs: JobService, data: FinalizeJobInput) -> JobFinalized:
         # Another terminal state got there first (a cancel that raced the save): that state stands.
         job = jobs.get_job(data.user_id, data.job_id)
         log.info("job %s is already %s; not moving it to %s", data.job_id, job.status.value, data.status)
+    if job.status.is_terminal:
+        on_finished(repos, job)  # e.g. a cancelled batch run leaves its batch CANCELLED
     published = publish_job_event(job) if job.status.is_terminal else False
     return JobFinalized(job_status=job.status, event_published=published, progress=job.progress)

@@ -1,20 +1,31 @@
-"""Which workflow a job belongs to: its orchestrator and what it says before its first step.
+"""Which workflow a job belongs to: its orchestrator, what it says before its first step, what must hold before it
+may start, and what its end means for the objects it works on.
 
 The one place that knows every workflow; everything else reads the job's typed request.
 """
 
 from __future__ import annotations
 
+from shared.batches import names as batch_names
+from shared.batches import progress as batch_progress
+from shared.batches.models import BatchStatus
+from shared.batches.request import EvaluationJobRequest, StagingJobRequest
+from shared.batches.service import CAN_RESTAGE, CAN_RUN, CAN_STAGE, BatchService, ensure_can
 from shared.comparison import names as comparison_names
 from shared.comparison import progress as comparison_progress
-from shared.jobs.document import ComparisonJob, Job, QueryJob
-from shared.jobs.models import JobProgress, JobType
+from shared.comparison.findings import check_selection
+from shared.comparison.request import ComparisonJobRequest
+from shared.jobs.document import BatchEvaluationJob, BatchStagingJob, ComparisonJob, Job, JobRequest, QueryJob
+from shared.jobs.models import JobProgress, JobStatus, JobType
 from shared.query import names as query_names
 from shared.query import progress as query_progress
+from shared.storage.base import Repositories
 
 ORCHESTRATOR_BY_JOB_TYPE: dict[JobType, str] = {
     JobType.COMPARISON: comparison_names.ORCHESTRATOR,
     JobType.QUERY: query_names.ORCHESTRATOR,
+    JobType.BATCH_STAGING: batch_names.STAGING_ORCHESTRATOR,
+    JobType.BATCH_EVALUATION: batch_names.EVALUATION_ORCHESTRATOR,
 }
 
 
@@ -24,4 +35,32 @@ def first_progress(job: Job) -> JobProgress:
         return comparison_progress.retrieving(len(job.request.compareContractIds))
     if isinstance(job, QueryJob):
         return query_progress.retrieving(0, len(job.request.contract_ids))
+    if isinstance(job, BatchStagingJob):
+        return batch_progress.finding(1)
+    if isinstance(job, BatchEvaluationJob):
+        return batch_progress.selecting()
     raise TypeError(f"no workflow for job type {job.job_type!r}")
+
+
+def check_startable(repos: Repositories, user_id: str, request: JobRequest) -> None:
+    """What must hold before a job is created (bad input creates nothing): a comparison's selected clauses exist
+    in its standard; a batch is in a state that lets it be staged or run (409 otherwise)."""
+    if isinstance(request, ComparisonJobRequest):
+        check_selection(repos.contracts, user_id, request)
+    elif isinstance(request, StagingJobRequest):
+        batch = BatchService(repos.batches).get(user_id, request.batch_id)
+        if request.reprocess:
+            ensure_can(batch, "re-staged", CAN_RESTAGE)
+        else:
+            ensure_can(batch, "staged", CAN_STAGE)
+    elif isinstance(request, EvaluationJobRequest):
+        ensure_can(BatchService(repos.batches).get(user_id, request.batch_id), "run", CAN_RUN)
+
+
+def on_finished(repos: Repositories, job: Job) -> None:
+    """A batch job that ended cancelled or failed leaves its batch CANCELLED, FAILED or FAILED_STAGING (with every
+    record and answer kept); a completed one has set the batch's status itself."""
+    if not isinstance(job, BatchStagingJob | BatchEvaluationJob) or job.status is JobStatus.COMPLETED:
+        return
+    status = BatchStatus.CANCELLED if job.status is JobStatus.CANCELLED else BatchStatus.FAILED
+    BatchService(repos.batches).end_unfinished(job.user_id, job.request.batch_id, job.job_id, status)

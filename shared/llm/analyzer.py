@@ -1,9 +1,11 @@
 """The LLM analyzer: the Analyzer protocol over one LLMClient. Each workflow's LLM step lives with its workflow
-(shared/comparison/llm.py, shared/query/llm.py); this class only routes to them."""
+(shared/comparison/llm.py, shared/query/llm.py, shared/batches/llm.py); this class only routes to them."""
 
 from __future__ import annotations
 
 from shared.analysis.base import AnalyzerReply
+from shared.batches import llm as batches_llm
+from shared.batches.evaluation import Evaluation, EvaluationTask
 from shared.comparison import llm as comparison_llm
 from shared.comparison.models import ComparisonTask, ContractComparison
 from shared.jobs.models import ModelSelection
@@ -31,3 +33,6 @@ class LLMAnalyzer:
 
     def combine(self, task: QueryCombineTask) -> AnalyzerReply[QueryAnswer]:
         return query_llm.combine(self._client, task)
+
+    def evaluate(self, task: EvaluationTask) -> AnalyzerReply[Evaluation]:
+        return batches_llm.evaluate(self._client, task)

@@ -96,13 +96,17 @@ class LLMClient:
         schema_name: str,
         model_selection: ModelSelection,
         context: Mapping[str, Any] | None = None,
+        *,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
     ) -> tuple[M, Usage, str, str]:
         """One structured-output completion validated against `schema`: (output, usage, model, raw JSON).
 
         Output that is not valid JSON for the schema (or fails the model's own validators, which see `context`:
         what the task expects, e.g. the clauses a comparison listed) gets one corrective retry that shows the
         model its reply and the errors; a second failure raises LLMOutputInvalid.
-        Usage covers every completion made, including the rejected one.
+        Usage covers every completion made, including the rejected one. `max_tokens` (default
+        LLM_MAX_OUTPUT_TOKENS) and `temperature` (default: the model's) are the call's own.
         """
         model = self.model_name(model_selection)
         response_format = {
@@ -112,14 +116,14 @@ class LLMClient:
         conversation: list[ChatMessage] = list(messages)
         usage = Usage()
         for validation_attempt in range(2):
-            completion = self._create(model, conversation, response_format)
+            completion = self._create(model, conversation, response_format, max_tokens, temperature)
             raw, finish_reason = _first_choice(completion, model)
             usage = usage + _usage(completion, conversation, raw, model)
             if finish_reason == "length":
                 # A truncated object would be truncated again on retry: fail with the cause instead.
                 raise LLMOutputInvalid(
-                    f"model {model!r} output for {schema_name!r} was cut off at LLM_MAX_OUTPUT_TOKENS="
-                    f"{self.max_output_tokens}",
+                    f"model {model!r} output for {schema_name!r} was cut off at {max_tokens or self.max_output_tokens}"
+                    " output tokens",
                     details={"schema": schema_name, "raw": raw[:_MAX_RAW_IN_ERROR]},
                 )
             try:
@@ -136,18 +140,27 @@ class LLMClient:
             return output, usage, completion.model or model, raw
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
 
-    def _create(self, model: str, messages: list[ChatMessage], response_format: dict[str, Any]) -> ChatCompletion:
+    def _create(
+        self,
+        model: str,
+        messages: list[ChatMessage],
+        response_format: dict[str, Any],
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+    ) -> ChatCompletion:
         """One chat completion with our bounded retries on 408/409/429/5xx, timeouts and connection errors."""
         attempts = self._settings.llm_max_retries + 1
         for attempt in range(attempts):
             headers: Mapping[str, str] | None = None
             try:
+                extra: dict[str, Any] = {} if temperature is None else {"temperature": temperature}
                 return self._sdk.chat.completions.create(
                     model=model,
                     messages=cast(Any, messages),
                     response_format=cast(Any, response_format),
-                    max_completion_tokens=self._settings.llm_max_output_tokens,
+                    max_completion_tokens=max_tokens or self._settings.llm_max_output_tokens,
                     timeout=self._settings.llm_timeout_seconds,
+                    **extra,
                 )
             except openai.APIStatusError as exc:
                 message = _server_message(exc)

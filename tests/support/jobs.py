@@ -85,7 +85,7 @@ def complete_job(scope: JobScope, result_id: str) -> JobProgress:
     data = FinalizeJobInput(
         user_id=scope.user_id, job_id=scope.job_id, status="completed", result_id=result_id, finished_at=utcnow()
     )
-    return lifecycle.finalize(scope.jobs, data).progress
+    return lifecycle.finalize(scope.jobs, scope.repos, data).progress
 
 
 Shown = tuple[str, int, str, int, int]

@@ -404,6 +404,8 @@ def echo_content(request: RecordedRequest) -> Any:
         return _echo_part(text, parse_contracts(text))
     if name == "query_answer":
         return _echo_combine(text)
+    if name == "document_evaluation":
+        return _echo_evaluation(request, schema)
     return fill_schema(schema, schema)
 
 
@@ -485,6 +487,25 @@ def _echo_combine(text: str) -> dict[str, Any]:
         except ValueError:
             continue
     return {"answer": f"Echo combined answer: {question}", "citations": citations}
+
+
+_DOCUMENT = re.compile(r"<document[^>]*>\n(?P<text>.*?)\n</document>", re.S)
+_SCALE = re.compile(r"score is from (?P<low>[\d.]+) \(worst\) to (?P<high>[\d.]+) \(best\)")
+
+
+def _echo_evaluation(request: RecordedRequest, schema: dict[str, Any]) -> dict[str, Any]:
+    """A document evaluation: the best score the prompt allows (1 for pass/fail, the top of a scale), and the
+    document's first words as evidence (verbatim, so the evidence check keeps them)."""
+    system = "\n".join(str(m.get("content", "")) for m in request.messages if m.get("role") == "system")
+    user = "\n".join(str(m.get("content", "")) for m in request.messages if m.get("role") == "user")
+    document = m["text"] if (m := _DOCUMENT.search(user)) else ""
+    reply: dict[str, Any] = {
+        "response_text": f"Echo evaluation of {len(document)} characters.",
+        "evidence": [_verbatim_snippet(document, 80)] if document.strip() else [],
+    }
+    if "score" in schema.get("properties", {}):
+        reply["score"] = float(m["high"]) if (m := _SCALE.search(system)) else 1.0
+    return reply
 
 
 def fill_schema(node: dict[str, Any], root: dict[str, Any], name: str = "value") -> Any:

@@ -13,6 +13,8 @@ from pydantic import BaseModel
 
 from shared.analysis.base import AnalyzerReply
 from shared.analysis.usage import Usage
+from shared.batches.evaluation import Evaluation, EvaluationTask
+from shared.batches.offline import evaluate as evaluate_document
 from shared.comparison.models import ComparisonTask, ContractComparison
 from shared.comparison.offline.compare import compare_contracts
 from shared.jobs.models import ModelSelection
@@ -54,6 +56,9 @@ class OfflineAnalyzer:
 
     def combine(self, task: QueryCombineTask) -> AnalyzerReply[QueryAnswer]:
         return self._reply(combine_parts(task))
+
+    def evaluate(self, task: EvaluationTask) -> AnalyzerReply[Evaluation]:
+        return self._reply(evaluate_document(task))
 
     def _reply(self, output: OutputT) -> AnalyzerReply[OutputT]:
         return AnalyzerReply(output=output, usage=Usage(), model=MODEL_NAME, raw=output.model_dump_json())

@@ -1,0 +1,82 @@
+"""Batch job activities: thin adapters over shared/batches/staging.py and shared/batches/running.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import azure.durable_functions as df
+
+from activities.support import run_step
+from shared.analysis.factory import get_analyzer
+from shared.batches import names, running, staging
+from shared.batches.messages import BatchStepInput, EvaluateRecordInput, StageChunkInput
+from shared.batches.request import EvaluationJobRequest, StagingJobRequest
+from shared.jobs.messages import ResultSaved
+from shared.jobs.models import JobRef, ProcessingStep
+from shared.jobs.scope import JobScope
+
+bp = df.Blueprint()
+
+
+@bp.function_name(names.STAGE_PLAN)
+@bp.activity_trigger(input_name="payload")
+def batch_stage_plan(payload: dict[str, Any]) -> dict[str, Any]:
+    return run_step(ProcessingStep.RETRIEVING_DATA, JobRef.model_validate(payload), staging.plan)
+
+
+@bp.function_name(names.STAGE_DOCUMENTS)
+@bp.activity_trigger(input_name="payload")
+def batch_stage_documents(payload: dict[str, Any]) -> dict[str, Any]:
+    data = StageChunkInput.model_validate(payload)
+    return run_step(
+        ProcessingStep.RETRIEVING_DATA,
+        data,
+        lambda scope: staging.stage_chunk(scope, data.batch_id, data.chunk, data.chunk_size, data.total),
+    )
+
+
+@bp.function_name(names.STAGE_FINISH)
+@bp.activity_trigger(input_name="payload")
+def batch_stage_finish(payload: dict[str, Any]) -> dict[str, Any]:
+    data = BatchStepInput.model_validate(payload)
+    return run_step(ProcessingStep.PROCESSING_RESULTS, data, lambda scope: staging.finish(scope, data.batch_id))
+
+
+@bp.function_name(names.RUN_PLAN)
+@bp.activity_trigger(input_name="payload")
+def batch_run_plan(payload: dict[str, Any]) -> dict[str, Any]:
+    return run_step(ProcessingStep.GENERATING_PROMPT, JobRef.model_validate(payload), running.plan)
+
+
+@bp.function_name(names.EVALUATE_RECORD)
+@bp.activity_trigger(input_name="payload")
+def batch_evaluate_record(payload: dict[str, Any]) -> dict[str, Any]:
+    data = EvaluateRecordInput.model_validate(payload)
+    return run_step(
+        ProcessingStep.CALLING_LLM,
+        data,
+        lambda scope: running.evaluate_record(
+            scope, get_analyzer(), data.batch_id, data.chunk, data.position, data.total
+        ),
+    )
+
+
+@bp.function_name(names.RUN_FINISH)
+@bp.activity_trigger(input_name="payload")
+def batch_run_finish(payload: dict[str, Any]) -> dict[str, Any]:
+    data = BatchStepInput.model_validate(payload)
+    return run_step(ProcessingStep.PROCESSING_RESULTS, data, lambda scope: running.finish(scope, data.batch_id))
+
+
+@bp.function_name(names.SAVE)
+@bp.activity_trigger(input_name="payload")
+def batch_save(payload: dict[str, Any]) -> dict[str, Any]:
+    return run_step(ProcessingStep.SAVING_RESULTS, JobRef.model_validate(payload), _save)
+
+
+def _save(scope: JobScope) -> ResultSaved:
+    request = scope.job().request
+    if isinstance(request, StagingJobRequest):
+        return staging.save(scope, request.batch_id)
+    assert isinstance(request, EvaluationJobRequest)
+    return running.save(scope, request.batch_id)

@@ -1,0 +1,252 @@
+"""The batch workflow's data: a batch's configuration (folders, prompts with their scoring, model), its
+staging report, one response record per document x prompt, the ledger of model answers, and the summary.
+
+Stored (partition key /user_id): batches in `batches`, records in `batch_records` (id `{batch_id}:{document_id}:
+{prompt_index}`), model answers in `model_answers` (id: the answer key).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from shared.analysis.usage import Usage
+from shared.jobs.models import ModelSelection, utcnow
+
+MAX_PROMPTS = 50
+MAX_FOLDERS = 50
+MAX_CHECKS = 50
+
+
+class BatchStatus(StrEnum):
+    SAVED = "SAVED"
+    STAGING = "STAGING"
+    STAGED = "STAGED"
+    FAILED_STAGING = "FAILED_STAGING"
+    PROCESSING = "PROCESSING"
+    COMPLETED = "COMPLETED"
+    COMPLETED_WITH_ERRORS = "COMPLETED_WITH_ERRORS"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+
+class RecordStatus(StrEnum):
+    QUEUED = "QUEUED"
+    S = "S"  # answered (the seed's status names)
+    F = "F"  # failed, with the error
+
+
+# --- scoring ---------------------------------------------------------------------------------------------
+
+
+class PassFail(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["pass_fail"] = "pass_fail"
+
+
+class Scale(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["scale"] = "scale"
+    min: float = 1
+    max: float = 5
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Scale:
+        if self.min >= self.max:
+            raise ValueError(f"scale min ({self.min}) must be below max ({self.max})")
+        return self
+
+
+class Check(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=100)
+    regex: str = Field(min_length=1, max_length=1000)
+
+    @field_validator("regex")
+    @classmethod
+    def _compiles(cls, regex: str) -> str:
+        try:
+            re.compile(regex)
+        except re.error as exc:
+            raise ValueError(f"regex {regex!r} does not compile: {exc}") from None
+        return regex
+
+
+class Checks(BaseModel):
+    """Deterministic: each check passes when its regex matches the document's text (case-insensitive); the score
+    is the share that pass."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["checks"] = "checks"
+    checks: list[Check] = Field(min_length=1, max_length=MAX_CHECKS)
+
+
+Scoring = Annotated[PassFail | Scale | Checks, Field(discriminator="type")]
+
+
+# --- configuration ---------------------------------------------------------------------------------------
+
+
+class PromptConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=100)
+    text: str = Field(min_length=1, max_length=8_000)
+    scoring: Scoring = Field(default_factory=PassFail)
+
+    @field_validator("name", "text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value.strip()
+
+
+class ModelConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    modelSelection: ModelSelection = "primary"
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    max_tokens: int = Field(default=800, ge=16, le=16_000)
+
+
+class BatchConfig(BaseModel):
+    """What a batch runs: the body of POST /api/batches (and PUT /api/batches/{id})."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    folders: list[str] = Field(min_length=1, max_length=MAX_FOLDERS)
+    prompts: list[PromptConfig] = Field(min_length=1, max_length=MAX_PROMPTS)
+    model: ModelConfig = Field(default_factory=ModelConfig)
+
+    @field_validator("folders")
+    @classmethod
+    def _folders(cls, folders: list[str]) -> list[str]:
+        from shared.documents.models import check_folder
+
+        cleaned = [check_folder(f) for f in folders]
+        dupes = sorted({f for f in cleaned if cleaned.count(f) > 1})
+        if dupes:
+            raise ValueError(f"folders must be unique; repeated: {', '.join(dupes)}")
+        return cleaned
+
+    @field_validator("prompts")
+    @classmethod
+    def _unique_names(cls, prompts: list[PromptConfig]) -> list[PromptConfig]:
+        names = [p.name for p in prompts]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"prompt names must be unique; repeated: {', '.join(dupes)}")
+        return prompts
+
+
+# --- the batch -------------------------------------------------------------------------------------------
+
+
+class StagedDocument(BaseModel):
+    """One document as staging found it: staged (its records exist) or failed (with the reason)."""
+
+    document_id: str
+    folder: str
+    filename: str
+    sha256: str
+    status: Literal["staged", "failed"]
+    reason: str | None = None
+    token_count: int | None = None
+    overall_score: float | None = None  # mean normalised score of its answered records, after a run
+
+
+class PromptSummary(BaseModel):
+    name: str
+    scoring: str
+    answered: int
+    failed: int
+    mean: float | None  # in the prompt's own scale (pass/fail: the pass rate; checks: share of checks passed)
+    pass_rate: float | None
+    distribution: dict[str, int]  # score (pass/fail: "pass"/"fail"; scale: each value; checks: share) -> records
+
+
+class BatchSummary(BaseModel):
+    records: int
+    by_status: dict[str, int]
+    reused_answers: int
+    model_calls: int
+    usage: Usage = Field(default_factory=Usage)
+    mean_score: float | None  # normalised 0..1 over every answered record
+    prompts: list[PromptSummary]
+    mode: Literal["standard", "economy"] = "standard"
+    finished_at: datetime = Field(default_factory=utcnow)
+
+
+class Batch(BaseModel):
+    batch_id: str
+    user_id: str
+    status: BatchStatus = BatchStatus.SAVED
+    config: BatchConfig
+    snapshot: BatchConfig | None = None  # the configuration as staged: what runs, whatever config says since
+    documents: list[StagedDocument] = Field(default_factory=list)
+    summary: BatchSummary | None = None
+    staging_job_id: str | None = None
+    run_job_id: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+
+class ResponseRecord(BaseModel):
+    """One document x prompt of a staged batch."""
+
+    record_id: str
+    user_id: str
+    batch_id: str
+    document_id: str
+    folder: str
+    filename: str
+    prompt_index: int = Field(ge=0)
+    prompt_name: str
+    status: RecordStatus = RecordStatus.QUEUED
+    response_text: str | None = None
+    score: float | None = None
+    evidence: list[str] = Field(default_factory=list)
+    error: str | None = None
+    answer_key: str | None = None
+    reused: bool = False  # the answer came from the ledger: no model call was made for this record
+    model: str | None = None
+    usage: Usage = Field(default_factory=Usage)
+    attempts: int = 0
+    run_job_id: str | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class StagingResult(BaseModel):
+    """A staging job's result: the seed's reprocess-staging answer, with the documents that failed and why."""
+
+    batch_id: str
+    status: str
+    documents_prepared: int
+    documents_found: int
+    message: str
+    failed: list[dict[str, str]]
+
+
+def record_id(batch_id: str, document_id: str, prompt_index: int) -> str:
+    return f"{batch_id}:{document_id}:{prompt_index:03d}"
+
+
+class ModelAnswer(BaseModel):
+    """A model answer paid for once, kept under the key of everything that determines it (shared/batches/ledger.py)
+    so that a crashed run, a re-run or another batch of the same user reuses it instead of paying again."""
+
+    key: str
+    user_id: str
+    response_text: str
+    score: float | None
+    evidence: list[str] = Field(default_factory=list)
+    model: str
+    usage: Usage = Field(default_factory=Usage)
+    created_at: datetime = Field(default_factory=utcnow)
