@@ -75,6 +75,13 @@ class Settings(BaseSettings):
     max_request_bytes: int = 16 * 1024 * 1024
     max_contract_bytes: int = 10 * 1024 * 1024
     public_base_url: str | None = None  # PUBLIC_BASE_URL: base of URLs we hand out
+    # How long POST /api/batches/{id}/reprocess-staging waits for its staging job before answering 202 with the
+    # job instead of the finished result (Durable's create-and-wait); below Azure's 230 s HTTP limit.
+    batch_sync_wait_seconds: float = Field(default=60.0, ge=0, le=200)
+
+    # batches
+    batch_stage_chunk: int = Field(default=10, ge=1, le=200)  # documents one staging activity stages
+    batch_run_chunk: int = Field(default=50, ge=1, le=500)  # records one sub-orchestration evaluates
 
     # streams (Server-Sent Events)
     # Azure ends an HTTP response after 230 s: a stream closes itself before that and the client resumes.
