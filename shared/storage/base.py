@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
+from shared.batches.models import Batch, ModelAnswer, RecordStatus, ResponseRecord
 from shared.contracts.models import Contract, ContractSummary
+from shared.documents.models import Document, DocumentText, FolderSummary
 from shared.jobs.document import Job
 from shared.jobs.models import JobStatus, JobType
 from shared.jobs.results import AnalysisResult
@@ -87,10 +89,72 @@ class ArtifactRepository(Protocol):
     def get(self, user_id: str, job_id: str, name: str) -> str: ...  # NotFoundError
 
 
+class DocumentRepository(Protocol):
+    """Batch documents' metadata (the bytes are in Blob Storage) and the text staging extracted from them."""
+
+    def add(self, document: Document) -> None: ...  # ConflictError if the id exists
+    def get(self, user_id: str, document_id: str) -> Document: ...  # NotFoundError
+    def in_folders(self, user_id: str, folders: Sequence[str]) -> list[Document]:
+        """Every document of the given folders (exact folder names), ordered by folder, filename, id."""
+        ...
+
+    def list_folder(
+        self, user_id: str, folder: str, *, limit: int = 100, continuation: str | None = None
+    ) -> Page[Document]: ...  # ordered by filename, document_id
+
+    def folders(self, user_id: str) -> list[FolderSummary]: ...  # ordered by folder name
+    def delete(self, user_id: str, document_id: str) -> None: ...  # NotFoundError; its text goes too
+    def put_text(self, text: DocumentText) -> None:
+        """Upsert; a text larger than one Cosmos item is split across items, never truncated."""
+        ...
+
+    def get_text(self, user_id: str, document_id: str) -> DocumentText: ...  # NotFoundError
+
+
+class BatchRepository(Protocol):
+    def create(self, batch: Batch) -> None: ...  # ConflictError if the id exists
+    def get(self, user_id: str, batch_id: str) -> Versioned[Batch]: ...  # NotFoundError
+    def replace(self, batch: Batch, etag: str) -> str: ...  # new etag; ConflictError if the etag is stale
+    def list(
+        self, user_id: str, *, limit: int = 50, continuation: str | None = None
+    ) -> Page[Batch]: ...  # newest first
+
+
+class RecordRepository(Protocol):
+    """Response records of batches: one per document x prompt."""
+
+    def upsert_many(self, records: Sequence[ResponseRecord]) -> None: ...
+    def get(self, user_id: str, record_id: str) -> Versioned[ResponseRecord]: ...  # NotFoundError
+    def replace(self, record: ResponseRecord, etag: str) -> str: ...  # ConflictError if the etag is stale
+    def query(
+        self,
+        user_id: str,
+        batch_id: str,
+        *,
+        statuses: Sequence[RecordStatus] | None = None,
+        limit: int = 100,
+        continuation: str | None = None,
+    ) -> Page[ResponseRecord]: ...  # ordered by record_id (document, then prompt)
+
+    def counts(self, user_id: str, batch_id: str) -> dict[str, int]: ...  # every RecordStatus value, zeros included
+    def delete_batch(self, user_id: str, batch_id: str) -> int: ...  # records removed (a batch staged again)
+
+
+class AnswerRepository(Protocol):
+    """The ledger of model answers, by answer key (shared/batches/ledger.py)."""
+
+    def get(self, user_id: str, key: str) -> ModelAnswer | None: ...
+    def put(self, answer: ModelAnswer) -> None: ...  # upsert
+
+
 @dataclass(frozen=True)
 class Repositories:
     contracts: ContractRepository
     jobs: JobRepository
     results: ResultRepository
     artifacts: ArtifactRepository
+    documents: DocumentRepository
+    batches: BatchRepository
+    records: RecordRepository
+    answers: AnswerRepository
     backend: str  # "cosmos" | "sqlite"

@@ -1,10 +1,11 @@
 """The repository interfaces over Azure Cosmos DB (sync azure-cosmos SDK).
 
 Containers (created once by `python -m shared.storage.setup`, never per request): `contracts`, `jobs`,
-`analysis_results`, `job_artifacts`, all partitioned by /user_id. Every read and query names the partition key,
-so another user's item is simply not there (NotFound). Job updates use If-Match on `_etag`. Lists page with
-TOP and our keyset continuation tokens (shared/storage/common.py). Contract bodies, results and artifacts that
-exceed one item are chunked (shared/storage/cosmos_chunks.py).
+`analysis_results`, `job_artifacts` here, and the batch workflow's `documents`, `document_texts` (cosmos_documents),
+`batches`, `model_answers` (cosmos_batches) and `batch_records` (cosmos_records), all partitioned by /user_id.
+Every read and query names the partition key, so another user's item is simply not there (NotFound). Job updates
+use If-Match on `_etag`. Lists page with TOP and our keyset continuation tokens (shared/storage/common.py).
+Contract bodies, results and artifacts that exceed one item are chunked (shared/storage/cosmos_chunks.py).
 """
 
 from __future__ import annotations
@@ -27,15 +28,15 @@ from shared.jobs.document import Job, parse_job
 from shared.jobs.models import JobStatus, JobType
 from shared.jobs.results import AnalysisResult
 from shared.storage.base import Page, Repositories, Versioned
-from shared.storage.common import (
-    artifact_key,
-    check_limit,
-    contracts_not_found,
-    decode_continuation,
-    iso,
-    keyset_page,
-)
+from shared.storage.common import artifact_key, check_limit, contracts_not_found, iso, keyset_page
+from shared.storage.cosmos_batches import BATCHES, MODEL_ANSWERS, CosmosAnswerRepository, CosmosBatchRepository
 from shared.storage.cosmos_chunks import delete_chunks, read_with_retry, write_head
+from shared.storage.cosmos_common import newest_keyset as _keyset
+from shared.storage.cosmos_common import newest_position as _position
+from shared.storage.cosmos_common import params as _params
+from shared.storage.cosmos_common import strip as _strip
+from shared.storage.cosmos_documents import DOCUMENT_TEXTS, DOCUMENTS, CosmosDocumentRepository
+from shared.storage.cosmos_records import BATCH_RECORDS, CosmosRecordRepository
 
 CONTRACTS = "contracts"
 JOBS = "jobs"
@@ -43,28 +44,6 @@ RESULTS = "analysis_results"
 ARTIFACTS = "job_artifacts"
 
 CONTRACT_DOC_TYPE = "contract"
-
-_SYSTEM_FIELDS = ("_rid", "_self", "_etag", "_attachments", "_ts", "id")
-
-
-def _strip(doc: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in doc.items() if key not in _SYSTEM_FIELDS}
-
-
-def _params(**values: Any) -> list[dict[str, Any]]:
-    return [{"name": f"@{name}", "value": value} for name, value in values.items()]
-
-
-def _position(row: dict[str, Any]) -> tuple[str, str]:
-    return row["created_at"], row["id"]
-
-
-def _keyset(sql: str, params: dict[str, Any], continuation: str | None) -> str:
-    after = decode_continuation(continuation)
-    if after is None:
-        return sql
-    params.update(after_created=after.created_at, after_id=after.id)
-    return sql + " AND (c.created_at < @after_created OR (c.created_at = @after_created AND c.id < @after_id))"
 
 
 class CosmosContractRepository:
@@ -288,5 +267,11 @@ def cosmos_repositories(database: DatabaseProxy, *, job_ttl_seconds: int = 604_8
         jobs=CosmosJobRepository(database.get_container_client(JOBS)),
         results=CosmosResultRepository(database.get_container_client(RESULTS)),
         artifacts=CosmosArtifactRepository(database.get_container_client(ARTIFACTS), default_ttl=job_ttl_seconds),
+        documents=CosmosDocumentRepository(
+            database.get_container_client(DOCUMENTS), database.get_container_client(DOCUMENT_TEXTS)
+        ),
+        batches=CosmosBatchRepository(database.get_container_client(BATCHES)),
+        records=CosmosRecordRepository(database.get_container_client(BATCH_RECORDS)),
+        answers=CosmosAnswerRepository(database.get_container_client(MODEL_ANSWERS)),
         backend="cosmos",
     )

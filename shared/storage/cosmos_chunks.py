@@ -13,6 +13,7 @@ import json
 import uuid
 from typing import Any
 
+from azure.core import MatchConditions
 from azure.cosmos import ContainerProxy
 from azure.cosmos.exceptions import CosmosResourceNotFoundError
 
@@ -52,9 +53,11 @@ def write_head(
     *,
     create: bool,
     previous: dict[str, Any] | None = None,
+    etag: str | None = None,
 ) -> dict[str, Any]:
-    """Store head + body (inline or chunked). `create` raises on an existing id (the caller maps 409);
-    `previous` is the head being overwritten, whose old chunks are removed afterwards."""
+    """Store head + body (inline or chunked). `create` raises on an existing id (the caller maps 409); `etag`
+    replaces the head only if it is unchanged (CosmosAccessConditionFailedError otherwise, with no chunk left
+    behind); `previous` is the head being overwritten, whose old chunks are removed afterwards."""
     encoded = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
     user_id = head["user_id"]
     written: list[str] = []
@@ -79,7 +82,10 @@ def write_head(
             written.append(chunk_id)
         doc = {**head, "body": None, "chunks": {"generation": generation, "count": len(pieces)}}
     try:
-        stored = container.create_item(doc) if create else container.upsert_item(doc)
+        if etag is not None:
+            stored = container.replace_item(doc["id"], doc, etag=etag, match_condition=MatchConditions.IfNotModified)
+        else:
+            stored = container.create_item(doc) if create else container.upsert_item(doc)
     except Exception:
         delete_chunk_ids(container, user_id, written)  # do not leave orphans behind a failed head write
         raise

@@ -1,7 +1,8 @@
 """Create the storage the app needs, idempotently: `python -m shared.storage.setup`.
 
-With COSMOS_ENDPOINT set: the database and its four containers, partitioned by /user_id, with their index
-policies and TTLs (the repositories never create containers: that would cost a request on every cold start).
+With COSMOS_ENDPOINT set: the database and its containers (jobs and their results and artifacts, contracts, and
+the batch workflow's documents, texts, batches, records and model answers), partitioned by /user_id, with their
+index policies and TTLs (the repositories never create containers: that would cost a request on every cold start).
 Without it: the embedded SQLite file and its schema. Prints what it created and what it found.
 """
 
@@ -18,6 +19,9 @@ from azure.cosmos.exceptions import CosmosResourceExistsError
 
 from shared.settings import Settings, get_settings
 from shared.storage.cosmos import ARTIFACTS, CONTRACTS, JOBS, RESULTS
+from shared.storage.cosmos_batches import BATCHES, MODEL_ANSWERS
+from shared.storage.cosmos_documents import DOCUMENT_TEXTS, DOCUMENTS
+from shared.storage.cosmos_records import BATCH_RECORDS
 from shared.storage.sqlite import DB_FILENAME, SqliteStore
 
 # -1 turns TTL on without a default: items carrying a `ttl` expire, others never do. Without it Cosmos
@@ -38,6 +42,12 @@ def container_specs(job_ttl_seconds: int) -> list[ContainerSpec]:
         ContainerSpec(JOBS, "jobs.json", job_ttl_seconds),
         ContainerSpec(RESULTS, "payloads.json", PER_ITEM_TTL),
         ContainerSpec(ARTIFACTS, "payloads.json", PER_ITEM_TTL),
+        # The batch workflow's data persists until the user deletes it: no TTL.
+        ContainerSpec(DOCUMENTS, "documents.json", None),
+        ContainerSpec(DOCUMENT_TEXTS, "payloads.json", None),
+        ContainerSpec(BATCHES, "batches.json", None),
+        ContainerSpec(BATCH_RECORDS, "batch_records.json", None),
+        ContainerSpec(MODEL_ANSWERS, "model_answers.json", None),
     ]
 
 

@@ -4,7 +4,7 @@ Used when COSMOS_ENDPOINT is unset, so the app runs locally with no service. Doc
 the columns queries filter and sort on beside them.
 
 Modules: database (the file, its schema, connections, transactions and TTL), then one per repository:
-contracts, jobs, results, artifacts.
+contracts, jobs, results, artifacts, and the batch workflow's documents, batches, records and answers.
 """
 
 from __future__ import annotations
@@ -14,17 +14,25 @@ from collections.abc import Callable
 from pathlib import Path
 
 from shared.storage.base import Repositories
+from shared.storage.sqlite.answers import SqliteAnswerRepository
 from shared.storage.sqlite.artifacts import SqliteArtifactRepository
+from shared.storage.sqlite.batches import SqliteBatchRepository
 from shared.storage.sqlite.contracts import SqliteContractRepository
 from shared.storage.sqlite.database import DB_FILENAME, SqliteStore
+from shared.storage.sqlite.documents import SqliteDocumentRepository
 from shared.storage.sqlite.jobs import SqliteJobRepository
+from shared.storage.sqlite.records import SqliteRecordRepository
 from shared.storage.sqlite.results import SqliteResultRepository
 
 __all__ = [
     "DB_FILENAME",
+    "SqliteAnswerRepository",
     "SqliteArtifactRepository",
+    "SqliteBatchRepository",
     "SqliteContractRepository",
+    "SqliteDocumentRepository",
     "SqliteJobRepository",
+    "SqliteRecordRepository",
     "SqliteResultRepository",
     "SqliteStore",
     "sqlite_repositories",
@@ -40,5 +48,9 @@ def sqlite_repositories(
         jobs=SqliteJobRepository(store),
         results=SqliteResultRepository(store),
         artifacts=SqliteArtifactRepository(store, default_ttl=job_ttl_seconds),
+        documents=SqliteDocumentRepository(store),
+        batches=SqliteBatchRepository(store),
+        records=SqliteRecordRepository(store),
+        answers=SqliteAnswerRepository(store),
         backend="sqlite",
     )

@@ -53,6 +53,40 @@ CREATE TABLE IF NOT EXISTS artifacts (
     PRIMARY KEY (user_id, item_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS artifacts_by_expiry ON artifacts (expires_at);
+
+-- The batch workflow (no TTL: kept until the user deletes them). IF NOT EXISTS: an older file gains them on open.
+-- Texts and batches are rowid tables: their rows can be large, which WITHOUT ROWID handles badly.
+CREATE TABLE IF NOT EXISTS documents (
+    user_id TEXT NOT NULL, document_id TEXT NOT NULL, folder TEXT NOT NULL, filename TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (user_id, document_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS documents_by_folder ON documents (user_id, folder, filename, document_id);
+
+CREATE TABLE IF NOT EXISTS document_texts (
+    user_id TEXT NOT NULL, document_id TEXT NOT NULL, doc TEXT NOT NULL, text TEXT NOT NULL,
+    PRIMARY KEY (user_id, document_id)
+);
+
+CREATE TABLE IF NOT EXISTS batches (
+    user_id TEXT NOT NULL, batch_id TEXT NOT NULL, status TEXT NOT NULL, created_at TEXT NOT NULL,
+    version INTEGER NOT NULL, doc TEXT NOT NULL,
+    PRIMARY KEY (user_id, batch_id)
+);
+CREATE INDEX IF NOT EXISTS batches_by_user_created ON batches (user_id, created_at DESC, batch_id DESC);
+
+CREATE TABLE IF NOT EXISTS batch_records (
+    user_id TEXT NOT NULL, record_id TEXT NOT NULL, batch_id TEXT NOT NULL, status TEXT NOT NULL,
+    version INTEGER NOT NULL, doc TEXT NOT NULL,
+    PRIMARY KEY (user_id, record_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS batch_records_by_batch ON batch_records (user_id, batch_id, record_id);
+CREATE INDEX IF NOT EXISTS batch_records_by_status ON batch_records (user_id, batch_id, status, record_id);
+
+CREATE TABLE IF NOT EXISTS model_answers (
+    user_id TEXT NOT NULL, answer_key TEXT NOT NULL, doc TEXT NOT NULL,
+    PRIMARY KEY (user_id, answer_key)
+) WITHOUT ROWID;
 """
 
 # Appended to a WHERE clause, with the current time as its parameter: expired rows are invisible to reads.
