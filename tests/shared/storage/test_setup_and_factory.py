@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from azure.cosmos import CosmosClient
+from azure.cosmos import CosmosClient, PartitionKey
 
 from shared.settings import Settings, use_settings
 from shared.storage.factory import get_repositories, reset_repositories
@@ -29,9 +30,9 @@ def _fresh_factory() -> Iterator[None]:
 def test_setup_creates_then_finds_containers_with_policies(cosmos_client: CosmosClient) -> None:
     name = f"setup_{uuid.uuid4().hex[:8]}"
     first = ensure_cosmos(cosmos_client, name, job_ttl_seconds=604_800)
-    assert all(line.startswith("created") for line in first) and len(first) == 5
+    assert all(line.startswith("created") for line in first) and len(first) == 10
     second = ensure_cosmos(cosmos_client, name)
-    assert all(line.startswith("found") for line in second) and len(second) == 5
+    assert all(line.startswith("found") for line in second) and len(second) == 10
 
     database = cosmos_client.get_database_client(name)
     jobs = database.get_container_client("jobs").read()
@@ -46,6 +47,54 @@ def test_setup_creates_then_finds_containers_with_policies(cosmos_client: Cosmos
         assert database.get_container_client(container).read()["partitionKey"]["paths"] == ["/user_id"]
     assert database.get_container_client("job_artifacts").read()["defaultTtl"] == -1  # per-item TTL honoured
     assert "defaultTtl" not in database.get_container_client("contracts").read()
+    cosmos_client.delete_database(name)
+
+
+BATCH_CONTAINERS = ["documents", "document_texts", "batches", "batch_records", "model_answers"]
+
+
+def _composites(properties: dict[str, Any]) -> list[list[tuple[str, str]]]:
+    return [
+        [(p["path"], p["order"]) for p in index] for index in properties["indexingPolicy"].get("compositeIndexes", [])
+    ]
+
+
+@pytest.mark.cosmos
+def test_setup_creates_the_batch_containers_without_ttl_with_their_indexes(cosmos_client: CosmosClient) -> None:
+    name = f"setup_{uuid.uuid4().hex[:8]}"
+    ensure_cosmos(cosmos_client, name)
+    database = cosmos_client.get_database_client(name)
+    read = {container: database.get_container_client(container).read() for container in BATCH_CONTAINERS}
+    for container, properties in read.items():
+        assert properties["partitionKey"]["paths"] == ["/user_id"], container
+        assert "defaultTtl" not in properties, container  # batches and their documents persist
+    excluded = {c: {e["path"] for e in p["indexingPolicy"]["excludedPaths"]} for c, p in read.items()}
+    assert {"/response_text/?", "/evidence/*"} <= excluded["batch_records"]
+    assert {"/response_text/?", "/evidence/*"} <= excluded["model_answers"]
+    assert {"/body/*", "/data/?"} <= excluded["batches"]  # config, snapshot, documents, summary live in the body
+    assert {"/body/*", "/data/?"} <= excluded["document_texts"]  # the text, inline or in chunks
+    assert _composites(read["documents"]) == [
+        [("/folder", "ascending"), ("/filename", "ascending"), ("/id", "ascending")]
+    ]
+    assert _composites(read["batches"]) == [[("/created_at", "descending"), ("/id", "descending")]]
+    assert _composites(read["batch_records"]) == [
+        [("/batch_id", "ascending"), ("/record_id", "ascending")],
+        [("/batch_id", "ascending"), ("/status", "ascending"), ("/record_id", "ascending")],
+    ]
+    cosmos_client.delete_database(name)
+
+
+@pytest.mark.cosmos
+def test_setup_adds_the_batch_containers_to_an_older_database(cosmos_client: CosmosClient) -> None:
+    name = f"setup_{uuid.uuid4().hex[:8]}"
+    older = cosmos_client.create_database(name)
+    for container in ("contracts", "jobs", "analysis_results", "job_artifacts"):
+        older.create_container(container, partition_key=PartitionKey(path="/user_id"))
+    report = ensure_cosmos(cosmos_client, name)
+    assert [line for line in report if line.startswith("created")] == [
+        f"created container {name}/{container} (ttl None)" for container in BATCH_CONTAINERS
+    ]
+    assert len([line for line in report if line.startswith("found")]) == 5  # the database and the four
     cosmos_client.delete_database(name)
 
 

@@ -1,4 +1,4 @@
-"""What only the embedded store does itself: TTL on read and purge, persistence, threads."""
+"""What only the embedded store does itself: TTL on read and purge, persistence, schema upgrades, threads."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from shared.batches.models import RecordStatus
 from shared.comparison.request import ComparisonJobRequest
 from shared.errors import NotFoundError
 from shared.jobs.models import JobStatus, JobType
 from shared.jobs.service import JobService
 from shared.query.request import QueryJobRequest
 from shared.storage.sqlite import DB_FILENAME, sqlite_repositories
+from tests.shared.storage.helpers import answered, make_document, make_record
 
 REQUEST = QueryJobRequest(question="Which law governs?", contract_ids=["c1"])
 COMPARISON = ComparisonJobRequest(standardContractId="s1", compareContractIds=["c1"])
@@ -81,3 +83,30 @@ def test_threads_each_write_through_their_own_connection(tmp_path: Path) -> None
         thread.join()
     assert errors == []
     assert service.counts("u")["queued"] == 160
+
+
+def test_a_file_from_before_batches_gains_their_tables_and_keeps_its_data(tmp_path: Path) -> None:
+    first = sqlite_repositories(tmp_path)
+    job = JobService(first.jobs).create_job("u", JobType.COMPARISON, COMPARISON)
+    store = first.jobs._store  # type: ignore[attr-defined]
+    with store.write() as conn:  # the file as an older version left it
+        for table in ("documents", "document_texts", "batches", "batch_records", "model_answers"):
+            conn.execute(f"DROP TABLE {table}")
+    store.close()
+    second = sqlite_repositories(tmp_path)
+    assert second.jobs.get("u", job.job_id).item == job
+    second.documents.add(make_document("u", "d1"))
+    second.records.upsert_many([make_record("u", "b1", 0, 0)])
+    assert second.documents.folders("u")[0].document_count == 1
+    assert second.records.counts("u", "b1")["QUEUED"] == 1
+
+
+def test_ten_thousand_records_go_in_one_call(tmp_path: Path) -> None:
+    repos = sqlite_repositories(tmp_path)
+    records = [make_record("u", "b1", document, prompt) for document in range(2_000) for prompt in range(5)]
+    repos.records.upsert_many(records)
+    repos.records.upsert_many([answered(record) for record in records[::2]])
+    assert repos.records.counts("u", "b1") == {"QUEUED": 5_000, "S": 5_000, "F": 0}
+    page = repos.records.query("u", "b1", statuses=[RecordStatus.S], limit=1000)
+    assert [r.record_id for r in page.items] == sorted(r.record_id for r in records[::2])[:1000]
+    assert repos.records.delete_batch("u", "b1") == 10_000
