@@ -13,6 +13,7 @@ from activities.batches import bp as batch_activities_bp
 from activities.comparison import bp as comparison_activities_bp
 from activities.jobs import bp as job_activities_bp
 from activities.query import bp as query_activities_bp
+from api.batches import bp as batches_bp
 from api.contracts import bp as contracts_bp
 from api.documents import bp as documents_bp
 from api.health import bp as health_bp
@@ -39,6 +40,7 @@ for blueprint in (
     # HTTP and queue starters
     contracts_bp,
     documents_bp,
+    batches_bp,
     health_bp,
     jobs_bp,
     job_status_bp,

@@ -10,6 +10,7 @@ from types import ModuleType
 from fastapi import Request as FastApiRequest
 
 from devhost.http_kinds import check_http_kinds, uses_http_extension
+from shared.batches import names as batch_names
 from shared.comparison import names as comparison_names
 from shared.jobs import names as job_names
 from shared.query import names as query_names
@@ -25,7 +26,9 @@ def test_every_http_function_uses_the_streaming_extension(api: Api) -> None:
     infos = list(api.infos.values())
     assert check_http_kinds(infos) is True  # Azure refuses an app that mixes classic and extension functions
     http = [i for i in infos if i.trigger_type == "httpTrigger"]
-    assert len(http) == 21  # 16 API functions, 3 streams (api/streams.py), the page and its assets (api/ui.py)
+    # 32 API functions (16 jobs and contracts, 5 documents, 11 batches), 3 streams (api/streams.py), the page and its
+    # assets (api/ui.py)
+    assert len(http) == 37
     assert all(uses_http_extension(i) for i in http)
 
 
@@ -40,6 +43,10 @@ def test_durable_client_functions_look_as_the_worker_expects(api: Api) -> None:
         "query_contracts",
         "job_request_starter",
         "get_job_status",
+        "stage_batch",
+        "reprocess_batch_staging",
+        "run_batch",
+        "cancel_batch",
     }
     for info in with_client:
         # The SDK's middleware is async and re-annotates the client as `str` (the binding's JSON payload),
@@ -60,16 +67,23 @@ def test_http_functions_are_anonymous_at_host_level(api: Api) -> None:
 def test_every_durable_name_is_a_registered_function_and_nothing_else_is(api: Api) -> None:
     infos = list(api.infos.values())
     assert Counter(i.trigger_type for i in infos) == {
-        "httpTrigger": 21,
+        "httpTrigger": 37,
         "queueTrigger": 1,  # job_request_starter
-        "orchestrationTrigger": 2,  # comparison and query
-        # start and finalize, 5 comparison steps, 7 query steps: progress reaches the job document from the step
-        # activities themselves, with no activity of its own
-        "activityTrigger": 14,
+        "orchestrationTrigger": 5,  # comparison, query, batch staging, batch evaluation and its chunks
+        # start and finalize, 5 comparison steps, 7 query steps, 7 batch steps: progress reaches the job document
+        # from the step activities themselves, with no activity of its own
+        "activityTrigger": 21,
     }
     orchestrators = {i.name for i in infos if i.trigger_type == "orchestrationTrigger"}
     activities = {i.name for i in infos if i.trigger_type == "activityTrigger"}
-    assert orchestrators == {comparison_names.ORCHESTRATOR, query_names.ORCHESTRATOR}
+    assert orchestrators == {
+        comparison_names.ORCHESTRATOR,
+        query_names.ORCHESTRATOR,
+        batch_names.STAGING_ORCHESTRATOR,
+        batch_names.EVALUATION_ORCHESTRATOR,
+        batch_names.CHUNK_ORCHESTRATOR,
+    }
     # A name the orchestrators call that no activity registers would fail only at run time, in Durable.
-    declared = durable_names(job_names) | durable_names(comparison_names) | durable_names(query_names)
+    modules = (job_names, comparison_names, query_names, batch_names)
+    declared = set().union(*(durable_names(m) for m in modules))
     assert activities == declared - orchestrators

@@ -1,0 +1,81 @@
+"""POST /api/batches/{id}/reprocess-staging answers like Durable's create-and-wait: it starts the staging job, then
+waits up to BATCH_SYNC_WAIT_SECONDS for it. Finished in time: the seed's answer (below). Not finished: 202 with the
+job, as every starter answers.
+
+The seed's answer is a contract with its existing clients:
+`{"success": true, "documents_prepared": N, "message": "Batch staging completed - N/M documents prepared"}`, from
+the staging job's result (a StagingResult), plus fields they ignore: the batch's status, the documents found and
+the ones that failed with their reasons. `success` is false when the job ran but prepared nothing (the batch is
+FAILED_STAGING; the reasons are listed).
+
+A staging job that failed or was cancelled is an error in the API's error shape (500 `staging_failed`, 409
+`staging_cancelled`), not a 200 with `"success": false`: a request that did not do what it asked must not look
+like a success to clients that read the status code (fetch wrappers, `curl -f`, monitoring).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from api.http import blocking
+from shared.batches.models import BatchStatus, StagingResult
+from shared.errors import ConflictError, DomainError
+from shared.jobs.changes import job_changes
+from shared.jobs.document import Job
+from shared.jobs.models import JobStatus
+from shared.jobs.service import JobService
+from shared.storage.base import ResultRepository
+
+POLL_SECONDS = 0.25
+"""Between two reads of the job document when nothing in this process said it changed (its steps may run on
+another instance); a change made in this process wakes the wait at once."""
+
+
+class StagingFailed(DomainError):
+    """Answered 500 by the route (api/http.py maps no domain error to 500)."""
+
+    code = "staging_failed"
+
+
+class StagingCancelled(ConflictError):
+    code = "staging_cancelled"
+
+
+async def wait_for(jobs: JobService, job: Job, seconds: float) -> Job:
+    """The job once it has ended, or as it is when `seconds` have passed."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    with job_changes().subscribe(job.user_id) as changes:
+        while True:
+            job = await blocking(jobs.get_job, job.user_id, job.job_id)
+            left = deadline - loop.time()
+            if job.status.is_terminal or left <= 0:
+                return job
+            await changes.wait(min(POLL_SECONDS, left))
+
+
+def failure_reason(job: Job) -> str:
+    details = job.error_details or {}
+    reason = details.get("message") or details.get("reason") or details.get("error")
+    return str(reason) if reason else "no reason was recorded"
+
+
+def seed_answer(results: ResultRepository, job: Job) -> dict[str, Any]:
+    """The answer for a staging job that has ended (StagingFailed / StagingCancelled when it did not complete)."""
+    details = {"job_id": job.job_id, "batch_id": getattr(job.request, "batch_id", None)}
+    if job.status is JobStatus.CANCELLED:
+        raise StagingCancelled(f"the staging job {job.job_id} was cancelled: {failure_reason(job)}", details)
+    if job.status is not JobStatus.COMPLETED or job.result_id is None:
+        raise StagingFailed(f"batch staging failed: {failure_reason(job)}", details)
+    staged = StagingResult.model_validate(results.get(job.user_id, job.result_id).result)
+    return {
+        "success": staged.status == BatchStatus.STAGED.value,
+        "documents_prepared": staged.documents_prepared,
+        "message": staged.message,
+        "batch_id": staged.batch_id,
+        "status": staged.status,
+        "documents_found": staged.documents_found,
+        "failed": staged.failed,
+        "job_id": job.job_id,
+    }

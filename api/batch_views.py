@@ -1,0 +1,135 @@
+"""What the batches API shows of a batch, a batch job and a response record (never the owner, the caller), and the
+query-string parsing its list endpoints share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from azurefunctions.extensions.http.fastapi import Request
+
+from api.http import BadRequest, api_url
+from shared.batches.models import Batch, BatchStatus, RecordStatus, ResponseRecord
+from shared.batches.service import CAN_RESTAGE, CAN_RUN, CAN_STAGE, RUNNING
+from shared.errors import NotFoundError
+from shared.jobs.document import Job
+from shared.jobs.models import JobStatus, JobType
+from shared.jobs.service import JobService
+
+ACTIVE_JOB_STATUSES = (JobStatus.QUEUED, JobStatus.PROCESSING)
+ACTIVE_JOBS_SCANNED = 100
+BATCH_JOB_TYPES = (JobType.BATCH_STAGING, JobType.BATCH_EVALUATION)
+
+
+def summary(batch: Batch) -> dict[str, Any]:
+    """One line of GET /api/batches: enough to list and pick a batch, no per-record reads."""
+    staged = sum(1 for d in batch.documents if d.status == "staged")
+    return {
+        "batch_id": batch.batch_id,
+        "name": batch.name,
+        "status": batch.status.value,
+        "folders": batch.config.folders,
+        "prompts": len(batch.config.prompts),
+        "documents": {"staged": staged, "failed": len(batch.documents) - staged},
+        "mean_score": batch.summary.mean_score if batch.summary else None,
+        "staging_job_id": batch.staging_job_id,
+        "run_job_id": batch.run_job_id,
+        "created_at": batch.created_at.isoformat(),
+        "updated_at": batch.updated_at.isoformat(),
+    }
+
+
+def actions(batch: Batch, job: Job | None) -> list[str]:
+    """What the API accepts for the batch now (the page shows these buttons): while a job of the batch is queued
+    or running, only cancel."""
+    if job is not None and not job.status.is_terminal:
+        return ["cancel"]
+    allowed = []
+    if batch.status in CAN_STAGE:
+        allowed.append("stage")
+    if batch.status in CAN_RESTAGE:
+        allowed.append("reprocess")
+    if batch.status in CAN_RUN:
+        allowed.append("run")
+    if batch.status not in RUNNING:
+        allowed.append("edit")
+    return allowed
+
+
+def running_job_id(batch: Batch) -> str | None:
+    """The job the batch says runs it: its staging job while STAGING, its run while PROCESSING."""
+    if batch.status is BatchStatus.STAGING:
+        return batch.staging_job_id
+    if batch.status is BatchStatus.PROCESSING:
+        return batch.run_job_id
+    return None
+
+
+def batch_job(jobs: JobService, batch: Batch) -> Job | None:
+    """The job working on the batch: the one its status names, else a batch job for it that is queued or has not
+    reached its first step yet (the batch records its job in that step, so for a moment after the 202 it still
+    reads as before). None when nothing works on it."""
+    job_id = running_job_id(batch)
+    if job_id is not None:
+        try:
+            return jobs.get_job(batch.user_id, job_id)
+        except NotFoundError:  # expired (jobs live 7 days): nothing to show
+            return None
+    page = jobs.list_user_jobs(batch.user_id, statuses=ACTIVE_JOB_STATUSES, limit=ACTIVE_JOBS_SCANNED)
+    return next(
+        (
+            job
+            for job in page.items
+            if job.job_type in BATCH_JOB_TYPES and getattr(job.request, "batch_id", None) == batch.batch_id
+        ),
+        None,
+    )
+
+
+def job_progress(job: Job | None) -> dict[str, Any] | None:
+    if job is None:
+        return None
+    return {
+        "job_id": job.job_id,
+        "job_type": job.job_type.value,
+        "status": job.status.value,
+        **job.progress.model_dump(mode="json"),
+    }
+
+
+def detail(req: Request, batch: Batch, counts: dict[str, int], job: Job | None) -> dict[str, Any]:
+    """GET /api/batches/{id}: the batch (configuration, snapshot, staging report with reasons and overall scores,
+    summary), its record counts per status, the progress of the job running it, and where to go next."""
+    body = batch.model_dump(mode="json", exclude={"user_id"})
+    base = f"batches/{batch.batch_id}"
+    body |= {
+        "name": batch.name,
+        "counts": counts,
+        "progress": job_progress(job),
+        "actions": actions(batch, job),
+        "links": {
+            "self": api_url(req, base),
+            "responses": api_url(req, f"{base}/responses"),
+            "export_csv": api_url(req, f"{base}/export.csv"),
+            "export_jsonl": api_url(req, f"{base}/export.jsonl"),
+        },
+    }
+    return body
+
+
+def record(record: ResponseRecord) -> dict[str, Any]:
+    return record.model_dump(mode="json", exclude={"user_id"})
+
+
+def parse_record_statuses(raw: str | None) -> list[RecordStatus] | None:
+    """`?status=QUEUED,S,F` (case-insensitive); 400 naming what is unknown."""
+    if not raw:
+        return None
+    values = [part.strip().upper() for part in raw.split(",") if part.strip()]
+    allowed = [s.value for s in RecordStatus]
+    unknown = [v for v in values if v not in allowed]
+    if unknown:
+        raise BadRequest(
+            f"unknown record status {', '.join(unknown)}; allowed: {', '.join(allowed)}",
+            {"unknown": unknown, "allowed": allowed},
+        )
+    return [RecordStatus(v) for v in dict.fromkeys(values)]
