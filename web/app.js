@@ -1,16 +1,24 @@
-// Contract Jobs web page: wiring and the view router (#contracts, #analyze, #result/<result_id>).
+// Contract Jobs web page: wiring and the view router (#contracts, #analyze, #batches[/<batch_id>],
+// #result/<result_id>).
 
 import { setUpAnalyzeView } from "./analyze.js";
+import { BatchNames, BatchesView } from "./batches.js";
 import { Library, setUpContractsView } from "./contracts.js";
 import { byId } from "./dom.js";
 import { JobFeed } from "./jobs-feed.js";
 import { Monitor } from "./monitor.js";
 import { showResult } from "./results.js";
 
-const VIEWS = ["contracts", "analyze", "result"];
+const VIEWS = ["contracts", "analyze", "batches", "result"];
 
 const library = new Library();
-const monitor = new Monitor(library, { openResult: (resultId) => navigate(`result/${resultId}`) });
+const batchNames = new BatchNames();
+const monitor = new Monitor(library, {
+  openResult: (resultId) => navigate(`result/${resultId}`),
+  openBatch: (batchId) => navigate(`batches/${encodeURIComponent(batchId)}`),
+  batchNames,
+});
+const batches = new BatchesView({ names: batchNames, monitor, navigate });
 
 function navigate(hash) {
   if (location.hash === `#${hash}`) route(true);
@@ -23,6 +31,7 @@ function route(userAction = false) {
   if (userAction && !VIEWS.includes(name)) return;
   const view = VIEWS.includes(name) ? name : "contracts";
   const resultId = view === "result" ? decodeURIComponent(rest.join("/")) : "";
+  const batchId = view === "batches" ? decodeURIComponent(rest.join("/")) : "";
   for (const section of document.querySelectorAll("[data-view]")) section.hidden = section.dataset.view !== view;
   for (const link of document.querySelectorAll("[data-view-link]")) {
     if (link.dataset.viewLink === view) link.setAttribute("aria-current", "page");
@@ -34,11 +43,13 @@ function route(userAction = false) {
     resultLink.href = location.hash;
     showResult(resultId, library);
   }
+  if (view === "batches") batches.show(batchId);
   // Moving focus to the new view's heading tells screen-reader users the page changed; not on the first load.
   if (userAction) {
-    const heading = byId(`${view}-heading`);
+    const heading = byId(batchId ? "batch-detail-heading" : `${view}-heading`);
     heading.focus({ preventScroll: true });
-    window.scrollTo({ top: 0 });
+    if (batchId) byId("batch-detail").scrollIntoView({ block: "start" });
+    else window.scrollTo({ top: 0 });
   }
 }
 
@@ -56,7 +67,10 @@ const reloadLibrary = setUpContractsView(library, { confirm: confirmDialog });
 setUpAnalyzeView(library, { onSubmitted: (accepted) => monitor.submitted(accepted) });
 
 const feed = new JobFeed({
-  onJobs: (jobs) => monitor.merge(jobs),
+  onJobs: (jobs) => {
+    monitor.merge(jobs);
+    batches.jobsChanged(jobs);
+  },
   onState: (state) => monitor.setFeedState(state),
   onError: (error) => monitor.setFeedError(error),
 });

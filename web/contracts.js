@@ -146,7 +146,7 @@ async function uploadBody(rawTitle, source, fileInput, pasted) {
   return { title, text: pasted };
 }
 
-function readBase64(file) {
+export function readBase64(file) {
   return new Promise((resolve, reject) => {
     const reader = new FileReader();
     reader.onload = () => {

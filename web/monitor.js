@@ -15,7 +15,9 @@ const STATUS_LABELS = {
   failed: "Failed",
   cancelled: "Cancelled",
 };
-const KIND_LABELS = { comparison: "Comparison", query: "Question" };
+const KIND_LABELS = { comparison: "Comparison", query: "Question", batch_staging: "Batch", batch_evaluation: "Batch" };
+// A batch job's title: "Batch staging — <batch name>".
+const BATCH_JOB_LABELS = { batch_staging: "Batch staging", batch_evaluation: "Batch run" };
 const FEED_LABELS = {
   [FeedState.CONNECTING]: "Connecting…",
   [FeedState.LIVE]: "Live",
@@ -24,9 +26,12 @@ const FEED_LABELS = {
 };
 
 export class Monitor {
-  constructor(library, { openResult }) {
+  /** openResult(resultId), openBatch(batchId): where "View results" goes; batchNames: a BatchNames (batches.js). */
+  constructor(library, { openResult, openBatch, batchNames }) {
     this.library = library;
     this.openResult = openResult;
+    this.openBatch = openBatch;
+    this.batchNames = batchNames;
     this.jobs = new Map();
     this.cards = new Map();
     this.watched = new Set(); // submitted here: announce them even if first seen already finished
@@ -34,9 +39,11 @@ export class Monitor {
     this.feed = null;
     this.list = byId("job-list");
     // Titles arrive after the first jobs may have: re-label the cards then.
-    library.addEventListener("change", () => {
+    const relabel = () => {
       for (const job of this.jobs.values()) this.renderCard(job);
-    });
+    };
+    library.addEventListener("change", relabel);
+    batchNames.addEventListener("change", relabel);
     byId("jobs-button").addEventListener("click", () => {
       byId("monitor").scrollIntoView({ behavior: "smooth", block: "start" });
       byId("monitor-heading").focus({ preventScroll: true });
@@ -98,7 +105,7 @@ export class Monitor {
         kind: "success",
         title: `${KIND_LABELS[job.job_type] || "Job"} complete`,
         message: label,
-        action: { label: "View results", run: () => this.openResult(job.result_id) },
+        action: { label: viewLabel(job), run: () => this.view(job) },
       });
     } else if (job.status === "failed") {
       toast({
@@ -135,8 +142,18 @@ export class Monitor {
     if (this.feed) this.feed.refresh();
   }
 
+  /** A finished job's outcome: a batch job's batch, any other job's result. */
+  view(job) {
+    if (BATCH_JOB_LABELS[job.job_type]) this.openBatch((job.request || {}).batch_id);
+    else this.openResult(job.result_id);
+  }
+
   describe(job) {
     const request = job.request || {};
+    if (BATCH_JOB_LABELS[job.job_type]) {
+      const again = request.reprocess ? " (reprocess)" : "";
+      return `${BATCH_JOB_LABELS[job.job_type]} — ${this.batchNames.nameOf(request.batch_id)}${again}`;
+    }
     if (job.job_type === "comparison") {
       const compared = request.compareContractIds || [];
       const other = compared.length === 1 ? this.library.titleOf(compared[0]) : plural(compared.length, "contract");
@@ -180,6 +197,7 @@ export class Monitor {
     card.cancel.hidden = !ACTIVE.has(job.status);
     card.retry.hidden = !(job.status === "failed" || job.status === "cancelled");
     card.view.hidden = !(job.status === "completed" && job.result_id);
+    card.view.textContent = viewLabel(job);
   }
 
   layout() {
@@ -247,7 +265,7 @@ function buildCard(job, monitor) {
     await monitor.retry(monitor.jobs.get(job.job_id));
     card.retry.disabled = false;
   });
-  card.view.addEventListener("click", () => monitor.openResult(monitor.jobs.get(job.job_id).result_id));
+  card.view.addEventListener("click", () => monitor.view(monitor.jobs.get(job.job_id)));
   card.root = h(
     "li",
     { class: "job", dataset: { jobId: job.job_id } },
@@ -259,6 +277,10 @@ function buildCard(job, monitor) {
     h("div", { class: "job-foot" }, card.meta, h("div", { class: "job-actions" }, card.cancel, card.retry, card.view)),
   );
   return card;
+}
+
+function viewLabel(job) {
+  return BATCH_JOB_LABELS[job.job_type] ? "Open batch" : "View results";
 }
 
 // Where a job was when it stopped, in words (a failed job's own message repeats the reason shown below it).
