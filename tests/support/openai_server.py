@@ -79,6 +79,7 @@ class RecordedRequest:
     headers: dict[str, str]  # lower-cased names
     body: dict[str, Any]
     deployment: str | None = None  # Azure path parameter
+    reply_status: int = 200  # what the server answered: 429 for a throttled call, 400 for a rejected one
 
     @property
     def model(self) -> str | None:
@@ -278,6 +279,7 @@ class OpenAITestServer:
         with self._lock:
             self.requests.append(recorded)
             reply = self._queue.popleft() if self._queue else Reply()
+            recorded.reply_status = reply.status
         if reply.gate is not None:
             while not reply.gate.is_set() and not self._stopping.is_set():
                 await asyncio.sleep(0.02)
