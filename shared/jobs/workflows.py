@@ -15,6 +15,7 @@ from shared.comparison import names as comparison_names
 from shared.comparison import progress as comparison_progress
 from shared.comparison.findings import check_selection
 from shared.comparison.request import ComparisonJobRequest
+from shared.errors import ValidationFailed
 from shared.jobs.document import BatchEvaluationJob, BatchStagingJob, ComparisonJob, Job, JobRequest, QueryJob
 from shared.jobs.models import JobProgress, JobStatus, JobType
 from shared.query import names as query_names
@@ -55,6 +56,11 @@ def check_startable(repos: Repositories, user_id: str, request: JobRequest) -> N
             ensure_can(batch, "staged", CAN_STAGE)
     elif isinstance(request, EvaluationJobRequest):
         ensure_can(BatchService(repos.batches).get(user_id, request.batch_id), "run", CAN_RUN)
+        if request.mode == "economy":
+            raise ValidationFailed(
+                "mode 'economy' (the Batch API) is not available yet; run the batch in mode 'standard'",
+                {"mode": request.mode, "available": ["standard"]},
+            )
 
 
 def on_finished(repos: Repositories, job: Job) -> None:

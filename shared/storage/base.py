@@ -137,7 +137,6 @@ class RecordRepository(Protocol):
     ) -> Page[ResponseRecord]: ...  # ordered by record_id (document, then prompt)
 
     def counts(self, user_id: str, batch_id: str) -> dict[str, int]: ...  # every RecordStatus value, zeros included
-    def delete_batch(self, user_id: str, batch_id: str) -> int: ...  # records removed (a batch staged again)
 
 
 class AnswerRepository(Protocol):

@@ -25,7 +25,6 @@ from shared.storage.common import check_item_id, check_limit, is_item_id, keyset
 from shared.storage.cosmos_common import ascending_keyset, in_parallel, params, strip
 
 BATCH_RECORDS = "batch_records"
-DELETE_PAGE = 500
 
 
 def _not_found(record_id: str) -> NotFoundError:
@@ -114,26 +113,3 @@ class CosmosRecordRepository:
             )
             counts[status.value] = int(values[0]) if values else 0
         return counts
-
-    def delete_batch(self, user_id: str, batch_id: str) -> int:
-        removed = 0
-        while True:
-            # A page of ids at a time, deleted before the next is read: no query runs over items it deletes.
-            ids = [
-                str(item_id)
-                for item_id in self.container.query_items(
-                    "SELECT TOP @top VALUE c.id FROM c WHERE c.user_id = @user_id AND c.batch_id = @batch_id",
-                    parameters=params(user_id=user_id, batch_id=batch_id, top=DELETE_PAGE),
-                    partition_key=user_id,
-                )
-            ]
-            if not ids:
-                return removed
-            removed += sum(in_parallel(lambda item_id: self._delete(user_id, item_id), ids))
-
-    def _delete(self, user_id: str, item_id: str) -> bool:
-        try:
-            self.container.delete_item(item_id, partition_key=user_id)
-        except CosmosResourceNotFoundError:
-            return False  # deleted meanwhile (a concurrent delete_batch): the goal is reached, not counted twice
-        return True

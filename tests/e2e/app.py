@@ -14,7 +14,14 @@ from tests.support.openai_server import OpenAITestServer
 
 # Settings that must not leak from the developer's shell into the app under test.
 _SCRUBBED_PREFIXES = ("LLM_", "OPENAI_", "AZURE_OPENAI_", "COSMOS_", "DEVHOST_", "JOB_", "AzureFunctionsJobHost__")
-_SCRUBBED = {"DEV_USER_ID", "DATA_DIR", "AzureWebJobsStorage", "WEBSITE_SITE_NAME", "QUERY_BATCH_TOKEN_THRESHOLD"}
+_SCRUBBED = {
+    "DEV_USER_ID",
+    "DATA_DIR",
+    "AzureWebJobsStorage",
+    "DOCUMENTS_STORAGE",
+    "WEBSITE_SITE_NAME",
+    "QUERY_BATCH_TOKEN_THRESHOLD",
+}
 # Where the app comes from (default: this checkout); lets the suite run against another working tree.
 APP_SOURCE = Path(os.environ.get("E2E_APP_SOURCE", str(REPO_ROOT)))
 _NOT_LINKED = {".devhost", ".data", ".git", "local.settings.json"}

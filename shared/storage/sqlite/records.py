@@ -103,11 +103,3 @@ class SqliteRecordRepository:
         counts = {status.value: 0 for status in RecordStatus}
         counts.update({row[0]: row[1] for row in rows})
         return counts
-
-    def delete_batch(self, user_id: str, batch_id: str) -> int:
-        with self._store.write() as conn:
-            return int(
-                conn.execute(
-                    "DELETE FROM batch_records WHERE user_id = ? AND batch_id = ?", (user_id, batch_id)
-                ).rowcount
-            )

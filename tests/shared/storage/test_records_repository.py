@@ -67,7 +67,6 @@ def test_another_users_records_are_invisible(repos: Repositories, user: str, oth
         repos.records.replace(make_record(other_user, "b1", 0, 0), etag)
     assert repos.records.query(other_user, "b1").items == []
     assert repos.records.counts(other_user, "b1") == ZERO
-    assert repos.records.delete_batch(other_user, "b1") == 0
     assert repos.records.counts(user, "b1") == {"QUEUED": 3, "S": 0, "F": 0}
 
 
@@ -128,19 +127,6 @@ def test_thousands_of_records_upsert_in_one_call_then_query_by_status(repos: Rep
     assert [r.record_id for r in queued] == sorted(r.record_id for r in records[600:])
     assert queued[0] == records[600]  # whole records back
     assert repos.records.get(user, done[1].record_id).item == done[1]
-
-
-def test_delete_batch_removes_that_batchs_records_only(repos: Repositories, user: str) -> None:
-    repos.records.upsert_many([make_record(user, "b1", document, 0) for document in range(250)])
-    repos.records.upsert_many([make_record(user, "b2", 0, 0)])
-    assert repos.records.delete_batch(user, "b1") == 250
-    assert repos.records.query(user, "b1").items == []
-    with pytest.raises(NotFoundError):
-        repos.records.get(user, "b1:d00000:000")
-    assert repos.records.delete_batch(user, "b1") == 0
-    assert [r.record_id for r in repos.records.query(user, "b2").items] == ["b2:d00000:000"]
-    repos.records.upsert_many([make_record(user, "b1", 0, 0)])  # staged again
-    assert repos.records.counts(user, "b1") == {"QUEUED": 1, "S": 0, "F": 0}
 
 
 def test_query_rejects_garbage_and_foreign_continuations(repos: Repositories, user: str) -> None:
