@@ -83,6 +83,22 @@ class Settings(BaseSettings):
     batch_stage_chunk: int = Field(default=10, ge=1, le=200)  # documents one staging activity stages
     batch_run_chunk: int = Field(default=50, ge=1, le=500)  # records one sub-orchestration evaluates
 
+    # The (Azure) OpenAI Batch API: a batch run in mode "economy" (half the price, up to 24 h).
+    # Seconds between polls of a remote batch (at least 60 in Azure; tests set 1); polls space out as it runs.
+    batch_api_poll_seconds: float = Field(default=60.0, gt=0)
+    # Requests (records) in one Batch API input file: one activity builds and uploads it.
+    batch_api_max_requests: int = Field(default=2_000, ge=1, le=50_000)
+    # Azure needs a Global-Batch deployment of the same model as the standard one; empty: the standard deployment.
+    azure_openai_batch_deployment_primary: str | None = None
+    azure_openai_batch_deployment_secondary: str | None = None
+
+    # What model tokens cost per 1,000, per model selection (the batch summary's estimated cost and what the
+    # Batch API saved). Defaults: list prices in USD of gpt-4o (primary) and gpt-4o-mini (secondary).
+    llm_price_per_1k_prompt_tokens_primary: float = Field(default=0.0025, ge=0)
+    llm_price_per_1k_completion_tokens_primary: float = Field(default=0.01, ge=0)
+    llm_price_per_1k_prompt_tokens_secondary: float = Field(default=0.00015, ge=0)
+    llm_price_per_1k_completion_tokens_secondary: float = Field(default=0.0006, ge=0)
+
     # streams (Server-Sent Events)
     # Azure ends an HTTP response after 230 s: a stream closes itself before that and the client resumes.
     stream_max_seconds: float = Field(default=200.0, gt=0, le=225)
