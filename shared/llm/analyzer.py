@@ -19,6 +19,11 @@ class LLMAnalyzer:
         self._client = client
         self.provider: str = client.provider
 
+    @property
+    def client(self) -> LLMClient:
+        """The process's LLM client (the Batch API of economy runs uses its SDK client)."""
+        return self._client
+
     def model_name(self, selection: ModelSelection) -> str:
         return self._client.model_name(selection)
 

@@ -192,6 +192,13 @@ class LLMClient:
             self._sleep(self._backoff.delay(attempt, headers, self._rand))
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
 
+    # --- the Batch API (shared/llm/batch_api.py) -----------------------------------------------------------
+
+    @property
+    def sdk(self) -> openai.OpenAI:
+        """The SDK client itself, for the Batch API's files and batches (their own calls and error mapping)."""
+        return self._sdk
+
 
 def _build_sdk_client(settings: Settings, azure_token_provider: Callable[[], str] | None) -> openai.OpenAI:
     common: dict[str, Any] = {"max_retries": 0, "timeout": settings.llm_timeout_seconds}
