@@ -1,7 +1,8 @@
 """An OpenAI-compatible chat-completions server for tests, driven through the real `openai` SDK.
 
 Serves POST /v1/chat/completions (OpenAI) and POST /openai/deployments/{deployment}/chat/completions?api-version=
-(Azure) from a Starlette app run by uvicorn in a thread on a free 127.0.0.1 port.
+(Azure) from a Starlette app run by uvicorn in a thread on a free 127.0.0.1 port, and the Batch API beside them
+(/v1/files, /v1/batches, /openai/files, /openai/batches), whose lines get the same default answers.
 
 Scripting: each request takes the next queued `Reply` (FIFO); with the queue empty the server answers with the
 default responder, which builds schema-valid content from the request (deterministic findings from the
@@ -18,6 +19,7 @@ default responder, which builds schema-valid content from the request (determini
     server.enqueue(Reply(...))                      # anything else
     server.set_default(lambda request: {...})       # replace the echo responder (None restores it)
     server.requests                                 # RecordedRequest list: path, query, headers, body, ...
+    server.batch_api                                # the Batch API (files, batches): tests/support/openai_batches.py
 
 Use the `openai_server` fixture (one server per session, reset before each test), with `server.settings()` /
 `server.azure_settings()` for Settings pointing at it.
@@ -46,6 +48,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from shared.settings import Settings
+from tests.support.openai_batches import BatchAPIFake
 
 API_KEY = "test-key"
 OMIT = object()  # pass as `usage=OMIT` to leave usage out of the response
@@ -123,6 +126,7 @@ class OpenAITestServer:
         self._stopping = threading.Event()
         self._gates: list[threading.Event] = []
         self.requests: list[RecordedRequest] = []
+        self.batch_api = BatchAPIFake(self._batch_line_completion)
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind(("127.0.0.1", 0))
@@ -131,6 +135,7 @@ class OpenAITestServer:
             routes=[
                 Route("/v1/chat/completions", self._openai, methods=["POST"]),
                 Route("/openai/deployments/{deployment}/chat/completions", self._azure, methods=["POST"]),
+                *self.batch_api.routes(),
             ]
         )
         config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1)
@@ -196,6 +201,7 @@ class OpenAITestServer:
             self._queue.clear()
             self.requests.clear()
             self._default = None
+        self.batch_api.reset()
 
     def enqueue(self, *replies: Reply) -> None:
         with self._lock:
@@ -299,6 +305,11 @@ class OpenAITestServer:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline and not self._stopping.is_set():
             await asyncio.sleep(0.02)
+
+    def _batch_line_completion(self, body: dict[str, Any], url: str) -> dict[str, Any]:
+        """A Batch API line's chat completion: what a chat call with that body gets by default."""
+        request = RecordedRequest(method="POST", path=url, query={}, headers={}, body=body)
+        return self._completion(request, Reply(), self._default_content(request))
 
     def _default_content(self, request: RecordedRequest) -> str:
         produced = (self._default or echo_content)(request)
