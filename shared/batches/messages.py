@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from shared.jobs.messages import Outcome
@@ -28,6 +30,7 @@ class RunPlanned(Outcome):
     batch_id: str = ""
     records: int = 0  # records to evaluate in this job
     chunk_size: int = 1
+    mode: Literal["standard", "economy"] = "standard"
 
 
 class ChunkInput(BatchStepInput):
@@ -42,3 +45,40 @@ class EvaluateRecordInput(BatchStepInput):
     chunk: int = Field(ge=0)
     position: int = Field(ge=0)
     total: int = Field(ge=1)
+
+
+# --- economy runs: the records through the Batch API ----------------------------------------------------
+
+
+class SubmitInput(BatchStepInput):
+    """Send the run's records from position `start` on, as many as one Batch API file takes."""
+
+    start: int = Field(ge=0)
+    records: int = Field(ge=1)  # the run's records in all (RunPlanned)
+    chunk_size: int = Field(ge=1)  # how the plan stored their ids (RunPlanned)
+
+
+class Submitted(Outcome):
+    next: int = 0  # where the next file starts
+    requests: int = 0  # lines sent in this file (0: every record of the range was settled without one)
+    reused: int = 0  # answered from the ledger at once
+    failed: int = 0  # could not be sent (too long for one request, document text gone)
+    poll_seconds: float = 60.0
+
+
+class PollInput(BatchStepInput):
+    after_cancel: bool = False  # the job is cancelled: still watch its remote batches until they stop
+
+
+class Polled(Outcome):
+    done: bool = False  # every remote batch of the run has stopped (completed, failed, expired, cancelled)
+    remote_status: str = ""  # the remote batches' statuses, e.g. "in_progress"
+    requests: int = 0
+    completed: int = 0
+    failed: int = 0
+    starts: list[int] = Field(default_factory=list)  # the files sent (Submitted's ranges): what to ingest
+
+
+class IngestInput(BatchStepInput):
+    start: int = Field(ge=0)  # the file (Submitted's range) whose answers to read
+    cancelled: bool = False  # the job was cancelled: records the Batch API never reached stay QUEUED

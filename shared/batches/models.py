@@ -177,7 +177,31 @@ class BatchSummary(BaseModel):
     mean_score: float | None  # normalised 0..1 over every answered record
     prompts: list[PromptSummary]
     mode: Literal["standard", "economy"] = "standard"
+    # What this run's model calls cost at the configured prices (LLM_PRICE_PER_1K_*), and what the Batch API
+    # saved against the standard price (economy runs; 0 in standard ones). None: a summary from before prices.
+    estimated_cost: float | None = None
+    cost_saved: float | None = None
     finished_at: datetime = Field(default_factory=utcnow)
+
+
+class RemoteBatch(BaseModel):
+    """One request file an economy run sent to the (Azure) OpenAI Batch API, kept on the batch so that a crashed,
+    replayed or cancelled run finds it again instead of sending the records twice."""
+
+    run_job_id: str
+    start: int  # position in the run's list of records where this file's records begin (its key in the run)
+    end: int  # one past the position of its last record
+    requests: int  # lines in the file
+    input_file_id: str
+    remote_id: str | None = None  # the Batch API's batch id, once created
+    status: str = "uploaded"  # the Batch API's status when last seen
+    completed: int = 0
+    failed: int = 0
+    output_file_id: str | None = None
+    error_file_id: str | None = None
+    errors: str | None = None  # why the Batch API failed the batch as a whole
+    ingested: bool = False
+    submitted_at: datetime = Field(default_factory=utcnow)
 
 
 class Batch(BaseModel):
@@ -190,6 +214,7 @@ class Batch(BaseModel):
     summary: BatchSummary | None = None
     staging_job_id: str | None = None
     run_job_id: str | None = None
+    remote_batches: list[RemoteBatch] = Field(default_factory=list)  # the latest economy run's Batch API batches
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

@@ -32,3 +32,24 @@ def evaluating(done: int, total: int) -> JobProgress:
 
 def scoring(records: int) -> JobProgress:
     return at(ProcessingStep.PROCESSING_RESULTS, PROCESSING, f"Scoring {plural(records, 'record')}", records, records)
+
+
+# --- economy runs (the Batch API) ------------------------------------------------------------------------
+
+
+def batch_api_prepared(done: int, total: int) -> JobProgress:
+    return at(
+        ProcessingStep.GENERATING_PROMPT, PROMPT, f"Prepared {done} of {plural(total, 'record')} for the Batch API"
+    )
+
+
+def batch_api_waiting(status: str, done: int, failed: int, requests: int) -> JobProgress:
+    message = f"Batch API {status}: {done} of {plural(requests, 'request')} answered"
+    if failed:
+        message += f", {failed} failed"
+    percentage = rising(LLM_START, LLM_END, done + failed, requests)
+    return at(ProcessingStep.CALLING_LLM, percentage, message, done + failed, requests)
+
+
+def batch_api_reading() -> JobProgress:
+    return at(ProcessingStep.PROCESSING_RESULTS, PROCESSING, "Reading the Batch API's answers")

@@ -6,6 +6,26 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.errors import ValidationFailed
+
+RunMode = Literal["standard", "economy"]
+"""standard: one model call per record now; economy: the records through the (Azure) OpenAI Batch API — half the
+price, answers within 24 h (shared/batches/economy.py)."""
+
+
+class ModeNotAvailable(ValidationFailed):
+    code = "mode_not_available"
+
+
+def ensure_mode_available(mode: RunMode, llm_provider: str) -> None:
+    """Economy needs a provider with a Batch API: the offline analyzer has none."""
+    if mode == "economy" and llm_provider == "offline":
+        raise ModeNotAvailable(
+            "mode 'economy' sends the records through the Batch API of LLM_PROVIDER openai or azure_openai; "
+            "this app runs LLM_PROVIDER=offline: run the batch in mode 'standard'",
+            {"mode": mode, "llm_provider": llm_provider, "available": ["standard"]},
+        )
+
 
 class StagingJobRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -24,7 +44,7 @@ class EvaluationJobRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     batch_id: str = Field(min_length=1, max_length=200)
-    mode: Literal["standard", "economy"] = "standard"
+    mode: RunMode = "standard"
 
     def contract_ids_touched(self) -> list[str]:
         return []
@@ -38,4 +58,6 @@ class RunBatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    mode: Literal["standard", "economy"] = "standard"
+    mode: RunMode = "standard"
+    # The run job's priority (1-10): when model calls queue for quota, higher goes first (shared/llm/budget.py).
+    priority: int = Field(default=5, ge=1, le=10)

@@ -31,6 +31,7 @@ from shared.jobs.progress import saving
 from shared.jobs.scope import JobScope
 from shared.jobs.steps import save_result
 from shared.llm.errors import LLMTransientError
+from shared.llm.prices import prices_for
 from shared.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,9 @@ def plan(scope: JobScope) -> RunPlanned:
     for chunk, start in enumerate(range(0, len(ids), size)):
         scope.artifacts.put_text(chunk_name(chunk), _IDS.dump_json(ids[start : start + size]).decode())
     first = progress.evaluating(0, len(ids)) if ids else progress.scoring(0)
-    return RunPlanned(batch_id=request.batch_id, records=len(ids), chunk_size=size, progress=scope.report(first))
+    return RunPlanned(
+        batch_id=request.batch_id, records=len(ids), chunk_size=size, mode=request.mode, progress=scope.report(first)
+    )
 
 
 def evaluate_record(
@@ -174,7 +177,11 @@ def finish(scope: JobScope, batch_id: str) -> Outcome:
     service = BatchService(scope.repos.batches)
     batch = service.get(scope.user_id, batch_id)
     config = batch.snapshot or batch.config
-    summary, documents = summarize(config, records_of(scope, batch_id), batch.documents, scope.job_id)
+    mode = scope.request(EvaluationJobRequest).mode
+    prices = prices_for(get_settings(), config.model.modelSelection)
+    summary, documents = summarize(
+        config, records_of(scope, batch_id), batch.documents, scope.job_id, mode=mode, prices=prices
+    )
     service.finish_run(scope.user_id, batch_id, summary, documents)
     return Outcome(progress=scope.report(saving()))
 

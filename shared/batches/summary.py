@@ -1,5 +1,6 @@
 """A run's summary: per document an overall score, per prompt the mean, the distribution and the pass rate, for
-the batch the record counts, the answers reused from the ledger and the model calls paid for."""
+the batch the record counts, the answers reused from the ledger, the model calls paid for and what they cost (an
+economy run paid the Batch API's half price: the summary says what that saved)."""
 
 from __future__ import annotations
 
@@ -16,11 +17,19 @@ from shared.batches.models import (
     ResponseRecord,
     StagedDocument,
 )
+from shared.batches.request import RunMode
 from shared.batches.scoring import describe, normalised, passed
+from shared.llm.prices import Prices, run_cost
 
 
 def summarize(
-    config: BatchConfig, records: Iterable[ResponseRecord], documents: list[StagedDocument], run_job_id: str
+    config: BatchConfig,
+    records: Iterable[ResponseRecord],
+    documents: list[StagedDocument],
+    run_job_id: str,
+    *,
+    mode: RunMode = "standard",
+    prices: Prices | None = None,
 ) -> tuple[BatchSummary, list[StagedDocument]]:
     by_status: Counter[str] = Counter({s.value: 0 for s in RecordStatus})
     per_prompt: dict[int, list[ResponseRecord]] = defaultdict(list)
@@ -40,6 +49,7 @@ def summarize(
             per_document[record.document_id].append(normalised(record.score, scoring))
     prompts = [_prompt_summary(config, index, per_prompt.get(index, [])) for index in range(len(config.prompts))]
     scores = [score for values in per_document.values() for score in values]
+    cost, saved = run_cost(usage, prices, mode) if prices is not None else (None, None)
     summary = BatchSummary(
         records=sum(by_status.values()),
         by_status=dict(by_status),
@@ -48,6 +58,9 @@ def summarize(
         usage=usage,
         mean_score=round(sum(scores) / len(scores), 4) if scores else None,
         prompts=prompts,
+        mode=mode,
+        estimated_cost=cost,
+        cost_saved=saved,
     )
     scored = [d.model_copy(update={"overall_score": _mean(per_document.get(d.document_id, []))}) for d in documents]
     return summary, scored
