@@ -1,4 +1,5 @@
-"""Batch job activities: thin adapters over shared/batches/staging.py and shared/batches/running.py."""
+"""Batch job activities: thin adapters over shared/batches/staging.py, shared/batches/running.py and, for economy
+runs (the Batch API), shared/batches/economy.py and economy_results.py."""
 
 from __future__ import annotations
 
@@ -8,12 +9,20 @@ import azure.durable_functions as df
 
 from activities.support import run_step
 from shared.analysis.factory import get_analyzer
-from shared.batches import names, running, staging
-from shared.batches.messages import BatchStepInput, EvaluateRecordInput, StageChunkInput
+from shared.batches import economy, economy_results, names, running, staging
+from shared.batches.messages import (
+    BatchStepInput,
+    EvaluateRecordInput,
+    IngestInput,
+    PollInput,
+    StageChunkInput,
+    SubmitInput,
+)
 from shared.batches.request import EvaluationJobRequest, StagingJobRequest
 from shared.jobs.messages import ResultSaved
 from shared.jobs.models import JobRef, ProcessingStep
 from shared.jobs.scope import JobScope
+from shared.llm.batch_api import get_batch_api
 
 bp = df.Blueprint()
 
@@ -66,6 +75,48 @@ def batch_evaluate_record(payload: dict[str, Any]) -> dict[str, Any]:
 def batch_run_finish(payload: dict[str, Any]) -> dict[str, Any]:
     data = BatchStepInput.model_validate(payload)
     return run_step(ProcessingStep.PROCESSING_RESULTS, data, lambda scope: running.finish(scope, data.batch_id))
+
+
+@bp.function_name(names.ECONOMY_SUBMIT)
+@bp.activity_trigger(input_name="payload")
+def batch_economy_submit(payload: dict[str, Any]) -> dict[str, Any]:
+    data = SubmitInput.model_validate(payload)
+    return run_step(
+        ProcessingStep.CALLING_LLM,
+        data,
+        lambda scope: economy.submit(scope, get_batch_api(), data.batch_id, data.start, data.records, data.chunk_size),
+    )
+
+
+@bp.function_name(names.ECONOMY_POLL)
+@bp.activity_trigger(input_name="payload")
+def batch_economy_poll(payload: dict[str, Any]) -> dict[str, Any]:
+    data = PollInput.model_validate(payload)
+    return run_step(
+        ProcessingStep.CALLING_LLM,
+        data,
+        lambda scope: economy_results.poll(scope, get_batch_api(), data.batch_id, data.after_cancel),
+    )
+
+
+@bp.function_name(names.ECONOMY_INGEST)
+@bp.activity_trigger(input_name="payload")
+def batch_economy_ingest(payload: dict[str, Any]) -> dict[str, Any]:
+    data = IngestInput.model_validate(payload)
+    return run_step(
+        ProcessingStep.PROCESSING_RESULTS,
+        data,
+        lambda scope: economy_results.ingest(scope, get_batch_api(), data.batch_id, data.start, data.cancelled),
+    )
+
+
+@bp.function_name(names.ECONOMY_CANCEL)
+@bp.activity_trigger(input_name="payload")
+def batch_economy_cancel(payload: dict[str, Any]) -> dict[str, Any]:
+    data = BatchStepInput.model_validate(payload)
+    return run_step(
+        ProcessingStep.CALLING_LLM, data, lambda scope: economy_results.cancel(scope, get_batch_api(), data.batch_id)
+    )
 
 
 @bp.function_name(names.SAVE)

@@ -37,7 +37,7 @@ from api.starter import OrchestrationClient, start_job
 from shared.batches.models import Batch, BatchConfig
 from shared.batches.request import EvaluationJobRequest, RunBatch, StagingJobRequest
 from shared.batches.service import BatchService
-from shared.errors import ConflictError, ValidationFailed
+from shared.errors import ConflictError
 from shared.identity import Caller
 from shared.jobs.document import Job, JobRequest
 from shared.jobs.models import JobType
@@ -54,12 +54,6 @@ DEFAULT_LIST_LIMIT = 50
 MAX_LIST_LIMIT = 100
 DEFAULT_RESPONSES_LIMIT = 100
 MAX_RESPONSES_LIMIT = 1000
-AVAILABLE_MODES = ("standard",)
-"""Run modes that can be started; "economy" (the Batch API) is accepted by the model but not built yet."""
-
-
-class ModeNotAvailable(ValidationFailed):
-    code = "mode_not_available"
 
 
 def batches() -> BatchService:
@@ -125,7 +119,7 @@ async def update_batch(req: Request) -> Response:
 
 
 async def start_batch_job(
-    client: OrchestrationClient, caller: Caller, batch: Batch, job_type: JobType, request: JobRequest
+    client: OrchestrationClient, caller: Caller, batch: Batch, job_type: JobType, request: JobRequest, priority: int = 5
 ) -> Job:
     """Start a job on the batch unless one is already queued or running for it (409: a second one would only fail
     at its first step). The status check itself is the starter's (shared/jobs/workflows.py)."""
@@ -135,7 +129,7 @@ async def start_batch_job(
             f"batch {batch.batch_id!r} already has a {busy.job_type.value} job {busy.status.value}: {busy.job_id}",
             {"batch_id": batch.batch_id, "job_id": busy.job_id, "job_type": busy.job_type.value},
         )
-    return await start_job(client, get_repositories(), caller.user_id, job_type, request)
+    return await start_job(client, get_repositories(), caller.user_id, job_type, request, priority=priority)
 
 
 async def cancel_job(client: OrchestrationClient, user_id: str, job_id: str, reason: str = "Cancelled by user") -> Job:
@@ -196,15 +190,11 @@ async def optional_json(req: Request) -> Any:
 async def run_batch(req: Request, client: df.DurableOrchestrationClient) -> Response:
     async def impl(req: Request, caller: Caller) -> Response:
         batch = await owned_batch(req, caller)
+        # mode "economy" (the Batch API) needs an LLM provider that has one: the starter checks (422 otherwise).
         body = parse_model(RunBatch, await optional_json(req))
-        if body.mode not in AVAILABLE_MODES:
-            raise ModeNotAvailable(
-                f"mode {body.mode!r} (the Batch API, half price, up to 24 h) is not available yet; "
-                f"use {', '.join(repr(m) for m in AVAILABLE_MODES)}",
-                [{"field": "mode", "message": "not available yet", "available": list(AVAILABLE_MODES)}],
-            )
         request = EvaluationJobRequest(batch_id=batch.batch_id, mode=body.mode)
-        return accepted(req, await start_batch_job(client, caller, batch, JobType.BATCH_EVALUATION, request))
+        job = await start_batch_job(client, caller, batch, JobType.BATCH_EVALUATION, request, body.priority)
+        return accepted(req, job)
 
     return await handle(req, impl)
 

@@ -4,6 +4,9 @@ status) → save. The steps are shared/batches/running.py, reached through activ
 
 Chunks keep every instance's history small however large the batch: the job's own history grows with the number
 of chunks, a chunk's with its BATCH_RUN_CHUNK records.
+
+A run in mode "economy" sends the planned records through the Batch API instead (orchestrators/batch_economy.py),
+then finishes and saves the same way.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
+from orchestrators.batch_economy import economy_steps
 from orchestrators.fan_out import fan_out
 from orchestrators.job_run import JobCancelled, JobRun
 from orchestrators.retry_policies import LLM_CALL, SUB_ORCHESTRATION
@@ -35,7 +39,17 @@ def batch_evaluation_orchestration(context: df.DurableOrchestrationContext) -> G
 def _steps(run: JobRun, started: JobStarted) -> Generator[Any, Any, str]:
     ids = run.ids
     plan = yield from run.call(ProcessingStep.GENERATING_PROMPT, names.RUN_PLAN, JobRef(**ids), RunPlanned)
-    size, total = plan.chunk_size, plan.records
+    if plan.mode == "economy":
+        yield from economy_steps(run, plan)
+    else:
+        yield from _chunks(run, plan)
+    batch = BatchStepInput(**ids, batch_id=plan.batch_id)
+    yield from run.call(ProcessingStep.PROCESSING_RESULTS, names.RUN_FINISH, batch, Outcome)
+    return (yield from run.save(names.SAVE))
+
+
+def _chunks(run: JobRun, plan: RunPlanned) -> Generator[Any, Any, None]:
+    ids, size, total = run.ids, plan.chunk_size, plan.records
     chunks = [
         ChunkInput(**ids, batch_id=plan.batch_id, chunk=c, size=min(size, total - c * size), total=total)
         for c in range((total + size - 1) // size)
@@ -44,9 +58,6 @@ def _steps(run: JobRun, started: JobStarted) -> Generator[Any, Any, str]:
         run, ProcessingStep.CALLING_LLM, names.CHUNK_ORCHESTRATOR, SUB_ORCHESTRATION, chunks, Outcome,
         window=CHUNKS_IN_FLIGHT, sub_orchestrations=True,
     )  # fmt: skip
-    batch = BatchStepInput(**ids, batch_id=plan.batch_id)
-    yield from run.call(ProcessingStep.PROCESSING_RESULTS, names.RUN_FINISH, batch, Outcome)
-    return (yield from run.save(names.SAVE))
 
 
 def batch_chunk_orchestration(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict[str, Any]]:

@@ -9,17 +9,17 @@ from __future__ import annotations
 from shared.batches import names as batch_names
 from shared.batches import progress as batch_progress
 from shared.batches.models import BatchStatus
-from shared.batches.request import EvaluationJobRequest, StagingJobRequest
+from shared.batches.request import EvaluationJobRequest, StagingJobRequest, ensure_mode_available
 from shared.batches.service import CAN_RESTAGE, CAN_RUN, CAN_STAGE, BatchService, ensure_can
 from shared.comparison import names as comparison_names
 from shared.comparison import progress as comparison_progress
 from shared.comparison.findings import check_selection
 from shared.comparison.request import ComparisonJobRequest
-from shared.errors import ValidationFailed
 from shared.jobs.document import BatchEvaluationJob, BatchStagingJob, ComparisonJob, Job, JobRequest, QueryJob
 from shared.jobs.models import JobProgress, JobStatus, JobType
 from shared.query import names as query_names
 from shared.query import progress as query_progress
+from shared.settings import get_settings
 from shared.storage.base import Repositories
 
 ORCHESTRATOR_BY_JOB_TYPE: dict[JobType, str] = {
@@ -55,12 +55,8 @@ def check_startable(repos: Repositories, user_id: str, request: JobRequest) -> N
         else:
             ensure_can(batch, "staged", CAN_STAGE)
     elif isinstance(request, EvaluationJobRequest):
+        ensure_mode_available(request.mode, get_settings().llm_provider)  # economy needs a Batch API (422)
         ensure_can(BatchService(repos.batches).get(user_id, request.batch_id), "run", CAN_RUN)
-        if request.mode == "economy":
-            raise ValidationFailed(
-                "mode 'economy' (the Batch API) is not available yet; run the batch in mode 'standard'",
-                {"mode": request.mode, "available": ["standard"]},
-            )
 
 
 def on_finished(repos: Repositories, job: Job) -> None:

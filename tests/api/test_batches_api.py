@@ -335,8 +335,8 @@ async def test_run_needs_a_staged_batch_and_a_mode_that_exists(api: Api, durable
     assert refused.status == 409 and refused.error_code == "invalid_transition"
     assert "SAVED" in refused.json["error"]["message"]
     economy = await api.call("POST", f"/api/batches/{batch_id}/run", json_body={"mode": "economy"})
-    assert economy.status == 422 and economy.error_code == "mode_not_available"
-    assert "economy" in economy.json["error"]["message"]
+    assert economy.status == 422 and economy.error_code == "mode_not_available"  # the offline analyzer: no Batch API
+    assert "LLM_PROVIDER=offline" in economy.json["error"]["message"]
     unknown = await api.call("POST", f"/api/batches/{batch_id}/run", json_body={"mode": "turbo"})
     assert unknown.status == 422 and fields_of(unknown) == {"mode"}
     malformed = await api.call("POST", f"/api/batches/{batch_id}/run", raw=b"{mode")
@@ -351,6 +351,18 @@ async def test_run_with_an_explicit_standard_mode(api: Api, repos: Repositories)
     assert reply.status == 202, reply.body
     job = (await api.call("GET", f"/api/jobs/{reply.json['job_id']}")).json
     assert job["request"] == {"batch_id": batch_id, "mode": "standard"}
+
+
+async def test_run_in_economy_mode_with_a_provider_that_has_a_batch_api(
+    api: Api, repos: Repositories, configure: Any, durable: FakeDurableClient
+) -> None:
+    batch_id = await staged_batch(api, repos)
+    configure(llm_provider="openai", openai_api_key="test-key")
+    reply = await api.call("POST", f"/api/batches/{batch_id}/run", json_body={"mode": "economy"})
+    assert reply.status == 202, reply.body
+    job = (await api.call("GET", f"/api/jobs/{reply.json['job_id']}")).json
+    assert job["request"] == {"batch_id": batch_id, "mode": "economy"}
+    assert durable.started[-1][0] == batch_names.EVALUATION_ORCHESTRATOR
 
 
 async def test_cancel_stops_the_running_job(api: Api, repos: Repositories, durable: FakeDurableClient) -> None:
