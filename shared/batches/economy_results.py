@@ -15,8 +15,17 @@ from __future__ import annotations
 
 from shared.batches import progress
 from shared.batches.batch_lines import ANSWER_FAILURES, LineResult, answer_of, read_result, reason
-from shared.batches.economy import IDS, Texts, keep_remote, lines_name, remote_of, seen, settle_record, settled_here
-from shared.batches.economy import task_of as _task_of
+from shared.batches.economy import (
+    IDS,
+    Texts,
+    keep_remote,
+    lines_name,
+    remote_of,
+    seen,
+    settle_record,
+    settled_here,
+    task_of,
+)
 from shared.batches.ledger import answer_key
 from shared.batches.messages import Polled
 from shared.batches.models import BatchConfig, ModelAnswer, RemoteBatch
@@ -117,7 +126,7 @@ class _Reader:
         except NotFoundError as exc:
             settle_record(scope, record, current.etag, error=f"the document's text is gone: {exc}", attempts=1)
             return
-        task = _task_of(self.config, record, text.text)
+        task = task_of(self.config, record, text.text)
         try:
             reply = answer_of(task, result.completion, self.model_name)
         except ANSWER_FAILURES as exc:

@@ -24,7 +24,7 @@ from shared.jobs.scope import JobScope
 from shared.llm.batch_api import BatchAPI
 from shared.llm.client import LLMClient
 from shared.llm.prices import prices_for
-from shared.settings import use_settings
+from shared.settings import get_settings, use_settings
 from shared.storage.base import Repositories
 from shared.storage.factory import get_repositories, reset_repositories
 from tests.shared.batches.test_workflow import CONFIG, SAMPLES, records, stage, upload
@@ -139,14 +139,8 @@ def test_one_line_per_record_then_answers_and_failed_lines_into_the_records(env:
     assert batch.status is BatchStatus.COMPLETED_WITH_ERRORS and batch.remote_batches[0].ingested
     summary = batch.summary
     assert summary is not None and (summary.mode, summary.model_calls) == ("economy", 4)
-    full = prices_for(scope_settings(), "primary").standard_cost(summary.usage)
+    full = prices_for(get_settings(), "primary").standard_cost(summary.usage)
     assert full > 0 and summary.estimated_cost == pytest.approx(full / 2, abs=1e-6) == summary.cost_saved
-
-
-def scope_settings() -> Any:
-    from shared.settings import get_settings
-
-    return get_settings()
 
 
 def test_every_step_runs_twice_without_sending_or_paying_twice(env: Env) -> None:
@@ -167,11 +161,13 @@ def test_every_step_runs_twice_without_sending_or_paying_twice(env: Env) -> None
     poll_until_done(env, scope, batch_id)
     economy_results.ingest(scope, env.api, batch_id, 0)
     first = {k: (r.status, r.updated_at) for k, r in records(env.repos, batch_id).items()}
-    BatchService(env.repos.batches).mutate(
-        USER,
-        batch_id,
-        lambda b: b.model_copy(update={"remote_batches": [b.remote_batches[0].model_copy(update={"ingested": False})]}),
-    )
+
+    def unread(batch: Any) -> Any:
+        return batch.model_copy(
+            update={"remote_batches": [batch.remote_batches[0].model_copy(update={"ingested": False})]}
+        )
+
+    BatchService(env.repos.batches).mutate(USER, batch_id, unread)  # as if the ingest crashed before saying so
     economy_results.ingest(scope, env.api, batch_id, 0)
     assert {k: (r.status, r.updated_at) for k, r in records(env.repos, batch_id).items()} == first
 
