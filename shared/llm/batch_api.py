@@ -114,7 +114,7 @@ class BatchAPI:
                 file=(filename, content, "application/jsonl"), purpose="batch", timeout=FILE_TIMEOUT_SECONDS
             )
 
-        uploaded = self._retrying("upload of the request file", send)
+        uploaded = self._retrying("upload the request file", send)
         self._wait_until_processed(uploaded.id, uploaded.status, getattr(uploaded, "status_details", None))
         return str(uploaded.id)
 
@@ -231,14 +231,14 @@ def _status(batch: Any) -> RemoteStatus:
 
 def _failure(what: str, exc: openai.APIStatusError | openai.APIConnectionError) -> LLMError:
     if isinstance(exc, openai.APIConnectionError):
-        return LLMTransientError(f"Batch API unreachable ({what}): {type(exc).__name__}: {exc.message}")
+        return LLMTransientError(f"Batch API unreachable: could not {what}: {type(exc).__name__}: {exc.message}")
     message = _message(exc)
     details: dict[str, Any] = {"status": exc.status_code, "operation": what}
     if is_retryable_status(exc.status_code):
         hinted = server_retry_after(exc.response.headers)
         details["retry_after_ms"] = None if hinted is None else int(hinted * 1000)
-        return LLMTransientError(f"Batch API unavailable ({what}): HTTP {exc.status_code}: {message}", details)
-    return LLMPermanentError(f"Batch API rejected {what}: HTTP {exc.status_code}: {message}", details)
+        return LLMTransientError(f"Batch API unavailable: could not {what}: HTTP {exc.status_code}: {message}", details)
+    return LLMPermanentError(f"Batch API refused to {what}: HTTP {exc.status_code}: {message}", details)
 
 
 def _message(exc: openai.APIStatusError) -> str:

@@ -128,3 +128,21 @@ async def test_a_cancel_cancels_the_remote_batch_and_keeps_what_it_answered(
     assert batch.status is BatchStatus.CANCELLED
     assert [(r.status, r.ingested) for r in batch.remote_batches] == [("cancelled", True)]
     assert repos.records.counts(USER, batch_id) == {"QUEUED": 3, "S": 1, "F": 0}
+
+
+async def test_a_step_that_cannot_succeed_fails_the_job_with_the_reason(
+    client: df.DurableOrchestrationClient, repos: Repositories, openai_server: OpenAITestServer
+) -> None:
+    batch_id = await staged(client, repos)
+    openai_server.batch_api.files_lost = True  # its answers cannot be read
+    job_id = economy_job(repos, batch_id)
+
+    status = await run_job(client, names.EVALUATION_ORCHESTRATOR, job_id)
+
+    assert status.runtime_status == S.Failed
+    job = JobService(repos.jobs).get_job(USER, job_id)
+    assert job.status is JobStatus.FAILED and job.error_details is not None
+    assert "Batch API refused to read file" in job.error_details["message"] and "404" in job.error_details["message"]
+    assert BatchService(repos.batches).get(USER, batch_id).status is BatchStatus.FAILED
+    assert openai_server.batch_api.cancel_requests == []  # its remote batch had completed: nothing to stop
+    assert repos.records.counts(USER, batch_id)["QUEUED"] == 4

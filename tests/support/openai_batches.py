@@ -15,6 +15,7 @@ first read; a later read at least `complete_after` seconds after its creation co
     api.answer_lines({"<custom_id>": {"response_text": "...", "score": 9, "evidence": []}})  # scripted content
     api.fail_next_batch("model not found")         # the next batch fails as a whole (status failed)
     api.expire(batch_id)                           # out of its 24 h: stops with the lines answered so far
+    api.files_lost = True                          # file contents answer 404
     api.calls                                      # every call: BatchCall(method, path, query, body)
     api.uploads, api.created, api.cancel_requests  # the calls of each kind
 
@@ -68,6 +69,7 @@ class BatchAPIFake:
             self._failing_where: list[tuple[Callable[[str, dict[str, Any]], bool], str]] = []
             self._scripted: dict[str, Any] = {}
             self._fail_next: str | None = None
+            self.files_lost = False  # the output and error files' content is gone (404)
 
     # --- scripting ---------------------------------------------------------------------------------------------
 
@@ -165,7 +167,7 @@ class BatchAPIFake:
 
     async def _content(self, request: Request) -> Response:
         refused = self._record(request, {})
-        found = self.files.get(request.path_params["file_id"])
+        found = None if self.files_lost else self.files.get(request.path_params["file_id"])
         return refused or (
             Response(found[1], media_type="application/octet-stream") if found else error(404, "No such file")
         )

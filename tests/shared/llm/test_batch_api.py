@@ -29,7 +29,7 @@ def one_line_file(api: BatchAPI) -> io.BytesIO:
 
 def test_an_unknown_batch_is_a_failure_retrying_cannot_fix(openai_server: OpenAITestServer) -> None:
     api = api_for(openai_server.settings())
-    with pytest.raises(LLMPermanentError, match=r"Batch API rejected read batch batch_nope: HTTP 404: No such batch"):
+    with pytest.raises(LLMPermanentError, match=r"Batch API refused to read batch batch_nope: HTTP 404: No such batch"):
         api.retrieve("batch_nope")
     assert len(openai_server.batch_api.calls) == 1  # not retried
 
