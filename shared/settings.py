@@ -69,6 +69,15 @@ class Settings(BaseSettings):
     llm_max_output_tokens: int = 4_000
     llm_timeout_seconds: float = 120.0
     llm_max_retries: int = 4
+    # Quota of each model selection's deployment (shared/llm/budget.py): unset means "learn it from the
+    # x-ratelimit-limit-* response headers, and until then run unthrottled but adaptive".
+    llm_tokens_per_minute_primary: int | None = Field(default=None, ge=1)
+    llm_tokens_per_minute_secondary: int | None = Field(default=None, ge=1)
+    llm_requests_per_minute_primary: int | None = Field(default=None, ge=1)
+    llm_requests_per_minute_secondary: int | None = Field(default=None, ge=1)
+    # "on": every model call reserves its cost against its deployment's budget in the store first and waits
+    # (without a worker) when it is spent; "off": the calls go out at once and 429s are retried in-process.
+    llm_scheduler: Literal["on", "off"] = "on"
 
     # jobs
     query_batch_token_threshold: int = 42_000
