@@ -146,6 +146,17 @@ class AnswerRepository(Protocol):
     def put(self, answer: ModelAnswer) -> None: ...  # upsert
 
 
+class QuotaRepository(Protocol):
+    """The budgets of model deployments (shared/llm/quota.py): one small item per deployment, shared by every job
+    and every worker, replaced under its ETag. The state is opaque JSON text to storage."""
+
+    def read(self, key: str) -> Versioned[str] | None: ...
+    def write(self, key: str, state: str, etag: str | None) -> str:
+        """Create (etag None) or replace (etag: the one read); returns the new etag. ConflictError when the item
+        exists already (create) or was changed since it was read (replace)."""
+        ...
+
+
 @dataclass(frozen=True)
 class Repositories:
     contracts: ContractRepository
@@ -156,4 +167,5 @@ class Repositories:
     batches: BatchRepository
     records: RecordRepository
     answers: AnswerRepository
+    quota: QuotaRepository
     backend: str  # "cosmos" | "sqlite"

@@ -1,8 +1,9 @@
 """Create the storage the app needs, idempotently: `python -m shared.storage.setup`.
 
-With COSMOS_ENDPOINT set: the database and its containers (jobs and their results and artifacts, contracts, and
-the batch workflow's documents, texts, batches, records and model answers), partitioned by /user_id, with their
-index policies and TTLs (the repositories never create containers: that would cost a request on every cold start).
+With COSMOS_ENDPOINT set: the database and its containers (jobs and their results and artifacts, contracts, the
+batch workflow's documents, texts, batches, records and model answers, and the model deployments' budgets),
+partitioned by /user_id, with their index policies and TTLs (the repositories never create containers: that would
+cost a request on every cold start).
 Without it: the embedded SQLite file and its schema. Prints what it created and what it found.
 """
 
@@ -21,6 +22,7 @@ from shared.settings import Settings, get_settings
 from shared.storage.cosmos import ARTIFACTS, CONTRACTS, JOBS, RESULTS
 from shared.storage.cosmos_batches import BATCHES, MODEL_ANSWERS
 from shared.storage.cosmos_documents import DOCUMENT_TEXTS, DOCUMENTS
+from shared.storage.cosmos_quota import LLM_QUOTA
 from shared.storage.cosmos_records import BATCH_RECORDS
 from shared.storage.sqlite import DB_FILENAME, SqliteStore
 
@@ -48,6 +50,8 @@ def container_specs(job_ttl_seconds: int) -> list[ContainerSpec]:
         ContainerSpec(BATCHES, "batches.json", None),
         ContainerSpec(BATCH_RECORDS, "batch_records.json", None),
         ContainerSpec(MODEL_ANSWERS, "model_answers.json", None),
+        # One budget per model deployment, in a fixed system partition; point reads only.
+        ContainerSpec(LLM_QUOTA, "llm_quota.json", None),
     ]
 
 

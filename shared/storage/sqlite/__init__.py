@@ -4,7 +4,8 @@ Used when COSMOS_ENDPOINT is unset, so the app runs locally with no service. Doc
 the columns queries filter and sort on beside them.
 
 Modules: database (the file, its schema, connections, transactions and TTL), then one per repository:
-contracts, jobs, results, artifacts, and the batch workflow's documents, batches, records and answers.
+contracts, jobs, results, artifacts, the batch workflow's documents, batches, records and answers, and the model
+deployments' budgets (quota).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from shared.storage.sqlite.contracts import SqliteContractRepository
 from shared.storage.sqlite.database import DB_FILENAME, SqliteStore
 from shared.storage.sqlite.documents import SqliteDocumentRepository
 from shared.storage.sqlite.jobs import SqliteJobRepository
+from shared.storage.sqlite.quota import SqliteQuotaRepository
 from shared.storage.sqlite.records import SqliteRecordRepository
 from shared.storage.sqlite.results import SqliteResultRepository
 
@@ -32,6 +34,7 @@ __all__ = [
     "SqliteContractRepository",
     "SqliteDocumentRepository",
     "SqliteJobRepository",
+    "SqliteQuotaRepository",
     "SqliteRecordRepository",
     "SqliteResultRepository",
     "SqliteStore",
@@ -52,5 +55,6 @@ def sqlite_repositories(
         batches=SqliteBatchRepository(store),
         records=SqliteRecordRepository(store),
         answers=SqliteAnswerRepository(store),
+        quota=SqliteQuotaRepository(store),
         backend="sqlite",
     )

@@ -83,6 +83,11 @@ CREATE TABLE IF NOT EXISTS batch_records (
 CREATE INDEX IF NOT EXISTS batch_records_by_batch ON batch_records (user_id, batch_id, record_id);
 CREATE INDEX IF NOT EXISTS batch_records_by_status ON batch_records (user_id, batch_id, status, record_id);
 
+-- Model deployments' budgets (shared/llm/quota.py): one row per deployment, replaced under its version.
+CREATE TABLE IF NOT EXISTS llm_quota (
+    quota_key TEXT NOT NULL PRIMARY KEY, version INTEGER NOT NULL, state TEXT NOT NULL
+) WITHOUT ROWID;
+
 CREATE TABLE IF NOT EXISTS model_answers (
     user_id TEXT NOT NULL, answer_key TEXT NOT NULL, doc TEXT NOT NULL,
     PRIMARY KEY (user_id, answer_key)

@@ -30,9 +30,9 @@ def _fresh_factory() -> Iterator[None]:
 def test_setup_creates_then_finds_containers_with_policies(cosmos_client: CosmosClient) -> None:
     name = f"setup_{uuid.uuid4().hex[:8]}"
     first = ensure_cosmos(cosmos_client, name, job_ttl_seconds=604_800)
-    assert all(line.startswith("created") for line in first) and len(first) == 10
+    assert all(line.startswith("created") for line in first) and len(first) == 11
     second = ensure_cosmos(cosmos_client, name)
-    assert all(line.startswith("found") for line in second) and len(second) == 10
+    assert all(line.startswith("found") for line in second) and len(second) == 11
 
     database = cosmos_client.get_database_client(name)
     jobs = database.get_container_client("jobs").read()
@@ -47,10 +47,14 @@ def test_setup_creates_then_finds_containers_with_policies(cosmos_client: Cosmos
         assert database.get_container_client(container).read()["partitionKey"]["paths"] == ["/user_id"]
     assert database.get_container_client("job_artifacts").read()["defaultTtl"] == -1  # per-item TTL honoured
     assert "defaultTtl" not in database.get_container_client("contracts").read()
+    quota = database.get_container_client("llm_quota").read()  # budgets: point reads, nothing indexed, no TTL
+    assert quota["partitionKey"]["paths"] == ["/user_id"] and "defaultTtl" not in quota
+    assert {entry["path"] for entry in quota["indexingPolicy"]["excludedPaths"]} >= {"/*"}
     cosmos_client.delete_database(name)
 
 
 BATCH_CONTAINERS = ["documents", "document_texts", "batches", "batch_records", "model_answers"]
+NEWER_CONTAINERS = [*BATCH_CONTAINERS, "llm_quota"]
 
 
 def _composites(properties: dict[str, Any]) -> list[list[tuple[str, str]]]:
@@ -92,7 +96,7 @@ def test_setup_adds_the_batch_containers_to_an_older_database(cosmos_client: Cos
         older.create_container(container, partition_key=PartitionKey(path="/user_id"))
     report = ensure_cosmos(cosmos_client, name)
     assert [line for line in report if line.startswith("created")] == [
-        f"created container {name}/{container} (ttl None)" for container in BATCH_CONTAINERS
+        f"created container {name}/{container} (ttl None)" for container in NEWER_CONTAINERS
     ]
     assert len([line for line in report if line.startswith("found")]) == 5  # the database and the four
     cosmos_client.delete_database(name)
