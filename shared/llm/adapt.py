@@ -1,0 +1,127 @@
+"""How a deployment's budget adapts to what the server says: its limits (`x-ratelimit-limit-*`), what it has
+left (`x-ratelimit-remaining-*`) and 429s. Pure rules over budget.py's state, with the time as an argument.
+
+- Limits: the configured figure (LLM_TOKENS_PER_MINUTE_* / LLM_REQUESTS_PER_MINUTE_*) or the header's, the lower
+  when both are known (the setting may be this app's share of a deployment others use too).
+- Remaining: the server's "remaining" of its per-minute limit, scaled to our 10 s window, is what it has seen used.
+  When that is more than our own ledger holds (another client uses the deployment), the difference is charged as a
+  correction, so our estimate never stays below the server's. Less is normal (our grants in flight have not
+  arrived yet) and changes nothing.
+- 429: nothing is granted before its retry-after (`retry-after-ms` / `retry-after`), and the rate (the share of
+  the limits we use) halves, once per burst of 429s; it recovers by itself, linearly, while no 429 comes. The
+  refused call's charge is taken back: the server did not count it. With no limit known, a 429 shows what the
+  server would not take: our window's load becomes a guessed limit, which doubles every GUESS_DOUBLING_S without a
+  429, so a low guess does not stick.
+"""
+
+from __future__ import annotations
+
+from shared.llm.budget import SHORT_WINDOW_S, WINDOW_S, BudgetState, Caps, Limits, charge, load
+
+SLOWDOWN = 0.5
+MIN_RATE = 0.1
+SLOWDOWN_COOLDOWN_S = 2.0
+"""The 429s of one burst (calls granted together, rejected together) are one signal: one slowdown."""
+RECOVERY_PER_S = 0.02
+"""The rate regains 2 % of the limits per second without a 429: from half to full in 25 s."""
+DEFAULT_PAUSE_S = 1.0
+"""A 429 without a retry-after pauses the deployment this long."""
+MAX_PAUSE_S = 60.0
+GUESS_DOUBLING_S = 30.0
+MAX_DOUBLINGS = 10
+CORRECTION_SLACK = 0.05
+"""The server's figure must exceed ours by this share before it counts: its headers lag a little."""
+
+
+def current_rate(state: BudgetState, now: float) -> float:
+    return min(1.0, state.rate + max(now - state.rate_at, 0.0) * RECOVERY_PER_S)
+
+
+def limits_now(state: BudgetState, limits: Limits, now: float) -> tuple[float | None, float | None]:
+    """(tokens, requests) per minute in force: configured or learned (the lower), else a guess from a 429."""
+    tpm: float | None = _lower(limits.tokens_per_minute, state.learned_tpm)
+    rpm: float | None = _lower(limits.requests_per_minute, state.learned_rpm)
+    doublings = max(now - state.throttled_at, 0.0) / GUESS_DOUBLING_S
+    if doublings > MAX_DOUBLINGS:  # long without a 429: the guess no longer limits anything
+        return tpm, rpm
+    growth = 2.0**doublings
+    if tpm is None and state.guessed_tpm is not None:
+        tpm = state.guessed_tpm * growth
+    if rpm is None and state.guessed_rpm is not None:
+        rpm = state.guessed_rpm * growth
+    return tpm, rpm
+
+
+def caps_now(state: BudgetState, limits: Limits, now: float) -> Caps:
+    tpm, rpm = limits_now(state, limits, now)
+    rate = current_rate(state, now)
+    return Caps(
+        tokens=None if tpm is None else tpm * WINDOW_S / 60.0 * rate,
+        requests=None if rpm is None else max(1.0, rpm * WINDOW_S / 60.0 * rate),
+        requests_short=None if rpm is None else max(1.0, rpm * SHORT_WINDOW_S / 60.0 * rate),
+    )
+
+
+def throttled(state: BudgetState, limits: Limits, now: float, retry_after: float | None, refund: int = 0) -> None:
+    """The server answered 429 to a call of `refund` tokens: pause the deployment for its retry-after and slow the
+    rate. The refused call's charge is taken back (the server did not count it; its retry will be charged)."""
+    pause = DEFAULT_PAUSE_S if retry_after is None else min(max(retry_after, 0.0), MAX_PAUSE_S)
+    state.paused_until = max(state.paused_until, now + pause)
+    if now - state.rate_at >= SLOWDOWN_COOLDOWN_S:
+        state.rate = max(MIN_RATE, current_rate(state, now) * SLOWDOWN)
+        state.rate_at = now
+        tpm, rpm = (
+            _lower(limits.tokens_per_minute, state.learned_tpm),
+            _lower(limits.requests_per_minute, state.learned_rpm),
+        )
+        scale = 60.0 / WINDOW_S
+        if tpm is None:
+            state.guessed_tpm = max(1, round(load(state, now, 1) * scale))
+        if rpm is None:
+            state.guessed_rpm = max(1, round(load(state, now, 2) * scale))
+    state.throttled_at = now
+    if refund:
+        take_back(state, refund)
+
+
+def take_back(state: BudgetState, tokens: int) -> None:
+    """Remove the latest charge of one call of `tokens` (a refused call's)."""
+    for index in range(len(state.charges) - 1, -1, -1):
+        if state.charges[index][1:] == (tokens, 1):
+            del state.charges[index]
+            return
+
+
+def observe(
+    state: BudgetState,
+    limits: Limits,
+    now: float,
+    *,
+    limit_tokens: int | None = None,
+    limit_requests: int | None = None,
+    remaining_tokens: int | None = None,
+    remaining_requests: int | None = None,
+) -> bool:
+    """Learn from a response's rate-limit headers; returns whether the state changed (worth writing)."""
+    changed = False
+    if limit_tokens is not None and limit_tokens > 0 and limit_tokens != state.learned_tpm:
+        state.learned_tpm, changed = limit_tokens, True
+    if limit_requests is not None and limit_requests > 0 and limit_requests != state.learned_rpm:
+        state.learned_rpm, changed = limit_requests, True
+    tpm = _lower(limits.tokens_per_minute, state.learned_tpm)
+    rpm = _lower(limits.requests_per_minute, state.learned_rpm)
+    for limit, remaining, index in ((tpm, remaining_tokens, 1), (rpm, remaining_requests, 2)):
+        if limit is None or remaining is None:
+            continue
+        seen = max(limit - remaining, 0) * WINDOW_S / 60.0
+        ours = load(state, now, index)
+        if seen > ours * (1 + CORRECTION_SLACK) + 1:
+            extra = round(seen - ours)
+            charge(state, now, extra if index == 1 else 0, extra if index == 2 else 0)
+            changed = True
+    return changed
+
+
+def _lower(configured: int | None, learned: int | None) -> int | None:
+    known = [value for value in (configured, learned) if value is not None]
+    return min(known) if known else None
