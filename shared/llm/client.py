@@ -4,6 +4,10 @@ Why our own retry loop: the SDK's retries would run invisibly under ours and und
 With the SDK's `max_retries=0`, every wait (and the `retry-after-ms` / `retry-after` it honoured) goes through
 one injected `sleep`, which tests assert on. Failures end as LLMTransientError (a later retry may help) or
 LLMPermanentError (it cannot), which the job pipeline maps to a failed job.
+
+With LLM_SCHEDULER=on (the default), every request first reserves its cost, exact prompt tokens + max_tokens,
+against its deployment's budget in the store (shared/llm/admission.py), and a 429 slows that budget for every
+worker instead of being retried at once; "off" sends at once and retries 429s with backoff, as before.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import functools
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal, TypedDict, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeVar, cast
 
 import openai
 from openai.types.chat import ChatCompletion
@@ -20,21 +24,22 @@ from pydantic import BaseModel, ValidationError
 
 from shared.analysis.usage import Usage
 from shared.jobs.models import ModelSelection
+from shared.llm.admission import Admission, Ticket
 from shared.llm.config import context_tokens_for, missing_llm_settings, model_for
 from shared.llm.errors import LLMNotConfigured, LLMOutputInvalid, LLMPermanentError, LLMTransientError
+from shared.llm.framing import sent_prompt_tokens
+from shared.llm.quota import QuotaScheduler
+from shared.llm.replies import corrective_messages, describe_validation, first_choice, server_message, usage_of
 from shared.llm.retry import BackoffPolicy, is_retryable_status, server_retry_after
 from shared.llm.schema import strict_json_schema
+from shared.llm.sdk import build_sdk_client
 from shared.settings import Settings
-from shared.text.tokens import count_tokens, encoding_for_model
+from shared.text.tokens import encoding_for_model
+
+if TYPE_CHECKING:
+    from shared.storage.base import QuotaRepository
 
 M = TypeVar("M", bound=BaseModel)
-
-AZURE_TOKEN_SCOPE = "https://cognitiveservices.azure.com/.default"
-
-# Chat formatting overhead when we must count a prompt ourselves (OpenAI's published accounting for gpt-4o-era
-# chat models): each message costs its content plus ~3 framing tokens, and the reply is primed with 3 more.
-_TOKENS_PER_MESSAGE = 3
-_TOKENS_REPLY_PRIMING = 3
 
 _MAX_RAW_IN_ERROR = 2_000
 
@@ -56,7 +61,11 @@ class LLMClient:
         backoff: BackoffPolicy | None = None,
         sdk_client: openai.OpenAI | None = None,
         azure_token_provider: Callable[[], str] | None = None,
+        quota: QuotaRepository | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """`quota` is where deployments' budgets are kept (default: the process's store, on first use); `clock`
+        is the scheduler's time (tests pass a fake one that their `sleep` advances)."""
         if settings.llm_provider == "offline":
             raise LLMNotConfigured("LLMClient needs LLM_PROVIDER=openai or azure_openai, got 'offline'")
         missing = missing_llm_settings(settings)
@@ -70,7 +79,11 @@ class LLMClient:
         self._sleep = sleep
         self._rand = rand
         self._backoff = backoff or BackoffPolicy()
-        self._sdk = sdk_client or _build_sdk_client(settings, azure_token_provider)
+        self._sdk = sdk_client or build_sdk_client(settings, azure_token_provider)
+        self._quota = quota
+        self._clock = clock
+        self._scheduler: QuotaScheduler | None = None
+        self._admission = Admission(settings, self.scheduler, sleep) if settings.llm_scheduler == "on" else None
 
     # --- configuration -------------------------------------------------------------------------------------
 
@@ -86,6 +99,16 @@ class LLMClient:
 
     def close(self) -> None:
         self._sdk.close()
+
+    def scheduler(self) -> QuotaScheduler:
+        """The quota scheduler over the store, built on first use (a client that never calls never opens it)."""
+        if self._scheduler is None:
+            if self._quota is None:
+                from shared.storage.factory import get_repositories  # the process's store, as every component's
+
+                self._quota = get_repositories().quota
+            self._scheduler = QuotaScheduler(self._quota, clock=self._clock, sleep=self._sleep, rand=self._rand)
+        return self._scheduler
 
     # --- calls ---------------------------------------------------------------------------------------------
 
@@ -104,41 +127,51 @@ class LLMClient:
 
         Output that is not valid JSON for the schema (or fails the model's own validators, which see `context`:
         what the task expects, e.g. the clauses a comparison listed) gets one corrective retry that shows the
-        model its reply and the errors; a second failure raises LLMOutputInvalid.
-        Usage covers every completion made, including the rejected one. `max_tokens` (default
-        LLM_MAX_OUTPUT_TOKENS) and `temperature` (default: the model's) are the call's own.
+        model its reply and the errors; a second failure raises LLMOutputInvalid. An answer cut off at
+        `max_tokens` is asked again once with twice the room (up to LLM_MAX_OUTPUT_TOKENS, or the call's own
+        larger figure, and what the context leaves). Usage covers every completion made, including rejected ones.
+        `max_tokens` (default LLM_MAX_OUTPUT_TOKENS) and `temperature` (default: the model's) are the call's own.
         """
         model = self.model_name(model_selection)
         response_format = {
             "type": "json_schema",
             "json_schema": {"name": schema_name, "strict": True, "schema": _cached_schema(schema)},
         }
+        encoding = encoding_for_model(model)
         conversation: list[ChatMessage] = list(messages)
         usage = Usage()
-        for validation_attempt in range(2):
-            completion = self._create(model, conversation, response_format, max_tokens, temperature)
-            raw, finish_reason = _first_choice(completion, model)
-            usage = usage + _usage(completion, conversation, raw, model)
+        limit = max_tokens or self.max_output_tokens
+        ceiling = max(limit, self.max_output_tokens)
+        corrected = lengthened = False
+        while True:
+            prompt = sent_prompt_tokens(conversation, schema, encoding)
+            completion = self._create(
+                model, conversation, response_format, limit, temperature, selection=model_selection, prompt=prompt
+            )
+            raw, finish_reason = first_choice(completion, model)
+            usage = usage + usage_of(completion, conversation, raw, model)
             if finish_reason == "length":
-                # A truncated object would be truncated again on retry: fail with the cause instead.
-                raise LLMOutputInvalid(
-                    f"model {model!r} output for {schema_name!r} was cut off at {max_tokens or self.max_output_tokens}"
-                    " output tokens",
-                    details={"schema": schema_name, "raw": raw[:_MAX_RAW_IN_ERROR]},
-                )
+                more = min(limit * 2, ceiling, self.context_tokens(model_selection) - prompt)
+                if lengthened or more <= limit:
+                    raise LLMOutputInvalid(
+                        f"model {model!r} output for {schema_name!r} was cut off at {limit} output tokens"
+                        f" (LLM_MAX_OUTPUT_TOKENS={self.max_output_tokens})",
+                        details={"schema": schema_name, "max_tokens": limit, "raw": raw[:_MAX_RAW_IN_ERROR]},
+                    )
+                limit, lengthened = more, True  # the same question with more room: a cut-off answer is unusable
+                continue
             try:
                 output = schema.model_validate_json(raw, context=context)
             except ValidationError as exc:
-                problems = _describe_validation(exc)
-                if validation_attempt == 1:
+                problems = describe_validation(exc)
+                if corrected:
                     raise LLMOutputInvalid(
                         f"model {model!r} returned invalid {schema_name!r} output twice: {problems}",
                         details={"schema": schema_name, "raw": raw[:_MAX_RAW_IN_ERROR]},
                     ) from exc
-                conversation = [*conversation, *_corrective_messages(raw, problems)]
+                conversation, corrected = [*conversation, *corrective_messages(raw, problems)], True
                 continue
             return output, usage, completion.model or model, raw
-        raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
 
     def _create(
         self,
@@ -147,23 +180,36 @@ class LLMClient:
         response_format: dict[str, Any],
         max_tokens: int | None = None,
         temperature: float | None = None,
+        *,
+        selection: ModelSelection = "primary",
+        prompt: int = 0,
     ) -> ChatCompletion:
-        """One chat completion with our bounded retries on 408/409/429/5xx, timeouts and connection errors."""
+        """One chat completion with our bounded retries on 408/409/429/5xx, timeouts and connection errors. With
+        the scheduler on, each attempt first reserves `prompt` + max_tokens, and a 429 waits for the deployment's
+        budget (QuotaWait for the first call of a step) instead of backing off on its own."""
         attempts = self._settings.llm_max_retries + 1
+        limit = max_tokens or self._settings.llm_max_output_tokens
+        ticket = self._admission.begin(selection) if self._admission is not None else None
         for attempt in range(attempts):
             headers: Mapping[str, str] | None = None
+            if ticket is not None:
+                self._admit(ticket, prompt + limit)
             try:
                 extra: dict[str, Any] = {} if temperature is None else {"temperature": temperature}
-                return self._sdk.chat.completions.create(
+                response = self._sdk.chat.completions.with_raw_response.create(
                     model=model,
                     messages=cast(Any, messages),
                     response_format=cast(Any, response_format),
-                    max_completion_tokens=max_tokens or self._settings.llm_max_output_tokens,
+                    max_completion_tokens=limit,
                     timeout=self._settings.llm_timeout_seconds,
                     **extra,
                 )
+                completion = response.parse()
+                if ticket is not None and self._admission is not None:
+                    self._admission.answered(ticket, response.headers)
+                return completion
             except openai.APIStatusError as exc:
-                message = _server_message(exc)
+                message = server_message(exc)
                 if not is_retryable_status(exc.status_code):
                     raise LLMPermanentError(
                         f"model {model!r} rejected the request: HTTP {exc.status_code}: {message}",
@@ -173,6 +219,9 @@ class LLMClient:
                 status: int | None = exc.status_code
                 headers = exc.response.headers
                 error: Exception = exc
+                if status == 429 and ticket is not None and self._admission is not None:
+                    # Slow the deployment for everyone; the first call of a step waits on a durable timer.
+                    self._admission.throttled(ticket, prompt + limit, server_retry_after(headers))
             except openai.APIConnectionError as exc:  # includes APITimeoutError
                 last = f"{type(exc).__name__}: {exc.message}"
                 status = None
@@ -189,8 +238,13 @@ class LLMClient:
                         "retry_after_ms": None if hinted is None else int(hinted * 1000),
                     },
                 ) from error
-            self._sleep(self._backoff.delay(attempt, headers, self._rand))
+            if not (status == 429 and ticket is not None):  # a throttled call waits for its turn at its next admit
+                self._sleep(self._backoff.delay(attempt, headers, self._rand))
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
+
+    def _admit(self, ticket: Ticket, tokens: int) -> None:
+        assert self._admission is not None
+        self._admission.admit(ticket, tokens)
 
     # --- the Batch API (shared/llm/batch_api.py) -----------------------------------------------------------
 
@@ -200,91 +254,6 @@ class LLMClient:
         return self._sdk
 
 
-def _build_sdk_client(settings: Settings, azure_token_provider: Callable[[], str] | None) -> openai.OpenAI:
-    common: dict[str, Any] = {"max_retries": 0, "timeout": settings.llm_timeout_seconds}
-    if settings.llm_provider == "azure_openai":
-        if settings.azure_openai_api_key:
-            return openai.AzureOpenAI(
-                azure_endpoint=settings.azure_openai_endpoint or "",
-                api_version=settings.azure_openai_api_version,
-                api_key=settings.azure_openai_api_key,
-                **common,
-            )
-        return openai.AzureOpenAI(
-            azure_endpoint=settings.azure_openai_endpoint or "",
-            api_version=settings.azure_openai_api_version,
-            azure_ad_token_provider=azure_token_provider or _managed_identity_token_provider(),
-            **common,
-        )
-    return openai.OpenAI(api_key=settings.openai_api_key, base_url=settings.openai_base_url, **common)
-
-
-def _managed_identity_token_provider() -> Callable[[], str]:
-    # Imported lazily: azure-identity is heavy and key-based setups never need it.
-    from azure.identity import DefaultAzureCredential, get_bearer_token_provider
-
-    return get_bearer_token_provider(DefaultAzureCredential(), AZURE_TOKEN_SCOPE)
-
-
 @functools.cache
 def _cached_schema(schema: type[BaseModel]) -> dict[str, Any]:
     return strict_json_schema(schema)
-
-
-def _first_choice(completion: ChatCompletion, model: str) -> tuple[str, str | None]:
-    if not completion.choices:
-        raise LLMOutputInvalid(f"model {model!r} returned no choices", details={"id": completion.id})
-    choice = completion.choices[0]
-    if choice.message.refusal:
-        raise LLMPermanentError(f"model {model!r} refused: {choice.message.refusal}", details={"model": model})
-    if choice.finish_reason == "content_filter":
-        raise LLMPermanentError(f"model {model!r} output was blocked by the content filter", details={"model": model})
-    return choice.message.content or "", choice.finish_reason
-
-
-def _usage(completion: ChatCompletion, messages: Sequence[ChatMessage], raw: str, model: str) -> Usage:
-    if completion.usage is not None:
-        return Usage(
-            prompt_tokens=completion.usage.prompt_tokens,
-            completion_tokens=completion.usage.completion_tokens,
-            total_tokens=completion.usage.total_tokens,
-            llm_calls=1,
-        )
-    # Some OpenAI-compatible servers omit usage: count it ourselves, offline and exactly for the text sent.
-    encoding = encoding_for_model(completion.model or model)
-    prompt = sum(count_tokens(m["content"], encoding) + _TOKENS_PER_MESSAGE for m in messages) + _TOKENS_REPLY_PRIMING
-    produced = count_tokens(raw, encoding)
-    return Usage(prompt_tokens=prompt, completion_tokens=produced, total_tokens=prompt + produced, llm_calls=1)
-
-
-def _server_message(exc: openai.APIStatusError) -> str:
-    body = exc.body
-    if isinstance(body, Mapping):
-        message = body.get("message")
-        if isinstance(message, str) and message:
-            return message
-    if isinstance(body, str) and body:
-        return body[:500]
-    return exc.message
-
-
-def _describe_validation(exc: ValidationError, limit: int = 10) -> str:
-    parts = []
-    for error in exc.errors()[:limit]:
-        where = ".".join(str(p) for p in error["loc"]) or "(root)"
-        parts.append(f"{where}: {error['msg']}")
-    more = exc.error_count() - limit
-    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
-
-
-def _corrective_messages(raw: str, problems: str) -> list[ChatMessage]:
-    return [
-        {"role": "assistant", "content": raw},
-        {
-            "role": "user",
-            "content": (
-                "Your previous reply was rejected because it is not valid for the required JSON schema: "
-                f"{problems}. Reply again with only one JSON object that follows the schema exactly."
-            ),
-        },
-    ]

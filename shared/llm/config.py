@@ -42,3 +42,13 @@ def context_tokens_for(settings: Settings, selection: ModelSelection) -> int:
     if selection == "secondary":
         return settings.llm_context_tokens_secondary
     return settings.llm_context_tokens_primary
+
+
+def deployment_key(settings: Settings, selection: ModelSelection) -> str:
+    """What identifies a deployment's quota: provider, endpoint and model/deployment name. Two selections that
+    name the same deployment share its budget."""
+    if settings.llm_provider == "azure_openai":
+        endpoint = (settings.azure_openai_endpoint or "").rstrip("/")
+    else:
+        endpoint = (settings.openai_base_url or "https://api.openai.com/v1").rstrip("/")
+    return f"{settings.llm_provider}|{endpoint}|{model_for(settings, selection)}"

@@ -16,13 +16,14 @@ from shared.batches.models import Checks, ModelConfig, PassFail, PromptConfig, S
 from shared.llm.client import LLMClient
 from shared.llm.errors import LLMOutputInvalid
 from tests.support.openai_server import OpenAITestServer
+from tests.support.quota import MemoryQuotaRepository
 
 NDA = (Path(__file__).resolve().parents[3] / "sample_data" / "nda_mutual_standard.md").read_text(encoding="utf-8")
 
 
 @pytest.fixture
 def client(openai_server: OpenAITestServer) -> Iterator[LLMClient]:
-    client = LLMClient(openai_server.settings(), sleep=lambda seconds: None)
+    client = LLMClient(openai_server.settings(), sleep=lambda seconds: None, quota=MemoryQuotaRepository())
     yield client
     client.close()
 
@@ -80,7 +81,8 @@ def test_checks_are_not_scored_by_the_model(client: LLMClient, openai_server: Op
 def test_a_document_longer_than_the_context_is_evaluated_in_parts_then_combined(
     openai_server: OpenAITestServer,
 ) -> None:
-    small = LLMClient(openai_server.settings(llm_context_tokens_primary=1_100), sleep=lambda seconds: None)
+    settings = openai_server.settings(llm_context_tokens_primary=1_100)
+    small = LLMClient(settings, sleep=lambda seconds: None, quota=MemoryQuotaRepository())
     try:
         reply = evaluate(small, task(PassFail(), max_tokens=300))
     finally:

@@ -14,6 +14,7 @@ from shared.llm.errors import LLMOutputInvalid
 from shared.query.llm import NO_ANSWER
 from shared.query.models import Citation, PartAnswer, PerContractAnswer, QueryCombineTask, QueryPartTask
 from tests.support.openai_server import OpenAITestServer
+from tests.support.quota import MemoryQuotaRepository
 
 STANDARD = ContractForAnalysis(
     contract_id="std-1",
@@ -257,7 +258,7 @@ def test_echo_server_end_to_end(openai_server: OpenAITestServer, analyzer: LLMAn
 
 def test_context_tokens_and_model_names_come_from_settings(openai_server: OpenAITestServer) -> None:
     settings = openai_server.settings(llm_context_tokens_primary=8_000, llm_context_tokens_secondary=4_000)
-    analyzer = LLMAnalyzer(LLMClient(settings))
+    analyzer = LLMAnalyzer(LLMClient(settings, quota=MemoryQuotaRepository()))
     assert (analyzer.context_tokens("primary"), analyzer.context_tokens("secondary")) == (8_000, 4_000)
     assert analyzer.model_name("secondary") == "test-model-secondary"
     assert analyzer.provider == "openai"

@@ -7,9 +7,12 @@ from pydantic import BaseModel
 
 from shared.llm.client import ChatMessage, LLMClient
 from shared.llm.errors import LLMNotConfigured, LLMOutputInvalid, LLMPermanentError, LLMTransientError
+from shared.llm.framing import sent_prompt_tokens
 from shared.settings import Settings
+from shared.text.tokens import encoding_for_model
 from tests.shared.llm.conftest import MakeClient, Sleeps
 from tests.support.openai_server import OMIT, OpenAITestServer, Reply
+from tests.support.quota import MemoryQuotaRepository
 
 MESSAGES: list[ChatMessage] = [
     {"role": "system", "content": "You answer in JSON."},
@@ -198,11 +201,49 @@ def test_invalid_twice_raises_output_invalid(openai_server: OpenAITestServer, cl
     assert info.value.details["raw"] == "not json"
 
 
-def test_truncated_output_fails_without_a_pointless_retry(openai_server: OpenAITestServer, client: LLMClient) -> None:
+def test_a_truncated_answer_is_asked_again_once_with_twice_the_room(
+    openai_server: OpenAITestServer, client: LLMClient
+) -> None:
+    openai_server.enqueue(Reply(content='{"answer": "30', finish_reason="length"))
+    openai_server.respond_json(VALID)
+
+    output, usage, _, _ = client.complete_json(MESSAGES, Answer, "answer", "primary", max_tokens=700)
+
+    assert output.answer == "30 days"
+    assert [r.body["max_completion_tokens"] for r in openai_server.requests] == [700, 1_400]
+    assert openai_server.requests[1].messages == MESSAGES  # the same question, not a corrective turn
+    assert usage.llm_calls == 2  # the cut-off answer was paid for too
+
+
+def test_the_second_ask_is_capped_and_a_second_cut_fails_naming_the_setting(
+    openai_server: OpenAITestServer, make_client: MakeClient
+) -> None:
+    client = make_client(openai_server.settings(llm_max_output_tokens=1_000))
+    openai_server.enqueue(*(Reply(content='{"answer": "30', finish_reason="length") for _ in range(2)))
+
+    with pytest.raises(LLMOutputInvalid, match=r"cut off at 1000 output tokens \(LLM_MAX_OUTPUT_TOKENS=1000\)"):
+        client.complete_json(MESSAGES, Answer, "answer", "primary", max_tokens=700)
+    assert [r.body["max_completion_tokens"] for r in openai_server.requests] == [700, 1_000]
+
+
+def test_an_answer_cut_at_the_ceiling_already_fails_at_once(openai_server: OpenAITestServer, client: LLMClient) -> None:
     openai_server.enqueue(Reply(content='{"answer": "30', finish_reason="length"))
     with pytest.raises(LLMOutputInvalid, match="LLM_MAX_OUTPUT_TOKENS=4000"):
-        ask(client)
+        ask(client)  # asked for LLM_MAX_OUTPUT_TOKENS: there is no more room to give
     assert len(openai_server.requests) == 1
+
+
+def test_the_second_ask_never_exceeds_what_the_context_leaves(
+    openai_server: OpenAITestServer, make_client: MakeClient
+) -> None:
+    client = make_client(openai_server.settings(llm_context_tokens_primary=1_000))
+    openai_server.enqueue(Reply(content='{"answer": "30', finish_reason="length"))
+    openai_server.respond_json(VALID)
+    client.complete_json(MESSAGES, Answer, "answer", "primary", max_tokens=600)
+    first, second = openai_server.requests
+    assert first.body["max_completion_tokens"] == 600
+    prompt = sent_prompt_tokens(MESSAGES, Answer, encoding_for_model("test-model-primary"))
+    assert second.body["max_completion_tokens"] == 1_000 - prompt < 1_200
 
 
 def test_refusal_is_permanent(openai_server: OpenAITestServer, client: LLMClient) -> None:
@@ -242,9 +283,11 @@ def test_azure_openai_path_api_version_and_key(openai_server: OpenAITestServer, 
     assert model == "contracts-primary"
 
 
-def test_azure_without_key_uses_the_token_provider(openai_server: OpenAITestServer, sleeps: Sleeps) -> None:
+def test_azure_without_key_uses_the_token_provider(
+    openai_server: OpenAITestServer, sleeps: Sleeps, quota: MemoryQuotaRepository
+) -> None:
     settings = openai_server.azure_settings(azure_openai_api_key=None, azure_openai_deployment_secondary=None)
-    client = LLMClient(settings, sleep=sleeps, azure_token_provider=lambda: "entra-token")
+    client = LLMClient(settings, sleep=sleeps, azure_token_provider=lambda: "entra-token", quota=quota)
     openai_server.respond_json(VALID)
 
     client.complete_json(MESSAGES, Answer, "answer", "secondary")

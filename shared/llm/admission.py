@@ -1,0 +1,133 @@
+"""The LLM client's gate to the scheduler: every model call reserves its cost (exact prompt tokens + max_tokens)
+against its deployment's budget before it goes out, and reports what the server said after.
+
+When the budget is spent, a call waits for its turn:
+- the first model call of an activity step raises QuotaWait: the step ends with a `wait` outcome and the
+  orchestrator calls it again after a durable timer, so no worker is held (a short wait is slept instead: a
+  durable round trip costs more than it saves);
+- a later call of the same step (a corrective retry, a long document's next part) waits in-process, so what the
+  step already paid for is not lost; so does a call outside any activity (the inline HTTP paths).
+A 429 pauses and slows the deployment for everyone; the call that got it then waits as above rather than retrying
+on its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from shared.jobs.models import ModelSelection
+from shared.llm.budget import Ask, Granted, Limits
+from shared.llm.calls import DEFAULT_PRIORITY, CallContext, QuotaWait, current_call
+from shared.llm.config import deployment_key
+from shared.llm.errors import LLMTransientError
+from shared.llm.quota import QuotaScheduler
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MIN_DEFER_S = 2.0
+"""A shorter wait is slept in the worker: a durable timer and a second activity run cost more than that."""
+MAX_DEFER_S = 30.0
+"""A durable wait lasts at most this long: the call then asks again (its place in the queue is kept), so a turn
+estimated while the deployment was slowed down is not waited out in full once it recovers."""
+MAX_IN_PROCESS_WAIT_S = 120.0
+"""What one call may wait for quota inside a worker in all; past it, the step waits on a durable timer instead."""
+
+RATE_LIMIT_HEADERS = {
+    "x-ratelimit-limit-tokens": "limit_tokens",
+    "x-ratelimit-limit-requests": "limit_requests",
+    "x-ratelimit-remaining-tokens": "remaining_tokens",
+    "x-ratelimit-remaining-requests": "remaining_requests",
+}
+
+
+@dataclass
+class Ticket:
+    """One model call on its way: its queue key and where it stands."""
+
+    deployment: str
+    limits: Limits
+    key: str
+    priority: int
+    context: CallContext | None
+    waited_s: float = 0.0
+
+    @property
+    def may_defer(self) -> bool:
+        return self.context is not None and self.context.may_defer
+
+
+class Admission:
+    def __init__(
+        self, settings: Settings, scheduler: Callable[[], QuotaScheduler], sleep: Callable[[float], None]
+    ) -> None:
+        self._settings = settings
+        self._scheduler = scheduler
+        self._sleep = sleep
+
+    def begin(self, selection: ModelSelection) -> Ticket:
+        context = current_call()
+        key = context.begin() if context is not None else f"inline:{uuid.uuid4().hex}"
+        priority = context.priority if context is not None else DEFAULT_PRIORITY
+        return Ticket(deployment_key(self._settings, selection), limits_for(self._settings, selection), key, priority,
+                      context)  # fmt: skip
+
+    def admit(self, ticket: Ticket, tokens: int) -> None:
+        """Return when the call may go (its cost charged); raise QuotaWait when it should wait without a worker."""
+        scheduler = self._scheduler()
+        while True:
+            decision = scheduler.reserve(ticket.deployment, ticket.limits, Ask(ticket.key, tokens, ticket.priority))
+            if isinstance(decision, Granted):
+                return
+            delay = max(decision.until - scheduler.clock(), 0.0)
+            over = ticket.waited_s + delay > MAX_IN_PROCESS_WAIT_S
+            if (ticket.may_defer and delay >= MIN_DEFER_S) or (over and ticket.context is not None):
+                raise QuotaWait(ticket.deployment, _ms(min(delay, MAX_DEFER_S)), decision.ahead)
+            if over:
+                raise LLMTransientError(
+                    f"model {ticket.deployment!r}: no quota within {MAX_IN_PROCESS_WAIT_S:.0f} s",
+                    details={"model": ticket.deployment, "retry_after_ms": _ms(delay)},
+                )
+            self._sleep(delay)
+            ticket.waited_s += delay
+
+    def throttled(self, ticket: Ticket, tokens: int, retry_after: float | None) -> None:
+        """A 429 to a call of `tokens`: slow the deployment for everyone; the first call of a step then waits on a
+        durable timer (raises QuotaWait), any other waits for its turn at its next admit."""
+        self._scheduler().throttled(ticket.deployment, ticket.limits, retry_after, refund=tokens)
+        if ticket.may_defer:
+            raise QuotaWait(ticket.deployment, _ms(max(retry_after or 0.0, MIN_DEFER_S)))
+
+    def answered(self, ticket: Ticket, headers: Mapping[str, str]) -> None:
+        if ticket.context is not None:
+            ticket.context.answered += 1
+        seen = rate_limit_headers(headers)
+        if seen:
+            self._scheduler().observe(ticket.deployment, ticket.limits, seen)
+
+
+def limits_for(settings: Settings, selection: ModelSelection) -> Limits:
+    if selection == "secondary":
+        return Limits(settings.llm_tokens_per_minute_secondary, settings.llm_requests_per_minute_secondary)
+    return Limits(settings.llm_tokens_per_minute_primary, settings.llm_requests_per_minute_primary)
+
+
+def rate_limit_headers(headers: Mapping[str, str]) -> dict[str, int]:
+    """The x-ratelimit-limit-* / -remaining-* figures a response carries (unparseable ones are ignored)."""
+    seen: dict[str, int] = {}
+    for header, name in RATE_LIMIT_HEADERS.items():
+        value = headers.get(header)
+        if value is None:
+            continue
+        try:
+            seen[name] = int(float(value))
+        except ValueError:
+            log.debug("ignoring %s: %r", header, value)
+    return seen
+
+
+def _ms(seconds: float) -> int:
+    return max(int(seconds * 1000), 1)

@@ -1,0 +1,82 @@
+"""Reading a chat completion: its first choice, its usage (counted ourselves when a server omits it), the
+server's error message, and the corrective turn for output that failed validation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import openai
+from openai.types.chat import ChatCompletion
+from pydantic import ValidationError
+
+from shared.analysis.usage import Usage
+from shared.llm.errors import LLMOutputInvalid, LLMPermanentError
+from shared.text.tokens import count_tokens, encoding_for_model
+
+if TYPE_CHECKING:
+    from shared.llm.client import ChatMessage
+
+# Chat formatting overhead when we must count a prompt ourselves (OpenAI's published accounting for gpt-4o-era
+# chat models): each message costs its content plus ~3 framing tokens, and the reply is primed with 3 more.
+_TOKENS_PER_MESSAGE = 3
+_TOKENS_REPLY_PRIMING = 3
+
+
+def first_choice(completion: ChatCompletion, model: str) -> tuple[str, str | None]:
+    if not completion.choices:
+        raise LLMOutputInvalid(f"model {model!r} returned no choices", details={"id": completion.id})
+    choice = completion.choices[0]
+    if choice.message.refusal:
+        raise LLMPermanentError(f"model {model!r} refused: {choice.message.refusal}", details={"model": model})
+    if choice.finish_reason == "content_filter":
+        raise LLMPermanentError(f"model {model!r} output was blocked by the content filter", details={"model": model})
+    return choice.message.content or "", choice.finish_reason
+
+
+def usage_of(completion: ChatCompletion, messages: Sequence[ChatMessage], raw: str, model: str) -> Usage:
+    if completion.usage is not None:
+        return Usage(
+            prompt_tokens=completion.usage.prompt_tokens,
+            completion_tokens=completion.usage.completion_tokens,
+            total_tokens=completion.usage.total_tokens,
+            llm_calls=1,
+        )
+    # Some OpenAI-compatible servers omit usage: count it ourselves, offline and exactly for the text sent.
+    encoding = encoding_for_model(completion.model or model)
+    prompt = sum(count_tokens(m["content"], encoding) + _TOKENS_PER_MESSAGE for m in messages) + _TOKENS_REPLY_PRIMING
+    produced = count_tokens(raw, encoding)
+    return Usage(prompt_tokens=prompt, completion_tokens=produced, total_tokens=prompt + produced, llm_calls=1)
+
+
+def server_message(exc: openai.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, Mapping):
+        message = body.get("message")
+        if isinstance(message, str) and message:
+            return message
+    if isinstance(body, str) and body:
+        return body[:500]
+    return exc.message
+
+
+def describe_validation(exc: ValidationError, limit: int = 10) -> str:
+    parts = []
+    for error in exc.errors()[:limit]:
+        where = ".".join(str(p) for p in error["loc"]) or "(root)"
+        parts.append(f"{where}: {error['msg']}")
+    more = exc.error_count() - limit
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
+def corrective_messages(raw: str, problems: str) -> list[ChatMessage]:
+    return [
+        {"role": "assistant", "content": raw},
+        {
+            "role": "user",
+            "content": (
+                "Your previous reply was rejected because it is not valid for the required JSON schema: "
+                f"{problems}. Reply again with only one JSON object that follows the schema exactly."
+            ),
+        },
+    ]

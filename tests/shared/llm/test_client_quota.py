@@ -1,0 +1,156 @@
+"""The LLM client with the scheduler on, against the scripted OpenAI-compatible server, on a fake clock: every
+request reserves its exact cost first; the first call of an activity that must wait raises QuotaWait (no worker
+held, nothing sent), later calls and calls outside an activity wait in-process; a 429 pauses everyone instead of
+being hammered; rate-limit headers are learned; LLM_SCHEDULER=off is the old behaviour."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pydantic import BaseModel
+
+from shared.llm.admission import MIN_DEFER_S
+from shared.llm.budget import ARRIVAL_MARGIN_S, WINDOW_S, BudgetState
+from shared.llm.calls import QuotaWait, call_context
+from shared.llm.client import ChatMessage, LLMClient
+from shared.llm.config import deployment_key
+from shared.llm.framing import sent_prompt_tokens
+from shared.text.tokens import encoding_for_model
+from tests.shared.llm.conftest import MakeClient, Sleeps
+from tests.support.openai_server import OpenAITestServer, Reply
+from tests.support.quota import FakeClock, MemoryQuotaRepository
+
+MESSAGES: list[ChatMessage] = [
+    {"role": "system", "content": "You answer in JSON."},
+    {"role": "user", "content": "What is the notice period?"},
+]
+MAX_TOKENS = 700
+LIFETIME = WINDOW_S + ARRIVAL_MARGIN_S
+
+
+class Answer(BaseModel):
+    answer: str
+
+
+VALID = {"answer": "30 days"}
+PROMPT = sent_prompt_tokens(MESSAGES, Answer, encoding_for_model("test-model-primary"))
+COST = PROMPT + MAX_TOKENS
+
+
+def ask(client: LLMClient) -> Answer:
+    return client.complete_json(MESSAGES, Answer, "answer", "primary", max_tokens=MAX_TOKENS)[0]
+
+
+def state_of(client: LLMClient, server: OpenAITestServer) -> BudgetState:
+    return client.scheduler().state(deployment_key(server.settings(), "primary"))
+
+
+def one_call_per_window(openai_server: OpenAITestServer, make_client: MakeClient, **settings: object) -> LLMClient:
+    """A client whose primary deployment takes exactly one such call per 10 s window."""
+    return make_client(openai_server.settings(llm_tokens_per_minute_primary=COST * 6, **settings))
+
+
+def test_each_request_reserves_its_exact_prompt_tokens_plus_max_tokens(
+    openai_server: OpenAITestServer, client: LLMClient, clock: FakeClock
+) -> None:
+    openai_server.respond_json(VALID)
+    ask(client)
+    state = state_of(client, openai_server)
+    assert state.charges == [(clock(), COST, 1)]
+    assert openai_server.requests[0].body["max_completion_tokens"] == MAX_TOKENS
+
+
+def test_outside_an_activity_a_call_waits_in_process_for_its_turn(
+    openai_server: OpenAITestServer, make_client: MakeClient, sleeps: Sleeps
+) -> None:
+    client = one_call_per_window(openai_server, make_client)
+    openai_server.respond_json(VALID)
+    openai_server.respond_json(VALID)
+    ask(client)
+    ask(client)
+    assert sleeps == [pytest.approx(LIFETIME)]  # the second waited for the first to leave the window
+    assert len(openai_server.requests) == 2
+
+
+def test_the_first_call_of_an_activity_raises_quota_wait_and_sends_nothing(
+    openai_server: OpenAITestServer, make_client: MakeClient, sleeps: Sleeps
+) -> None:
+    client = one_call_per_window(openai_server, make_client)
+    openai_server.respond_json(VALID)
+    ask(client)  # fills the window
+    with call_context("activity-call") as context, pytest.raises(QuotaWait) as waited:
+        ask(client)
+    assert waited.value.retry_after_ms == pytest.approx(LIFETIME * 1000, abs=1)
+    assert len(openai_server.requests) == 1 and sleeps == []  # no request, no worker held
+    state = state_of(client, openai_server)
+    assert [w.key for w in state.waiters] == ["activity-call#0"]  # its place in the queue is kept
+    assert context.answered == 0
+
+
+def test_a_later_call_of_the_same_activity_waits_in_process(
+    openai_server: OpenAITestServer, make_client: MakeClient, sleeps: Sleeps
+) -> None:
+    client = one_call_per_window(openai_server, make_client)
+    openai_server.respond_json(VALID)
+    openai_server.respond_json(VALID)
+    with call_context("activity-call") as context:
+        ask(client)  # paid for: what follows must not lose it
+        ask(client)
+    assert context.answered == 2
+    assert sleeps == [pytest.approx(LIFETIME)]
+
+
+def test_a_short_wait_is_slept_even_by_a_first_call(
+    openai_server: OpenAITestServer, make_client: MakeClient, sleeps: Sleeps, clock: FakeClock
+) -> None:
+    client = one_call_per_window(openai_server, make_client)
+    openai_server.respond_json(VALID)
+    openai_server.respond_json(VALID)
+    ask(client)
+    clock.advance(LIFETIME - MIN_DEFER_S / 2)
+    with call_context("activity-call"):
+        ask(client)  # a durable round trip would cost more than the wait
+    assert sleeps == [pytest.approx(MIN_DEFER_S / 2)]
+
+
+def test_a_429_in_an_activity_becomes_a_quota_wait_and_pauses_every_caller(
+    openai_server: OpenAITestServer, client: LLMClient, sleeps: Sleeps
+) -> None:
+    openai_server.rate_limit(retry_after_ms=5_000)
+    openai_server.respond_json(VALID)
+    with call_context("activity-call"), pytest.raises(QuotaWait) as waited:
+        ask(client)
+    assert waited.value.retry_after_ms == 5_000
+    assert len(openai_server.requests) == 1  # not retried at once: the step waits on a durable timer
+    ask(client)  # another caller of the deployment waits out the pause before sending
+    assert sleeps == [pytest.approx(5.0)]
+    assert [r.reply_status for r in openai_server.requests] == [429, 200]
+
+
+def test_rate_limit_headers_teach_an_unconfigured_client_its_limits(
+    openai_server: OpenAITestServer, client: LLMClient, sleeps: Sleeps
+) -> None:
+    headers = {"x-ratelimit-limit-tokens": str(COST * 6), "x-ratelimit-limit-requests": "600"}
+    openai_server.enqueue(Reply(content=json.dumps(VALID), headers=headers))
+    openai_server.respond_json(VALID)
+    ask(client)
+    ask(client)
+    state = state_of(client, openai_server)
+    assert (state.learned_tpm, state.learned_rpm) == (COST * 6, 600)
+    assert sleeps == [pytest.approx(LIFETIME)]  # the learned limit holds the second call back
+
+
+def test_with_the_scheduler_off_nothing_is_reserved_and_429s_back_off_in_process(
+    openai_server: OpenAITestServer, make_client: MakeClient, sleeps: Sleeps, quota: MemoryQuotaRepository
+) -> None:
+    client = make_client(openai_server.settings(llm_scheduler="off", llm_tokens_per_minute_primary=COST * 6))
+    openai_server.rate_limit(retry_after_ms=1_500)
+    for _ in range(3):
+        openai_server.respond_json(VALID)
+    with call_context("activity-call"):
+        ask(client)
+    ask(client)
+    ask(client)
+    assert sleeps == [1.5]
+    assert quota.writes == 0
