@@ -11,6 +11,7 @@ from shared.jobs.messages import Outcome, history_json
 from shared.jobs.models import JobRef
 from shared.jobs.scope import JobScope
 from shared.jobs.service import job_service
+from shared.llm.calls import call_context, call_key
 from shared.settings import get_settings
 from shared.storage.factory import get_repositories
 
@@ -29,14 +30,24 @@ def job_scope(ref: JobRef) -> JobScope:
 
 def run_step(step: str, ref: JobRef, run: Callable[[JobScope], Outcome]) -> dict[str, Any]:
     """Run a step in the job's scope. A failure it knows how to classify becomes its outcome (`error`: the job
-    fails at once; `retry`: the orchestrator tries again after a durable timer); any other failure propagates,
-    so the step's Durable retry policy applies."""
+    fails at once; `retry`: the orchestrator tries again after a durable timer; `wait`: a model call waits for its
+    turn at the quota, on a durable timer too); any other failure propagates, so the step's Durable retry policy
+    applies.
+
+    The step's model calls reserve quota as this job (its priority decides who goes first) under a key of the step
+    and its input: the same activity call, run again after a wait, keeps its place in the queue."""
+    scope = job_scope(ref)
+    key = call_key(step, type(ref).__name__, ref.model_dump_json())
     try:
-        result = run(job_scope(ref))
+        with call_context(key, job_id=ref.job_id, priority=lambda: scope.job().priority):
+            result = run(scope)
     except Exception as exc:
         outcome = outcome_of_failure(step, exc)
         if outcome is None:
             raise
-        log.warning("job %s: step %s failed (%s): %s", ref.job_id, step, outcome.status, exc)
+        if outcome.status == "wait":
+            log.info("job %s: step %s waits: %s", ref.job_id, step, exc)
+        else:
+            log.warning("job %s: step %s failed (%s): %s", ref.job_id, step, outcome.status, exc)
         result = outcome
     return history_json(result)

@@ -1,5 +1,11 @@
 """A bounded fan-out: one activity per payload, at most `window` in flight, the next one started as soon as one
-finishes, a `retry` outcome called again after its durable timer.
+finishes, a `retry` or `wait` outcome called again after its durable timer.
+
+A call waiting for the model's quota (`wait`) keeps its window place; one waiting to retry a failure does not.
+The window bounds how many of a job's calls are out at once, running or queued at the quota scheduler: starting
+another call while one waits would only buy an activity run to learn that it must wait too, behind the first (calls
+of one priority go in arrival order), and would fill the shared queue with a big job's whole backlog. A failing
+call, though, says nothing about the others, which may well succeed meanwhile. Neither kind of timer holds a worker.
 
 How new work reaches the extension matters. The SDK records a task's action only the first time the task is
 yielded (a task_any over tasks yielded before records nothing new), and the extension's out-of-proc shim awaits
@@ -37,9 +43,10 @@ def start_now(run: JobRun, tasks: Sequence[Any]) -> Generator[Any, Any, None]:
 
 
 class _Slot(Generic[OutcomeT]):
-    def __init__(self, index: int, timer: bool = False) -> None:
+    def __init__(self, index: int, timer: bool = False, holds_place: bool = True) -> None:
         self.index = index
         self.timer = timer
+        self.holds_place = holds_place  # counts against the window: a call, or a call waiting for quota
 
 
 def fan_out(
@@ -59,6 +66,7 @@ def fan_out(
     run.step = step
     results: list[OutcomeT | None] = [None] * len(payloads)
     retries = [0] * len(payloads)
+    waited_ms = [0] * len(payloads)
     queue = deque(range(len(payloads)))
     pending: dict[Any, _Slot[OutcomeT]] = {}  # task -> what it is, in scheduling order (replay-deterministic)
 
@@ -72,7 +80,7 @@ def fan_out(
         return task
 
     def refill() -> list[Any]:
-        calls = sum(1 for slot in pending.values() if not slot.timer)
+        calls = sum(1 for slot in pending.values() if slot.holds_place)
         return [call(queue.popleft()) for _ in range(min(window - calls, len(queue)))]
 
     refill()  # the first window goes out in the first task_any's WhenAny
@@ -81,14 +89,19 @@ def fan_out(
         if winner is run.cancel:
             run.accept(outcome, winner)  # raises JobCancelled
         slot = pending.pop(winner)
-        if slot.timer:  # a retry's wait is over: call again, ahead of the queue
+        if slot.timer:  # a wait is over: call again, ahead of the queue
             yield from start_now(run, [call(slot.index)])
             continue
         result = run.accept(outcome, winner)
+        if result.status == "wait":  # no attempt counted; the wait keeps its window place
+            timer, waited_ms[slot.index] = run.quota_timer(policy, waited_ms[slot.index], result)
+            pending[timer] = _Slot(slot.index, timer=True)
+            yield from start_now(run, [timer])
+            continue
         if result.status == "retry":
             retries[slot.index] += 1
             timer = run.retry_timer(policy, retries[slot.index], result)
-            pending[timer] = _Slot(slot.index, timer=True)
+            pending[timer] = _Slot(slot.index, timer=True, holds_place=False)
             yield from start_now(run, [timer, *refill()])
             continue
         results[slot.index] = result

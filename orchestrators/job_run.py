@@ -142,22 +142,27 @@ class JobRun:
         *,
         cancellable: bool = True,
     ) -> Generator[Any, Any, OutcomeT]:
-        """Run one step activity; a `retry` outcome is called again after a durable timer. A cancellable step
-        races the cancel event: a cancel stops the job at once."""
+        """Run one step activity; a `retry` outcome is called again after a durable timer, and so is a `wait`
+        (the model's quota has no room yet), which counts no attempt. A cancellable step races the cancel event:
+        a cancel stops the job at once."""
         self.step = step
-        retries = 0
+        retries = waited_ms = 0
         while True:
             task = self.schedule(name, policy, payload)
             winner = (yield self.context.task_any([task, self.cancel])) if cancellable else (yield task)
             result = self.accept(outcome, winner if cancellable else _Done(winner))
+            if result.status == "wait":
+                timer, waited_ms = self.quota_timer(policy, waited_ms, result)
+                yield from self.wait_on(timer, cancellable)
+                continue
             if result.status != "retry":
                 return result
             retries += 1
-            yield from self.wait_to_retry(policy, retries, result, cancellable)
+            yield from self.wait_on(self.retry_timer(policy, retries, result), cancellable)
 
     def accept(self, outcome: type[OutcomeT], winner: Any) -> OutcomeT:
         """The outcome of a finished activity task: raises JobCancelled, StepFailed or the activity's failure;
-        shows its progress. A `retry` outcome is returned for the caller to schedule."""
+        shows its progress. A `retry` or `wait` outcome is returned for the caller to schedule."""
         if winner is self.cancel:
             raise JobCancelled()
         value = winner.result
@@ -181,8 +186,23 @@ class JobRun:
         delay = timedelta(milliseconds=plan.delay_ms(retries, result.retry_after_ms))
         return self.context.create_timer(self.context.current_utc_datetime + delay)
 
-    def wait_to_retry(self, policy: StepPolicy, retries: int, result: Outcome, cancellable: bool) -> Steps:
-        timer = self.retry_timer(policy, retries, result)
+    def quota_timer(self, policy: StepPolicy, waited_ms: int, result: Outcome) -> tuple[Any, int]:
+        """The durable timer of a `wait` outcome and the call's total wait with it, or StepFailed past the
+        policy's limit (the deployment never had room)."""
+        limit = policy.waits
+        delay = max(result.retry_after_ms or 0, limit.min_delay_ms)
+        total = waited_ms + delay
+        if total > limit.max_total_ms:
+            reason = result.error.message if result.error is not None else "waiting for the model's quota"
+            message = (
+                f"gave up after waiting {waited_ms / 60_000:.1f} min in all for the model's quota, the limit being "
+                f"{limit.max_total_ms / 60_000:.0f} min (last: {reason})"
+            )
+            raise StepFailed(StepError(step=self.step, message=message, type="llm_quota_exhausted"))
+        return self.context.create_timer(self.context.current_utc_datetime + timedelta(milliseconds=delay)), total
+
+    def wait_on(self, timer: Any, cancellable: bool) -> Steps:
+        """Wait for a durable timer; a cancellable step's wait ends at a cancel (JobCancelled)."""
         if not cancellable:
             yield timer
             return

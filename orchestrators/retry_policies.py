@@ -8,6 +8,10 @@ Two kinds, for two kinds of failure:
   worker, at least as long as the model asked (retry-after), then calls again.
 Failures retrying cannot fix (the model rejected the request, its output stayed invalid, a contract was deleted)
 come back as `error` outcomes and fail the job at once: no policy applies.
+
+A `wait` outcome is no failure (a model call waits for its turn at the deployment's quota): the orchestrator waits
+on a durable timer as long as the scheduler said and calls again, counting no attempt; only the total wait of one
+call is bounded (`QuotaWaitLimit`), so a deployment that never has room fails the job with a clear reason.
 """
 
 from __future__ import annotations
@@ -32,9 +36,23 @@ class TransientRetry:
 
 
 @dataclass(frozen=True)
+class QuotaWaitLimit:
+    max_total_ms: int
+    """What one call may wait for quota in all, over every `wait` outcome."""
+    min_delay_ms: int = 1_000
+    """The shortest durable wait: a timer due at once would only spin the orchestrator."""
+
+
+# Generous: a low-priority batch behind hours of urgent work still progresses (the scheduler ages its calls), so
+# only a deployment that never has room, or a quota far too small for one call, hits this.
+MODEL_QUOTA_WAIT = QuotaWaitLimit(max_total_ms=3 * 3_600_000)
+
+
+@dataclass(frozen=True)
 class StepPolicy:
     raised: df.RetryOptions
     transient: TransientRetry | None = None
+    waits: QuotaWaitLimit = MODEL_QUOTA_WAIT
 
 
 # Steps that only read and write our own storage: a throttled (429) or briefly unreachable store recovers in

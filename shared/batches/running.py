@@ -30,6 +30,7 @@ from shared.jobs.models import JobType, ProcessingStep, utcnow
 from shared.jobs.progress import saving
 from shared.jobs.scope import JobScope
 from shared.jobs.steps import save_result
+from shared.llm.calls import QuotaWait
 from shared.llm.errors import LLMTransientError
 from shared.llm.prices import prices_for
 from shared.settings import get_settings
@@ -112,6 +113,10 @@ def evaluate_record(
     try:
         reply = analyzer.evaluate(task)
         evaluation = settle(task, reply.output)
+    except QuotaWait:
+        # Not an attempt: the call waits for its turn at the model's quota (a `wait` outcome, then called again).
+        scope.repos.records.replace(record.model_copy(update={"attempts": attempts - 1}), etag)
+        raise
     except LLMTransientError as exc:
         if attempts < MAX_RECORD_ATTEMPTS:
             raise  # a retry outcome: the orchestrator calls again after a durable timer

@@ -2,7 +2,8 @@
 
 A step activity turns what it knows into its outcome (shared/jobs/messages.py): a failure retrying cannot fix is
 an `error` (the job fails at once), a model that is overloaded or unreachable is a `retry` (the orchestrator tries
-again after a durable timer). Anything else is raised: Durable's retry policy runs the activity again, and if it
+again after a durable timer), a model call waiting for its turn at the quota is a `wait` (a durable timer too, no
+attempt counted). Anything else is raised: Durable's retry policy runs the activity again, and if it
 keeps failing the job fails with the exception's message.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 from shared.contracts.analysis import ContractsMissing
 from shared.errors import ConflictError, DomainError, NotFoundError, ValidationFailed
 from shared.jobs.messages import Outcome, StepError
+from shared.llm.calls import QuotaWait
 from shared.llm.errors import LLMNotConfigured, LLMOutputInvalid, LLMPermanentError, LLMTransientError
 
 
@@ -58,7 +60,11 @@ def describe(step: str, exc: BaseException) -> StepError:
 
 
 def outcome_of_failure(step: str, exc: Exception) -> Outcome | None:
-    """The outcome a step returns for `exc`, or None when it must be raised (unclassified: Durable retries it)."""
+    """The outcome a step returns for `exc`, or None when it must be raised (unclassified: Durable retries it).
+    A QuotaWait is no failure: the step waits for its turn at the model's quota (`wait`)."""
+    if isinstance(exc, QuotaWait):
+        reason = StepError(step=step, message=shorten(exc.message), type=exc.code)
+        return Outcome(status="wait", error=reason, retry_after_ms=exc.retry_after_ms)
     if isinstance(exc, PERMANENT_ERRORS):
         return Outcome(status="error", error=describe(step, exc))
     if isinstance(exc, TRANSIENT_ERRORS):

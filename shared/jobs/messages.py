@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from shared.jobs.models import JobProgress, JobRef, JobStatus, JobType
 
-OutcomeStatus = Literal["ok", "skipped", "error", "retry"]
+OutcomeStatus = Literal["ok", "skipped", "error", "retry", "wait"]
 FinalStatus = Literal["completed", "failed", "cancelled"]
 
 
@@ -34,6 +34,9 @@ class Outcome(BaseModel):
     - error: a failure retrying cannot fix (`error` says which); the job fails at once.
     - retry: a failure that may pass (the model is overloaded or unreachable): the orchestrator calls again after
       a durable timer, at least `retry_after_ms` later, as its named retry plan allows.
+    - wait: not a failure: the model's quota has no room for the call yet (shared/llm/admission.py). The
+      orchestrator calls again after a durable timer of `retry_after_ms`, without counting an attempt; `error`
+      (optional) says what it waits for.
     """
 
     status: OutcomeStatus = "ok"
