@@ -10,6 +10,7 @@ from shared.comparison.outputs import LISTED_CLAUSES, SCHEMA_NAME, FindingOut, c
 from shared.comparison.prompts import comparison_messages, listed_titles
 from shared.llm.client import LLMClient
 from shared.llm.framing import with_notes
+from shared.llm.sizing import COMPARISON_FIXED_TOKENS, FINDING_TOKENS, output_allowance
 
 MAX_EXCERPT_CHARS = 1_500
 
@@ -21,7 +22,12 @@ def compare(client: LLMClient, task: ComparisonTask) -> AnalyzerReply[ContractCo
     # reply that misses or repeats one gets the client's corrective retry.
     context = None if titles is None else {LISTED_CLAUSES: titles}
     out, usage, model, raw = client.complete_json(
-        comparison_messages(task), schema, SCHEMA_NAME, task.model_selection, context
+        comparison_messages(task),
+        schema,
+        SCHEMA_NAME,
+        task.model_selection,
+        context,
+        max_tokens=output_tokens(task, titles, client.max_output_tokens),
     )
     findings = [_finding(f) for f in out.clauses]
     if titles is not None:
@@ -36,6 +42,14 @@ def compare(client: LLMClient, task: ComparisonTask) -> AnalyzerReply[ContractCo
     )
     notes = {"similarity_clamped_from": out.similarity if similarity != out.similarity else None}
     return AnalyzerReply(comparison, usage, model, with_notes(raw, notes))
+
+
+def output_tokens(task: ComparisonTask, titles: list[str] | None, cap: int) -> int:
+    """What the answer can need: a finding per listed clause (clauses mode), or per standard clause plus the
+    compared contract's clauses that may be added (full mode: half of them, more would be a different contract),
+    and the summary."""
+    findings = len(titles) if titles is not None else len(task.standard.clauses) + -(-len(task.compared.clauses) // 2)
+    return output_allowance(cap, COMPARISON_FIXED_TOKENS, FINDING_TOKENS, findings)
 
 
 def _finding(f: FindingOut) -> ClauseFinding:

@@ -10,6 +10,14 @@ from shared.contracts.analysis import ContractForAnalysis
 from shared.llm.client import LLMClient
 from shared.llm.framing import neutralise, with_notes
 from shared.llm.quotes import MIN_QUOTE_CHARS, clean_quote, contains_words, normalise_ws
+from shared.llm.sizing import (
+    COMBINE_FIXED_TOKENS,
+    PART_FIXED_TOKENS,
+    PER_CITATION_TOKENS,
+    PER_CONTRACT_TOKENS,
+    PER_PART_TOKENS,
+    output_allowance,
+)
 from shared.query.models import Citation, PartAnswer, PerContractAnswer, QueryAnswer, QueryCombineTask, QueryPartTask
 from shared.query.outputs import COMBINE_SCHEMA_NAME, PART_SCHEMA_NAME, CitationOut, CombineOut, PartOut
 from shared.query.prompts import query_combine_messages, query_part_messages
@@ -18,8 +26,9 @@ NO_ANSWER = "No answer was returned for this contract."
 
 
 def answer_part(client: LLMClient, task: QueryPartTask) -> AnalyzerReply[PartAnswer]:
+    allowance = output_allowance(client.max_output_tokens, PART_FIXED_TOKENS, PER_CONTRACT_TOKENS, len(task.contracts))
     out, usage, model, raw = client.complete_json(
-        query_part_messages(task), PartOut, PART_SCHEMA_NAME, task.model_selection
+        query_part_messages(task), PartOut, PART_SCHEMA_NAME, task.model_selection, max_tokens=allowance
     )
     verifier = QuoteVerifier(task.contracts)
     citations = verifier.keep(out.citations)
@@ -58,7 +67,11 @@ def answer_part(client: LLMClient, task: QueryPartTask) -> AnalyzerReply[PartAns
 
 def combine(client: LLMClient, task: QueryCombineTask) -> AnalyzerReply[QueryAnswer]:
     out, usage, model, raw = client.complete_json(
-        query_combine_messages(task), CombineOut, COMBINE_SCHEMA_NAME, task.model_selection
+        query_combine_messages(task),
+        CombineOut,
+        COMBINE_SCHEMA_NAME,
+        task.model_selection,
+        max_tokens=combine_tokens(task, client.max_output_tokens),
     )
     # The combine step sees no contract text: a citation is valid only if a part already verified it.
     known = [c for part in task.parts for c in part.citations] + [
@@ -75,6 +88,14 @@ def combine(client: LLMClient, task: QueryCombineTask) -> AnalyzerReply[QueryAns
     answer = QueryAnswer(answer=out.answer.strip(), citations=kept)
     notes = {"citations_dropped": len(dropped), "dropped_citations": dropped}
     return AnalyzerReply(answer, usage, model, with_notes(raw, notes))
+
+
+def combine_tokens(task: QueryCombineTask, cap: int) -> int:
+    """What a combined answer can need: a little per part, and room for every citation the parts offer."""
+    citations = sum(len(part.citations) for part in task.parts)
+    return output_allowance(
+        cap, COMBINE_FIXED_TOKENS + PER_PART_TOKENS * len(task.parts), PER_CITATION_TOKENS, citations
+    )
 
 
 class QuoteVerifier:
