@@ -9,9 +9,11 @@ left (`x-ratelimit-remaining-*`) and 429s. Pure rules over budget.py's state, wi
   arrived yet) and changes nothing.
 - 429: nothing is granted before its retry-after (`retry-after-ms` / `retry-after`), and the rate (the share of
   the limits we use) halves, once per burst of 429s; it recovers by itself, linearly, while no 429 comes. The
-  refused call's charge is taken back: the server did not count it. With no limit known, a 429 shows what the
-  server would not take: our window's load becomes a guessed limit, which doubles every GUESS_DOUBLING_S without a
-  429, so a low guess does not stick.
+  refused call's charge is taken back: the server did not count it. With no token limit known, a 429 shows what
+  the server would not take: our window's load becomes a guessed tokens-per-minute limit, which doubles every
+  GUESS_DOUBLING_S without a 429, so a low guess does not stick. Requests are not guessed: for calls of thousands
+  of tokens they are rarely what binds (Azure grants 6 RPM per 1,000 TPM), and a count of a few calls would make
+  a wildly low guess.
 """
 
 from __future__ import annotations
@@ -38,17 +40,12 @@ def current_rate(state: BudgetState, now: float) -> float:
 
 
 def limits_now(state: BudgetState, limits: Limits, now: float) -> tuple[float | None, float | None]:
-    """(tokens, requests) per minute in force: configured or learned (the lower), else a guess from a 429."""
+    """(tokens, requests) per minute in force: configured or learned (the lower), else (tokens) a 429's guess."""
     tpm: float | None = _lower(limits.tokens_per_minute, state.learned_tpm)
     rpm: float | None = _lower(limits.requests_per_minute, state.learned_rpm)
     doublings = max(now - state.throttled_at, 0.0) / GUESS_DOUBLING_S
-    if doublings > MAX_DOUBLINGS:  # long without a 429: the guess no longer limits anything
-        return tpm, rpm
-    growth = 2.0**doublings
-    if tpm is None and state.guessed_tpm is not None:
-        tpm = state.guessed_tpm * growth
-    if rpm is None and state.guessed_rpm is not None:
-        rpm = state.guessed_rpm * growth
+    if tpm is None and state.guessed_tpm is not None and doublings <= MAX_DOUBLINGS:
+        tpm = state.guessed_tpm * 2.0**doublings  # long without a 429, the guess no longer limits anything
     return tpm, rpm
 
 
@@ -70,15 +67,8 @@ def throttled(state: BudgetState, limits: Limits, now: float, retry_after: float
     if now - state.rate_at >= SLOWDOWN_COOLDOWN_S:
         state.rate = max(MIN_RATE, current_rate(state, now) * SLOWDOWN)
         state.rate_at = now
-        tpm, rpm = (
-            _lower(limits.tokens_per_minute, state.learned_tpm),
-            _lower(limits.requests_per_minute, state.learned_rpm),
-        )
-        scale = 60.0 / WINDOW_S
-        if tpm is None:
-            state.guessed_tpm = max(1, round(load(state, now, 1) * scale))
-        if rpm is None:
-            state.guessed_rpm = max(1, round(load(state, now, 2) * scale))
+        if _lower(limits.tokens_per_minute, state.learned_tpm) is None:
+            state.guessed_tpm = max(1, round(load(state, now, 1) * 60.0 / WINDOW_S))
     state.throttled_at = now
     if refund:
         take_back(state, refund)

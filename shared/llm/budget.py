@@ -89,8 +89,7 @@ class BudgetState(BaseModel):
     waiters: list[Waiter] = Field(default_factory=list)
     learned_tpm: int | None = None  # from x-ratelimit-limit-tokens
     learned_rpm: int | None = None  # from x-ratelimit-limit-requests
-    guessed_tpm: int | None = None  # limits unknown: what a 429 showed the server would not take
-    guessed_rpm: int | None = None
+    guessed_tpm: int | None = None  # token limit unknown: what a 429 showed the server would not take
     rate: float = 1.0  # share of the limits in use: lowered by 429s, recovering with time (adapt.py)
     rate_at: float = 0.0  # when `rate` was set
     paused_until: float = 0.0  # a 429's retry-after: nothing is granted before
