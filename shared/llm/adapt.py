@@ -9,11 +9,11 @@ left (`x-ratelimit-remaining-*`) and 429s. Pure rules over budget.py's state, wi
   arrived yet) and changes nothing.
 - 429: nothing is granted before its retry-after (`retry-after-ms` / `retry-after`), and the rate (the share of
   the limits we use) halves, once per burst of 429s; it recovers by itself, linearly, while no 429 comes. The
-  refused call's charge is taken back: the server did not count it. With no token limit known, a 429 shows what
-  the server would not take: our window's load becomes a guessed tokens-per-minute limit, which doubles every
-  GUESS_DOUBLING_S without a 429, so a low guess does not stick. Requests are not guessed: for calls of thousands
-  of tokens they are rarely what binds (Azure grants 6 RPM per 1,000 TPM), and a count of a few calls would make
-  a wildly low guess.
+  refused call's charge is taken back: the server did not count it. With no token limit known, a 429 while we
+  have several calls in the window shows what the server would not take: our window's load becomes a guessed
+  tokens-per-minute limit, which doubles every GUESS_DOUBLING_S without a 429, so a low guess does not stick.
+  Requests are not guessed: for calls of thousands of tokens they are rarely what binds (Azure grants 6 RPM per
+  1,000 TPM), and a count of a few calls would make a wildly low guess.
 """
 
 from __future__ import annotations
@@ -30,6 +30,9 @@ DEFAULT_PAUSE_S = 1.0
 """A 429 without a retry-after pauses the deployment this long."""
 MAX_PAUSE_S = 60.0
 GUESS_DOUBLING_S = 30.0
+MIN_GUESS_REQUESTS = 4
+"""A 429 at a lighter load of ours says little about the limit (others may be using the deployment): it pauses,
+it does not make a guess."""
 MAX_DOUBLINGS = 10
 CORRECTION_SLACK = 0.05
 """The server's figure must exceed ours by this share before it counts: its headers lag a little."""
@@ -67,7 +70,8 @@ def throttled(state: BudgetState, limits: Limits, now: float, retry_after: float
     if now - state.rate_at >= SLOWDOWN_COOLDOWN_S:
         state.rate = max(MIN_RATE, current_rate(state, now) * SLOWDOWN)
         state.rate_at = now
-        if _lower(limits.tokens_per_minute, state.learned_tpm) is None:
+        known = _lower(limits.tokens_per_minute, state.learned_tpm) is not None
+        if not known and load(state, now, 2) >= MIN_GUESS_REQUESTS:
             state.guessed_tpm = max(1, round(load(state, now, 1) * 60.0 / WINDOW_S))
     state.throttled_at = now
     if refund:

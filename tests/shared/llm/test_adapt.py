@@ -107,3 +107,12 @@ def test_without_limits_a_429_guesses_one_from_the_load_and_the_guess_grows_back
     assert window_tokens(state, Limits(), T0) == approx(6_000, rel=0.01)
     assert window_tokens(state, Limits(), T0 + 60) > 12_000 * 2  # two doublings later, the guess limits less
     assert adapt.caps_now(state, Limits(), T0 + 3_600).limited is False  # and at length not at all
+
+
+def test_without_limits_a_429_at_a_light_load_only_pauses() -> None:
+    state = BudgetState()
+    reserve(state, "only", 5_000, T0, limits=Limits())
+    adapt.throttled(state, Limits(), T0, retry_after=1.0, refund=5_000)
+    assert adapt.caps_now(state, Limits(), T0).limited is False  # one call of ours: others filled the server
+    assert reserve(state, "again", 5_000, T0 + 0.5, limits=Limits()) == Wait(until=T0 + 1.0)
+    assert reserve(state, "again", 5_000, T0 + 1.0, limits=Limits()) == Granted()
