@@ -94,10 +94,14 @@ class Admission:
             self._sleep(delay)
             ticket.waited_s += delay
 
-    def throttled(self, ticket: Ticket, tokens: int, retry_after: float | None) -> None:
-        """A 429 to a call of `tokens`: slow the deployment for everyone; the first call of a step then waits on a
-        durable timer (raises QuotaWait), any other waits for its turn at its next admit."""
-        self._scheduler().throttled(ticket.deployment, ticket.limits, retry_after, refund=tokens)
+    def throttled(
+        self, ticket: Ticket, tokens: int, retry_after: float | None, headers: Mapping[str, str] | None = None
+    ) -> None:
+        """A 429 to a call of `tokens`: slow the deployment for everyone (and learn the limits the 429's headers
+        state); the first call of a step then waits on a durable timer (raises QuotaWait), any other waits for its
+        turn at its next admit."""
+        seen = rate_limit_headers(headers or {})
+        self._scheduler().throttled(ticket.deployment, ticket.limits, retry_after, refund=tokens, headers=seen)
         if ticket.may_defer:
             raise QuotaWait(ticket.deployment, _ms(max(retry_after or 0.0, MIN_DEFER_S)))
 

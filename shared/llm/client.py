@@ -221,7 +221,7 @@ class LLMClient:
                 error: Exception = exc
                 if status == 429 and ticket is not None and self._admission is not None:
                     # Slow the deployment for everyone; the first call of a step waits on a durable timer.
-                    self._admission.throttled(ticket, prompt + limit, server_retry_after(headers))
+                    self._admission.throttled(ticket, prompt + limit, server_retry_after(headers), headers)
             except openai.APIConnectionError as exc:  # includes APITimeoutError
                 last = f"{type(exc).__name__}: {exc.message}"
                 status = None

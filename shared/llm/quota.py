@@ -57,10 +57,19 @@ class QuotaScheduler:
         except QuotaBusy:
             return Wait(until=self.clock() + BUSY_WAIT_S)
 
-    def throttled(self, deployment: str, limits: Limits, retry_after: float | None, refund: int = 0) -> None:
-        """The server answered 429 (to a call of `refund` tokens): pause and slow the deployment for everyone."""
+    def throttled(
+        self,
+        deployment: str,
+        limits: Limits,
+        retry_after: float | None,
+        refund: int = 0,
+        headers: dict[str, int] | None = None,
+    ) -> None:
+        """The server answered 429 (to a call of `refund` tokens, with rate-limit `headers`): learn its limits, then
+        pause and slow the deployment for everyone."""
 
         def change(state: BudgetState, now: float) -> tuple[None, bool]:
+            adapt.observe(state, limits, now, **(headers or {}))
             adapt.throttled(state, limits, now, retry_after, refund)
             return None, True
 

@@ -154,3 +154,14 @@ def test_with_the_scheduler_off_nothing_is_reserved_and_429s_back_off_in_process
     ask(client)
     assert sleeps == [1.5]
     assert quota.writes == 0
+
+
+def test_a_429_teaches_the_limits_its_headers_state(
+    openai_server: OpenAITestServer, client: LLMClient, sleeps: Sleeps
+) -> None:
+    limit = {"x-ratelimit-limit-tokens": str(COST * 6), "retry-after-ms": "100"}
+    openai_server.enqueue(Reply(status=429, headers=limit, error_message="Rate limit reached"))
+    openai_server.respond_json(VALID)
+    with call_context("activity-call"), pytest.raises(QuotaWait):
+        ask(client)
+    assert state_of(client, openai_server).learned_tpm == COST * 6
