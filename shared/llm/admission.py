@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from shared.jobs.models import ModelSelection
 from shared.llm.budget import Ask, Granted, Limits
 from shared.llm.calls import DEFAULT_PRIORITY, CallContext, QuotaWait, current_call
-from shared.llm.config import deployment_key
+from shared.llm.config import deployment_key, model_for
 from shared.llm.errors import LLMTransientError
 from shared.llm.quota import QuotaScheduler
 from shared.settings import Settings
@@ -48,7 +48,8 @@ RATE_LIMIT_HEADERS = {
 class Ticket:
     """One model call on its way: its queue key and where it stands."""
 
-    deployment: str
+    deployment: str  # the budget's key: provider, endpoint, model
+    model: str  # what messages name
     limits: Limits
     key: str
     priority: int
@@ -72,8 +73,9 @@ class Admission:
         context = current_call()
         key = context.begin() if context is not None else f"inline:{uuid.uuid4().hex}"
         priority = context.priority if context is not None else DEFAULT_PRIORITY
-        return Ticket(deployment_key(self._settings, selection), limits_for(self._settings, selection), key, priority,
-                      context)  # fmt: skip
+        limits = limits_for(self._settings, selection)
+        model = model_for(self._settings, selection)
+        return Ticket(deployment_key(self._settings, selection), model, limits, key, priority, context)
 
     def admit(self, ticket: Ticket, tokens: int) -> None:
         """Return when the call may go (its cost charged); raise QuotaWait when it should wait without a worker."""
@@ -85,11 +87,11 @@ class Admission:
             delay = max(decision.until - scheduler.clock(), 0.0)
             over = ticket.waited_s + delay > MAX_IN_PROCESS_WAIT_S
             if (ticket.may_defer and delay >= MIN_DEFER_S) or (over and ticket.context is not None):
-                raise QuotaWait(ticket.deployment, _ms(min(delay, MAX_DEFER_S)), decision.ahead)
+                raise QuotaWait(ticket.model, _ms(min(delay, MAX_DEFER_S)), decision.ahead)
             if over:
                 raise LLMTransientError(
-                    f"model {ticket.deployment!r}: no quota within {MAX_IN_PROCESS_WAIT_S:.0f} s",
-                    details={"model": ticket.deployment, "retry_after_ms": _ms(delay)},
+                    f"model {ticket.model!r}: no quota within {MAX_IN_PROCESS_WAIT_S:.0f} s",
+                    details={"model": ticket.model, "retry_after_ms": _ms(delay)},
                 )
             self._sleep(delay)
             ticket.waited_s += delay
@@ -103,7 +105,7 @@ class Admission:
         seen = rate_limit_headers(headers or {})
         self._scheduler().throttled(ticket.deployment, ticket.limits, retry_after, refund=tokens, headers=seen)
         if ticket.may_defer:
-            raise QuotaWait(ticket.deployment, _ms(max(retry_after or 0.0, MIN_DEFER_S)))
+            raise QuotaWait(ticket.model, _ms(max(retry_after or 0.0, MIN_DEFER_S)))
 
     def answered(self, ticket: Ticket, headers: Mapping[str, str]) -> None:
         if ticket.context is not None:

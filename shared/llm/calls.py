@@ -26,14 +26,14 @@ class QuotaWait(DomainError):
 
     code = "llm_quota_wait"
 
-    def __init__(self, deployment: str, retry_after_ms: int, ahead: int = 0) -> None:
+    def __init__(self, model: str, retry_after_ms: int, ahead: int = 0) -> None:
         seconds = retry_after_ms / 1000
         super().__init__(
-            f"waiting for the quota of model {deployment!r}: its turn comes in {seconds:.1f} s"
+            f"waiting for the quota of model {model!r}: its turn comes in {seconds:.1f} s"
             + (f" ({ahead} calls ahead)" if ahead else ""),
-            {"deployment": deployment, "retry_after_ms": retry_after_ms, "ahead": ahead},
+            {"model": model, "retry_after_ms": retry_after_ms, "ahead": ahead},
         )
-        self.deployment = deployment
+        self.model = model
         self.retry_after_ms = retry_after_ms
 
 
