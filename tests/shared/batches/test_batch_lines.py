@@ -16,6 +16,7 @@ from shared.batches.models import Checks, ModelConfig, PromptConfig, Scale
 from shared.llm.client import LLMClient
 from shared.llm.errors import LLMOutputInvalid, LLMPermanentError
 from tests.support.openai_server import OpenAITestServer
+from tests.support.quota import MemoryQuotaRepository
 
 TEXT = (
     "1. Term. This Agreement continues for two (2) years from the Effective Date.\n\n"
@@ -39,7 +40,7 @@ def completion(content: Any, **choice: Any) -> dict[str, Any]:
 
 
 def test_a_line_is_the_standard_call_of_the_record(openai_server: OpenAITestServer) -> None:
-    standard.evaluate(LLMClient(openai_server.settings()), TASK)
+    standard.evaluate(LLMClient(openai_server.settings(), quota=MemoryQuotaRepository()), TASK)
     (sent,) = openai_server.requests
 
     line = request_line("bat_1:doc-1:000", TASK, "gpt-4o-batch", "/v1/chat/completions")
