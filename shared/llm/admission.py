@@ -23,6 +23,7 @@ from shared.llm.budget import Ask, Granted, Limits
 from shared.llm.calls import DEFAULT_PRIORITY, CallContext, QuotaWait, current_call
 from shared.llm.config import deployment_key, model_for
 from shared.llm.errors import LLMTransientError
+from shared.llm.events import QuotaDeferred, emit
 from shared.llm.quota import QuotaScheduler
 from shared.settings import Settings
 
@@ -87,7 +88,7 @@ class Admission:
             delay = max(decision.until - scheduler.clock(), 0.0)
             over = ticket.waited_s + delay > MAX_IN_PROCESS_WAIT_S
             if (ticket.may_defer and delay >= MIN_DEFER_S) or (over and ticket.context is not None):
-                raise QuotaWait(ticket.model, _ms(min(delay, MAX_DEFER_S)), decision.ahead)
+                raise _deferred(ticket, min(delay, MAX_DEFER_S), decision.ahead)
             if over:
                 raise LLMTransientError(
                     f"model {ticket.model!r}: no quota within {MAX_IN_PROCESS_WAIT_S:.0f} s",
@@ -105,7 +106,7 @@ class Admission:
         seen = rate_limit_headers(headers or {})
         self._scheduler().throttled(ticket.deployment, ticket.limits, retry_after, refund=tokens, headers=seen)
         if ticket.may_defer:
-            raise QuotaWait(ticket.model, _ms(max(retry_after or 0.0, MIN_DEFER_S)))
+            raise _deferred(ticket, max(retry_after or 0.0, MIN_DEFER_S), 0)
 
     def answered(self, ticket: Ticket, headers: Mapping[str, str]) -> None:
         if ticket.context is not None:
@@ -113,6 +114,13 @@ class Admission:
         seen = rate_limit_headers(headers)
         if seen:
             self._scheduler().observe(ticket.deployment, ticket.limits, seen)
+
+
+def _deferred(ticket: Ticket, wait_s: float, ahead: int) -> QuotaWait:
+    """The QuotaWait that hands the call back to its orchestrator, reported to the observers of model calls."""
+    job_id = ticket.context.job_id if ticket.context is not None else None
+    emit(QuotaDeferred(model=ticket.model, wait_s=round(wait_s, 3), ahead=ahead, job_id=job_id))
+    return QuotaWait(ticket.model, _ms(wait_s), ahead)
 
 
 def limits_for(settings: Settings, selection: ModelSelection) -> Limits:

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ValidationError
 from shared.analysis.usage import Usage
 from shared.jobs.models import ModelSelection
 from shared.llm.admission import Admission, Ticket
+from shared.llm.attempts import AttemptReport
 from shared.llm.config import context_tokens_for, missing_llm_settings, model_for
 from shared.llm.errors import LLMNotConfigured, LLMOutputInvalid, LLMPermanentError, LLMTransientError
 from shared.llm.framing import sent_prompt_tokens
@@ -192,8 +193,10 @@ class LLMClient:
         ticket = self._admission.begin(selection) if self._admission is not None else None
         for attempt in range(attempts):
             headers: Mapping[str, str] | None = None
+            waited = ticket.waited_s if ticket is not None else 0.0
             if ticket is not None:
                 self._admit(ticket, prompt + limit)
+            report = AttemptReport(model, selection, limit, attempt + 1, ticket, waited, prompt)
             try:
                 extra: dict[str, Any] = {} if temperature is None else {"temperature": temperature}
                 response = self._sdk.chat.completions.with_raw_response.create(
@@ -205,10 +208,12 @@ class LLMClient:
                     **extra,
                 )
                 completion = response.parse()
+                report.answered(completion)
                 if ticket is not None and self._admission is not None:
                     self._admission.answered(ticket, response.headers)
                 return completion
             except openai.APIStatusError as exc:
+                report.refused("throttled" if exc.status_code == 429 else "failed", exc.status_code)
                 message = server_message(exc)
                 if not is_retryable_status(exc.status_code):
                     raise LLMPermanentError(
@@ -223,6 +228,7 @@ class LLMClient:
                     # Slow the deployment for everyone; the first call of a step waits on a durable timer.
                     self._admission.throttled(ticket, prompt + limit, server_retry_after(headers), headers)
             except openai.APIConnectionError as exc:  # includes APITimeoutError
+                report.refused("failed", None)
                 last = f"{type(exc).__name__}: {exc.message}"
                 status = None
                 error = exc
