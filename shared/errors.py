@@ -42,6 +42,12 @@ class ValidationFailed(DomainError):
     code = "invalid_request"
 
 
+class InvalidContinuation(ValidationFailed):
+    """A list's `continuation` that is not a token of that list (the API answers 400: it is a query parameter)."""
+
+    code = "invalid_continuation"
+
+
 class PayloadTooLarge(DomainError):
     code = "payload_too_large"
 

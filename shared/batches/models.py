@@ -15,7 +15,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared.analysis.usage import Usage
-from shared.jobs.models import ModelSelection, utcnow
+from shared.jobs.models import NOT_BLANK, ModelSelection, utcnow
+from shared.json_types import JsonFloat, JsonInt
 
 MAX_PROMPTS = 50
 MAX_FOLDERS = 50
@@ -51,8 +52,8 @@ class PassFail(BaseModel):
 class Scale(BaseModel):
     model_config = ConfigDict(extra="forbid")
     type: Literal["scale"] = "scale"
-    min: float = 1
-    max: float = 5
+    min: JsonFloat = 1
+    max: JsonFloat = 5
 
     @model_validator(mode="after")
     def _ordered(self) -> Scale:
@@ -93,8 +94,8 @@ Scoring = Annotated[PassFail | Scale | Checks, Field(discriminator="type")]
 
 class PromptConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=100)
-    text: str = Field(min_length=1, max_length=8_000)
+    name: str = Field(min_length=1, max_length=100, json_schema_extra={"pattern": NOT_BLANK})
+    text: str = Field(min_length=1, max_length=8_000, json_schema_extra={"pattern": NOT_BLANK})
     scoring: Scoring = Field(default_factory=PassFail)
 
     @field_validator("name", "text")
@@ -108,8 +109,8 @@ class PromptConfig(BaseModel):
 class ModelConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     modelSelection: ModelSelection = "primary"
-    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
-    max_tokens: int = Field(default=800, ge=16, le=16_000)
+    temperature: JsonFloat = Field(default=0.0, ge=0.0, le=2.0)
+    max_tokens: JsonInt = Field(default=800, ge=16, le=16_000)
 
 
 class BatchConfig(BaseModel):
@@ -117,7 +118,7 @@ class BatchConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)
-    folders: list[str] = Field(min_length=1, max_length=MAX_FOLDERS)
+    folders: list[str] = Field(min_length=1, max_length=MAX_FOLDERS, json_schema_extra={"uniqueItems": True})
     prompts: list[PromptConfig] = Field(min_length=1, max_length=MAX_PROMPTS)
     model: ModelConfig = Field(default_factory=ModelConfig)
 

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.errors import ValidationFailed
+from shared.json_types import JsonInt
 
 RunMode = Literal["standard", "economy"]
 """standard: one model call per record now; economy: the records through the (Azure) OpenAI Batch API — half the
@@ -60,4 +61,4 @@ class RunBatch(BaseModel):
 
     mode: RunMode = "standard"
     # The run job's priority (1-10): when model calls queue for quota, higher goes first (shared/llm/budget.py).
-    priority: int = Field(default=5, ge=1, le=10)
+    priority: JsonInt = Field(default=5, ge=1, le=10)

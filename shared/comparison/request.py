@@ -6,14 +6,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from shared.jobs.models import ModelSelection, unique_ids
+from shared.jobs.models import UNIQUE_IDS_SCHEMA, ModelSelection, unique_ids
+from shared.json_types import JsonInt
 
 
 class ComparisonJobRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     standardContractId: str = Field(min_length=1, max_length=200)
-    compareContractIds: list[str] = Field(min_length=1, max_length=50)
+    compareContractIds: list[str] = Field(min_length=1, max_length=50, json_schema_extra=UNIQUE_IDS_SCHEMA)
     # "full": the whole documents, clauses added in the compared contract included. "clauses": the standard's
     # clauses one by one (the selected ones, or every clause when nothing is selected), never "added".
     comparisonMode: Literal["full", "clauses"] = "full"
@@ -55,4 +56,4 @@ class SubmitComparisonJob(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     request: ComparisonJobRequest
-    priority: int = Field(default=5, ge=1, le=10)
+    priority: JsonInt = Field(default=5, ge=1, le=10)

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, Field
+from pydantic.json_schema import JsonDict
 
 JOB_TTL_SECONDS = 604_800  # 7 days, as the seed's container TTL
 
@@ -78,6 +79,12 @@ class JobRef(BaseModel):
 
     job_id: str = Field(min_length=1)
     user_id: str = Field(min_length=1)
+
+
+NOT_BLANK = r"\S"
+"""The JSON Schema pattern of a string that must not be blank (the validators strip, then refuse an empty string)."""
+UNIQUE_IDS_SCHEMA: JsonDict = {"uniqueItems": True, "items": {"type": "string", "pattern": NOT_BLANK}}
+"""What unique_ids refuses, in a request model's JSON Schema: `Field(json_schema_extra=UNIQUE_IDS_SCHEMA)`."""
 
 
 def unique_ids(field: str, ids: list[str]) -> list[str]:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from shared.jobs.models import ModelSelection, unique_ids
+from shared.jobs.models import NOT_BLANK, UNIQUE_IDS_SCHEMA, ModelSelection, unique_ids
+from shared.json_types import JsonInt
 
 
 class QueryJobRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(max_length=4000)
-    contract_ids: list[str] = Field(min_length=1, max_length=200)
+    question: str = Field(max_length=4000, json_schema_extra={"pattern": NOT_BLANK})
+    contract_ids: list[str] = Field(min_length=1, max_length=200, json_schema_extra=UNIQUE_IDS_SCHEMA)
     modelSelection: ModelSelection = "primary"
 
     @field_validator("question")
@@ -41,4 +42,4 @@ class SubmitQueryJob(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     request: QueryJobRequest
-    priority: int = Field(default=5, ge=1, le=10)
+    priority: JsonInt = Field(default=5, ge=1, le=10)

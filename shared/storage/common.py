@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from shared.errors import NotFoundError, ValidationFailed
+from shared.errors import InvalidContinuation, NotFoundError, ValidationFailed
 from shared.storage.base import Page
 
 R = TypeVar("R")
@@ -59,7 +59,9 @@ def decode_keys(token: str | None, count: int) -> tuple[str, ...] | None:
         if not isinstance(keys, list) or len(keys) != count or not all(isinstance(key, str) for key in keys):
             raise ValueError(f"not {count} strings")
     except (ValueError, TypeError, binascii.Error) as exc:
-        raise ValidationFailed(f"invalid continuation token {token[:80]!r}", details={"continuation": token}) from exc
+        raise InvalidContinuation(
+            f"invalid continuation token {token[:80]!r}", details={"continuation": token}
+        ) from exc
     return tuple(keys)
 
 
