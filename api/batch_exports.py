@@ -19,26 +19,15 @@ from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from azurefunctions.extensions.http.fastapi import StreamingResponse
+from pydantic import BaseModel
 
 from api.http import blocking
-from shared.batches.models import Batch, ResponseRecord
+from shared.batches.models import Batch, RecordStatus, ResponseRecord
 from shared.storage.base import RecordRepository
 
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 500
-COLUMNS = (
-    "document",
-    "folder",
-    "prompt",
-    "status",
-    "score",
-    "response",
-    "evidence",
-    "error",
-    "document_id",
-    "record_id",
-)
 EVIDENCE_SEPARATOR = "\n"
 BOM = "\ufeff"
 CSV_TYPE = "text/csv; charset=utf-8; header=present"
@@ -60,20 +49,39 @@ async def record_pages(records: RecordRepository, user_id: str, batch_id: str) -
         continuation = page.continuation
 
 
+class ExportRow(BaseModel):
+    """One record in an export: a line of the JSON Lines export (which keeps types: score a number, evidence a
+    list), a row of the CSV one (columns in this order)."""
+
+    document: str
+    folder: str
+    prompt: str
+    status: RecordStatus
+    score: float | None
+    response: str | None
+    evidence: list[str]
+    error: str | None
+    document_id: str
+    record_id: str
+
+
 def row(record: ResponseRecord) -> dict[str, Any]:
-    """The export's fields of one record (JSON Lines keeps types: score a number, evidence a list)."""
-    return {
-        "document": record.filename,
-        "folder": record.folder,
-        "prompt": record.prompt_name,
-        "status": record.status.value,
-        "score": record.score,
-        "response": record.response_text,
-        "evidence": record.evidence,
-        "error": record.error,
-        "document_id": record.document_id,
-        "record_id": record.record_id,
-    }
+    """The export's fields of one record, as JSON values."""
+    return ExportRow(
+        document=record.filename,
+        folder=record.folder,
+        prompt=record.prompt_name,
+        status=record.status,
+        score=record.score,
+        response=record.response_text,
+        evidence=record.evidence,
+        error=record.error,
+        document_id=record.document_id,
+        record_id=record.record_id,
+    ).model_dump(mode="json")
+
+
+COLUMNS = tuple(ExportRow.model_fields)
 
 
 def _cell(value: Any) -> str:

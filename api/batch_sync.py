@@ -16,7 +16,8 @@ like a success to clients that read the status code (fetch wrappers, `curl -f`, 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+
+from pydantic import BaseModel
 
 from api.http import blocking
 from shared.batches.models import BatchStatus, StagingResult
@@ -30,6 +31,19 @@ from shared.storage.base import ResultRepository
 POLL_SECONDS = 0.25
 """Between two reads of the job document when nothing in this process said it changed (its steps may run on
 another instance); a change made in this process wakes the wait at once."""
+
+
+class StagingAnswer(BaseModel):
+    """200 body of POST /api/batches/{batch_id}/reprocess-staging when staging ended in time (the seed's answer)."""
+
+    success: bool
+    documents_prepared: int
+    message: str
+    batch_id: str
+    status: str
+    documents_found: int
+    failed: list[dict[str, str]]
+    job_id: str
 
 
 class StagingFailed(DomainError):
@@ -61,7 +75,7 @@ def failure_reason(job: Job) -> str:
     return str(reason) if reason else "no reason was recorded"
 
 
-def seed_answer(results: ResultRepository, job: Job) -> dict[str, Any]:
+def seed_answer(results: ResultRepository, job: Job) -> StagingAnswer:
     """The answer for a staging job that has ended (StagingFailed / StagingCancelled when it did not complete)."""
     details = {"job_id": job.job_id, "batch_id": getattr(job.request, "batch_id", None)}
     if job.status is JobStatus.CANCELLED:
@@ -69,13 +83,13 @@ def seed_answer(results: ResultRepository, job: Job) -> dict[str, Any]:
     if job.status is not JobStatus.COMPLETED or job.result_id is None:
         raise StagingFailed(f"batch staging failed: {failure_reason(job)}", details)
     staged = StagingResult.model_validate(results.get(job.user_id, job.result_id).result)
-    return {
-        "success": staged.status == BatchStatus.STAGED.value,
-        "documents_prepared": staged.documents_prepared,
-        "message": staged.message,
-        "batch_id": staged.batch_id,
-        "status": staged.status,
-        "documents_found": staged.documents_found,
-        "failed": staged.failed,
-        "job_id": job.job_id,
-    }
+    return StagingAnswer(
+        success=staged.status == BatchStatus.STAGED.value,
+        documents_prepared=staged.documents_prepared,
+        message=staged.message,
+        batch_id=staged.batch_id,
+        status=staged.status,
+        documents_found=staged.documents_found,
+        failed=staged.failed,
+        job_id=job.job_id,
+    )

@@ -78,7 +78,7 @@ async def create_batch(req: Request) -> Response:
     async def impl(req: Request, caller: Caller) -> Response:
         config = await read_model(req, BatchConfig)
         batch = await blocking(batches().create, caller.user_id, config)
-        body = {"batch_id": batch.batch_id, "status": batch.status.value}
+        body = views.BatchCreated(batch_id=batch.batch_id, status=batch.status)
         return json_response(body, 201, {"Location": api_url(req, f"batches/{batch.batch_id}")})
 
     return await handle(req, impl)
@@ -90,7 +90,9 @@ async def list_batches(req: Request) -> Response:
         limit = page_size(req, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT)
         continuation = req.query_params.get("continuation") or None
         page = await blocking(batches().list_batches, caller.user_id, limit=limit, continuation=continuation)
-        return json_response({"batches": [views.summary(b) for b in page.items], "continuation": page.continuation})
+        return json_response(
+            views.BatchList(batches=[views.summary(b) for b in page.items], continuation=page.continuation)
+        )
 
     return await handle(req, impl)
 
@@ -211,15 +213,15 @@ async def cancel_batch(req: Request, client: df.DurableOrchestrationClient) -> R
                 {"batch_id": batch.batch_id, "status": batch.status.value},
             )
         job = await cancel_job(client, caller.user_id, running.job_id)
-        body = {
-            "batch_id": batch.batch_id,
-            "job_id": job.job_id,
-            "job_type": job.job_type.value,
-            "status": job.status.value,
-            "message": f"Batch {batch.batch_id}: {job.job_type.value} job {job.job_id} cancelled",
-            "statusQueryGetUri": api_url(req, f"jobs/{job.job_id}/status"),
-            "batchGetUri": api_url(req, f"batches/{batch.batch_id}"),
-        }
+        body = views.BatchCancelled(
+            batch_id=batch.batch_id,
+            job_id=job.job_id,
+            job_type=job.job_type,
+            status=job.status,
+            message=f"Batch {batch.batch_id}: {job.job_type.value} job {job.job_id} cancelled",
+            statusQueryGetUri=api_url(req, f"jobs/{job.job_id}/status"),
+            batchGetUri=api_url(req, f"batches/{batch.batch_id}"),
+        )
         return json_response(body, 202)
 
     return await handle(req, impl)
@@ -243,7 +245,9 @@ async def list_batch_responses(req: Request) -> Response:
             limit=limit,
             continuation=continuation,
         )
-        return json_response({"responses": [views.record(r) for r in page.items], "continuation": page.continuation})
+        return json_response(
+            views.RecordList(responses=[views.record(r) for r in page.items], continuation=page.continuation)
+        )
 
     return await handle(req, impl)
 

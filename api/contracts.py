@@ -14,7 +14,7 @@ from api.http import (
     path_param,
     read_model,
 )
-from shared.contracts.models import ClauseRecord, Contract, ContractCreated, ContractUpload, summarize
+from shared.contracts.models import ClauseRecord, Contract, ContractCreated, ContractList, ContractUpload, detail
 from shared.errors import PayloadTooLarge, ValidationFailed
 from shared.identity import Caller
 from shared.settings import get_settings
@@ -108,12 +108,7 @@ async def _list_contracts(req: Request, caller: Caller) -> Response:
     limit = page_size(req, default=MAX_PAGE_SIZE, maximum=MAX_PAGE_SIZE)
     continuation = req.query_params.get("continuation") or None
     page = await blocking(get_repositories().contracts.list, caller.user_id, limit=limit, continuation=continuation)
-    return json_response(
-        {
-            "contracts": [s.model_dump(mode="json") for s in page.items],
-            "continuation": page.continuation,
-        }
-    )
+    return json_response(ContractList(contracts=page.items, continuation=page.continuation))
 
 
 @bp.route(route="contracts/{contract_id}", methods=["GET"])
@@ -124,10 +119,7 @@ async def get_contract(req: Request) -> Response:
 async def _get_contract(req: Request, caller: Caller) -> Response:
     contract_id = path_param(req, "contract_id")
     contract = await blocking(get_repositories().contracts.get, caller.user_id, contract_id)
-    body = contract.model_dump(mode="json", exclude={"user_id"})
-    body["clause_count"] = len(contract.clauses)
-    body["char_count"] = summarize(contract).char_count
-    return json_response(body)
+    return json_response(detail(contract))
 
 
 @bp.route(route="contracts/{contract_id}", methods=["DELETE"])

@@ -12,7 +12,7 @@ import hashlib
 import logging
 import unicodedata
 import uuid
-from typing import Any, cast
+from typing import cast
 from urllib.parse import unquote
 
 import azure.durable_functions as df
@@ -41,7 +41,10 @@ from shared.documents.models import (
     DocumentCreated,
     DocumentFormat,
     DocumentUpload,
+    FolderDocuments,
+    FolderList,
     check_folder,
+    view,
 )
 from shared.documents.usage import ensure_not_in_use
 from shared.errors import NotFoundError, PayloadTooLarge, ValidationFailed
@@ -120,11 +123,6 @@ def decode_upload(upload: DocumentUpload, max_bytes: int) -> bytes:
     return content
 
 
-def public(document: Document) -> dict[str, Any]:
-    """What a client sees of a document: not its owner (the caller) nor where its bytes are kept."""
-    return document.model_dump(mode="json", exclude={"user_id", "blob_name"})
-
-
 def storage() -> DocumentBlobs:
     try:
         return document_blobs()
@@ -181,7 +179,7 @@ async def get_document(req: Request) -> Response:
 async def _get_document(req: Request, caller: Caller) -> Response:
     document_id = path_param(req, "document_id")
     document = await blocking(get_repositories().documents.get, caller.user_id, document_id)
-    return json_response(public(document))
+    return json_response(view(document))
 
 
 @bp.route(route="documents/{document_id}", methods=["DELETE"])
@@ -211,7 +209,7 @@ async def list_folders(req: Request) -> Response:
 
 async def _list_folders(req: Request, caller: Caller) -> Response:
     folders = await blocking(get_repositories().documents.folders, caller.user_id)
-    return json_response({"folders": [f.model_dump(mode="json") for f in folders]})
+    return json_response(FolderList(folders=folders))
 
 
 @bp.route(route="folders/{*path}", methods=["GET"])
@@ -241,5 +239,5 @@ async def _list_folder_documents(req: Request, caller: Caller) -> Response:
         get_repositories().documents.list_folder, caller.user_id, folder, limit=limit, continuation=continuation
     )
     return json_response(
-        {"folder": folder, "documents": [public(d) for d in page.items], "continuation": page.continuation}
+        FolderDocuments(folder=folder, documents=[view(d) for d in page.items], continuation=page.continuation)
     )

@@ -19,6 +19,7 @@ from shared.errors import (
     DomainError,
     ErrorBody,
     ErrorInfo,
+    InvalidContinuation,
     NotFoundError,
     PayloadTooLarge,
     ValidationFailed,
@@ -53,6 +54,7 @@ class ServiceUnavailable(DomainError):
 STATUS_BY_ERROR: tuple[tuple[type[DomainError], int], ...] = (
     (MalformedJson, 400),
     (BadRequest, 400),
+    (InvalidContinuation, 400),  # a query parameter: not ours, or from another list
     (AuthenticationRequired, 401),
     (Forbidden, 403),
     (NotFoundError, 404),
@@ -179,18 +181,26 @@ async def blocking(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 
 def path_param(req: Request, name: str) -> str:
+    """An id from the path. A blank one (`/api/jobs/%20`) names nothing: 404, like any unknown id."""
     value = req.path_params.get(name)
     if not isinstance(value, str) or not value.strip():
-        raise ValidationFailed(f"missing path parameter {name!r}")
+        raise NotFoundError(f"no {name.removesuffix('_id')} has the id {value!r}", {name: value})
     return value
 
 
+def path_user(req: Request) -> str:
+    """The `{user_id}` of the seed's per-user paths, as sent: anything but the caller's own id is 403."""
+    value = req.path_params.get("user_id")
+    return value if isinstance(value, str) else ""
+
+
 def page_size(req: Request, default: int, maximum: int) -> int:
-    """The `limit` query parameter of a list endpoint: an integer from 1 to `maximum`, `default` when absent."""
+    """The `limit` query parameter of a list endpoint: an integer from 1 to `maximum`, `default` when absent or empty."""
     raw = req.query_params.get("limit")
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    # isascii: str.isdigit() is also true of superscripts, which int() refuses ("²"), and of other scripts' digits.
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:
         raise BadRequest(f"limit must be an integer from 1 to {maximum}, got {raw!r}", {"limit": raw})
     return int(raw)
 

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 import azure.durable_functions as df
 from azurefunctions.extensions.http.fastapi import Request, Response
 
-from api.http import BadRequest, api_url, blocking, handle, json_response, page_size, path_param, read_model
+from api.http import BadRequest, api_url, blocking, handle, json_response, page_size, path_param, path_user, read_model
 from api.starter import start_job
 from shared.comparison.request import SubmitComparisonJob
 from shared.identity import Caller, require_same_user
@@ -121,7 +121,7 @@ async def list_for(req: Request, user_id: str) -> Response:
 @bp.route(route="jobs/user/{user_id}", methods=["GET"])
 async def list_user_jobs(req: Request) -> Response:
     async def impl(req: Request, caller: Caller) -> Response:
-        require_same_user(caller, path_param(req, "user_id"))
+        require_same_user(caller, path_user(req))
         return await list_for(req, caller.user_id)
 
     return await handle(req, impl)

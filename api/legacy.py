@@ -6,22 +6,25 @@ client's `estimatedTokens` or our own exact count exceeds QUERY_BATCH_TOKEN_THRE
 bodies is accepted and ignored: the caller is the signed-in principal.
 """
 
-from typing import Any
+from typing import Literal
 
 import azure.durable_functions as df
 from azurefunctions.extensions.http.fastapi import Request, Response
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.http import blocking, handle, json_response, read_model
 from api.starter import ensure_contracts_owned, start_job
 from shared.analysis.factory import get_analyzer
 from shared.comparison.inline import run_comparison_inline
+from shared.comparison.models import ComparisonResult
 from shared.comparison.request import ComparisonJobRequest
 from shared.contracts.analysis import load_contracts
 from shared.identity import Caller
 from shared.jobs.document import Job
 from shared.jobs.models import JobStatus, JobType
+from shared.json_types import JsonBool, JsonInt
 from shared.query.inline import answer_query, query_prompt_tokens
+from shared.query.models import QueryResult
 from shared.query.request import QueryJobRequest
 from shared.settings import get_settings
 from shared.storage.factory import get_repositories
@@ -37,29 +40,62 @@ class LegacyCompareRequest(ComparisonJobRequest):
     model_config = ConfigDict(extra="forbid")
 
     userEmail: str | None = None  # accepted and ignored: identity comes from the principal
-    forceBatch: bool = False
-    priority: int = Field(default=5, ge=1, le=10)
+    forceBatch: JsonBool = False
+    priority: JsonInt = Field(default=5, ge=1, le=10)
 
 
 class LegacyQueryRequest(QueryJobRequest):
     model_config = ConfigDict(extra="forbid")
 
     userEmail: str | None = None
-    forceBatch: bool = False
-    estimatedTokens: int | None = Field(default=None, ge=0)
-    priority: int = Field(default=5, ge=1, le=10)
+    forceBatch: JsonBool = False
+    estimatedTokens: JsonInt | None = Field(default=None, ge=0)
+    priority: JsonInt = Field(default=5, ge=1, le=10)
 
 
-def batch_accepted(kind: str, job: Job, **extra: Any) -> Response:
+class LegacyBatchAccepted(BaseModel):
     """The seed's 202 for a request that became a background job."""
-    body = {
-        "success": True,
-        "batch_mode": True,
-        "job_id": job.job_id,
-        "message": f"{kind} job submitted successfully. Job ID: {job.job_id}",
-        "status": JobStatus.QUEUED.value,  # what was accepted; the orchestration may already have moved it on
-        **extra,
-    }
+
+    success: Literal[True] = True
+    batch_mode: Literal[True] = True
+    job_id: str
+    message: str
+    status: JobStatus = JobStatus.QUEUED  # what was accepted; the orchestration may already have moved it on
+
+
+class LegacyQueryAccepted(LegacyBatchAccepted):
+    """The 202 of POST /api/query_contracts, with the prompt tokens that sent it to the background."""
+
+    estimated_tokens: int
+
+
+class LegacyComparisonAnswer(BaseModel):
+    """The 200 of POST /api/compare-contracts run inline."""
+
+    success: Literal[True] = True
+    standardContractId: str
+    compareContractIds: list[str]
+    comparisonMode: Literal["full", "clauses"]
+    results: ComparisonResult
+
+
+class LegacyQueryAnswer(BaseModel):
+    """The 200 of POST /api/query_contracts answered inline."""
+
+    success: Literal[True] = True
+    question: str
+    contract_ids: list[str]
+    estimated_tokens: int
+    results: QueryResult
+
+
+def batch_accepted(kind: str, job: Job, estimated_tokens: int | None = None) -> Response:
+    message = f"{kind} job submitted successfully. Job ID: {job.job_id}"
+    body = (
+        LegacyBatchAccepted(job_id=job.job_id, message=message)
+        if estimated_tokens is None
+        else LegacyQueryAccepted(job_id=job.job_id, message=message, estimated_tokens=estimated_tokens)
+    )
     return json_response(body, 202)
 
 
@@ -79,13 +115,12 @@ async def compare_contracts(req: Request, client: df.DurableOrchestrationClient)
         reserve = get_settings().llm_max_output_tokens
         result = await blocking(run_comparison_inline, repos, get_analyzer(), caller.user_id, request, reserve)
         return json_response(
-            {
-                "success": True,
-                "standardContractId": request.standardContractId,
-                "compareContractIds": request.compareContractIds,
-                "comparisonMode": request.comparisonMode,
-                "results": result.model_dump(mode="json"),
-            }
+            LegacyComparisonAnswer(
+                standardContractId=request.standardContractId,
+                compareContractIds=request.compareContractIds,
+                comparisonMode=request.comparisonMode,
+                results=result,
+            )
         )
 
     return await handle(req, impl)
@@ -111,13 +146,9 @@ async def query_contracts(req: Request, client: df.DurableOrchestrationClient) -
         reserve = get_settings().llm_max_output_tokens
         result = await blocking(answer_query, get_analyzer(), request, contracts, reserve)
         return json_response(
-            {
-                "success": True,
-                "question": request.question,
-                "contract_ids": request.contract_ids,
-                "estimated_tokens": estimated,
-                "results": result.model_dump(mode="json"),
-            }
+            LegacyQueryAnswer(
+                question=request.question, contract_ids=request.contract_ids, estimated_tokens=estimated, results=result
+            )
         )
 
     return await handle(req, impl)

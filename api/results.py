@@ -5,6 +5,7 @@ from azurefunctions.extensions.http.fastapi import Request, Response
 
 from api.http import blocking, handle, json_response, path_param
 from shared.identity import Caller
+from shared.jobs.results import view
 from shared.storage.factory import get_repositories
 
 bp = df.Blueprint()
@@ -17,6 +18,4 @@ async def get_result(req: Request) -> Response:
 
 async def _get_result(req: Request, caller: Caller) -> Response:
     stored = await blocking(get_repositories().results.get, caller.user_id, path_param(req, "result_id"))
-    return json_response(
-        stored.model_dump(mode="json", include={"result_id", "job_id", "job_type", "created_at", "result"})
-    )
+    return json_response(view(stored))

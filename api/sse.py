@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from azurefunctions.extensions.http.fastapi import StreamingResponse
+from pydantic import BaseModel
 
 from shared.settings import Settings
 
@@ -18,6 +19,12 @@ HEADERS = {
     "Cache-Control": "no-cache",
     "X-Accel-Buffering": "no",  # proxies that buffer responses (nginx and its kin) pass events on at once
 }
+
+
+class Heartbeat(BaseModel):
+    """The data of a `heartbeat` event."""
+
+    timestamp: datetime
 
 
 def event(name: str, data: Any, event_id: str | int | None = None) -> str:
@@ -59,7 +66,7 @@ class StreamClock:
         now = self._now()
         if now - self._last_heartbeat >= self._settings.stream_heartbeat_seconds:
             self._last_heartbeat = self._last_sent = now
-            return event("heartbeat", {"timestamp": datetime.now(UTC).isoformat()})
+            return event("heartbeat", Heartbeat(timestamp=datetime.now(UTC)).model_dump(mode="json"))
         if now - self._last_sent >= self._settings.stream_keepalive_seconds:
             self._last_sent = now
             return comment("keep-alive")

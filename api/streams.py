@@ -30,12 +30,12 @@ import azure.durable_functions as df
 from azurefunctions.extensions.http.fastapi import Request, Response
 
 from api import sse
-from api.http import blocking, handle, path_param
+from api.http import blocking, handle, path_param, path_user
 from api.jobs import parse_statuses
 from shared.errors import DomainError, ErrorBody, ErrorInfo, NotFoundError
 from shared.identity import Caller, require_same_user
 from shared.jobs.changes import Subscription, job_changes
-from shared.jobs.document import Job
+from shared.jobs.document import Job, JobsUpdate
 from shared.jobs.models import JobStatus, utcnow
 from shared.jobs.service import JobService, job_service
 from shared.settings import Settings, get_settings
@@ -67,7 +67,7 @@ async def stream_my_jobs(req: Request) -> Response:
 @bp.route(route="jobs/user/{user_id}/stream", methods=["GET"])
 async def stream_user_jobs(req: Request) -> Response:
     async def impl(req: Request, caller: Caller) -> Response:
-        require_same_user(caller, path_param(req, "user_id"))
+        require_same_user(caller, path_user(req))
         return await _user_stream(req, caller)
 
     return await handle(req, impl)
@@ -168,7 +168,7 @@ class _Listed:
 
     def body(self, counts: dict[str, int]) -> dict[str, object]:
         ordered = sorted(self.jobs.values(), key=lambda j: (j.created_at, j.job_id), reverse=True)
-        return {"jobs": [job.model_dump(mode="json") for job in ordered], "counts": counts}
+        return JobsUpdate(jobs=ordered, counts=counts).model_dump(mode="json")
 
 
 async def follow_user(
@@ -256,7 +256,7 @@ async def _error_only(error: DomainError, settings: Settings) -> AsyncIterator[s
 
 def _last_seq(req: Request) -> int | None:
     raw = (req.headers.get("last-event-id") or "").strip()
-    return int(raw) if raw.isdigit() else None
+    return int(raw) if raw.isascii() and raw.isdigit() else None  # "²".isdigit(), but int("²") fails
 
 
 def _last_cursor(req: Request) -> datetime | None:

@@ -5,10 +5,34 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.json_schema import JsonDict
 
-from shared.jobs.models import utcnow
+from shared.jobs.models import NOT_BLANK, utcnow
 
 MAX_TITLE_CHARS = 300
+# ContractUpload's rule (`_one_source`) in its JSON Schema: text, or a file; never both.
+ONE_SOURCE_SCHEMA: JsonDict = {
+    "oneOf": [
+        {
+            "title": "text",
+            "required": ["text"],
+            "properties": {
+                "text": {"type": "string", "pattern": NOT_BLANK},
+                "filename": {"type": "null"},
+                "content_base64": {"type": "null"},
+            },
+        },
+        {
+            "title": "file",
+            "required": ["filename", "content_base64"],
+            "properties": {
+                "text": {"type": "null"},
+                "filename": {"type": "string", "minLength": 1},
+                "content_base64": {"type": "string", "minLength": 1},
+            },
+        },
+    ]
+}
 
 
 class ClauseRecord(BaseModel):
@@ -51,9 +75,9 @@ class ContractSummary(BaseModel):
 class ContractUpload(BaseModel):
     """POST /api/contracts body: either text, or a base64 file (.txt, .md, .docx, .pdf)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ONE_SOURCE_SCHEMA)
 
-    title: str = Field(min_length=1, max_length=MAX_TITLE_CHARS)
+    title: str = Field(min_length=1, max_length=MAX_TITLE_CHARS, json_schema_extra={"pattern": NOT_BLANK})
     text: str | None = None
     filename: str | None = Field(default=None, max_length=255)
     content_base64: str | None = None
@@ -72,10 +96,33 @@ class ContractUpload(BaseModel):
 
 
 class ContractCreated(BaseModel):
+    """201 body of POST /api/contracts."""
+
     contract_id: str
     title: str
     clause_count: int
     token_count: int
+
+
+class ContractList(BaseModel):
+    """200 body of GET /api/contracts: one page of the caller's contracts; `continuation` asks for the next."""
+
+    contracts: list[ContractSummary]
+    continuation: str | None = None
+
+
+class ContractDetail(Contract):
+    """200 body of GET /api/contracts/{contract_id}: the contract with its text and clauses, not its owner."""
+
+    user_id: str = Field(exclude=True)
+    clause_count: int
+    char_count: int
+
+
+def detail(contract: Contract) -> ContractDetail:
+    return ContractDetail.model_validate(
+        {**dict(contract), "clause_count": len(contract.clauses), "char_count": len(contract.text)}
+    )
 
 
 def summarize(contract: Contract) -> ContractSummary:

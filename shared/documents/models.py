@@ -79,6 +79,32 @@ class DocumentCreated(BaseModel):
     sha256: str
 
 
+class DocumentView(Document):
+    """A document as the API shows it (GET /api/documents/{id}, folder listings): not its owner (the caller) nor
+    where its bytes are kept."""
+
+    user_id: str = Field(exclude=True)
+    blob_name: str = Field(exclude=True)
+
+
 class FolderSummary(BaseModel):
     folder: str
     document_count: int
+
+
+class FolderList(BaseModel):
+    """200 body of GET /api/folders: every folder of the caller's documents with its document count."""
+
+    folders: list[FolderSummary]
+
+
+class FolderDocuments(BaseModel):
+    """200 body of GET /api/folders/{folder}/documents: one page of the folder's documents."""
+
+    folder: str
+    documents: list[DocumentView]
+    continuation: str | None = None
+
+
+def view(document: Document) -> DocumentView:
+    return DocumentView.model_validate(dict(document))

@@ -107,9 +107,27 @@ class JobSubmitted(BaseModel):
 
 
 class JobList(BaseModel):
+    """200 body of GET /api/jobs: one page of the caller's jobs (newest first), their counts per status."""
+
     jobs: list[Job]
     counts: dict[str, int]
     continuation: str | None = None
+
+
+class JobsUpdate(BaseModel):
+    """The data of a `jobs_update` stream event: the jobs the stream lists, the caller's counts per status."""
+
+    jobs: list[Job]
+    counts: dict[str, int]
+
+
+class JobCancelled(BaseModel):
+    """202 body of POST /api/jobs/{job_id}/cancel."""
+
+    job_id: str
+    status: JobStatus
+    message: str
+    statusQueryGetUri: str
 
 
 class JobStatusView(BaseModel):

@@ -22,6 +22,21 @@ class AnalysisResult(BaseModel):
     ttl: int | None = JOB_TTL_SECONDS
 
 
+class ResultView(BaseModel):
+    """200 body of GET /api/results/{result_id}: the stored result (not its owner). `result` is the workflow's own
+    result model, by job_type: ComparisonResult, QueryResult, StagingResult or RunResult."""
+
+    result_id: str
+    job_id: str
+    job_type: JobType
+    created_at: datetime
+    result: dict[str, Any]
+
+
+def view(stored: AnalysisResult) -> ResultView:
+    return ResultView.model_validate(dict(stored))  # its owner and TTL stay out
+
+
 def result_id_for(job_id: str) -> str:
     """Deterministic, so a save that runs twice upserts the same result."""
     return f"res_{job_id}"
