@@ -21,6 +21,7 @@ from api.job_actions import bp as job_actions_bp
 from api.job_status import bp as job_status_bp
 from api.jobs import bp as jobs_bp
 from api.legacy import bp as legacy_bp
+from api.openapi import bp as openapi_bp
 from api.queue_starter import bp as queue_starter_bp
 from api.results import bp as results_bp
 from api.streams import bp as streams_bp
@@ -50,6 +51,7 @@ for blueprint in (
     legacy_bp,
     queue_starter_bp,
     ui_bp,  # the web page at /api/ui
+    openapi_bp,  # the API's OpenAPI description at /api/openapi.json
     # Durable workflows and their steps
     comparison_orchestrator_bp,
     query_orchestrator_bp,
