@@ -195,7 +195,7 @@ def path_user(req: Request) -> str:
 
 
 def page_size(req: Request, default: int, maximum: int) -> int:
-    """The `limit` query parameter of a list endpoint: an integer from 1 to `maximum`, `default` when absent or empty."""
+    """The `limit` query parameter of a list endpoint: 1 to `maximum`, `default` when absent or empty."""
     raw = req.query_params.get("limit")
     if raw is None or raw == "":
         return default
