@@ -119,6 +119,19 @@ class Settings(BaseSettings):
     stream_idle_poll_seconds: float = Field(default=5.0, gt=0)
     stream_retry_ms: int = Field(default=2_000, ge=0)  # the reconnect delay the stream asks EventSource for
 
+    # telemetry (shared/telemetry/): OpenTelemetry traces, metrics and logs, configured once per process; off when
+    # none of these is set. Application Insights through azure-monitor-opentelemetry; any OTLP collector; stdout.
+    applicationinsights_connection_string: str | None = None
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_service_name: str = "contract-jobs"
+    telemetry_console: bool = False  # TELEMETRY_CONSOLE=true: spans, metrics and logs to stdout (local debugging)
+    # Key of the HMAC that turns a user id into telemetry's user.hash (empty: a plain SHA-256 prefix).
+    telemetry_user_salt: str | None = None
+
+    # operations (the ops summary, GET /api/ops/summary): app role `ops` from the EasyAuth principal's claims;
+    # DEV_OPS=true grants it to the local development caller (ignored in Azure).
+    dev_ops: bool = False
+
     @field_validator("running_in_azure", mode="before")
     @classmethod
     def _site_name_means_azure(cls, value: Any) -> Any:
