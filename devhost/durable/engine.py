@@ -3,7 +3,7 @@
 It owns the dispatch loop (one episode per ready instance at a time, bounded by maxConcurrentOrchestratorFunctions),
 the activity tasks (bounded by maxConcurrentActivityFunctions; work left in the store at start-up runs again), and
 the management operations the HTTP API calls. The pieces it composes: store, episodes, activities, client_urls,
-rpc_listener.
+rpc_listener, and the opt-in episode trace (trace.py, DEVHOST_EPISODE_TRACE).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from devhost.durable.protocol import EventType, RuntimeStatus, event, now_iso, v
 from devhost.durable.records import EVENT, Instance, NewInstance, OutgoingMessage, WorkItem
 from devhost.durable.rpc_listener import RPC_PATH, RpcListener, close_sdk_client_session
 from devhost.durable.store import Store
+from devhost.durable.trace import EpisodeTrace, OrchestratorCall, timed_call
 from devhost.functions import FunctionInfo
 
 
@@ -69,6 +70,7 @@ class DurableEngine:
         )
         self._dispatcher: asyncio.Task[None] | None = None
         self._stopping = False
+        self._trace: EpisodeTrace | None = None
 
         from devhost.durable.api import build_api  # the API module needs the engine type only at call time
 
@@ -83,6 +85,7 @@ class DurableEngine:
 
     async def start(self) -> None:
         self._store = Store(self._state_dir / "durable.sqlite3")
+        self._trace = EpisodeTrace.from_environment()
         self._wake = asyncio.Event()
         self._activity_slots = asyncio.Semaphore(self.max_activities)
         self._orchestrator_slots = asyncio.Semaphore(self.max_orchestrators)
@@ -113,6 +116,9 @@ class DurableEngine:
         if self._store is not None:
             self._store.close()
             self._store = None
+        if self._trace is not None:
+            self._trace.close()
+            self._trace = None
         await close_sdk_client_session()
 
     def wake(self) -> None:
@@ -174,6 +180,7 @@ class DurableEngine:
             self.wake()
 
     async def _episode(self, instance_id: str) -> None:
+        started = time.perf_counter()
         store = self.store
         messages = store.messages(instance_id, time.time())
         instance = store.get_instance(instance_id)
@@ -194,30 +201,34 @@ class DurableEngine:
         new_events = [event(EventType.ORCHESTRATOR_STARTED, now), *intake.events]
         info = self._orchestrators.get(instance.name)
         builder = EpisodeBuilder(instance, intake, history, new_events, now, self._orchestrators)
+        call: OrchestratorCall | None = None
         if info is None:
             commit = builder.fail(
                 f"The function '{instance.name}' doesn't exist or is not an orchestrator function.", None
             )
         else:
-            commit = builder.build(await self._call_orchestrator(info, instance, history, new_events))
+            call = await self._call_orchestrator(info, instance, history, new_events)
+            commit = builder.build(call.result)
         for item in store.commit_episode(commit):
             self._submit_work(item)
+        if call is not None and self._trace is not None:
+            self._trace.write(call.record(instance, (time.perf_counter() - started) * 1000))
 
     async def _call_orchestrator(
         self, info: FunctionInfo, instance: Instance, history: list[dict[str, Any]], new_events: list[dict[str, Any]]
-    ) -> Any:
+    ) -> OrchestratorCall:
         payload = context_json(instance, history, new_events)
         invocation_id = new_invocation_id()
         started = time.perf_counter()
         loop = asyncio.get_running_loop()
-        try:
-            returned = await loop.run_in_executor(self._orchestrator_pool, info.func, payload)
-        except Exception as exc:
-            result = parse_sdk_result(None, exc)
+        call = await loop.run_in_executor(self._orchestrator_pool, timed_call(info.func, payload))
+        if call.raised is not None:
+            result = parse_sdk_result(None, call.raised)
             log_invocation(info.name, invocation_id, instance.instance_id, started, result.error)
-            return result
-        log_invocation(info.name, invocation_id, instance.instance_id, started, None)
-        return parse_sdk_result(returned, None)
+        else:
+            log_invocation(info.name, invocation_id, instance.instance_id, started, None)
+            result = parse_sdk_result(call.returned, None)
+        return OrchestratorCall(result, call, len(history) + len(new_events), len(payload))  # ASCII JSON
 
     # -- activities --------------------------------------------------------------------------------------
     def _submit_work(self, item: WorkItem) -> None:
