@@ -36,6 +36,9 @@ class JobDocument(BaseModel):
     error_details: dict[str, Any] | None = None
     retry_of: str | None = None
     instance_id: str | None = None
+    # W3C traceparent of the request that submitted the job: every step's span joins its trace (shared/telemetry).
+    # None while telemetry is off.
+    traceparent: str | None = None
     ttl: int = JOB_TTL_SECONDS
 
 
