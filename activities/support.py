@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable
 from typing import Any
 
+from shared import telemetry
 from shared.jobs.errors import outcome_of_failure
 from shared.jobs.messages import Outcome, history_json
 from shared.jobs.models import JobRef
@@ -35,19 +37,30 @@ def run_step(step: str, ref: JobRef, run: Callable[[JobScope], Outcome]) -> dict
     applies.
 
     The step's model calls reserve quota as this job (its priority decides who goes first) under a key of the step
-    and its input: the same activity call, run again after a wait, keeps its place in the queue."""
+    and its input: the same activity call, run again after a wait, keeps its place in the queue. The step runs in a
+    span of its job's trace (shared/telemetry), which records its outcome."""
     scope = job_scope(ref)
     key = call_key(step, type(ref).__name__, ref.model_dump_json())
-    try:
-        with call_context(key, job_id=ref.job_id, priority=lambda: scope.job().priority):
-            result = run(scope)
-    except Exception as exc:
-        outcome = outcome_of_failure(step, exc)
-        if outcome is None:
-            raise
-        if outcome.status == "wait":
-            log.info("job %s: step %s waits: %s", ref.job_id, step, exc)
-        else:
-            log.warning("job %s: step %s failed (%s): %s", ref.job_id, step, outcome.status, exc)
-        result = outcome
+    with telemetry.activity_span(_activity_name(), step, ref.job_id, ref.user_id, scope.job) as span:
+        try:
+            with call_context(key, job_id=ref.job_id, priority=lambda: scope.job().priority):
+                result = run(scope)
+        except Exception as exc:
+            outcome = outcome_of_failure(step, exc)
+            if outcome is None:
+                raise
+            if outcome.status == "wait":
+                log.info("job %s: step %s waits: %s", ref.job_id, step, exc)
+            else:
+                log.warning("job %s: step %s failed (%s): %s", ref.job_id, step, outcome.status, exc)
+            result = outcome
+        span.finished(result)
     return history_json(result)
+
+
+def _activity_name() -> str:
+    """The activity function that called run_step: each is named as it is registered, so its spans carry its
+    Durable name (comparison_retrieve, batch_evaluate_record, ...)."""
+    frame = inspect.currentframe()
+    caller = frame.f_back.f_back if frame is not None and frame.f_back is not None else None
+    return caller.f_code.co_name if caller is not None else "activity"

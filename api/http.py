@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from azurefunctions.extensions.http.fastapi import JSONResponse, Request, Response
 from pydantic import BaseModel, ValidationError
 
+from shared import telemetry
 from shared.errors import (
     ConflictError,
     DomainError,
@@ -93,7 +94,9 @@ async def handle(req: Request, impl: Callable[[Request, Caller], Awaitable[Respo
     """Resolve the caller, run `impl`, and turn every failure into the one error shape."""
 
     async def run() -> Response:
-        return await impl(req, resolve_caller(req.headers))
+        caller = resolve_caller(req.headers)
+        telemetry.caller_seen(caller.user_id)
+        return await impl(req, caller)
 
     return await _answer(req, run())
 
@@ -103,6 +106,13 @@ async def handle_anonymous(req: Request, impl: Callable[[Request], Awaitable[Res
 
 
 async def _answer(req: Request, work: Awaitable[Response]) -> Response:
+    with telemetry.http_span(req) as span:  # one span per request (shared/telemetry/spans.py)
+        response = await _respond(req, work)
+        span.answered(response.status_code)
+        return response
+
+
+async def _respond(req: Request, work: Awaitable[Response]) -> Response:
     try:
         return await work
     except DomainError as exc:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from pydantic import BaseModel, TypeAdapter
 
+from shared import telemetry
 from shared.analysis.base import Analyzer
 from shared.batches import artifacts as names
 from shared.batches import progress
@@ -188,6 +189,7 @@ def finish(scope: JobScope, batch_id: str) -> Outcome:
         config, records_of(scope, batch_id), batch.documents, scope.job_id, mode=mode, prices=prices
     )
     service.finish_run(scope.user_id, batch_id, summary, documents)
+    telemetry.batch_finished(summary.by_status, mode)
     return Outcome(progress=scope.report(saving()))
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+from shared import telemetry
 from shared.errors import ConflictError, InvalidTransitionError
 from shared.jobs.changes import job_changes
 from shared.jobs.document import Job, JobRequest, new_job
@@ -93,18 +94,22 @@ class JobService:
         job_id: str | None = None,
     ) -> Job:
         now = self._clock()
+        job_id = job_id or new_job_id(now)
         job = new_job(
             job_type,
             request,
-            job_id=job_id or new_job_id(now),
+            job_id=job_id,
             user_id=user_id,
             priority=priority,
             progress=JobProgress(updated_at=now),
             created_at=now,
             retry_of=retry_of,
             ttl=self._ttl,
+            # The submit request's trace: every step of the job joins it (shared/telemetry/spans.py).
+            traceparent=telemetry.job_submitted(job_id, str(job_type), user_id),
         )
         self._repo.create(job)
+        telemetry.job_changed(None, job)
         job_changes().publish(user_id)
         return job
 
@@ -228,6 +233,7 @@ class JobService:
                 # Someone else wrote first; back off a little (jittered, growing) so racers do not collide again.
                 time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
                 continue
+            telemetry.job_changed(current.item, updated)
             job_changes().publish(user_id)
             return updated
         raise ConflictError(

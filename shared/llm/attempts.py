@@ -1,4 +1,5 @@
-"""One model request timed and reported to the observers of model calls (shared/llm/events.py)."""
+"""One model request timed and reported to the observers of model calls (shared/llm/events.py), and traced as a
+span of its own (shared/telemetry: `chat {model}`, a child of the step that makes it)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import time
 
 from openai.types.chat import ChatCompletion
 
+from shared import telemetry
 from shared.jobs.models import ModelSelection
 from shared.llm.admission import Ticket
 from shared.llm.events import AttemptOutcome, ModelCallAttempt, emit
@@ -31,6 +33,7 @@ class AttemptReport:
         self.job_id = ticket.context.job_id if ticket is not None and ticket.context is not None else None
         self.queued = (ticket.waited_s - waited_before) if ticket is not None else 0.0
         self.prompt = prompt
+        self._span = telemetry.model_call_span(model, selection, max_tokens, attempt, round(self.queued, 3))
         self._started = time.perf_counter()
 
     def answered(self, completion: ChatCompletion) -> None:
@@ -42,6 +45,7 @@ class AttemptReport:
         self._emit(outcome, status, self.prompt, 0)
 
     def _emit(self, outcome: AttemptOutcome, status: int | None, prompt: int, completion: int) -> None:
+        self._span.end(outcome, status, prompt, completion, self.job_id)
         emit(
             ModelCallAttempt(
                 model=self.model,

@@ -14,9 +14,10 @@ from typing import TypeVar
 
 from pydantic import ValidationError
 
+from shared import telemetry
 from shared.errors import ConflictError
 from shared.llm import adapt, budget
-from shared.llm.budget import Ask, BudgetState, Decision, Limits, Wait
+from shared.llm.budget import Ask, BudgetState, Decision, Granted, Limits, Wait
 from shared.storage.base import QuotaRepository
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,9 @@ class QuotaScheduler:
         """Granted (charged), or Wait until the call's turn (recorded in the queue)."""
 
         def change(state: BudgetState, now: float) -> tuple[Decision, bool]:
-            return budget.reserve(state, adapt.caps_now(state, limits, now), ask, now), True
+            decision = budget.reserve(state, adapt.caps_now(state, limits, now), ask, now)
+            telemetry.queue_length(deployment, len(state.waiters))  # the queue as this decision left it
+            return decision, True
 
         try:
             return self._update(deployment, change)
@@ -64,22 +67,24 @@ class QuotaScheduler:
         retry_after: float | None,
         refund: int = 0,
         headers: dict[str, int] | None = None,
+        sent: Granted | None = None,
     ) -> None:
-        """The server answered 429 (to a call of `refund` tokens, with rate-limit `headers`): learn its limits, then
-        pause and slow the deployment for everyone."""
+        """The server answered 429 (to a call of `refund` tokens granted as `sent`, with rate-limit `headers`): learn
+        its limits, then pause and slow the deployment for everyone."""
 
         def change(state: BudgetState, now: float) -> tuple[None, bool]:
-            adapt.observe(state, limits, now, **(headers or {}))
+            adapt.observe(state, limits, now, sent=sent, **(headers or {}))
             adapt.throttled(state, limits, now, retry_after, refund)
             return None, True
 
         self._quietly(deployment, change)
 
-    def observe(self, deployment: str, limits: Limits, headers: dict[str, int]) -> None:
-        """Learn from a response's rate-limit headers (written only when they change something)."""
+    def observe(self, deployment: str, limits: Limits, headers: dict[str, int], sent: Granted | None = None) -> None:
+        """Learn from the rate-limit headers of the answer to a call granted as `sent` (written only when they
+        change something)."""
 
         def change(state: BudgetState, now: float) -> tuple[None, bool]:
-            return None, adapt.observe(state, limits, now, **headers)
+            return None, adapt.observe(state, limits, now, sent=sent, **headers)
 
         self._quietly(deployment, change)
 
