@@ -30,6 +30,11 @@ from orchestrators.batch_evaluation import bp as batch_evaluation_orchestrator_b
 from orchestrators.batch_staging import bp as batch_staging_orchestrator_bp
 from orchestrators.comparison import bp as comparison_orchestrator_bp
 from orchestrators.query import bp as query_orchestrator_bp
+from shared.telemetry import configure_telemetry
+
+# OpenTelemetry, once per process and before any function runs (off unless APPLICATIONINSIGHTS_CONNECTION_STRING,
+# OTEL_EXPORTER_OTLP_ENDPOINT or TELEMETRY_CONSOLE is set): shared/telemetry/setup.py.
+configure_telemetry()
 
 # The Azure SDKs log every HTTP request and response header at INFO; the worker forwards Python logs regardless of
 # logger name, so without this every Cosmos read and queue poll floods the console and Application Insights.
