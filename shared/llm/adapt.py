@@ -6,7 +6,10 @@ left (`x-ratelimit-remaining-*`) and 429s. Pure rules over budget.py's state, wi
 - Remaining: the server's "remaining" of its per-minute limit, scaled to our 10 s window, is what it has seen used.
   When that is more than our own ledger holds (another client uses the deployment), the difference is charged as a
   correction, so our estimate never stays below the server's. Less is normal (our grants in flight have not
-  arrived yet) and changes nothing.
+  arrived yet) and changes nothing. The server counted when the call arrived, and the answer comes back later: by
+  then our own calls that were in its window may have left ours. So the comparison is with what our window held
+  when the call was granted (plus what we granted since), and the correction is charged at that time: it leaves
+  with the usage it stands for, and a figure older than a window changes nothing.
 - 429: nothing is granted before its retry-after (`retry-after-ms` / `retry-after`), and the rate (the share of
   the limits we use) halves, once per burst of 429s; it recovers by itself, linearly, while no 429 comes. The
   refused call's charge is taken back: the server did not count it. With no token limit known, a 429 while we
@@ -18,7 +21,17 @@ left (`x-ratelimit-remaining-*`) and 429s. Pure rules over budget.py's state, wi
 
 from __future__ import annotations
 
-from shared.llm.budget import SHORT_WINDOW_S, WINDOW_S, BudgetState, Caps, Limits, charge, load
+from shared.llm.budget import (
+    ARRIVAL_MARGIN_S,
+    SHORT_WINDOW_S,
+    WINDOW_S,
+    BudgetState,
+    Caps,
+    Granted,
+    Limits,
+    charge,
+    load,
+)
 
 SLOWDOWN = 0.5
 MIN_RATE = 0.1
@@ -95,8 +108,10 @@ def observe(
     limit_requests: int | None = None,
     remaining_tokens: int | None = None,
     remaining_requests: int | None = None,
+    sent: Granted | None = None,
 ) -> bool:
-    """Learn from a response's rate-limit headers; returns whether the state changed (worth writing)."""
+    """Learn from a response's rate-limit headers; returns whether the state changed (worth writing). `sent` is the
+    grant of the call answered (None: the figures are compared with our window now)."""
     changed = False
     if limit_tokens is not None and limit_tokens > 0 and limit_tokens != state.learned_tpm:
         state.learned_tpm, changed = limit_tokens, True
@@ -104,16 +119,28 @@ def observe(
         state.learned_rpm, changed = limit_requests, True
     tpm = _lower(limits.tokens_per_minute, state.learned_tpm)
     rpm = _lower(limits.requests_per_minute, state.learned_rpm)
+    if sent is not None and now - sent.at >= WINDOW_S + ARRIVAL_MARGIN_S:
+        return changed  # what the server had seen then has left every window since
     for limit, remaining, index in ((tpm, remaining_tokens, 1), (rpm, remaining_requests, 2)):
         if limit is None or remaining is None:
             continue
         seen = max(limit - remaining, 0) * WINDOW_S / 60.0
-        ours = load(state, now, index)
+        ours, at = _ours_when_counted(state, now, index, sent)
         if seen > ours * (1 + CORRECTION_SLACK) + 1:
             extra = round(seen - ours)
-            charge(state, now, extra if index == 1 else 0, extra if index == 2 else 0)
+            charge(state, at, extra if index == 1 else 0, extra if index == 2 else 0)
             changed = True
     return changed
+
+
+def _ours_when_counted(state: BudgetState, now: float, index: int, sent: Granted | None) -> tuple[int, float]:
+    """What the server counted of ours (tokens: index 1, requests: 2) when it computed its figures, and when that
+    was: our window at the grant of the call answered, plus what we granted since (in case the server counts a
+    little later than the arrival). Without the grant: our window now."""
+    if sent is None:
+        return load(state, now, index), now
+    since = sum(int(c[index]) for c in state.charges if c[0] > sent.at)
+    return (sent.tokens if index == 1 else sent.requests) + since, sent.at
 
 
 def _lower(configured: int | None, learned: int | None) -> int | None:

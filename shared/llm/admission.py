@@ -56,6 +56,7 @@ class Ticket:
     priority: int
     context: CallContext | None
     waited_s: float = 0.0
+    granted: Granted | None = None  # its last grant: what the server's rate-limit headers are compared with
 
     @property
     def may_defer(self) -> bool:
@@ -84,6 +85,7 @@ class Admission:
         while True:
             decision = scheduler.reserve(ticket.deployment, ticket.limits, Ask(ticket.key, tokens, ticket.priority))
             if isinstance(decision, Granted):
+                ticket.granted = decision
                 return
             delay = max(decision.until - scheduler.clock(), 0.0)
             over = ticket.waited_s + delay > MAX_IN_PROCESS_WAIT_S
@@ -104,7 +106,9 @@ class Admission:
         state); the first call of a step then waits on a durable timer (raises QuotaWait), any other waits for its
         turn at its next admit."""
         seen = rate_limit_headers(headers or {})
-        self._scheduler().throttled(ticket.deployment, ticket.limits, retry_after, refund=tokens, headers=seen)
+        self._scheduler().throttled(
+            ticket.deployment, ticket.limits, retry_after, refund=tokens, headers=seen, sent=ticket.granted
+        )
         if ticket.may_defer:
             raise _deferred(ticket, max(retry_after or 0.0, MIN_DEFER_S), 0)
 
@@ -113,7 +117,7 @@ class Admission:
             ticket.context.answered += 1
         seen = rate_limit_headers(headers)
         if seen:
-            self._scheduler().observe(ticket.deployment, ticket.limits, seen)
+            self._scheduler().observe(ticket.deployment, ticket.limits, seen, sent=ticket.granted)
 
 
 def _deferred(ticket: Ticket, wait_s: float, ahead: int) -> QuotaWait:

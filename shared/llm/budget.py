@@ -18,7 +18,7 @@ Adaptation (limits learned from headers, 429s) is shared/llm/adapt.py: it sets t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import BaseModel, Field
 
@@ -59,7 +59,13 @@ class Ask:
 
 @dataclass(frozen=True)
 class Granted:
-    """The call may go now; its cost is charged."""
+    """The call may go now; its cost is charged. Also when (`at`) and what our window held with it (`tokens`,
+    `requests`): what the server counts of ours when the call arrives, which its rate-limit headers are compared
+    with once the answer is back (shared/llm/adapt.py observe). Not part of equality: a grant is a grant."""
+
+    at: float = field(default=0.0, compare=False)
+    tokens: int = field(default=0, compare=False)
+    requests: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -200,7 +206,7 @@ def forget(state: BudgetState, now: float) -> None:
 def _grant(state: BudgetState, me: Waiter, now: float) -> Granted:
     charge(state, now, me.tokens, 1)
     state.waiters = [w for w in state.waiters if w.key != me.key]
-    return Granted()
+    return Granted(at=now, tokens=load(state, now, 1), requests=load(state, now, 2))
 
 
 def _wait(state: BudgetState, me: Waiter, turn: float, ahead: int, mine: Waiter | None) -> Wait:

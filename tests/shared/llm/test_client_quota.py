@@ -165,3 +165,23 @@ def test_a_429_teaches_the_limits_its_headers_state(
     with call_context("activity-call"), pytest.raises(QuotaWait):
         ask(client)
     assert state_of(client, openai_server).learned_tpm == COST * 6
+
+
+def test_an_answer_that_comes_back_late_does_not_count_our_own_earlier_calls_as_someone_elses(
+    openai_server: OpenAITestServer, make_client: MakeClient, sleeps: Sleeps, clock: FakeClock
+) -> None:
+    client = make_client(openai_server.settings(llm_tokens_per_minute_primary=COST * 2 * 6))  # two calls a window
+    openai_server.respond_json(VALID)
+    ask(client)  # A
+    clock.advance(WINDOW_S - 0.1)
+    # B arrives while A is in the server's window too (nothing remains), and is answered a second later: by then A
+    # has left our window, not the server's figure.
+    nothing_left = {"x-ratelimit-limit-tokens": str(COST * 2 * 6), "x-ratelimit-remaining-tokens": "0"}
+    openai_server.enqueue(Reply(headers=nothing_left))
+    openai_server.set_default(lambda request: (clock.advance(1.0), VALID)[1])
+    ask(client)  # B
+    openai_server.set_default(None)
+    openai_server.respond_json(VALID)
+    ask(client)  # C: the window holds B only, so C goes at once
+    assert sleeps == []
+    assert [tokens for _, tokens, _ in state_of(client, openai_server).charges] == [COST, COST]
