@@ -270,22 +270,19 @@ def test_calls_beyond_the_first_window_still_run_in_parallel(
     openai_app: RunningApp, openai_server: OpenAITestServer
 ) -> None:
     contracts, delay = 12, 1.5  # the fan-out window is 8: four calls wait for the first wave
-    arrived: list[float] = []
     with openai_app.client(USER) as client:
         standard = upload_sample(client, NDA_STANDARD)
         compared = [upload_sample(client, NDA_VARIANT_B, title=f"Window {i}") for i in range(contracts)]
         for _ in range(contracts):
             openai_server.slow(delay)
         submitted = submit_comparison(client, standard, compared)
-
-        def record(_: dict[str, Any]) -> bool:
-            while len(arrived) < len(openai_server.requests):
-                arrived.append(time.monotonic())
-            return False
-
-        watch = wait_for_job(client, submitted["statusQueryGetUri"], timeout=60, interval=0.05, until=record)
+        watch = wait_for_job(client, submitted["statusQueryGetUri"], timeout=60)
     assert watch.final["status"] == "completed", watch.final
     assert len(openai_server.requests) == contracts
+    arrived = sorted(request.arrived_at for request in openai_server.requests)
     later = arrived[8:]
-    # Once the first wave returns, the four waiting calls start together, not one after another.
-    assert max(later) - min(later) < delay * 0.66, [round(t - arrived[0], 2) for t in arrived]
+    # Each of the four waiting calls starts as soon as a first-wave call returns, so they are in flight together
+    # (how many at once depends on how spread the first wave was on a busy machine); a fan-out gone serial after
+    # its first window would have at most one in flight, each starting a full `delay` after the one before.
+    most_at_once = max(sum(1 for other in later if other <= start < other + delay) for start in later)
+    assert most_at_once >= 2, [round(t - arrived[0], 2) for t in arrived]

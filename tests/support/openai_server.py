@@ -83,6 +83,7 @@ class RecordedRequest:
     body: dict[str, Any]
     deployment: str | None = None  # Azure path parameter
     reply_status: int = 200  # what the server answered: 429 for a throttled call, 400 for a rejected one
+    arrived_at: float = field(default_factory=time.monotonic)  # when the server read it (time.monotonic)
 
     @property
     def model(self) -> str | None:
