@@ -10,7 +10,7 @@ import json
 import pytest
 from pydantic import BaseModel
 
-from shared.llm.admission import MIN_DEFER_S
+from shared.llm.admission import MIN_DEFER_S, RETURN_EARLY_S
 from shared.llm.budget import ARRIVAL_MARGIN_S, WINDOW_S, BudgetState
 from shared.llm.calls import QuotaWait, call_context
 from shared.llm.client import ChatMessage, LLMClient
@@ -81,11 +81,29 @@ def test_the_first_call_of_an_activity_raises_quota_wait_and_sends_nothing(
     ask(client)  # fills the window
     with call_context("activity-call") as context, pytest.raises(QuotaWait) as waited:
         ask(client)
-    assert waited.value.retry_after_ms == pytest.approx(LIFETIME * 1000, abs=1)
+    # Asked back a durable round trip before its turn (the rest it sleeps then: see the next test).
+    assert waited.value.retry_after_ms == pytest.approx((LIFETIME - RETURN_EARLY_S) * 1000, abs=1)
     assert len(openai_server.requests) == 1 and sleeps == []  # no request, no worker held
     state = state_of(client, openai_server)
     assert [w.key for w in state.waiters] == ["activity-call#0"]  # its place in the queue is kept
     assert context.answered == 0
+
+
+def test_a_call_asked_back_before_its_turn_sleeps_the_rest_and_goes_at_its_turn(
+    openai_server: OpenAITestServer, make_client: MakeClient, sleeps: Sleeps, clock: FakeClock
+) -> None:
+    client = one_call_per_window(openai_server, make_client)
+    openai_server.respond_json(VALID)
+    openai_server.respond_json(VALID)
+    ask(client)  # fills the window until LIFETIME from now
+    first = clock()
+    with call_context("activity-call"), pytest.raises(QuotaWait) as waited:
+        ask(client)
+    clock.advance(waited.value.retry_after_ms / 1000)  # the durable timer, had it taken no time at all
+    with call_context("activity-call"):  # the same activity call, run again: same key, same place
+        ask(client)
+    assert sleeps == [pytest.approx(RETURN_EARLY_S)]
+    assert [at for at, _, _ in state_of(client, openai_server).charges][-1] == pytest.approx(first + LIFETIME)
 
 
 def test_a_later_call_of_the_same_activity_waits_in_process(
