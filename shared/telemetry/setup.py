@@ -194,8 +194,12 @@ def _own_providers(resource: Any, pipes: _Pipelines, closers: list[Any], *, inst
     """Providers of our own (OTLP, console, tests) and the logging handler that feeds the log pipeline. Installed
     as the process's global providers unless they are a test's."""
     from opentelemetry import _logs
-    from opentelemetry.instrumentation.logging.handler import LoggingHandler
     from opentelemetry.sdk._logs import LoggerProvider
+
+    try:  # where the distro's own handler lives now; the SDK's older one before
+        from opentelemetry.instrumentation.logging.handler import LoggingHandler
+    except ImportError:  # pragma: no cover - older opentelemetry-instrumentation-logging
+        from opentelemetry.sdk._logs import LoggingHandler  # type: ignore[assignment]
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.trace import TracerProvider
 

@@ -156,7 +156,7 @@ def activity_span(
     stored, job_type = _job_trace(job_id, read_job)
     parent, links = _parent(stored)
     job: dict[str, AttributeValue] = {a.JOB_ID: job_id, a.JOB_TYPE: job_type, a.USER_HASH: telemetry.user_hash(user_id)}
-    job[a.JOB_STEP] = step
+    job[a.JOB_STEP] = str(step)  # a ProcessingStep is a str subclass; exporters want the plain value
     token = _job.set(job)
     try:
         with telemetry.tracer.start_as_current_span(
@@ -231,11 +231,9 @@ class ModelCallSpan:
         """The attempt's end: answered (with the server's token counts) or refused (429 throttled, or failed)."""
         if self._span is None:
             return
-        attributes: dict[str, AttributeValue] = {
-            a.LLM_OUTCOME: outcome,
-            a.GENAI_INPUT_TOKENS: prompt_tokens,
-            a.GENAI_OUTPUT_TOKENS: completion_tokens,
-        }
+        attributes: dict[str, AttributeValue] = {a.LLM_OUTCOME: outcome}
+        if outcome == "answered":  # a refused request used no tokens (Azure charges a 429 nothing)
+            attributes |= {a.GENAI_INPUT_TOKENS: prompt_tokens, a.GENAI_OUTPUT_TOKENS: completion_tokens}
         if status is not None:
             attributes[a.HTTP_STATUS] = status
         if job_id and _job.get() is None:
