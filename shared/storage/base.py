@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from shared.batches.models import Batch, ModelAnswer, RecordStatus, ResponseRecord
 from shared.contracts.models import Contract, ContractSummary
@@ -18,6 +18,7 @@ from shared.documents.models import Document, DocumentText, FolderSummary
 from shared.jobs.document import Job
 from shared.jobs.models import JobStatus, JobType
 from shared.jobs.results import AnalysisResult
+from shared.ops.usage import ModelUsage
 
 T = TypeVar("T")
 
@@ -68,6 +69,15 @@ class JobRepository(Protocol):
     def changed_since(self, user_id: str, since: datetime, *, limit: int = 100) -> list[Job]:
         """The user's jobs whose status or progress changed after `since` (progress.updated_at), oldest change
         first: one partition-scoped query, what a stream of the user's jobs reads."""
+        ...
+
+    # Across users, for the operations summary only: counts and a few projected fields, never whole documents.
+    def counts_by_status_and_type(
+        self, since: datetime, until: datetime
+    ) -> dict[tuple[JobStatus, JobType], int]: ...  # jobs created in [since, until), every user's
+    def oldest_running(self) -> RunningJobRow | None: ...  # the processing job created first, any user's
+    def failed_between(self, since: datetime, until: datetime, *, limit: int = 20) -> list[FailedJobRow]:
+        """Jobs that failed in [since, until) (to the second), any user's, the latest first."""
         ...
 
 
@@ -168,4 +178,38 @@ class Repositories:
     records: RecordRepository
     answers: AnswerRepository
     quota: QuotaRepository
+    usage: UsageRepository
     backend: str  # "cosmos" | "sqlite"
+
+
+# --- the operations summary (shared/ops/) -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunningJobRow:
+    """The fields of a running job the operations summary reads (the user id only to hash it)."""
+
+    job_id: str
+    user_id: str
+    job_type: JobType
+    created_at: datetime
+    started_at: datetime | None
+    step: str
+
+
+@dataclass(frozen=True)
+class FailedJobRow:
+    job_id: str
+    user_id: str
+    job_type: JobType
+    completed_at: datetime | None
+    error: dict[str, Any] | None  # the job's error_details
+
+
+class UsageRepository(Protocol):
+    """Model-call figures per (deployment, time bucket, worker) (shared/ops/usage.py). Each worker writes only its
+    own items, whole (its running totals), so writers never contend; items expire two days after their last write.
+    All in one system partition: they belong to the app, not to a user."""
+
+    def put(self, items: Sequence[ModelUsage]) -> None: ...  # upsert each by (deployment, bucket, worker)
+    def since(self, start: datetime) -> list[ModelUsage]: ...  # every item of a bucket starting at or after start

@@ -2,8 +2,8 @@
 
 Containers (created once by `python -m shared.storage.setup`, never per request): `contracts`, `jobs`,
 `analysis_results`, `job_artifacts` here, and the batch workflow's `documents`, `document_texts` (cosmos_documents),
-`batches`, `model_answers` (cosmos_batches) and `batch_records` (cosmos_records), and the model deployments'
-budgets `llm_quota` (cosmos_quota), all partitioned by /user_id.
+`batches`, `model_answers` (cosmos_batches) and `batch_records` (cosmos_records), the model deployments'
+budgets `llm_quota` (cosmos_quota) and model-call figures `llm_usage` (cosmos_usage), all partitioned by /user_id.
 Every read and query names the partition key, so another user's item is simply not there (NotFound). Job updates
 use If-Match on `_etag`. Lists page with TOP and our keyset continuation tokens (shared/storage/common.py).
 Contract bodies, results and artifacts that exceed one item are chunked (shared/storage/cosmos_chunks.py).
@@ -37,8 +37,10 @@ from shared.storage.cosmos_common import newest_position as _position
 from shared.storage.cosmos_common import params as _params
 from shared.storage.cosmos_common import strip as _strip
 from shared.storage.cosmos_documents import DOCUMENT_TEXTS, DOCUMENTS, CosmosDocumentRepository
+from shared.storage.cosmos_job_overview import CosmosJobOverview
 from shared.storage.cosmos_quota import LLM_QUOTA, CosmosQuotaRepository
 from shared.storage.cosmos_records import BATCH_RECORDS, CosmosRecordRepository
+from shared.storage.cosmos_usage import LLM_USAGE, CosmosUsageRepository
 
 CONTRACTS = "contracts"
 JOBS = "jobs"
@@ -117,7 +119,7 @@ class CosmosContractRepository:
         delete_chunks(self.container, head)
 
 
-class CosmosJobRepository:
+class CosmosJobRepository(CosmosJobOverview):  # the operations summary's cross-user queries: cosmos_job_overview
     def __init__(self, container: ContainerProxy) -> None:
         self.container = container
 
@@ -276,5 +278,6 @@ def cosmos_repositories(database: DatabaseProxy, *, job_ttl_seconds: int = 604_8
         records=CosmosRecordRepository(database.get_container_client(BATCH_RECORDS)),
         answers=CosmosAnswerRepository(database.get_container_client(MODEL_ANSWERS)),
         quota=CosmosQuotaRepository(database.get_container_client(LLM_QUOTA)),
+        usage=CosmosUsageRepository(database.get_container_client(LLM_USAGE)),
         backend="cosmos",
     )

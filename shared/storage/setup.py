@@ -1,9 +1,9 @@
 """Create the storage the app needs, idempotently: `python -m shared.storage.setup`.
 
 With COSMOS_ENDPOINT set: the database and its containers (jobs and their results and artifacts, contracts, the
-batch workflow's documents, texts, batches, records and model answers, and the model deployments' budgets),
-partitioned by /user_id, with their index policies and TTLs (the repositories never create containers: that would
-cost a request on every cold start).
+batch workflow's documents, texts, batches, records and model answers, the model deployments' budgets, and the
+operations summary's model-call figures), partitioned by /user_id, with their index policies and TTLs (the
+repositories never create containers: that would cost a request on every cold start).
 Without it: the embedded SQLite file and its schema. Prints what it created and what it found.
 """
 
@@ -18,12 +18,14 @@ from typing import Any
 from azure.cosmos import CosmosClient, PartitionKey
 from azure.cosmos.exceptions import CosmosResourceExistsError
 
+from shared.ops.usage import USAGE_TTL_SECONDS
 from shared.settings import Settings, get_settings
 from shared.storage.cosmos import ARTIFACTS, CONTRACTS, JOBS, RESULTS
 from shared.storage.cosmos_batches import BATCHES, MODEL_ANSWERS
 from shared.storage.cosmos_documents import DOCUMENT_TEXTS, DOCUMENTS
 from shared.storage.cosmos_quota import LLM_QUOTA
 from shared.storage.cosmos_records import BATCH_RECORDS
+from shared.storage.cosmos_usage import LLM_USAGE
 from shared.storage.sqlite import DB_FILENAME, SqliteStore
 
 # -1 turns TTL on without a default: items carrying a `ttl` expire, others never do. Without it Cosmos
@@ -52,6 +54,8 @@ def container_specs(job_ttl_seconds: int) -> list[ContainerSpec]:
         ContainerSpec(MODEL_ANSWERS, "model_answers.json", None),
         # One budget per model deployment, in a fixed system partition; point reads only.
         ContainerSpec(LLM_QUOTA, "llm_quota.json", None),
+        # Model-call figures per deployment, five-minute bucket and worker (the operations summary reads a day back).
+        ContainerSpec(LLM_USAGE, "llm_usage.json", USAGE_TTL_SECONDS),
     ]
 
 

@@ -4,8 +4,9 @@ Used when COSMOS_ENDPOINT is unset, so the app runs locally with no service. Doc
 the columns queries filter and sort on beside them.
 
 Modules: database (the file, its schema, connections, transactions and TTL), then one per repository:
-contracts, jobs, results, artifacts, the batch workflow's documents, batches, records and answers, and the model
-deployments' budgets (quota).
+contracts, jobs, results, artifacts, the batch workflow's documents, batches, records and answers, the model
+deployments' budgets (quota), and the operations summary's model-call figures (usage) and cross-user job queries
+(job_overview).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from shared.storage.sqlite.jobs import SqliteJobRepository
 from shared.storage.sqlite.quota import SqliteQuotaRepository
 from shared.storage.sqlite.records import SqliteRecordRepository
 from shared.storage.sqlite.results import SqliteResultRepository
+from shared.storage.sqlite.usage import SqliteUsageRepository
 
 __all__ = [
     "DB_FILENAME",
@@ -38,6 +40,7 @@ __all__ = [
     "SqliteRecordRepository",
     "SqliteResultRepository",
     "SqliteStore",
+    "SqliteUsageRepository",
     "sqlite_repositories",
 ]
 
@@ -56,5 +59,6 @@ def sqlite_repositories(
         records=SqliteRecordRepository(store),
         answers=SqliteAnswerRepository(store),
         quota=SqliteQuotaRepository(store),
+        usage=SqliteUsageRepository(store),
         backend="sqlite",
     )

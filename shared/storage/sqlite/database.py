@@ -88,6 +88,14 @@ CREATE TABLE IF NOT EXISTS llm_quota (
     quota_key TEXT NOT NULL PRIMARY KEY, version INTEGER NOT NULL, state TEXT NOT NULL
 ) WITHOUT ROWID;
 
+-- Model-call figures per (deployment, five-minute bucket, worker) for the operations summary (shared/ops/).
+CREATE TABLE IF NOT EXISTS llm_usage (
+    bucket TEXT NOT NULL, deployment TEXT NOT NULL, worker TEXT NOT NULL, expires_at REAL, doc TEXT NOT NULL,
+    PRIMARY KEY (bucket, deployment, worker)
+) WITHOUT ROWID;
+-- The operations summary counts every user's jobs of a period.
+CREATE INDEX IF NOT EXISTS jobs_by_created ON jobs (created_at);
+
 CREATE TABLE IF NOT EXISTS model_answers (
     user_id TEXT NOT NULL, answer_key TEXT NOT NULL, doc TEXT NOT NULL,
     PRIMARY KEY (user_id, answer_key)
@@ -155,7 +163,7 @@ class SqliteStore:
         now = self.clock()
         with self.write() as conn:
             removed = 0
-            for table in ("jobs", "results", "artifacts"):
+            for table in ("jobs", "results", "artifacts", "llm_usage"):
                 removed += conn.execute(
                     f"DELETE FROM {table} WHERE expires_at IS NOT NULL AND expires_at <= ?", (now,)
                 ).rowcount

@@ -17,9 +17,10 @@ from shared.jobs.models import JobStatus, JobType
 from shared.storage.base import Page, Versioned
 from shared.storage.common import check_limit, decode_continuation, iso, keyset_page
 from shared.storage.sqlite.database import LIVE, SqliteStore, list_position
+from shared.storage.sqlite.job_overview import SqliteJobOverview
 
 
-class SqliteJobRepository:
+class SqliteJobRepository(SqliteJobOverview):  # the operations summary's cross-user queries: job_overview.py
     def __init__(self, store: SqliteStore) -> None:
         self._store = store
 

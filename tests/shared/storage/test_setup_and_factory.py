@@ -30,9 +30,9 @@ def _fresh_factory() -> Iterator[None]:
 def test_setup_creates_then_finds_containers_with_policies(cosmos_client: CosmosClient) -> None:
     name = f"setup_{uuid.uuid4().hex[:8]}"
     first = ensure_cosmos(cosmos_client, name, job_ttl_seconds=604_800)
-    assert all(line.startswith("created") for line in first) and len(first) == 11
+    assert all(line.startswith("created") for line in first) and len(first) == 12
     second = ensure_cosmos(cosmos_client, name)
-    assert all(line.startswith("found") for line in second) and len(second) == 11
+    assert all(line.startswith("found") for line in second) and len(second) == 12
 
     database = cosmos_client.get_database_client(name)
     jobs = database.get_container_client("jobs").read()
@@ -50,6 +50,9 @@ def test_setup_creates_then_finds_containers_with_policies(cosmos_client: Cosmos
     quota = database.get_container_client("llm_quota").read()  # budgets: point reads, nothing indexed, no TTL
     assert quota["partitionKey"]["paths"] == ["/user_id"] and "defaultTtl" not in quota
     assert {entry["path"] for entry in quota["indexingPolicy"]["excludedPaths"]} >= {"/*"}
+    usage = database.get_container_client("llm_usage").read()  # model-call figures: two days, read by bucket
+    assert usage["partitionKey"]["paths"] == ["/user_id"] and usage["defaultTtl"] == 172_800
+    assert [entry["path"] for entry in usage["indexingPolicy"]["includedPaths"]] == ["/bucket/?"]
     cosmos_client.delete_database(name)
 
 
@@ -96,7 +99,8 @@ def test_setup_adds_the_batch_containers_to_an_older_database(cosmos_client: Cos
         older.create_container(container, partition_key=PartitionKey(path="/user_id"))
     report = ensure_cosmos(cosmos_client, name)
     assert [line for line in report if line.startswith("created")] == [
-        f"created container {name}/{container} (ttl None)" for container in NEWER_CONTAINERS
+        *(f"created container {name}/{container} (ttl None)" for container in NEWER_CONTAINERS),
+        f"created container {name}/llm_usage (ttl 172800)",
     ]
     assert len([line for line in report if line.startswith("found")]) == 5  # the database and the four
     cosmos_client.delete_database(name)
