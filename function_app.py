@@ -22,6 +22,7 @@ from api.job_status import bp as job_status_bp
 from api.jobs import bp as jobs_bp
 from api.legacy import bp as legacy_bp
 from api.openapi import bp as openapi_bp
+from api.ops import bp as ops_bp
 from api.queue_starter import bp as queue_starter_bp
 from api.results import bp as results_bp
 from api.streams import bp as streams_bp
@@ -57,6 +58,7 @@ for blueprint in (
     queue_starter_bp,
     ui_bp,  # the web page at /api/ui
     openapi_bp,  # the API's OpenAPI description at /api/openapi.json
+    ops_bp,  # the operator's summary (app role `ops`) and the caller's roles
     # Durable workflows and their steps
     comparison_orchestrator_bp,
     query_orchestrator_bp,

@@ -1,9 +1,10 @@
 """GET /api/openapi.json: the OpenAPI 3.1 description of every HTTP endpoint of the app.
 
-The operations are listed in api/openapi_ops.py, api/openapi_job_ops.py and api/openapi_batch_ops.py, one per
-HTTP function (a test compares them with the functions function_app.py registers); every request and response
-schema is generated from the pydantic model the endpoint validates its input with or builds its answer from, so the
-description follows the code. Anonymous, like the page: it describes the API, not anyone's data.
+The operations are listed in api/openapi_ops.py, api/openapi_job_ops.py, api/openapi_batch_ops.py and
+api/openapi_operator_ops.py, one per HTTP function (a test compares them with the functions function_app.py
+registers); every request and response schema is generated from the pydantic model the endpoint validates its
+input with or builds its answer from, so the description follows the code. Anonymous, like the page: it describes
+the API, not anyone's data.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from api.http import ROUTE_PREFIX, base_url, handle_anonymous, json_response
 from api.openapi_batch_ops import BATCHES, STREAMS
 from api.openapi_dsl import ERROR_MEANINGS, JSON, Content, Operation, Param, Reply
 from api.openapi_job_ops import JOBS, LEGACY
+from api.openapi_operator_ops import OPERATOR
 from api.openapi_ops import CONTRACTS, DOCUMENTS, PAGE
 from shared.batches.models import RecordStatus, StagingResult
 from shared.batches.running import RunResult
@@ -36,7 +38,7 @@ bp = df.Blueprint()
 
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1.0.0"
-OPERATIONS: tuple[Operation, ...] = (*CONTRACTS, *DOCUMENTS, *JOBS, *STREAMS, *BATCHES, *LEGACY, *PAGE)
+OPERATIONS: tuple[Operation, ...] = (*CONTRACTS, *DOCUMENTS, *JOBS, *STREAMS, *BATCHES, *LEGACY, *OPERATOR, *PAGE)
 SCHEMA_REF = "#/components/schemas/{model}"
 # Always in components: the query filters refer to these enums, and ResultView.result to these results.
 EXTRA_SCHEMAS: tuple[Any, ...] = (JobStatus, JobType, RecordStatus, ComparisonResult, QueryResult, StagingResult)
