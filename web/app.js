@@ -1,5 +1,5 @@
 // Contract Jobs web page: wiring and the view router (#contracts, #analyze, #batches[/<batch_id>],
-// #result/<result_id>).
+// #result/<result_id>, and #ops for callers with the app role `ops`).
 
 import { setUpAnalyzeView } from "./analyze.js";
 import { BatchNames, BatchesView } from "./batches.js";
@@ -7,9 +7,11 @@ import { Library, setUpContractsView } from "./contracts.js";
 import { byId } from "./dom.js";
 import { JobFeed } from "./jobs-feed.js";
 import { Monitor } from "./monitor.js";
+import { OpsView } from "./ops.js";
 import { showResult } from "./results.js";
 
 const VIEWS = ["contracts", "analyze", "batches", "result"];
+const OPS_VIEW = "ops"; // a view only once GET /api/me says the caller has the role
 
 const library = new Library();
 const batchNames = new BatchNames();
@@ -19,17 +21,22 @@ const monitor = new Monitor(library, {
   batchNames,
 });
 const batches = new BatchesView({ names: batchNames, monitor, navigate });
+const ops = new OpsView();
 
 function navigate(hash) {
   if (location.hash === `#${hash}`) route(true);
   else location.hash = hash;
 }
 
+function views() {
+  return ops.allowed ? [...VIEWS, OPS_VIEW] : VIEWS;
+}
+
 function route(userAction = false) {
   const [name, ...rest] = location.hash.replace(/^#/, "").split("/");
   // Other fragments (the skip link's #main) are in-page links, not views: the current view stays.
-  if (userAction && !VIEWS.includes(name)) return;
-  const view = VIEWS.includes(name) ? name : "contracts";
+  if (userAction && !views().includes(name)) return;
+  const view = views().includes(name) ? name : "contracts";
   const resultId = view === "result" ? decodeURIComponent(rest.join("/")) : "";
   const batchId = view === "batches" ? decodeURIComponent(rest.join("/")) : "";
   for (const section of document.querySelectorAll("[data-view]")) section.hidden = section.dataset.view !== view;
@@ -44,6 +51,8 @@ function route(userAction = false) {
     showResult(resultId, library);
   }
   if (view === "batches") batches.show(batchId);
+  if (view === OPS_VIEW) ops.show();
+  else ops.hide();
   // Moving focus to the new view's heading tells screen-reader users the page changed; not on the first load.
   if (userAction) {
     const heading = byId(batchId ? "batch-detail-heading" : `${view}-heading`);
@@ -80,3 +89,7 @@ window.addEventListener("hashchange", () => route(true));
 route(false);
 reloadLibrary();
 feed.start();
+// An operator who opened the page at #ops gets that view once the role is known.
+ops.learnRole().then((allowed) => {
+  if (allowed && location.hash.replace(/^#/, "") === OPS_VIEW) route(false);
+});
