@@ -8,7 +8,7 @@ process; a job is submitted over HTTP and polled through statusQueryGetUri until
 wall time (submit to 200), model calls, and the bytes of orchestration history devhost stored for the instance
 (history events, plus the instance's input, output and custom status), read from devhost's SQLite state.
 
-Baseline, in the same run: the same comparisons made by `shared.pipeline.inline.run_comparison_inline` in this
+Baseline, in the same run: the same comparisons made by `shared.comparison.inline.run_comparison_inline` in this
 process, sequentially, over the contracts the app stored (same SQLite data folder), with the same provider.
 
 Prints figures; asserts nothing about time.

@@ -70,3 +70,11 @@ export async function api(path, { method = "GET", body, signal } = {}) {
 
 export const TERMINAL = new Set(["completed", "failed", "cancelled"]);
 export const ACTIVE = new Set(["queued", "processing"]);
+// A job's status as the page names it.
+export const JOB_STATUS_LABELS = {
+  queued: "Queued",
+  processing: "Processing",
+  completed: "Completed",
+  failed: "Failed",
+  cancelled: "Cancelled",
+};

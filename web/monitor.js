@@ -2,19 +2,12 @@
 // toasts when a job this page watched completes or fails. Cards are updated in place, so a keyboard user's focus
 // on a button survives every update.
 
-import { ACTIVE, TERMINAL, api } from "./api.js";
+import { ACTIVE, JOB_STATUS_LABELS as STATUS_LABELS, TERMINAL, api } from "./api.js";
 import { byId, formatDateTime, h, plural, showError, hideError, truncate } from "./dom.js";
 import { FeedState } from "./jobs-feed.js";
 import { toast } from "./toasts.js";
 
 const MAX_CARDS = 30;
-const STATUS_LABELS = {
-  queued: "Queued",
-  processing: "Processing",
-  completed: "Completed",
-  failed: "Failed",
-  cancelled: "Cancelled",
-};
 const KIND_LABELS = { comparison: "Comparison", query: "Question", batch_staging: "Batch", batch_evaluation: "Batch" };
 // A batch job's title: "Batch staging — <batch name>".
 const BATCH_JOB_LABELS = { batch_staging: "Batch staging", batch_evaluation: "Batch run" };

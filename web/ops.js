@@ -4,19 +4,12 @@
 // tokens, cost, 429 share, the scheduler's queue), jobs by status and type, the oldest running job and the last
 // day's failures with their reasons. Text from the API only ever goes in as text.
 
-import { api } from "./api.js";
+import { JOB_STATUS_LABELS as STATUS_LABELS, api } from "./api.js";
 import { byId, clear, formatDateTime, formatNumber, h, hideError, showError } from "./dom.js";
 
 const REFRESH_MS = 15_000;
 const OPS_ROLE = "ops";
 const PERIOD_LABELS = { hour: "Last hour", day: "Last 24 hours" };
-const STATUS_LABELS = {
-  queued: "Queued",
-  processing: "Processing",
-  completed: "Completed",
-  failed: "Failed",
-  cancelled: "Cancelled",
-};
 const TYPE_LABELS = {
   comparison: "Comparison",
   query: "Question",
