@@ -5,7 +5,8 @@ tests drive it with a fake clock.
 How Azure OpenAI enforces a deployment's quota: a request is charged at arrival on its prompt tokens plus its
 `max_tokens`, and tokens-per-minute (TPM) and requests-per-minute (RPM) are enforced over short windows. We model
 that as sliding windows that every grant must fit: tokens over 10 s (a sixth of TPM), requests over 10 s (a sixth
-of RPM) and over 1 s (a sixtieth, at least one). A grant is a charge in the state's ledger; it leaves the windows by
+of RPM) and over 1 s (a sixtieth, at least one); and we pace the tokens: at most PACE_SHARE of the 10 s room in any
+PACE_S. A grant is a charge in the state's ledger; it leaves the windows by
 itself, so a call that was granted and never sent costs nothing after 10 s.
 
 A call that does not fit now waits. Waiting calls are ordered by priority (the job's 1-10) plus one level per
@@ -24,6 +25,13 @@ from pydantic import BaseModel, Field
 
 WINDOW_S = 10.0
 SHORT_WINDOW_S = 1.0
+PACE_S = 2.5
+PACE_SHARE = 0.5
+"""Pacing: tokens granted over any PACE_S may not exceed PACE_SHARE of the 10 s window's room. Without it a backlog
+takes a whole window in one burst and then nothing is granted until that burst leaves the window, so a new urgent
+call waits up to a full window behind calls that were granted just before it arrived; paced, the window's room
+comes free a part every few seconds and the queue's order (priority) decides who takes each part. The 10 s window
+stays the bound: an idle deployment still takes a full window within 5 s."""
 ARRIVAL_MARGIN_S = 0.3
 """A charge stays in our windows this much longer than in the server's: a request reaches the server a little
 after it is granted, and the clocks of scale-out workers differ slightly."""
@@ -159,6 +167,7 @@ def fit(charges: list[tuple[float, int, int]], start: float, caps: Caps, tokens:
     turn = start
     for window, cap, index, amount in (
         (WINDOW_S, caps.tokens, 1, tokens),
+        (PACE_S, None if caps.tokens is None else caps.tokens * PACE_SHARE, 1, tokens),
         (WINDOW_S, caps.requests, 2, 1),
         (SHORT_WINDOW_S, caps.requests_short, 2, 1),
     ):

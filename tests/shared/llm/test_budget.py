@@ -15,6 +15,7 @@ from shared.llm.budget import (
     ARRIVAL_MARGIN_S,
     EXPIRY_S,
     LATE_S,
+    PACE_S,
     WINDOW_S,
     Ask,
     BudgetState,
@@ -50,13 +51,28 @@ def test_a_call_that_fits_is_granted_and_charged_its_cost() -> None:
 
 def test_a_call_that_does_not_fit_waits_until_enough_leaves_the_window() -> None:
     state = BudgetState()
-    reserve(state, "a", 6_000, T0)
-    reserve(state, "b", 3_000, T0 + 2)
+    assert reserve(state, "a", 6_000, T0) == Granted()
+    assert reserve(state, "b", 3_000, T0 + 3) == Granted()
     # 9,000 in the window: 2,000 more fits when "a" (6,000) leaves, not before (b alone would leave room).
-    assert until(reserve(state, "c", 2_000, T0 + 3)) == T0 + LIFETIME
+    assert until(reserve(state, "c", 2_000, T0 + 3.5)) == T0 + LIFETIME
     assert [w.key for w in state.waiters] == ["c"]
     assert reserve(state, "c", 2_000, T0 + LIFETIME) == Granted()
     assert state.waiters == []
+
+
+def test_grants_are_paced_so_an_urgent_call_waits_for_a_part_of_the_window_not_all_of_it() -> None:
+    state = BudgetState()
+    # A backlog asks for the whole window (10 x 1,000) at once: half of it goes now, the rest as the pace allows.
+    backlog = [reserve(state, f"b{i}", 1_000, T0, priority=3) for i in range(10)]
+    assert backlog[:5] == [Granted()] * 5
+    assert {until(d) for d in backlog[5:]} == {T0 + PACE_S + ARRIVAL_MARGIN_S}
+    # An urgent call a second later goes first at the next step, not after a whole window (T0 + LIFETIME).
+    assert until(reserve(state, "urgent", 1_000, T0 + 1, priority=9)) == T0 + PACE_S + ARRIVAL_MARGIN_S
+    assert reserve(state, "urgent", 1_000, T0 + PACE_S + ARRIVAL_MARGIN_S, priority=9) == Granted()
+    # The 10 s window stays the bound: the backlog gets the rest of it (4,000), no more, at that step.
+    step = T0 + PACE_S + ARRIVAL_MARGIN_S
+    rest = [reserve(state, f"b{i}", 1_000, step, priority=3) for i in range(5, 10)]
+    assert rest[:4] == [Granted()] * 4 and until(rest[4]) == T0 + LIFETIME
 
 
 def test_requests_are_limited_per_second_and_per_window() -> None:

@@ -200,6 +200,7 @@ def test_an_answer_that_comes_back_late_does_not_count_our_own_earlier_calls_as_
     ask(client)  # B
     openai_server.set_default(None)
     openai_server.respond_json(VALID)
+    clock.advance(2.0)  # past B's pace step (half the window, one call here, per 2.5 s: shared.llm.budget.PACE_S)
     ask(client)  # C: the window holds B only, so C goes at once
     assert sleeps == []
     assert [tokens for _, tokens, _ in state_of(client, openai_server).charges] == [COST, COST]
