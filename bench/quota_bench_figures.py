@@ -1,0 +1,180 @@
+"""The deployment of bench/quota_bench.py and what is measured on it.
+
+BenchQuotaServer is tests/support/quota_server.py's QuotaTestServer (Azure's accounting: charged at arrival on
+prompt + max_tokens over a sliding 10 s window, 429 with retry-after-ms when over, rate-limit headers) with a fixed
+reply time for every request it accepts (a 429 is answered at once, as Azure does), and each arrival labelled with
+its response schema, so the urgent comparison's calls are told from the batch's.
+
+Utilisation, precisely: a sliding 10 s window that holds TPM/6 tokens admits at most TPM/60 x (T + 10) tokens to
+requests arriving within T seconds (one full window at each end). T is the busy period: from the workload's first
+request to its last accepted one. Utilisation = tokens accepted (as the server charged them: prompt + max_tokens)
+in that period / TPM/60 x (T + 10). 100 % means the quota was never left unused while work was waiting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from shared.batches.outputs import SCHEMA_NAME as EVALUATION_SCHEMA
+from shared.comparison.outputs import SCHEMA_NAME as COMPARISON_SCHEMA
+from tests.support.openai_server import OpenAITestServer
+from tests.support.quota_server import WINDOW_S, Arrival, QuotaTestServer
+
+
+class _Latency(OpenAITestServer):
+    """Answers every request it is handed after `latency` seconds (QuotaTestServer hands it only those it accepts)."""
+
+    latency = 0.0
+
+    async def _handle(self, request: Request, deployment: str | None) -> Response:
+        if self.latency > 0:
+            await self._sleep(self.latency)
+        return await super()._handle(request, deployment)
+
+
+class BenchQuotaServer(QuotaTestServer, _Latency):
+    def __init__(self, tokens_per_minute: int, requests_per_minute: int | None, latency: float) -> None:
+        super().__init__(tokens_per_minute, requests_per_minute, enforce=True, headers=True)
+        self.latency = latency
+        self.labels: list[str] = []  # the schema of each arrival, in the order of `arrivals`
+
+    def cost(self, body: dict[str, Any], deployment: str | None) -> int:
+        # QuotaTestServer records the arrival right after costing it, with no await between: the lists stay aligned.
+        self.labels.append(str(((body.get("response_format") or {}).get("json_schema") or {}).get("name")))
+        return super().cost(body, deployment)
+
+    def since(self, mark: int) -> list[tuple[Arrival, str]]:
+        return list(zip(self.arrivals[mark:], self.labels[mark:], strict=True))
+
+
+@dataclass
+class Traffic:
+    """What the deployment saw of one workload run."""
+
+    requests: int
+    throttled: int  # answered 429
+    accepted_tokens: int
+    busy_s: float
+    window_tokens: float  # the quota: tokens per sliding 10 s window
+    max_window_tokens: int  # the most accepted in any 10 s window (<= window_tokens: the server enforced it)
+    batch_requests: int
+    batch_throttled: int
+    urgent_requests: int
+    urgent_throttled: int
+
+    @property
+    def throttled_share(self) -> float:
+        return self.throttled / self.requests if self.requests else 0.0
+
+    @property
+    def utilisation(self) -> float:
+        room = self.window_tokens / WINDOW_S * (self.busy_s + WINDOW_S)
+        return self.accepted_tokens / room if room else 0.0
+
+
+def traffic(server: BenchQuotaServer, mark: int) -> Traffic:
+    seen = server.since(mark)
+    accepted = [a for a, _ in seen if a.accepted]
+    busy = (accepted[-1].at - seen[0][0].at) if accepted else 0.0
+    window = max(
+        (sum(b.tokens for b in accepted if a.at - WINDOW_S < b.at <= a.at) for a in accepted),
+        default=0,
+    )
+
+    def of(schema: str) -> tuple[int, int]:
+        mine = [a for a, label in seen if label == schema]
+        return len(mine), sum(1 for a in mine if not a.accepted)
+
+    batch, urgent = of(EVALUATION_SCHEMA), of(COMPARISON_SCHEMA)
+    return Traffic(
+        requests=len(seen),
+        throttled=sum(1 for a, _ in seen if not a.accepted),
+        accepted_tokens=sum(a.tokens for a in accepted),
+        busy_s=busy,
+        window_tokens=server.window_tokens,
+        max_window_tokens=window,
+        batch_requests=batch[0],
+        batch_throttled=batch[1],
+        urgent_requests=urgent[0],
+        urgent_throttled=urgent[1],
+    )
+
+
+@dataclass
+class RunFigures:
+    scheduler: str
+    records: int
+    failed_records: int
+    unfinished_records: int  # still QUEUED when the run ended (a failed or timed-out job)
+    batch_status: str
+    urgent_status: str
+    wall_s: float  # batch run submitted -> both jobs terminal
+    batch_s: float
+    urgent_s: float  # urgent comparison submitted -> terminal, under load
+    urgent_idle_s: float  # the same comparison (other contracts of the same size) alone on the idle deployment
+    traffic: Traffic
+
+    @property
+    def urgent_ratio(self) -> float:
+        return self.urgent_s / self.urgent_idle_s if self.urgent_idle_s else 0.0
+
+
+def _pct(value: float) -> str:
+    return f"{value * 100:.1f} %"
+
+
+ROWS: list[tuple[str, Any]] = [
+    ("quota utilisation (busy period)", lambda f: _pct(f.traffic.utilisation)),
+    ("requests answered 429", lambda f: f"{_pct(f.traffic.throttled_share)} ({f.traffic.throttled:,})"),
+    ("requests in all", lambda f: f"{f.traffic.requests:,}"),
+    ("  batch: requests / 429", lambda f: f"{f.traffic.batch_requests:,} / {f.traffic.batch_throttled:,}"),
+    ("  urgent: requests / 429", lambda f: f"{f.traffic.urgent_requests:,} / {f.traffic.urgent_throttled:,}"),
+    ("tokens accepted", lambda f: f"{f.traffic.accepted_tokens:,}"),
+    ("busy period", lambda f: f"{f.traffic.busy_s:.1f} s"),
+    ("most tokens in a 10 s window", lambda f: f"{f.traffic.max_window_tokens:,}"),
+    ("failed records", lambda f: f"{f.failed_records} of {f.records}"),
+    ("records never run", lambda f: f"{f.unfinished_records}"),
+    ("jobs not completed (of 2)", lambda f: _not_completed(f)),
+    ("wall time (both jobs)", lambda f: f"{f.wall_s:.1f} s"),
+    ("  batch run", lambda f: f"{f.batch_s:.1f} s"),
+    ("urgent comparison, under load", lambda f: f"{f.urgent_s:.1f} s"),
+    ("urgent comparison, idle", lambda f: f"{f.urgent_idle_s:.1f} s"),
+    ("urgent: under load / idle", lambda f: f"{f.urgent_ratio:.2f} x"),
+]
+
+
+def _not_completed(f: RunFigures) -> str:
+    ended = {"batch": f.batch_status, "urgent": f.urgent_status}
+    return ", ".join(f"{job} {status}" for job, status in ended.items() if status != "completed") or "0"
+
+
+def report(runs: list[RunFigures], setup: str) -> None:
+    print(f"\n== quota scheduling: {setup} ==")
+    print(f"  {'':<34}" + "".join(f"{f.scheduler:>24}" for f in runs))
+    for label, value in ROWS:
+        print(f"  {label:<34}" + "".join(f"{value(f):>24}" for f in runs))
+    ours = [f for f in runs if f.scheduler == "ours"]
+    if not ours:
+        return
+    f = ours[0]
+    ours_idle = f.urgent_idle_s
+    print("\n  ours against the issue's targets:")
+    lost = f.failed_records + f.unfinished_records
+    urgent_met = f.urgent_status == "completed" and f.urgent_ratio <= 2
+    checks = [
+        ("utilisation >= 90 %", _pct(f.traffic.utilisation), f.traffic.utilisation >= 0.90),
+        ("429s <= 5 % of requests", _pct(f.traffic.throttled_share), f.traffic.throttled_share <= 0.05),
+        ("0 failed records", str(lost), lost == 0),
+        ("urgent <= 2x its idle time", f"{f.urgent_ratio:.2f} x", urgent_met),
+    ]
+    for label, value, met in checks:
+        print(f"    {label:<30}{value:>12}   {'met' if met else 'MISSED'}")
+    others = [g for g in runs if g is not f]
+    if others and ours_idle:
+        print("\n  urgent comparison under load against ours alone on the idle deployment:")
+        for g in runs:
+            print(f"    {g.scheduler:<30}{g.urgent_s / ours_idle:>11.2f} x")
