@@ -81,6 +81,7 @@ class FakeApi:
                 Route("/api/ui", self.page),
                 Route("/api/ui/{path:path}", self.page),
                 Route("/api/contracts", self.contracts),
+                Route("/api/me", self.me),
                 Route("/api/jobs", self.job_list),
                 Route("/api/jobs/stream", self.stream),
             ]
@@ -95,6 +96,9 @@ class FakeApi:
 
     async def contracts(self, request: Request) -> Response:
         return JSONResponse({"contracts": [], "continuation": None})
+
+    async def me(self, request: Request) -> Response:  # no app role: the page shows no Operations tab
+        return JSONResponse({"user_id": "dev-user", "roles": []})
 
     async def job_list(self, request: Request) -> Response:
         self.polls += 1
