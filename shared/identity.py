@@ -46,7 +46,8 @@ class Caller:
     source: IdentitySource
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
+def header_value(headers: Mapping[str, str], name: str) -> str | None:
+    """A header's value, stripped (None when absent or blank)."""
     # Starlette's Headers are case-insensitive; plain dicts (tests, queue paths) may not be.
     value = headers.get(name)
     if value is None:
@@ -88,10 +89,10 @@ def resolve_caller(headers: Mapping[str, str], settings: Settings | None = None)
             "App Service Authentication is not enabled on this app (WEBSITE_AUTH_ENABLED is not true); "
             "principal headers cannot be trusted"
         )
-    principal_id = _header(headers, PRINCIPAL_ID_HEADER)
+    principal_id = header_value(headers, PRINCIPAL_ID_HEADER)
     if principal_id:
         return Caller(principal_id, "principal_id")
-    encoded = _header(headers, PRINCIPAL_HEADER)
+    encoded = header_value(headers, PRINCIPAL_HEADER)
     if encoded:
         user_id = user_id_from_principal(decode_principal(encoded))
         if user_id:

@@ -13,7 +13,14 @@ import contextlib
 from collections.abc import Mapping
 from typing import Any
 
-from shared.identity import PRINCIPAL_HEADER, AuthenticationRequired, Caller, Forbidden, decode_principal
+from shared.identity import (
+    PRINCIPAL_HEADER,
+    AuthenticationRequired,
+    Caller,
+    Forbidden,
+    decode_principal,
+    header_value,
+)
 from shared.settings import Settings
 
 OPS_ROLE = "ops"
@@ -46,13 +53,6 @@ def roles_in_principal(principal: Mapping[str, Any]) -> frozenset[str]:
     )
 
 
-def _principal_header(headers: Mapping[str, str]) -> str | None:
-    value = headers.get(PRINCIPAL_HEADER)
-    if value is None:  # plain dicts (tests) may spell it in any case
-        value = next((v for k, v in headers.items() if k.lower() == PRINCIPAL_HEADER), None)
-    return value.strip() if value and value.strip() else None
-
-
 def caller_roles(headers: Mapping[str, str], caller: Caller, settings: Settings) -> frozenset[str]:
     """The app roles (of KNOWN_ROLES) the caller has."""
     roles: set[str] = set()
@@ -61,7 +61,7 @@ def caller_roles(headers: Mapping[str, str], caller: Caller, settings: Settings)
         if settings.dev_ops and not settings.running_in_azure:
             roles.add(OPS_ROLE)
     else:
-        encoded = _principal_header(headers)
+        encoded = header_value(headers, PRINCIPAL_HEADER)
         if encoded:
             with contextlib.suppress(AuthenticationRequired):  # a principal that cannot be read has no role
                 roles |= roles_in_principal(decode_principal(encoded))

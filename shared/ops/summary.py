@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import get_args
 
 from shared.analysis.usage import Usage
+from shared.jobs.errors import shorten
 from shared.jobs.models import JobStatus, JobType, ModelSelection
 from shared.llm import adapt
 from shared.llm.budget import LATE_S
@@ -105,7 +106,7 @@ def failed_job(row: FailedJobRow, salt: str | None) -> FailedJob:
         failed_at=row.completed_at,
         step=str(error["step"]) if error.get("step") else None,
         error_type=str(error.get("type") or error.get("code") or "unknown"),
-        message=message if len(message) <= MESSAGE_CHARS else message[: MESSAGE_CHARS - 1] + "…",
+        message=shorten(message, MESSAGE_CHARS),
         user_hash=user_hash(row.user_id, salt),
     )
 
