@@ -14,6 +14,7 @@ from shared.comparison.models import (
     ComparisonResult,
     ComparisonTask,
     ContractComparison,
+    excerpt,
 )
 from shared.comparison.request import ComparisonJobRequest
 from shared.comparison.selection import listed_indexes
@@ -135,8 +136,7 @@ def _clean_finding(finding: ClauseFinding) -> ClauseFinding:
 
 
 def _excerpt(text: str) -> str:
-    text = text.strip()
-    return text if len(text) <= MAX_EXCERPT_CHARS else text[: MAX_EXCERPT_CHARS - 1].rstrip() + "…"
+    return excerpt(text, MAX_EXCERPT_CHARS)
 
 
 def summarize(findings: Sequence[ClauseFinding]) -> str:

@@ -5,7 +5,7 @@ consistent, similarity is clamped and excerpts trimmed; what was changed is kept
 from __future__ import annotations
 
 from shared.analysis.base import AnalyzerReply
-from shared.comparison.models import ClauseFinding, ComparisonTask, ContractComparison
+from shared.comparison.models import ClauseFinding, ComparisonTask, ContractComparison, excerpt
 from shared.comparison.outputs import LISTED_CLAUSES, SCHEMA_NAME, FindingOut, comparison_schema, title_key
 from shared.comparison.prompts import comparison_messages, listed_titles
 from shared.llm.client import LLMClient
@@ -72,6 +72,5 @@ def _as_listed(findings: list[ClauseFinding], titles: list[str]) -> list[ClauseF
     return [by_title[title_key(title)].pop(0).model_copy(update={"title": title}) for title in titles]
 
 
-def _trim(text: str, limit: int = MAX_EXCERPT_CHARS) -> str:
-    text = text.strip()
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+def _trim(text: str) -> str:
+    return excerpt(text, MAX_EXCERPT_CHARS)

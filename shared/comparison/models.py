@@ -57,3 +57,9 @@ class AnalyzedComparison(BaseModel):
     comparison: ContractComparison
     model: str
     usage: Usage
+
+
+def excerpt(text: str, limit: int) -> str:
+    """A quote for a reader: stripped, and cut to `limit` characters with an ellipsis when longer."""
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
