@@ -22,10 +22,10 @@ from pydantic import BaseModel
 from api.http import blocking
 from shared.batches.models import BatchStatus, StagingResult
 from shared.errors import ConflictError, DomainError
-from shared.jobs.changes import job_changes
 from shared.jobs.document import Job
 from shared.jobs.models import JobStatus
 from shared.jobs.service import JobService
+from shared.jobs.stream_wakeups import stream_wakeups
 from shared.storage.base import ResultRepository
 
 POLL_SECONDS = 0.25
@@ -60,7 +60,7 @@ async def wait_for(jobs: JobService, job: Job, seconds: float) -> Job:
     """The job once it has ended, or as it is when `seconds` have passed."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
-    with job_changes().subscribe(job.user_id) as changes:
+    with stream_wakeups().subscribe(job.user_id) as changes:
         while True:
             job = await blocking(jobs.get_job, job.user_id, job.job_id)
             left = deadline - loop.time()

@@ -93,7 +93,7 @@ class BatchDetail(Batch):
         return self.config.name
 
 
-class BatchCancelled(BaseModel):
+class BatchCancelAccepted(BaseModel):
     """202 body of POST /api/batches/{batch_id}/cancel."""
 
     batch_id: str

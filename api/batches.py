@@ -213,7 +213,7 @@ async def cancel_batch(req: Request, client: df.DurableOrchestrationClient) -> R
                 {"batch_id": batch.batch_id, "status": batch.status.value},
             )
         job = await cancel_job(client, caller.user_id, running.job_id)
-        body = views.BatchCancelled(
+        body = views.BatchCancelAccepted(
             batch_id=batch.batch_id,
             job_id=job.job_id,
             job_type=job.job_type,

@@ -36,6 +36,7 @@ from shared.documents.blobs import (
     content_type,
     document_blobs,
 )
+from shared.documents.in_use import ensure_not_in_use
 from shared.documents.models import (
     Document,
     DocumentCreated,
@@ -46,7 +47,6 @@ from shared.documents.models import (
     check_folder,
     view,
 )
-from shared.documents.usage import ensure_not_in_use
 from shared.errors import NotFoundError, PayloadTooLarge, ValidationFailed
 from shared.identity import Caller
 from shared.settings import get_settings

@@ -9,7 +9,7 @@ from api.http import api_url, blocking, handle, json_response, path_param
 from api.jobs import accepted
 from api.starter import start_job
 from shared.identity import Caller
-from shared.jobs.document import JobCancelled
+from shared.jobs.document import JobCancelAccepted
 from shared.jobs.names import CANCEL_EVENT
 from shared.jobs.service import ensure_retryable, job_service
 from shared.storage.factory import get_repositories
@@ -32,7 +32,7 @@ async def cancel_job(req: Request, client: df.DurableOrchestrationClient) -> Res
                 await client.raise_event(job.instance_id, CANCEL_EVENT, {"reason": "Cancelled by user"})
             except Exception:
                 logger.warning("job %s: cancel event not delivered; activities will see the status", job_id)
-        body = JobCancelled(
+        body = JobCancelAccepted(
             job_id=job.job_id,
             status=job.status,
             message=f"Job {job.job_id} cancelled",

@@ -1,7 +1,7 @@
 """GET /api/openapi.json: the OpenAPI 3.1 description of every HTTP endpoint of the app.
 
-The operations are listed in api/openapi_ops.py, api/openapi_job_ops.py, api/openapi_batch_ops.py and
-api/openapi_operator_ops.py, one per HTTP function (a test compares them with the functions function_app.py
+The operations are listed in api/openapi_operations.py, api/openapi_job_operations.py, api/openapi_batch_operations.py
+and api/openapi_operator_operations.py, one per HTTP function (a test compares them with the functions function_app.py
 registers); every request and response schema is generated from the pydantic model the endpoint validates its
 input with or builds its answer from, so the description follows the code. Anonymous, like the page: it describes
 the API, not anyone's data.
@@ -21,11 +21,11 @@ from pydantic.json_schema import GenerateJsonSchema
 from pydantic_core import core_schema
 
 from api.http import ROUTE_PREFIX, base_url, handle_anonymous, json_response
-from api.openapi_batch_ops import BATCHES, STREAMS
+from api.openapi_batch_operations import BATCHES, STREAMS
 from api.openapi_dsl import ERROR_MEANINGS, JSON, Content, Operation, Param, Reply
-from api.openapi_job_ops import JOBS, LEGACY
-from api.openapi_operator_ops import OPERATOR
-from api.openapi_ops import CONTRACTS, DOCUMENTS, PAGE
+from api.openapi_job_operations import JOBS, LEGACY
+from api.openapi_operations import CONTRACTS, DOCUMENTS, PAGE
+from api.openapi_operator_operations import OPERATOR
 from shared.batches.models import RecordStatus, StagingResult
 from shared.batches.running import RunResult
 from shared.comparison.models import ComparisonResult

@@ -1,6 +1,6 @@
 """The vocabulary the OpenAPI description is written in: an operation per HTTP function, its parameters, request
 body and replies, each body a pydantic model (or a media type with a plain schema). api/openapi.py turns a list of
-these into the document; api/openapi_ops.py and api/openapi_batch_ops.py hold the list."""
+these into the document; api/openapi_operations.py and api/openapi_batch_operations.py hold the list."""
 
 from __future__ import annotations
 

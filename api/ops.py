@@ -4,7 +4,7 @@ knows whether to show its Operations tab).
 The summary is the whole app's (shared/ops/summary.py): counts across users, model-call figures of every worker,
 the scheduler's queue, the oldest running job and recent failures; no contract text, and users only as hashes.
 Without the role the answer is 403 in the error shape. Before reading, this worker writes its own pending
-model-call figures (the others write theirs every few seconds: shared/ops/ledger.py).
+model-call figures (the others write theirs every few seconds: shared/ops/usage_ledger.py).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from azurefunctions.extensions.http.fastapi import Request, Response
 from api.http import blocking, handle, json_response
 from shared.identity import Caller
 from shared.jobs.models import utcnow
-from shared.ops.ledger import process_ledger
 from shared.ops.models import Me, OpsSummary
 from shared.ops.summary import build_summary
+from shared.ops.usage_ledger import process_ledger
 from shared.roles import OPS_ROLE, caller_roles, require_role
 from shared.settings import get_settings
 from shared.storage.factory import get_repositories

@@ -13,9 +13,9 @@
   itself after STREAM_MAX_SECONDS (Azure ends a response at 230 s) and the client resumes with Last-Event-ID.
 
 Where updates come from: the job document, read when a change in this process wakes the stream
-(shared/jobs/changes.py), and otherwise every STREAM_POLL_SECONDS while a listed job runs (STREAM_IDLE_POLL_SECONDS
-when none does) — one point read per job stream, one partition-scoped query per user stream, never faster than
-MIN_READ_INTERVAL.
+(shared/jobs/stream_wakeups.py), and otherwise every STREAM_POLL_SECONDS while a listed job runs
+(STREAM_IDLE_POLL_SECONDS when none does) — one point read per job stream, one partition-scoped query per user stream,
+never faster than MIN_READ_INTERVAL.
 """
 
 from __future__ import annotations
@@ -34,10 +34,10 @@ from api.http import blocking, handle, path_param, path_user
 from api.jobs import parse_statuses
 from shared.errors import DomainError, ErrorBody, ErrorInfo, NotFoundError
 from shared.identity import Caller, require_same_user
-from shared.jobs.changes import Subscription, job_changes
 from shared.jobs.document import Job, JobsUpdate
 from shared.jobs.models import JobStatus, utcnow
 from shared.jobs.service import JobService, job_service
+from shared.jobs.stream_wakeups import Subscription, stream_wakeups
 from shared.settings import Settings, get_settings
 from shared.storage.common import iso
 
@@ -93,7 +93,7 @@ async def follow_job(service: JobService, job: Job, last: int | None, settings: 
     """The events of one job's stream, from `job` (as just read) on; `last` is the client's Last-Event-ID."""
     yield sse.retry(settings.stream_retry_ms)
     clock = sse.StreamClock(settings)
-    with job_changes().subscribe(job.user_id) as changes:
+    with stream_wakeups().subscribe(job.user_id) as changes:
         while True:
             if last is None or job.progress.seq > last:
                 last = job.progress.seq
@@ -180,7 +180,7 @@ async def follow_user(
     resumed = cursor is not None
     cursor = cursor or utcnow()
     listed = _Listed(statuses, opened=cursor)
-    with job_changes().subscribe(user_id) as changes:
+    with stream_wakeups().subscribe(user_id) as changes:
         try:
             page = await blocking(service.list_user_jobs, user_id, statuses=statuses or ACTIVE, limit=LISTED_MAX)
             # A resumed stream's client already has what changed up to its cursor; what changed after it is news.

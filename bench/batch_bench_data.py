@@ -1,5 +1,5 @@
 """Synthetic contracts and prompts for bench/batch_bench.py: deterministic, every document different (its own
-number, parties, amounts and clause choices, so no two share a hash and the ledger reuses nothing),
+number, parties, amounts and clause choices, so no two share a hash and the answer cache reuses nothing),
 plain text (about 2-3.5 KB) in the shape of real commercial agreements, and ten prompts of the three scoring kinds."""
 
 from __future__ import annotations

@@ -4,7 +4,7 @@
                                 [--schedulers ours,all-in-flight,sequential] [--quick]
 
 Workload, the same for every scheduler: a document batch of --records records (documents x 10 prompts; sample
-contracts, each document with its own reference line so the answer ledger reuses nothing) is staged, then run at
+contracts, each document with its own reference line so the answer cache reuses nothing) is staged, then run at
 priority 3; --urgent-after seconds after the run was submitted, a comparison job of the sample NDA standard against
 --contracts variants starts at priority 9 (an urgent job). Both go through the real stack: the app
 (function_app.py, unchanged) under devhost in a child process with its own SQLite store (DATA_DIR) and Durable

@@ -3,7 +3,7 @@
 its variants, at priority 9), each polled through its statusQueryGetUri.
 
 Every document and every compared contract carries its own reference line, so no two share a hash and the answer
-ledger reuses nothing: each record and each comparison is one model call paid for.
+cache reuses nothing: each record and each comparison is one model call paid for.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
-from shared.analysis.usage import Usage
+from shared.analysis.token_usage import TokenUsage
 from shared.jobs.models import ModelSelection
 
 if TYPE_CHECKING:  # the workflows' models import this module's reply type
@@ -24,7 +24,7 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class AnalyzerReply(Generic[T]):
     output: T
-    usage: Usage
+    usage: TokenUsage
     model: str
     raw: str
     """The raw model output (or the offline analyzer's JSON), kept as a job artifact for audit."""

@@ -1,6 +1,6 @@
 """Picks the analyzer for this process from LLM_PROVIDER, once: the LLM client (and its connection pool) is
 created a single time and shared by every activity in the worker. With it starts the process's usage ledger
-(shared/ops/ledger.py), which counts the client's model calls for the operations summary."""
+(shared/ops/usage_ledger.py), which counts the client's model calls for the operations summary."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def build_analyzer(settings: Settings) -> Analyzer:
 def reset_analyzer() -> None:
     """Forget the cached analyzer (tests, or after changing settings), and stop its usage ledger (a last flush)."""
     _analyzer.reset()
-    from shared.ops.ledger import use_ledger
+    from shared.ops.usage_ledger import use_ledger
 
     use_ledger(None)
 
@@ -37,7 +37,7 @@ def reset_analyzer() -> None:
 def _build_for_process(settings: Settings) -> Analyzer:
     analyzer = _build(settings)
     if settings.llm_provider != "offline":
-        from shared.ops.ledger import start_process_ledger  # imported here: the offline path needs none of it
+        from shared.ops.usage_ledger import start_process_ledger  # imported here: the offline path needs none of it
 
         start_process_ledger()  # once per process: every model call of this worker is counted
     return analyzer

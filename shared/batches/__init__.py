@@ -13,7 +13,7 @@ Staging (staging.py), `POST /api/batches/{id}/stage` or `/reprocess-staging`:
 Evaluation (running.py), `POST /api/batches/{id}/run`:
 1. plan     — the records to run: QUEUED and F (a finished batch re-runs only its failures), in chunks;
 2. evaluate — one sub-orchestration per chunk of records, each record one model call (llm.py, or offline.py for
-              the offline analyzer) unless the ledger already holds its answer (ledger.py: never pay twice);
+              the offline analyzer) unless the answer cache already holds its answer (answer_cache.py: never pay twice);
               its score is checked against the prompt's scoring and its evidence against the document's text;
               a failure marks that record F and never loses the others;
 3. finish   — overall score per document, the batch summary (summary.py) and its status: COMPLETED,

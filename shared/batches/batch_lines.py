@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from shared.analysis.base import AnalyzerReply
-from shared.analysis.usage import Usage
+from shared.analysis.token_usage import TokenUsage
 from shared.batches.evaluation import Evaluation, EvaluationTask, settle
 from shared.batches.outputs import SCHEMA_NAME, SCORING, EvaluationOut, evaluation_schema
 from shared.batches.prompts import evaluation_messages
@@ -130,11 +130,11 @@ def reason(exc: Exception) -> str:
 ANSWER_FAILURES: tuple[type[Exception], ...] = (LLMPermanentError, LLMOutputInvalid, ScoreInvalid)
 
 
-def _usage(completion: dict[str, Any]) -> Usage:
+def _usage(completion: dict[str, Any]) -> TokenUsage:
     usage = _mapping(completion.get("usage"))
     prompt, produced = int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
     total = int(usage.get("total_tokens") or prompt + produced)
-    return Usage(prompt_tokens=prompt, completion_tokens=produced, total_tokens=total, llm_calls=1)
+    return TokenUsage(prompt_tokens=prompt, completion_tokens=produced, total_tokens=total, llm_calls=1)
 
 
 def _mapping(value: Any) -> dict[str, Any]:

@@ -3,7 +3,7 @@ The evaluation orchestrator calls its steps between durable timers: submit (here
 (shared/batches/economy_results.py).
 
 submit  the run's records from a position on, as many as one request file takes (BATCH_API_MAX_REQUESTS, and
-        MAX_FILE_BYTES): a record whose answer is in the ledger is answered at once (S, reused), as in a standard
+        MAX_FILE_BYTES): a record whose answer is in the answer cache is answered at once (S, reused), as in a standard
         run; one too long for one request fails (F, see TOO_LONG); the others become lines of the file. The file
         is uploaded and a remote batch created over it; both ids are kept on the batch (Batch.remote_batches) so
         that a crash or a cancel finds them.
@@ -23,9 +23,9 @@ from typing import IO
 from pydantic import TypeAdapter
 
 from shared.batches import progress
+from shared.batches.answer_cache import answer_key
 from shared.batches.batch_lines import prompt_tokens, request_line
 from shared.batches.evaluation import EvaluationTask
-from shared.batches.ledger import answer_key
 from shared.batches.messages import Submitted
 from shared.batches.models import Batch, BatchConfig, ModelAnswer, RecordStatus, RemoteBatch, ResponseRecord
 from shared.batches.running import chunk_name

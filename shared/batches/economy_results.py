@@ -2,18 +2,19 @@
 
 poll    their status and counts, kept on the batch; returned small (through history).
 ingest  one remote batch's output and error files: every answer checked and settled exactly like a standard
-        answer (shared/batches/batch_lines.py), put in the ledger, its record S; a failed or invalid line F with
+        answer (shared/batches/batch_lines.py), put in the answer cache, its record S; a failed or invalid line F with
         the reason; a record in neither file F "not answered by the Batch API (status ...)" — except after the
         user's cancel, when what the Batch API never reached stays QUEUED, as in a cancelled standard run.
 cancel  ask the Batch API to stop them; what they answered before stopping is still ingested.
 
-Safe to run twice: a record this run already settled is left as it is, the ledger is an upsert, and an ingested
+Safe to run twice: a record this run already settled is left as it is, the answer cache is an upsert, and an ingested
 remote batch is marked so.
 """
 
 from __future__ import annotations
 
 from shared.batches import progress
+from shared.batches.answer_cache import answer_key
 from shared.batches.batch_lines import ANSWER_FAILURES, LineResult, answer_of, read_result, reason
 from shared.batches.economy import (
     IDS,
@@ -26,7 +27,6 @@ from shared.batches.economy import (
     settled_here,
     task_of,
 )
-from shared.batches.ledger import answer_key
 from shared.batches.messages import Polled
 from shared.batches.models import BatchConfig, ModelAnswer, RemoteBatch
 from shared.batches.service import BatchService

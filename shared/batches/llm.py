@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.analysis.base import AnalyzerReply
-from shared.analysis.usage import Usage
+from shared.analysis.token_usage import TokenUsage
 from shared.batches.evaluation import Evaluation, EvaluationTask, verbatim
 from shared.batches.outputs import SCHEMA_NAME, SCORING, EvaluationOut, UnscoredEvaluationOut, evaluation_schema
 from shared.batches.prompts import combine_messages, evaluation_messages
@@ -34,7 +34,7 @@ def evaluate(client: LLMClient, task: EvaluationTask) -> AnalyzerReply[Evaluatio
         return AnalyzerReply(answer, usage, model, raw)
     texts = split(task, allowed, encoding)
     parts: list[Evaluation] = []
-    usage = Usage()
+    usage = TokenUsage()
     raws: list[str] = []
     for k, text in enumerate(texts):
         part, used, _, raw = _call(client, task, evaluation_messages(task, text, (k + 1, len(texts))))
@@ -53,7 +53,9 @@ def evaluate(client: LLMClient, task: EvaluationTask) -> AnalyzerReply[Evaluatio
     return AnalyzerReply(answer, usage + used, model, with_notes(raw, notes))
 
 
-def _call(client: LLMClient, task: EvaluationTask, messages: list[ChatMessage]) -> tuple[Evaluation, Usage, str, str]:
+def _call(
+    client: LLMClient, task: EvaluationTask, messages: list[ChatMessage]
+) -> tuple[Evaluation, TokenUsage, str, str]:
     scoring = task.prompt.scoring
     out: Any
     out, usage, model, raw = client.complete_json(

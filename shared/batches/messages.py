@@ -61,7 +61,7 @@ class SubmitInput(BatchStepInput):
 class Submitted(Outcome):
     next: int = 0  # where the next file starts
     requests: int = 0  # lines sent in this file (0: every record of the range was settled without one)
-    reused: int = 0  # answered from the ledger at once
+    reused: int = 0  # answered from the answer cache at once
     failed: int = 0  # could not be sent (too long for one request, document text gone)
     poll_seconds: float = 60.0
 

@@ -1,5 +1,6 @@
 """The batch workflow's data: a batch's configuration (folders, prompts with their scoring, model), its
-staging report, one response record per document x prompt, the ledger of model answers, and the summary.
+staging report, one response record per document x prompt, the answer cache (model answers paid for once), and the
+summary.
 
 Stored (partition key /user_id): batches in `batches`, records in `batch_records` (id `{batch_id}:{document_id}:
 {prompt_index}`), model answers in `model_answers` (id: the answer key).
@@ -14,7 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from shared.analysis.usage import Usage
+from shared.analysis.token_usage import TokenUsage
 from shared.jobs.models import NOT_BLANK, ModelSelection, utcnow
 from shared.json_types import JsonFloat, JsonInt
 
@@ -174,7 +175,7 @@ class BatchSummary(BaseModel):
     by_status: dict[str, int]
     reused_answers: int
     model_calls: int
-    usage: Usage = Field(default_factory=Usage)
+    usage: TokenUsage = Field(default_factory=TokenUsage)
     mean_score: float | None  # normalised 0..1 over every answered record
     prompts: list[PromptSummary]
     mode: Literal["standard", "economy"] = "standard"
@@ -241,9 +242,9 @@ class ResponseRecord(BaseModel):
     evidence: list[str] = Field(default_factory=list)
     error: str | None = None
     answer_key: str | None = None
-    reused: bool = False  # the answer came from the ledger: no model call was made for this record
+    reused: bool = False  # the answer came from the answer cache: no model call was made for this record
     model: str | None = None
-    usage: Usage = Field(default_factory=Usage)
+    usage: TokenUsage = Field(default_factory=TokenUsage)
     attempts: int = 0
     run_job_id: str | None = None
     updated_at: datetime = Field(default_factory=utcnow)
@@ -265,8 +266,9 @@ def record_id(batch_id: str, document_id: str, prompt_index: int) -> str:
 
 
 class ModelAnswer(BaseModel):
-    """A model answer paid for once, kept under the key of everything that determines it (shared/batches/ledger.py)
-    so that a crashed run, a re-run or another batch of the same user reuses it instead of paying again."""
+    """A model answer paid for once, kept under the key of everything that determines it
+    (shared/batches/answer_cache.py), so that a crashed run, a re-run or another batch of the same user reuses it
+    instead of paying again."""
 
     key: str
     user_id: str
@@ -274,5 +276,5 @@ class ModelAnswer(BaseModel):
     score: float | None
     evidence: list[str] = Field(default_factory=list)
     model: str
-    usage: Usage = Field(default_factory=Usage)
+    usage: TokenUsage = Field(default_factory=TokenUsage)
     created_at: datetime = Field(default_factory=utcnow)

@@ -1,6 +1,6 @@
 """The evaluation job's steps: plan the run, evaluate one record, finish (summary and status), save.
 
-Never pay twice: a record's answer is looked up in the ledger under the key of everything that determines it
+Never pay twice: a record's answer is looked up in the answer cache under the key of everything that determines it
 before any model call, and every answer paid for is put there first. Safe to run twice: a record this run already
 answered or failed is left as it is; the plan keeps this job's list of records.
 """
@@ -16,8 +16,8 @@ from shared import telemetry
 from shared.analysis.base import Analyzer
 from shared.batches import artifacts as names
 from shared.batches import progress
+from shared.batches.answer_cache import answer_key
 from shared.batches.evaluation import EvaluationTask, settle
-from shared.batches.ledger import answer_key
 from shared.batches.messages import RunPlanned
 from shared.batches.models import Batch, BatchSummary, ModelAnswer, RecordStatus, ResponseRecord
 from shared.batches.request import EvaluationJobRequest

@@ -1,5 +1,5 @@
 """A run's summary: per document an overall score, per prompt the mean, the distribution and the pass rate, for
-the batch the record counts, the answers reused from the ledger, the model calls paid for and what they cost (an
+the batch the record counts, the answers reused from the answer cache, the model calls paid for and what they cost (an
 economy run paid the Batch API's half price: the summary says what that saved)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
-from shared.analysis.usage import Usage
+from shared.analysis.token_usage import TokenUsage
 from shared.batches.models import (
     BatchConfig,
     BatchSummary,
@@ -35,7 +35,7 @@ def summarize(
     per_prompt: dict[int, list[ResponseRecord]] = defaultdict(list)
     per_document: dict[str, list[float]] = defaultdict(list)
     reused = calls = 0
-    usage = Usage()
+    usage = TokenUsage()
     for record in records:
         by_status[record.status.value] += 1
         per_prompt[record.prompt_index].append(record)

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from shared.analysis.base import Analyzer
-from shared.analysis.usage import total_usage
+from shared.analysis.token_usage import total_usage
 from shared.comparison.models import (
     AnalyzedComparison,
     ClauseFinding,

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from shared.analysis.usage import Usage
+from shared.analysis.token_usage import TokenUsage
 from shared.contracts.analysis import ContractForAnalysis
 from shared.jobs.models import ModelSelection
 
@@ -47,7 +47,7 @@ class ContractComparison(BaseModel):
 class ComparisonResult(BaseModel):
     standard_contract_id: str
     model: str
-    usage: Usage
+    usage: TokenUsage
     comparisons: list[ContractComparison]
 
 
@@ -56,7 +56,7 @@ class AnalyzedComparison(BaseModel):
 
     comparison: ContractComparison
     model: str
-    usage: Usage
+    usage: TokenUsage
 
 
 def excerpt(text: str, limit: int) -> str:

@@ -124,7 +124,7 @@ class JobsUpdate(BaseModel):
     counts: dict[str, int]
 
 
-class JobCancelled(BaseModel):
+class JobCancelAccepted(BaseModel):
     """202 body of POST /api/jobs/{job_id}/cancel."""
 
     job_id: str

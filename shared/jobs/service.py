@@ -17,10 +17,10 @@ from typing import Any
 
 from shared import telemetry
 from shared.errors import ConflictError, InvalidTransitionError
-from shared.jobs.changes import job_changes
 from shared.jobs.document import Job, JobRequest, new_job
 from shared.jobs.models import JOB_TTL_SECONDS, JobProgress, JobStatus, JobType, ProcessingStep, utcnow
 from shared.jobs.progress import ended
+from shared.jobs.stream_wakeups import stream_wakeups
 from shared.settings import get_settings
 from shared.storage.base import JobRepository, Page, Repositories
 from shared.storage.factory import get_repositories
@@ -110,7 +110,7 @@ class JobService:
         )
         self._repo.create(job)
         telemetry.job_changed(None, job)
-        job_changes().publish(user_id)
+        stream_wakeups().publish(user_id)
         return job
 
     def update_status(
@@ -234,7 +234,7 @@ class JobService:
                 time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
                 continue
             telemetry.job_changed(current.item, updated)
-            job_changes().publish(user_id)
+            stream_wakeups().publish(user_id)
             return updated
         raise ConflictError(
             f"job {job_id!r} kept changing; gave up after {MAX_ATTEMPTS} attempts", details={"job_id": job_id}

@@ -4,7 +4,7 @@ left (`x-ratelimit-remaining-*`) and 429s. Pure rules over budget.py's state, wi
 - Limits: the configured figure (LLM_TOKENS_PER_MINUTE_* / LLM_REQUESTS_PER_MINUTE_*) or the header's, the lower
   when both are known (the setting may be this app's share of a deployment others use too).
 - Remaining: the server's "remaining" of its per-minute limit, scaled to our 10 s window, is what it has seen used.
-  When that is more than our own ledger holds (another client uses the deployment), the difference is charged as a
+  When that is more than our own charges hold (another client uses the deployment), the difference is charged as a
   correction, so our estimate never stays below the server's. Less is normal (our grants in flight have not
   arrived yet) and changes nothing. The server counted when the call arrived, and the answer comes back later: by
   then our own calls that were in its window may have left ours. So the comparison is with what our window held

@@ -86,7 +86,7 @@ class BatchAPI:
         return "/chat/completions" if self.azure else "/v1/chat/completions"
 
     def model_name(self, selection: ModelSelection) -> str:
-        """The standard model (deployment) name: what the ledger keys answers by, in either mode."""
+        """The standard model (deployment) name: what the answer cache keys answers by, in either mode."""
         return self._client.model_name(selection)
 
     def line_model(self, selection: ModelSelection) -> str:

@@ -6,7 +6,7 @@ How Azure OpenAI enforces a deployment's quota: a request is charged at arrival 
 `max_tokens`, and tokens-per-minute (TPM) and requests-per-minute (RPM) are enforced over short windows. We model
 that as sliding windows that every grant must fit: tokens over 10 s (a sixth of TPM), requests over 10 s (a sixth
 of RPM) and over 1 s (a sixtieth, at least one); and we pace the tokens: at most PACE_SHARE of the 10 s room in any
-PACE_S. A grant is a charge in the state's ledger; it leaves the windows by
+PACE_S. A grant is a charge in the state; it leaves the windows by
 itself, so a call that was granted and never sent costs nothing after 10 s.
 
 A call that does not fit now waits. Waiting calls are ordered by priority (the job's 1-10) plus one level per

@@ -22,7 +22,7 @@ import openai
 from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, ValidationError
 
-from shared.analysis.usage import Usage
+from shared.analysis.token_usage import TokenUsage
 from shared.jobs.models import ModelSelection
 from shared.llm.admission import Admission, Ticket
 from shared.llm.attempts import AttemptReport
@@ -123,14 +123,14 @@ class LLMClient:
         *,
         max_tokens: int | None = None,
         temperature: float | None = None,
-    ) -> tuple[M, Usage, str, str]:
+    ) -> tuple[M, TokenUsage, str, str]:
         """One structured-output completion validated against `schema`: (output, usage, model, raw JSON).
 
         Output that is not valid JSON for the schema (or fails the model's own validators, which see `context`:
         what the task expects, e.g. the clauses a comparison listed) gets one corrective retry that shows the
         model its reply and the errors; a second failure raises LLMOutputInvalid. An answer cut off at
         `max_tokens` is asked again once with twice the room (up to LLM_MAX_OUTPUT_TOKENS, or the call's own
-        larger figure, and what the context leaves). Usage covers every completion made, including rejected ones.
+        larger figure, and what the context leaves). TokenUsage covers every completion made, including rejected ones.
         `max_tokens` (default LLM_MAX_OUTPUT_TOKENS) and `temperature` (default: the model's) are the call's own.
         """
         model = self.model_name(model_selection)
@@ -140,7 +140,7 @@ class LLMClient:
         }
         encoding = encoding_for_model(model)
         conversation: list[ChatMessage] = list(messages)
-        usage = Usage()
+        usage = TokenUsage()
         limit = max_tokens or self.max_output_tokens
         ceiling = max(limit, self.max_output_tokens)
         corrected = lengthened = False

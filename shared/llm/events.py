@@ -1,5 +1,5 @@
 """What happened to each model call, for whoever watches: the LLM client reports every attempt (answered,
-throttled, failed) and every quota deferral here, and observers (telemetry, the operations ledger) listen.
+throttled, failed) and every quota deferral here, and observers (telemetry, the usage ledger) listen.
 
 Observers never change a call's course: one that raises is logged and ignored. Events carry no prompt or answer
 text, only names and figures.

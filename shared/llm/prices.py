@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from shared.analysis.usage import Usage
+from shared.analysis.token_usage import TokenUsage
 from shared.jobs.models import ModelSelection
 from shared.settings import Settings
 
@@ -22,7 +22,7 @@ class Prices:
     prompt_per_1k: float
     completion_per_1k: float
 
-    def standard_cost(self, usage: Usage) -> float:
+    def standard_cost(self, usage: TokenUsage) -> float:
         """What `usage` costs at the standard (per-call) price."""
         return (usage.prompt_tokens * self.prompt_per_1k + usage.completion_tokens * self.completion_per_1k) / 1000
 
@@ -35,7 +35,7 @@ def prices_for(settings: Settings, selection: ModelSelection) -> Prices:
     return Prices(settings.llm_price_per_1k_prompt_tokens_primary, settings.llm_price_per_1k_completion_tokens_primary)
 
 
-def run_cost(usage: Usage, prices: Prices, mode: Literal["standard", "economy"]) -> tuple[float, float]:
+def run_cost(usage: TokenUsage, prices: Prices, mode: Literal["standard", "economy"]) -> tuple[float, float]:
     """(estimated cost, cost saved) of tokens paid for in a run of `mode`: economy runs paid the Batch API price."""
     standard = prices.standard_cost(usage)
     if mode == "economy":

@@ -10,7 +10,7 @@ import openai
 from openai.types.chat import ChatCompletion
 from pydantic import ValidationError
 
-from shared.analysis.usage import Usage
+from shared.analysis.token_usage import TokenUsage
 from shared.llm.errors import LLMOutputInvalid, LLMPermanentError
 from shared.text.tokens import count_tokens, encoding_for_model
 
@@ -34,9 +34,9 @@ def first_choice(completion: ChatCompletion, model: str) -> tuple[str, str | Non
     return choice.message.content or "", choice.finish_reason
 
 
-def usage_of(completion: ChatCompletion, messages: Sequence[ChatMessage], raw: str, model: str) -> Usage:
+def usage_of(completion: ChatCompletion, messages: Sequence[ChatMessage], raw: str, model: str) -> TokenUsage:
     if completion.usage is not None:
-        return Usage(
+        return TokenUsage(
             prompt_tokens=completion.usage.prompt_tokens,
             completion_tokens=completion.usage.completion_tokens,
             total_tokens=completion.usage.total_tokens,
@@ -46,7 +46,7 @@ def usage_of(completion: ChatCompletion, messages: Sequence[ChatMessage], raw: s
     encoding = encoding_for_model(completion.model or model)
     prompt = sum(count_tokens(m["content"], encoding) + _TOKENS_PER_MESSAGE for m in messages) + _TOKENS_REPLY_PRIMING
     produced = count_tokens(raw, encoding)
-    return Usage(prompt_tokens=prompt, completion_tokens=produced, total_tokens=prompt + produced, llm_calls=1)
+    return TokenUsage(prompt_tokens=prompt, completion_tokens=produced, total_tokens=prompt + produced, llm_calls=1)
 
 
 def server_message(exc: openai.APIStatusError) -> str:

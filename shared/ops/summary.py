@@ -1,5 +1,5 @@
-"""The operations summary, from the store: every worker's model-call figures (shared/ops/usage.py) for the last hour
-and day, jobs counted across users, the quota scheduler's queue per deployment, the oldest running job and the last
+"""The operations summary, from the store: every worker's model-call figures (shared/ops/usage_figures.py) for the last
+hour and day, jobs counted across users, the quota scheduler's queue per deployment, the oldest running job and the last
 day's failures. A handful of reads, none of a whole job document: one query of usage items, two counts, one job,
 at most FAILED_LIMIT failures, and one budget item per configured deployment.
 """
@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import get_args
 
-from shared.analysis.usage import Usage
+from shared.analysis.token_usage import TokenUsage
 from shared.jobs.errors import shorten
 from shared.jobs.models import JobStatus, JobType, ModelSelection
 from shared.llm import adapt
@@ -29,7 +29,7 @@ from shared.ops.models import (
     RunningJob,
     UsageFigures,
 )
-from shared.ops.usage import ModelUsage, bucket_start
+from shared.ops.usage_figures import ModelUsage, bucket_start
 from shared.settings import Settings
 from shared.storage.base import FailedJobRow, Repositories, RunningJobRow
 from shared.telemetry.attributes import user_hash
@@ -153,7 +153,7 @@ _SUMMED = ("calls", "answered", "throttled", "failed", "prompt_tokens", "complet
 
 def _figures(usage: ModelUsage, settings: Settings, selection: str) -> UsageFigures:
     prices = prices_for(settings, "secondary" if selection == "secondary" else "primary")
-    tokens = Usage(prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens)
+    tokens = TokenUsage(prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens)
     return UsageFigures(
         **{name: getattr(usage, name) for name in _SUMMED},
         throttled_share=_share(usage.throttled, usage.calls),

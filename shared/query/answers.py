@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from shared.analysis.base import Analyzer
-from shared.analysis.usage import ModelCall, Usage, total_usage
+from shared.analysis.token_usage import ModelCall, TokenUsage, total_usage
 from shared.query.models import (
     AnalyzedPart,
     Citation,
@@ -87,7 +87,9 @@ def combine_group(
     model call. The node keeps its children's merged per-contract answers: a later round's offline combine
     answers from them, and the LLM combine accepts only citations the children already verified."""
     if len(children) == 1:
-        return AnalyzedPart(answer=children[0].model_copy(update={"part_index": index}), model="", usage=Usage()), ""
+        return AnalyzedPart(
+            answer=children[0].model_copy(update={"part_index": index}), model="", usage=TokenUsage()
+        ), ""
     reply = analyzer.combine(
         QueryCombineTask(question=request.question, parts=list(children), model_selection=request.modelSelection)
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from shared.analysis.usage import Usage
+from shared.analysis.token_usage import TokenUsage
 from shared.contracts.analysis import ContractForAnalysis
 from shared.jobs.models import ModelSelection
 
@@ -63,7 +63,7 @@ class QueryResult(BaseModel):
     citations: list[Citation]
     per_contract: list[PerContractAnswer]
     model: str
-    usage: Usage
+    usage: TokenUsage
 
 
 class AnalyzedPart(BaseModel):
@@ -71,4 +71,4 @@ class AnalyzedPart(BaseModel):
 
     answer: PartAnswer
     model: str
-    usage: Usage
+    usage: TokenUsage

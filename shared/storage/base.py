@@ -18,7 +18,7 @@ from shared.documents.models import Document, DocumentText, FolderSummary
 from shared.jobs.document import Job
 from shared.jobs.models import JobStatus, JobType
 from shared.jobs.results import AnalysisResult
-from shared.ops.usage import ModelUsage
+from shared.ops.usage_figures import ModelUsage
 
 T = TypeVar("T")
 
@@ -150,7 +150,7 @@ class RecordRepository(Protocol):
 
 
 class AnswerRepository(Protocol):
-    """The ledger of model answers, by answer key (shared/batches/ledger.py)."""
+    """The answer cache (model answers paid for once), by answer key (shared/batches/answer_cache.py)."""
 
     def get(self, user_id: str, key: str) -> ModelAnswer | None: ...
     def put(self, answer: ModelAnswer) -> None: ...  # upsert
@@ -207,8 +207,8 @@ class FailedJobRow:
 
 
 class UsageRepository(Protocol):
-    """Model-call figures per (deployment, time bucket, worker) (shared/ops/usage.py). Each worker writes only its
-    own items, whole (its running totals), so writers never contend; items expire two days after their last write.
+    """Model-call figures per (deployment, time bucket, worker) (shared/ops/usage_figures.py). Each worker writes only
+    its own items, whole (its running totals), so writers never contend; items expire two days after their last write.
     All in one system partition: they belong to the app, not to a user."""
 
     def put(self, items: Sequence[ModelUsage]) -> None: ...  # upsert each by (deployment, bucket, worker)

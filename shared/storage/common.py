@@ -126,7 +126,7 @@ def check_item_id(kind: str, value: str) -> str:
     return value
 
 
-def ledger_item_id(key: str) -> str:
+def answer_item_id(key: str) -> str:
     """The item id of a model answer: the key itself when it is id-safe, else a digest of it."""
     if _SAFE_ID.match(key):
         return key

@@ -3,9 +3,9 @@
 Containers (created once by `python -m shared.storage.setup`, never per request): `contracts`, `jobs`,
 `analysis_results`, `job_artifacts` here, and the batch workflow's `documents`, `document_texts` (cosmos_documents),
 `batches`, `model_answers` (cosmos_batches) and `batch_records` (cosmos_records), the model deployments'
-budgets `llm_quota` (cosmos_quota) and model-call figures `llm_usage` (cosmos_usage), all partitioned by /user_id.
-Every read and query names the partition key, so another user's item is simply not there (NotFound). Job updates
-use If-Match on `_etag`. Lists page with TOP and our keyset continuation tokens (shared/storage/common.py).
+budgets `llm_quota` (cosmos_quota) and model-call figures `llm_usage` (cosmos_usage_figures), all partitioned by
+/user_id. Every read and query names the partition key, so another user's item is simply not there (NotFound). Job
+updates use If-Match on `_etag`. Lists page with TOP and our keyset continuation tokens (shared/storage/common.py).
 Contract bodies, results and artifacts that exceed one item are chunked (shared/storage/cosmos_chunks.py).
 """
 
@@ -40,7 +40,7 @@ from shared.storage.cosmos_documents import DOCUMENT_TEXTS, DOCUMENTS, CosmosDoc
 from shared.storage.cosmos_job_overview import CosmosJobOverview
 from shared.storage.cosmos_quota import LLM_QUOTA, CosmosQuotaRepository
 from shared.storage.cosmos_records import BATCH_RECORDS, CosmosRecordRepository
-from shared.storage.cosmos_usage import LLM_USAGE, CosmosUsageRepository
+from shared.storage.cosmos_usage_figures import LLM_USAGE, CosmosUsageRepository
 
 CONTRACTS = "contracts"
 JOBS = "jobs"

@@ -1,5 +1,5 @@
-"""Batches and the ledger of model answers over Cosmos DB (containers `batches` and `model_answers`, partitioned
-by /user_id, no TTL).
+"""Batches and the answer cache (model answers paid for once) over Cosmos DB (containers `batches` and
+`model_answers`, partitioned by /user_id, no TTL).
 
 A batch item is a head (status, job ids, times: what lists filter and sort on) and a body (configuration,
 snapshot, staged documents, summary) that is chunked when it outgrows one item: a batch of many thousand
@@ -20,7 +20,7 @@ from azure.cosmos.exceptions import (
 from shared.batches.models import Batch, ModelAnswer
 from shared.errors import ConflictError, NotFoundError
 from shared.storage.base import Page, Versioned
-from shared.storage.common import check_item_id, check_limit, is_item_id, iso, keyset_page, ledger_item_id
+from shared.storage.common import answer_item_id, check_item_id, check_limit, is_item_id, iso, keyset_page
 from shared.storage.cosmos_chunks import StaleHead, read_body, read_with_retry, write_head
 from shared.storage.cosmos_common import newest_keyset, newest_position, params, strip
 
@@ -126,7 +126,7 @@ class CosmosAnswerRepository:
 
     def get(self, user_id: str, key: str) -> ModelAnswer | None:
         try:
-            doc = self.container.read_item(ledger_item_id(key), partition_key=user_id)
+            doc = self.container.read_item(answer_item_id(key), partition_key=user_id)
         except CosmosResourceNotFoundError:
             return None
         if doc.get("key") != key:  # a digest id names one key only; this guards the impossible collision
@@ -134,4 +134,4 @@ class CosmosAnswerRepository:
         return ModelAnswer.model_validate(strip(doc))
 
     def put(self, answer: ModelAnswer) -> None:
-        self.container.upsert_item({**answer.model_dump(mode="json"), "id": ledger_item_id(answer.key)})
+        self.container.upsert_item({**answer.model_dump(mode="json"), "id": answer_item_id(answer.key)})

@@ -18,14 +18,14 @@ from typing import Any
 from azure.cosmos import CosmosClient, PartitionKey
 from azure.cosmos.exceptions import CosmosResourceExistsError
 
-from shared.ops.usage import USAGE_TTL_SECONDS
+from shared.ops.usage_figures import USAGE_TTL_SECONDS
 from shared.settings import Settings, get_settings
 from shared.storage.cosmos import ARTIFACTS, CONTRACTS, JOBS, RESULTS
 from shared.storage.cosmos_batches import BATCHES, MODEL_ANSWERS
 from shared.storage.cosmos_documents import DOCUMENT_TEXTS, DOCUMENTS
 from shared.storage.cosmos_quota import LLM_QUOTA
 from shared.storage.cosmos_records import BATCH_RECORDS
-from shared.storage.cosmos_usage import LLM_USAGE
+from shared.storage.cosmos_usage_figures import LLM_USAGE
 from shared.storage.sqlite import DB_FILENAME, SqliteStore
 
 # -1 turns TTL on without a default: items carrying a `ttl` expire, others never do. Without it Cosmos

@@ -24,8 +24,8 @@ from shared.llm.budget import BudgetState, Waiter
 from shared.llm.client import ChatMessage, LLMClient
 from shared.llm.config import deployment_key
 from shared.llm.errors import LLMPermanentError
-from shared.ops.ledger import UsageLedger, use_ledger
 from shared.ops.models import OpsSummary
+from shared.ops.usage_ledger import UsageLedger, use_ledger
 from shared.settings import Settings
 from shared.storage.base import Repositories
 from shared.telemetry.attributes import user_hash
@@ -104,7 +104,7 @@ class Answer(BaseModel):
 
 @pytest.fixture
 def ledger(repos: Repositories) -> Iterator[UsageLedger]:
-    """This worker's ledger (the summary writes what it holds before reading)."""
+    """This worker's usage ledger (the summary writes what it holds before reading)."""
     ledger = UsageLedger(repos.usage)
     use_ledger(ledger)
     yield ledger

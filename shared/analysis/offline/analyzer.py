@@ -12,7 +12,7 @@ from typing import TypeVar
 from pydantic import BaseModel
 
 from shared.analysis.base import AnalyzerReply
-from shared.analysis.usage import Usage
+from shared.analysis.token_usage import TokenUsage
 from shared.batches.evaluation import Evaluation, EvaluationTask
 from shared.batches.offline import evaluate as evaluate_document
 from shared.comparison.models import ComparisonTask, ContractComparison
@@ -61,4 +61,4 @@ class OfflineAnalyzer:
         return self._reply(evaluate_document(task))
 
     def _reply(self, output: OutputT) -> AnalyzerReply[OutputT]:
-        return AnalyzerReply(output=output, usage=Usage(), model=MODEL_NAME, raw=output.model_dump_json())
+        return AnalyzerReply(output=output, usage=TokenUsage(), model=MODEL_NAME, raw=output.model_dump_json())

@@ -25,7 +25,7 @@ from shared.analysis.offline.similarity import (
 )
 from shared.comparison.models import ClauseFinding, ComparisonTask, ContractComparison, Severity
 from shared.comparison.offline.alignment import Pair, align
-from shared.comparison.offline.changes import Change, detect_changes
+from shared.comparison.offline.clause_changes import Change, detect_changes
 from shared.comparison.offline.concepts import BOILERPLATE, heading_concepts, is_high_risk
 from shared.comparison.selection import listed_indexes
 from shared.contracts.analysis import ClauseText

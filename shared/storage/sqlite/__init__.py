@@ -26,7 +26,7 @@ from shared.storage.sqlite.jobs import SqliteJobRepository
 from shared.storage.sqlite.quota import SqliteQuotaRepository
 from shared.storage.sqlite.records import SqliteRecordRepository
 from shared.storage.sqlite.results import SqliteResultRepository
-from shared.storage.sqlite.usage import SqliteUsageRepository
+from shared.storage.sqlite.usage_figures import SqliteUsageRepository
 
 __all__ = [
     "DB_FILENAME",

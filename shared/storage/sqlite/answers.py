@@ -1,4 +1,4 @@
-"""The ledger of model answers in the embedded store: one row per (user, answer key), upserted."""
+"""The answer cache (model answers paid for once) in the embedded store: one row per (user, answer key), upserted."""
 
 from __future__ import annotations
 

@@ -54,7 +54,7 @@ def test_a_line_is_the_standard_call_of_the_record(openai_server: OpenAITestServ
     assert body["response_format"] == sent.response_format
     assert body["response_format"]["json_schema"]["strict"] is True
     assert body["temperature"] == sent.body["temperature"] == 0.2
-    assert body["max_completion_tokens"] == 300  # the batch's max_tokens, part of the ledger key
+    assert body["max_completion_tokens"] == 300  # the batch's max_tokens, part of the answer key
     json.dumps(line)  # one JSONL line
 
 

@@ -1,6 +1,6 @@
 """An economy run's steps as its activities run them, against the Batch API of the OpenAI test server (real SDK),
 a real SQLite store and Azurite's blob service: one line per record, answers ingested and checked like standard
-ones, failed and missing lines, the ledger, a cancel, a lost answer to "create", documents too long for one
+ones, failed and missing lines, the answer cache, a cancel, a lost answer to "create", documents too long for one
 request, the summary's cost."""
 
 from __future__ import annotations
@@ -171,9 +171,9 @@ def test_every_step_runs_twice_without_sending_or_paying_twice(env: Env) -> None
     economy_results.ingest(scope, env.api, batch_id, 0)
     assert {k: (r.status, r.updated_at) for k, r in records(env.repos, batch_id).items()} == first
 
-    # Another batch over the same documents and prompts: every answer is in the ledger, nothing is sent.
+    # Another batch over the same documents and prompts: every answer is in the answer cache, nothing is sent.
     second = staged(env, CONFIG.model_copy(update={"name": "Same again"}), {})
-    scope2, _, starts = submit_all(env, second, "job-ledger")
+    scope2, _, starts = submit_all(env, second, "job-cached")
     assert starts == [] and len(env.server.batch_api.uploads) == 1
     running.finish(scope2, second)
     summary = BatchService(env.repos.batches).get(USER, second).summary

@@ -1,13 +1,13 @@
 """Scoring rules and the checks on an answer: what a score may be, the deterministic checks, verbatim evidence,
-the answer key of the ledger."""
+the answer key of the answer cache."""
 
 from __future__ import annotations
 
 import pytest
 from pydantic import ValidationError
 
+from shared.batches.answer_cache import answer_key
 from shared.batches.evaluation import Evaluation, EvaluationTask, settle, verbatim
-from shared.batches.ledger import answer_key
 from shared.batches.models import BatchConfig, Checks, ModelConfig, PassFail, PromptConfig, Scale
 from shared.batches.scoring import ScoreInvalid, check_score, normalised, passed, run_checks
 

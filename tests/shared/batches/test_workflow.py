@@ -1,5 +1,5 @@
 """The batch workflow's steps, in order, as the activities run them: staging (good, badly encoded, unreadable and
-empty documents), evaluation with the offline analyzer, the summary, re-running only failures, and the ledger
+empty documents), evaluation with the offline analyzer, the summary, re-running only failures, and the answer cache
 that never pays twice. A real SQLite store and Azurite's blob service."""
 
 from __future__ import annotations
@@ -219,12 +219,12 @@ def test_only_failed_records_run_again_and_answers_already_paid_for_are_reused(r
     assert sorted(again.calls) == sorted(f"nda_b.txt/{p.name}" for p in CONFIG.prompts)  # the failures, only
     assert BatchService(repos.batches).get(USER, batch.batch_id).status is BatchStatus.COMPLETED
 
-    # Another batch over the same documents, prompts and model: every answer comes from the ledger.
+    # Another batch over the same documents, prompts and model: every answer comes from the answer cache.
     second = BatchService(repos.batches).create(USER, CONFIG.model_copy(update={"name": "Same again"}))
     stage(repos, second.batch_id, "job-stage-2")
-    ledger_only = Counting()
-    run(repos, second.batch_id, "job-run-3", ledger_only)
-    assert ledger_only.calls == []
+    cached_only = Counting()
+    run(repos, second.batch_id, "job-run-3", cached_only)
+    assert cached_only.calls == []
     summary = BatchService(repos.batches).get(USER, second.batch_id).summary
     assert summary is not None and summary.reused_answers == 6
     assert all(r.reused for r in records(repos, second.batch_id).values())

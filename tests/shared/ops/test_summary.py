@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from shared.jobs.models import JobStatus, JobType
 from shared.ops.summary import MESSAGE_CHARS, deployment_usage, failed_job, job_counts, total, window_start
-from shared.ops.usage import ModelUsage
+from shared.ops.usage_figures import ModelUsage
 from shared.settings import Settings
 from shared.storage.base import FailedJobRow
 from shared.telemetry.attributes import user_hash

@@ -1,4 +1,4 @@
-"""The ledger of model answers, against SQLite and Cosmos alike."""
+"""The answer cache (model answers paid for once), against SQLite and Cosmos alike."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def test_put_is_an_upsert(repos: Repositories, user: str) -> None:
 def test_another_users_answer_is_none(repos: Repositories, user: str, other_user: str) -> None:
     repos.answers.put(make_answer(user, KEY))
     assert repos.answers.get(other_user, KEY) is None
-    repos.answers.put(make_answer(other_user, KEY, "theirs"))  # the same key: a ledger per user
+    repos.answers.put(make_answer(other_user, KEY, "theirs"))  # the same key: an answer cache per user
     mine, theirs = repos.answers.get(user, KEY), repos.answers.get(other_user, KEY)
     assert mine is not None and theirs is not None
     assert (mine.response_text, theirs.response_text) == ("Yes.", "theirs")

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.ops.usage import USAGE_TTL_SECONDS, ModelUsage
+from shared.ops.usage_figures import USAGE_TTL_SECONDS, ModelUsage
 from shared.storage.base import Repositories
 from shared.storage.sqlite import sqlite_repositories
 

@@ -1,12 +1,12 @@
-"""Model-call figures in the embedded store (shared/ops/usage.py): one row per (bucket, deployment, worker), replaced
-whole by the worker that owns it; rows expire two days after their last write, as the Cosmos items do."""
+"""Model-call figures in the embedded store (shared/ops/usage_figures.py): one row per (bucket, deployment, worker),
+replaced whole by the worker that owns it; rows expire two days after their last write, as the Cosmos items do."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 
-from shared.ops.usage import USAGE_TTL_SECONDS, ModelUsage
+from shared.ops.usage_figures import USAGE_TTL_SECONDS, ModelUsage
 from shared.storage.common import iso
 from shared.storage.sqlite.database import LIVE, SqliteStore
 

@@ -64,5 +64,5 @@ class ChangeHub:
 _hub = ProcessSingleton(ChangeHub)
 
 
-def job_changes() -> ChangeHub:
+def stream_wakeups() -> ChangeHub:
     return _hub.get()

@@ -1,4 +1,4 @@
-"""The OpenAPI description of the operator's endpoints, api/ops.py (the others: api/openapi_ops.py)."""
+"""The OpenAPI description of the operator's endpoints, api/ops.py (the others: api/openapi_operations.py)."""
 
 from __future__ import annotations
 

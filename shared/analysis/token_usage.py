@@ -8,14 +8,14 @@ from typing import Protocol
 from pydantic import BaseModel
 
 
-class Usage(BaseModel):
+class TokenUsage(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
     llm_calls: int = 0
 
-    def __add__(self, other: Usage) -> Usage:
-        return Usage(
+    def __add__(self, other: TokenUsage) -> TokenUsage:
+        return TokenUsage(
             prompt_tokens=self.prompt_tokens + other.prompt_tokens,
             completion_tokens=self.completion_tokens + other.completion_tokens,
             total_tokens=self.total_tokens + other.total_tokens,
@@ -30,12 +30,12 @@ class ModelCall(Protocol):
     def model(self) -> str: ...
 
     @property
-    def usage(self) -> Usage: ...
+    def usage(self) -> TokenUsage: ...
 
 
-def total_usage(calls: Iterable[ModelCall]) -> tuple[Usage, str]:
+def total_usage(calls: Iterable[ModelCall]) -> tuple[TokenUsage, str]:
     """Summed usage, and the distinct models in first-use order joined with ", " (a result's `model`)."""
-    usage = Usage()
+    usage = TokenUsage()
     models: list[str] = []
     for call in calls:
         usage = usage + call.usage

@@ -1,6 +1,6 @@
 """The usage ledger: this worker's model calls added up per (deployment, five-minute bucket) in memory, written to the
-store as its own items (shared/ops/usage.py) every FLUSH_SECONDS, when the operations summary is asked for in this
-process, and when the process exits normally.
+store as its own items (shared/ops/usage_figures.py) every FLUSH_SECONDS, when the operations summary is asked for in
+this process, and when the process exits normally.
 
 It listens to the model-call events (shared/llm/events.py) and is started once per process with the process's LLM
 client (shared/analysis/factory.py): every worker of the app that makes model calls runs one, under devhost and in
@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 
 from shared.llm import events
 from shared.llm.events import ModelCallAttempt, ModelEvent, QuotaDeferred
-from shared.ops.usage import BUCKET_SECONDS, ModelUsage, bucket_start
+from shared.ops.usage_figures import BUCKET_SECONDS, ModelUsage, bucket_start
 from shared.storage.base import UsageRepository
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""The OpenAPI description of the jobs, results, health and legacy endpoints (see api/openapi_ops.py)."""
+"""The OpenAPI description of the jobs, results, health and legacy endpoints (see api/openapi_operations.py)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from api.openapi_dsl import (
     ref,
 )
 from shared.comparison.request import SubmitComparisonJob
-from shared.jobs.document import Job, JobCancelled, JobList, JobStatusView, JobSubmitted
+from shared.jobs.document import Job, JobCancelAccepted, JobList, JobStatusView, JobSubmitted
 from shared.jobs.results import ResultView
 from shared.query.request import SubmitQueryJob
 
@@ -114,7 +114,7 @@ JOBS: tuple[Operation, ...] = (
         "/jobs/{job_id}/cancel",
         "Jobs",
         "Cancel a queued or running job (it stops at its next step)",
-        (json_reply(202, JobCancelled, "Cancelled."),),
+        (json_reply(202, JobCancelAccepted, "Cancelled."),),
         errors=(404, 409),
         params=(JOB_ID,),
         error_notes={409: "The job has already ended."},

@@ -13,8 +13,8 @@ import pytest
 from shared.analysis.factory import get_analyzer, reset_analyzer
 from shared.llm import events
 from shared.llm.events import ModelCallAttempt, QuotaDeferred
-from shared.ops.ledger import UsageLedger, process_ledger
-from shared.ops.usage import BUCKET_SECONDS, ModelUsage, bucket_start
+from shared.ops.usage_figures import BUCKET_SECONDS, ModelUsage, bucket_start
+from shared.ops.usage_ledger import UsageLedger, process_ledger
 from shared.settings import Settings, use_settings
 from shared.storage.base import Repositories
 from shared.storage.factory import get_repositories, reset_repositories

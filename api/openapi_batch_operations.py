@@ -1,11 +1,11 @@
 """The OpenAPI description of the batches endpoints and the Server-Sent-Events streams (the rest:
-api/openapi_ops.py)."""
+api/openapi_operations.py)."""
 
 from __future__ import annotations
 
 from api.batch_exports import ExportRow
 from api.batch_sync import StagingAnswer
-from api.batch_views import BatchCancelled, BatchCreated, BatchDetail, BatchList, RecordList
+from api.batch_views import BatchCancelAccepted, BatchCreated, BatchDetail, BatchList, RecordList
 from api.openapi_dsl import (
     CONTINUATION,
     JOB_ID,
@@ -138,7 +138,7 @@ BATCHES: tuple[Operation, ...] = (
         "/batches/{batch_id}/cancel",
         "Batches",
         "Cancel the staging or run in progress; what was answered is kept",
-        (json_reply(202, BatchCancelled, "Cancelled."),),
+        (json_reply(202, BatchCancelAccepted, "Cancelled."),),
         errors=(404, 409),
         params=(BATCH_ID,),
         error_notes={409: "No staging or run is in progress."},

@@ -1,6 +1,6 @@
-"""The OpenAPI description of the contracts, documents, page and description endpoints (jobs: api/openapi_job_ops.py;
-batches and streams: api/openapi_batch_ops.py). One Operation per HTTP function, named by the function, with the
-models the function validates its input with and builds its answer from."""
+"""The OpenAPI description of the contracts, documents, page and description endpoints (jobs:
+api/openapi_job_operations.py; batches and streams: api/openapi_batch_operations.py). One Operation per HTTP function,
+named by the function, with the models the function validates its input with and builds its answer from."""
 
 from __future__ import annotations
 

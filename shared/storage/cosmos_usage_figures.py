@@ -1,7 +1,7 @@
 """Model-call figures over Cosmos DB (container `llm_usage`, default TTL two days, every item in one fixed system
 partition: one small item per deployment, five-minute bucket and worker, read by one partition-scoped query).
 
-A worker upserts its own items whole (its running totals, shared/ops/ledger.py): no other worker writes them, so
+A worker upserts its own items whole (its running totals, shared/ops/usage_ledger.py): no other worker writes them, so
 no ETag is needed and writers never contend."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from datetime import datetime
 
 from azure.cosmos import ContainerProxy
 
-from shared.ops.usage import ModelUsage
+from shared.ops.usage_figures import ModelUsage
 from shared.storage.common import iso
 from shared.storage.cosmos_common import params
 from shared.storage.cosmos_quota import SYSTEM_PARTITION
