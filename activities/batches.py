@@ -30,7 +30,7 @@ bp = df.Blueprint()
 @bp.function_name(names.STAGE_PLAN)
 @bp.activity_trigger(input_name="payload")
 def batch_stage_plan(payload: dict[str, Any]) -> dict[str, Any]:
-    return run_step(ProcessingStep.RETRIEVING_DATA, JobRef.model_validate(payload), staging.plan)
+    return run_step(names.STAGE_PLAN, ProcessingStep.RETRIEVING_DATA, JobRef.model_validate(payload), staging.plan)
 
 
 @bp.function_name(names.STAGE_DOCUMENTS)
@@ -38,6 +38,7 @@ def batch_stage_plan(payload: dict[str, Any]) -> dict[str, Any]:
 def batch_stage_documents(payload: dict[str, Any]) -> dict[str, Any]:
     data = StageChunkInput.model_validate(payload)
     return run_step(
+        names.STAGE_DOCUMENTS,
         ProcessingStep.RETRIEVING_DATA,
         data,
         lambda scope: staging.stage_chunk(scope, data.batch_id, data.chunk, data.chunk_size, data.total),
@@ -48,13 +49,15 @@ def batch_stage_documents(payload: dict[str, Any]) -> dict[str, Any]:
 @bp.activity_trigger(input_name="payload")
 def batch_stage_finish(payload: dict[str, Any]) -> dict[str, Any]:
     data = BatchStepInput.model_validate(payload)
-    return run_step(ProcessingStep.PROCESSING_RESULTS, data, lambda scope: staging.finish(scope, data.batch_id))
+    return run_step(
+        names.STAGE_FINISH, ProcessingStep.PROCESSING_RESULTS, data, lambda scope: staging.finish(scope, data.batch_id)
+    )
 
 
 @bp.function_name(names.RUN_PLAN)
 @bp.activity_trigger(input_name="payload")
 def batch_run_plan(payload: dict[str, Any]) -> dict[str, Any]:
-    return run_step(ProcessingStep.GENERATING_PROMPT, JobRef.model_validate(payload), running.plan)
+    return run_step(names.RUN_PLAN, ProcessingStep.GENERATING_PROMPT, JobRef.model_validate(payload), running.plan)
 
 
 @bp.function_name(names.EVALUATE_RECORD)
@@ -62,6 +65,7 @@ def batch_run_plan(payload: dict[str, Any]) -> dict[str, Any]:
 def batch_evaluate_record(payload: dict[str, Any]) -> dict[str, Any]:
     data = EvaluateRecordInput.model_validate(payload)
     return run_step(
+        names.EVALUATE_RECORD,
         ProcessingStep.CALLING_LLM,
         data,
         lambda scope: running.evaluate_record(
@@ -74,7 +78,9 @@ def batch_evaluate_record(payload: dict[str, Any]) -> dict[str, Any]:
 @bp.activity_trigger(input_name="payload")
 def batch_run_finish(payload: dict[str, Any]) -> dict[str, Any]:
     data = BatchStepInput.model_validate(payload)
-    return run_step(ProcessingStep.PROCESSING_RESULTS, data, lambda scope: running.finish(scope, data.batch_id))
+    return run_step(
+        names.RUN_FINISH, ProcessingStep.PROCESSING_RESULTS, data, lambda scope: running.finish(scope, data.batch_id)
+    )
 
 
 @bp.function_name(names.ECONOMY_SUBMIT)
@@ -82,6 +88,7 @@ def batch_run_finish(payload: dict[str, Any]) -> dict[str, Any]:
 def batch_economy_submit(payload: dict[str, Any]) -> dict[str, Any]:
     data = SubmitInput.model_validate(payload)
     return run_step(
+        names.ECONOMY_SUBMIT,
         ProcessingStep.CALLING_LLM,
         data,
         lambda scope: economy.submit(scope, get_batch_api(), data.batch_id, data.start, data.records, data.chunk_size),
@@ -93,6 +100,7 @@ def batch_economy_submit(payload: dict[str, Any]) -> dict[str, Any]:
 def batch_economy_poll(payload: dict[str, Any]) -> dict[str, Any]:
     data = PollInput.model_validate(payload)
     return run_step(
+        names.ECONOMY_POLL,
         ProcessingStep.CALLING_LLM,
         data,
         lambda scope: economy_results.poll(scope, get_batch_api(), data.batch_id, data.after_cancel),
@@ -104,6 +112,7 @@ def batch_economy_poll(payload: dict[str, Any]) -> dict[str, Any]:
 def batch_economy_ingest(payload: dict[str, Any]) -> dict[str, Any]:
     data = IngestInput.model_validate(payload)
     return run_step(
+        names.ECONOMY_INGEST,
         ProcessingStep.PROCESSING_RESULTS,
         data,
         lambda scope: economy_results.ingest(scope, get_batch_api(), data.batch_id, data.start, data.cancelled),
@@ -115,14 +124,17 @@ def batch_economy_ingest(payload: dict[str, Any]) -> dict[str, Any]:
 def batch_economy_cancel(payload: dict[str, Any]) -> dict[str, Any]:
     data = BatchStepInput.model_validate(payload)
     return run_step(
-        ProcessingStep.CALLING_LLM, data, lambda scope: economy_results.cancel(scope, get_batch_api(), data.batch_id)
+        names.ECONOMY_CANCEL,
+        ProcessingStep.CALLING_LLM,
+        data,
+        lambda scope: economy_results.cancel(scope, get_batch_api(), data.batch_id),
     )
 
 
 @bp.function_name(names.SAVE)
 @bp.activity_trigger(input_name="payload")
 def batch_save(payload: dict[str, Any]) -> dict[str, Any]:
-    return run_step(ProcessingStep.SAVING_RESULTS, JobRef.model_validate(payload), _save)
+    return run_step(names.SAVE, ProcessingStep.SAVING_RESULTS, JobRef.model_validate(payload), _save)
 
 
 def _save(scope: JobScope) -> ResultSaved:

@@ -27,7 +27,10 @@ bp = df.Blueprint()
 def query_retrieve(payload: dict[str, Any]) -> dict[str, Any]:
     data = QueryRetrieveInput.model_validate(payload)
     return run_step(
-        ProcessingStep.RETRIEVING_DATA, data, lambda scope: steps.retrieve_chunk(scope, data.contract_ids, data.total)
+        names.RETRIEVE,
+        ProcessingStep.RETRIEVING_DATA,
+        data,
+        lambda scope: steps.retrieve_chunk(scope, data.contract_ids, data.total),
     )
 
 
@@ -36,6 +39,7 @@ def query_retrieve(payload: dict[str, Any]) -> dict[str, Any]:
 def query_plan(payload: dict[str, Any]) -> dict[str, Any]:
     reserve = get_settings().llm_max_output_tokens
     return run_step(
+        names.PLAN,
         ProcessingStep.GENERATING_PROMPT,
         JobRef.model_validate(payload),
         lambda scope: steps.plan(scope, get_analyzer(), reserve),
@@ -47,6 +51,7 @@ def query_plan(payload: dict[str, Any]) -> dict[str, Any]:
 def query_answer_part(payload: dict[str, Any]) -> dict[str, Any]:
     data = AnswerPartInput.model_validate(payload)
     return run_step(
+        names.ANSWER_PART,
         ProcessingStep.CALLING_LLM,
         data,
         lambda scope: steps.answer_part(scope, get_analyzer(), data.part_index, data.parts_total),
@@ -59,6 +64,7 @@ def query_group(payload: dict[str, Any]) -> dict[str, Any]:
     data = QueryGroupInput.model_validate(payload)
     reserve = get_settings().llm_max_output_tokens
     return run_step(
+        names.GROUP,
         ProcessingStep.PROCESSING_RESULTS,
         data,
         lambda scope: steps.group(scope, get_analyzer(), data.level, data.count, reserve),
@@ -70,6 +76,7 @@ def query_group(payload: dict[str, Any]) -> dict[str, Any]:
 def query_combine(payload: dict[str, Any]) -> dict[str, Any]:
     data = QueryCombineInput.model_validate(payload)
     return run_step(
+        names.COMBINE,
         ProcessingStep.PROCESSING_RESULTS,
         data,
         lambda scope: steps.combine(
@@ -82,10 +89,12 @@ def query_combine(payload: dict[str, Any]) -> dict[str, Any]:
 @bp.activity_trigger(input_name="payload")
 def query_finish(payload: dict[str, Any]) -> dict[str, Any]:
     data = QueryFinishInput.model_validate(payload)
-    return run_step(ProcessingStep.PROCESSING_RESULTS, data, lambda scope: steps.finish(scope, data.levels))
+    return run_step(
+        names.FINISH, ProcessingStep.PROCESSING_RESULTS, data, lambda scope: steps.finish(scope, data.levels)
+    )
 
 
 @bp.function_name(names.SAVE)
 @bp.activity_trigger(input_name="payload")
 def query_save(payload: dict[str, Any]) -> dict[str, Any]:
-    return run_step(ProcessingStep.SAVING_RESULTS, JobRef.model_validate(payload), steps.save)
+    return run_step(names.SAVE, ProcessingStep.SAVING_RESULTS, JobRef.model_validate(payload), steps.save)

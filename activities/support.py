@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -30,18 +29,18 @@ def job_scope(ref: JobRef) -> JobScope:
     )
 
 
-def run_step(step: str, ref: JobRef, run: Callable[[JobScope], Outcome]) -> dict[str, Any]:
-    """Run a step in the job's scope. A failure it knows how to classify becomes its outcome (`error`: the job
-    fails at once; `retry`: the orchestrator tries again after a durable timer; `wait`: a model call waits for its
-    turn at the quota, on a durable timer too); any other failure propagates, so the step's Durable retry policy
-    applies.
+def run_step(activity: str, step: str, ref: JobRef, run: Callable[[JobScope], Outcome]) -> dict[str, Any]:
+    """Run a step of the activity named `activity` (its Durable name: its spans carry it) in the job's scope. A failure
+    it knows how to classify becomes its outcome (`error`: the job fails at once; `retry`: the orchestrator tries again
+    after a durable timer; `wait`: a model call waits for its turn at the quota, on a durable timer too); any other
+    failure propagates, so the step's Durable retry policy applies.
 
     The step's model calls reserve quota as this job (its priority decides who goes first) under a key of the step
     and its input: the same activity call, run again after a wait, keeps its place in the queue. The step runs in a
     span of its job's trace (shared/telemetry), which records its outcome."""
     scope = job_scope(ref)
     key = call_key(step, type(ref).__name__, ref.model_dump_json())
-    with telemetry.activity_span(_activity_name(), step, ref.job_id, ref.user_id, scope.job) as span:
+    with telemetry.activity_span(activity, step, ref.job_id, ref.user_id, scope.job) as span:
         try:
             with call_context(key, job_id=ref.job_id, priority=lambda: scope.job().priority):
                 result = run(scope)
@@ -56,11 +55,3 @@ def run_step(step: str, ref: JobRef, run: Callable[[JobScope], Outcome]) -> dict
             result = outcome
         span.finished(result)
     return history_json(result)
-
-
-def _activity_name() -> str:
-    """The activity function that called run_step: each is named as it is registered, so its spans carry its
-    Durable name (comparison_retrieve, batch_evaluate_record, ...)."""
-    frame = inspect.currentframe()
-    caller = frame.f_back.f_back if frame is not None and frame.f_back is not None else None
-    return caller.f_code.co_name if caller is not None else "activity"

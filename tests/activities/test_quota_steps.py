@@ -52,7 +52,7 @@ def seen_context(ref: JobRef) -> CallContext:
         seen.append(context)
         return Outcome()
 
-    run_step(ProcessingStep.CALLING_LLM, ref, step)
+    run_step("test_activity", ProcessingStep.CALLING_LLM, ref, step)
     return seen[0]
 
 
@@ -72,7 +72,7 @@ def test_a_quota_wait_is_a_wait_outcome_not_a_failure(repos: Repositories) -> No
     def step(scope: JobScope) -> Outcome:
         raise QuotaWait("openai|http://x/v1|gpt-4o", 12_345, ahead=3)
 
-    out = run_step(ProcessingStep.CALLING_LLM, JobRef(job_id=job_id, user_id=USER), step)
+    out = run_step("test_activity", ProcessingStep.CALLING_LLM, JobRef(job_id=job_id, user_id=USER), step)
     assert out["status"] == "wait" and out["retry_after_ms"] == 12_345
     assert out["error"]["type"] == "llm_quota_wait"
     assert "3 calls ahead" in out["error"]["message"]
