@@ -5,25 +5,15 @@ query-string parsing its list endpoints share. Every body is one of the models b
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from azurefunctions.extensions.http.fastapi import Request
 from pydantic import BaseModel, Field, computed_field
 
 from api.http import BadRequest, api_url
+from shared.batches.jobs import Action, actions
 from shared.batches.models import Batch, BatchStatus, RecordStatus, ResponseRecord
-from shared.batches.service import CAN_RESTAGE, CAN_RUN, CAN_STAGE, RUNNING
-from shared.errors import NotFoundError
 from shared.jobs.document import Job
 from shared.jobs.models import JobProgress, JobStatus, JobType
-from shared.jobs.service import JobService
-
-ACTIVE_JOB_STATUSES = (JobStatus.QUEUED, JobStatus.PROCESSING)
-ACTIVE_JOBS_SCANNED = 100
-BATCH_JOB_TYPES = (JobType.BATCH_STAGING, JobType.BATCH_EVALUATION)
-
-
-Action = Literal["stage", "reprocess", "run", "cancel", "edit"]
 
 
 class BatchCreated(BaseModel):
@@ -133,53 +123,6 @@ def summary(batch: Batch) -> BatchListItem:
         run_job_id=batch.run_job_id,
         created_at=batch.created_at,
         updated_at=batch.updated_at,
-    )
-
-
-def actions(batch: Batch, job: Job | None) -> list[Action]:
-    """What the API accepts for the batch now (the page shows these buttons): while a job of the batch is queued
-    or running, only cancel."""
-    if job is not None and not job.status.is_terminal:
-        return ["cancel"]
-    allowed: list[Action] = []
-    if batch.status in CAN_STAGE:
-        allowed.append("stage")
-    if batch.status in CAN_RESTAGE:
-        allowed.append("reprocess")
-    if batch.status in CAN_RUN:
-        allowed.append("run")
-    if batch.status not in RUNNING:
-        allowed.append("edit")
-    return allowed
-
-
-def running_job_id(batch: Batch) -> str | None:
-    """The job the batch says runs it: its staging job while STAGING, its run while PROCESSING."""
-    if batch.status is BatchStatus.STAGING:
-        return batch.staging_job_id
-    if batch.status is BatchStatus.PROCESSING:
-        return batch.run_job_id
-    return None
-
-
-def batch_job(jobs: JobService, batch: Batch) -> Job | None:
-    """The job working on the batch: the one its status names, else a batch job for it that is queued or has not
-    reached its first step yet (the batch records its job in that step, so for a moment after the 202 it still
-    reads as before). None when nothing works on it."""
-    job_id = running_job_id(batch)
-    if job_id is not None:
-        try:
-            return jobs.get_job(batch.user_id, job_id)
-        except NotFoundError:  # expired (jobs live 7 days): nothing to show
-            return None
-    page = jobs.list_user_jobs(batch.user_id, statuses=ACTIVE_JOB_STATUSES, limit=ACTIVE_JOBS_SCANNED)
-    return next(
-        (
-            job
-            for job in page.items
-            if job.job_type in BATCH_JOB_TYPES and getattr(job.request, "batch_id", None) == batch.batch_id
-        ),
-        None,
     )
 
 

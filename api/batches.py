@@ -1,16 +1,15 @@
 """Batches API (the DocumentEvaluator workflow): create, list, read and edit batches; stage, reprocess, run and
 cancel them; read their response records; export them as CSV or JSON Lines.
 
-Every batch is its owner's: another user's id is a 404, like an unknown one. Jobs start through api/starter.py
-(bad input or a status that does not allow the step creates nothing: 422 / 409) and answer 202 with the job, as
-every starter does. What is shown: api/batch_views.py; exports: api/batch_exports.py; reprocess-staging's
-create-and-wait: api/batch_sync.py.
+Every batch is its owner's: another user's id is a 404, like an unknown one. Jobs start through
+shared/batches/jobs.py (bad input or a status that does not allow the step creates nothing: 422 / 409) and answer
+202 with the job, as every starter does. What is shown: api/batch_views.py; exports: api/batch_exports.py;
+reprocess-staging's answer: shared/batches/staging_answer.py.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 
 import azure.durable_functions as df
@@ -18,7 +17,6 @@ from azurefunctions.extensions.http.fastapi import Request, Response
 
 from api import batch_views as views
 from api.batch_exports import export_response
-from api.batch_sync import StagingFailed, seed_answer, wait_for
 from api.http import (
     MalformedJson,
     api_url,
@@ -33,20 +31,18 @@ from api.http import (
     read_model,
 )
 from api.jobs import accepted
-from api.starter import OrchestrationClient, start_job
+from shared.batches.jobs import batch_job, running_job, start_batch_job
 from shared.batches.models import Batch, BatchConfig
 from shared.batches.request import EvaluationJobRequest, RunBatch, StagingJobRequest
 from shared.batches.service import BatchService
-from shared.errors import ConflictError
+from shared.batches.staging_answer import StagingFailed, seed_answer
 from shared.identity import Caller
-from shared.jobs.document import Job, JobRequest
+from shared.jobs import cancellation
 from shared.jobs.models import JobType
-from shared.jobs.names import CANCEL_EVENT
 from shared.jobs.service import job_service
+from shared.jobs.waiting import wait_for_end
 from shared.settings import get_settings
 from shared.storage.factory import get_repositories
-
-log = logging.getLogger(__name__)
 
 bp = df.Blueprint()
 
@@ -66,7 +62,7 @@ async def owned_batch(req: Request, caller: Caller) -> Batch:
 
 async def detail_response(req: Request, batch: Batch, status: int = 200) -> Response:
     counts = await blocking(get_repositories().records.counts, batch.user_id, batch.batch_id)
-    job = await blocking(views.batch_job, job_service(), batch)
+    job = await blocking(batch_job, job_service(), batch)
     return json_response(views.detail(req, batch, counts, job), status)
 
 
@@ -120,38 +116,14 @@ async def update_batch(req: Request) -> Response:
 # --- jobs: stage, reprocess, run, cancel -----------------------------------------------------------------
 
 
-async def start_batch_job(
-    client: OrchestrationClient, caller: Caller, batch: Batch, job_type: JobType, request: JobRequest, priority: int = 5
-) -> Job:
-    """Start a job on the batch unless one is already queued or running for it (409: a second one would only fail
-    at its first step). The status check itself is the starter's (shared/jobs/workflows.py)."""
-    busy = await blocking(views.batch_job, job_service(), batch)
-    if busy is not None and not busy.status.is_terminal:
-        raise ConflictError(
-            f"batch {batch.batch_id!r} already has a {busy.job_type.value} job {busy.status.value}: {busy.job_id}",
-            {"batch_id": batch.batch_id, "job_id": busy.job_id, "job_type": busy.job_type.value},
-        )
-    return await start_job(client, get_repositories(), caller.user_id, job_type, request, priority=priority)
-
-
-async def cancel_job(client: OrchestrationClient, user_id: str, job_id: str, reason: str = "Cancelled by user") -> Job:
-    """As POST /api/jobs/{id}/cancel: the job document is the authority, the event wakes the orchestrator."""
-    job = await blocking(job_service().cancel, user_id, job_id, reason=reason)
-    if job.instance_id:
-        try:
-            await client.raise_event(job.instance_id, CANCEL_EVENT, {"reason": reason})
-        except Exception:
-            log.warning("job %s: cancel event not delivered; activities will see the status", job_id)
-    return job
-
-
 @bp.route(route="batches/{batch_id}/stage", methods=["POST"])
 @bp.durable_client_input(client_name="client")
 async def stage_batch(req: Request, client: df.DurableOrchestrationClient) -> Response:
     async def impl(req: Request, caller: Caller) -> Response:
         batch = await owned_batch(req, caller)
         request = StagingJobRequest(batch_id=batch.batch_id)
-        return accepted(req, await start_batch_job(client, caller, batch, JobType.BATCH_STAGING, request))
+        job = await start_batch_job(client, get_repositories(), job_service(), batch, JobType.BATCH_STAGING, request)
+        return accepted(req, job)
 
     return await handle(req, impl)
 
@@ -162,8 +134,8 @@ async def reprocess_batch_staging(req: Request, client: df.DurableOrchestrationC
     async def impl(req: Request, caller: Caller) -> Response:
         batch = await owned_batch(req, caller)
         request = StagingJobRequest(batch_id=batch.batch_id, reprocess=True)
-        job = await start_batch_job(client, caller, batch, JobType.BATCH_STAGING, request)
-        ended = await wait_for(job_service(), job, get_settings().batch_sync_wait_seconds)
+        job = await start_batch_job(client, get_repositories(), job_service(), batch, JobType.BATCH_STAGING, request)
+        ended = await wait_for_end(job_service(), job, get_settings().batch_sync_wait_seconds)
         if not ended.status.is_terminal:
             return accepted(req, ended)
         try:
@@ -195,7 +167,9 @@ async def run_batch(req: Request, client: df.DurableOrchestrationClient) -> Resp
         # mode "economy" (the Batch API) needs an LLM provider that has one: the starter checks (422 otherwise).
         body = parse_model(RunBatch, await optional_json(req))
         request = EvaluationJobRequest(batch_id=batch.batch_id, mode=body.mode)
-        job = await start_batch_job(client, caller, batch, JobType.BATCH_EVALUATION, request, body.priority)
+        job = await start_batch_job(
+            client, get_repositories(), job_service(), batch, JobType.BATCH_EVALUATION, request, body.priority
+        )
         return accepted(req, job)
 
     return await handle(req, impl)
@@ -206,13 +180,8 @@ async def run_batch(req: Request, client: df.DurableOrchestrationClient) -> Resp
 async def cancel_batch(req: Request, client: df.DurableOrchestrationClient) -> Response:
     async def impl(req: Request, caller: Caller) -> Response:
         batch = await owned_batch(req, caller)
-        running = await blocking(views.batch_job, job_service(), batch)
-        if running is None or running.status.is_terminal:
-            raise ConflictError(
-                f"batch {batch.batch_id!r} is {batch.status.value}: no staging or run is in progress to cancel",
-                {"batch_id": batch.batch_id, "status": batch.status.value},
-            )
-        job = await cancel_job(client, caller.user_id, running.job_id)
+        running = await blocking(running_job, job_service(), batch)
+        job = await cancellation.cancel_job(client, job_service(), caller.user_id, running.job_id)
         body = views.BatchCancelAccepted(
             batch_id=batch.batch_id,
             job_id=job.job_id,

@@ -20,7 +20,6 @@ from azurefunctions.extensions.http.fastapi import Request, Response
 
 from api.http import (
     BadRequest,
-    ServiceUnavailable,
     api_url,
     blocking,
     handle,
@@ -47,7 +46,7 @@ from shared.documents.models import (
     check_folder,
     view,
 )
-from shared.errors import NotFoundError, PayloadTooLarge, ValidationFailed
+from shared.errors import NotFoundError, PayloadTooLarge, ServiceUnavailable, ValidationFailed
 from shared.identity import Caller
 from shared.settings import get_settings
 from shared.storage.factory import get_repositories

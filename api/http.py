@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from azurefunctions.extensions.http.fastapi import JSONResponse, Request, Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from shared import telemetry
 from shared.errors import (
@@ -23,10 +23,12 @@ from shared.errors import (
     InvalidContinuation,
     NotFoundError,
     PayloadTooLarge,
+    ServiceUnavailable,
     ValidationFailed,
 )
 from shared.identity import AuthenticationRequired, Caller, Forbidden, resolve_caller
 from shared.settings import get_settings
+from shared.validation import parse_model
 
 logger = logging.getLogger(__name__)
 
@@ -45,10 +47,6 @@ class BadRequest(DomainError):
     """A query string or path that cannot be understood (400); bodies that parse but are invalid are 422."""
 
     code = "bad_request"
-
-
-class ServiceUnavailable(DomainError):
-    code = "service_unavailable"
 
 
 # Most specific first: ValidationFailed subclasses may choose 400 by code (malformed) vs 422 (invalid).
@@ -158,27 +156,6 @@ async def read_json(req: Request, max_bytes: int | None = None) -> Any:
             f"request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
             {"line": exc.lineno, "column": exc.colno},
         ) from exc
-
-
-def validation_details(exc: ValidationError) -> list[dict[str, Any]]:
-    """Field paths and messages a client can show next to its form fields (no echo of the input value)."""
-    details: list[dict[str, Any]] = []
-    for err in exc.errors(include_url=False, include_input=False):
-        field = ".".join(str(part) for part in err["loc"]) or "(body)"
-        details.append({"field": field, "message": err["msg"], "type": err["type"]})
-    return details
-
-
-def parse_model(model: type[M], data: Any) -> M:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        details = validation_details(exc)
-        first = details[0] if details else {"field": "(body)", "message": "invalid"}
-        summary = f"invalid request: {first['field']}: {first['message']}"
-        if len(details) > 1:
-            summary += f" (and {len(details) - 1} more)"
-        raise ValidationFailed(summary, details) from exc
 
 
 async def read_model(req: Request, model: type[M], max_bytes: int | None = None) -> M:

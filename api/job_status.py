@@ -1,6 +1,6 @@
 """GET /api/jobs/{job_id}/status: the job in the shape of Durable's check-status response, from our own
 ownership-checked endpoint (Durable's system-key URLs never reach a user). The job document is the one source of
-what it says; Durable is asked only whether an unfinished job's orchestration has ended (api/reconcile.py)."""
+what it says; Durable is asked only whether an unfinished job's orchestration has ended (shared/jobs/reconcile.py)."""
 
 from typing import Any
 
@@ -9,10 +9,10 @@ from azurefunctions.extensions.http.fastapi import Request, Response
 
 from api.http import api_url, blocking, handle, json_response, path_param
 from api.jobs import RETRY_AFTER_SECONDS
-from api.reconcile import reconcile
 from shared.identity import Caller
 from shared.jobs.document import RUNTIME_STATUS_BY_JOB_STATUS, Job, JobStatusView
 from shared.jobs.models import JobStatus
+from shared.jobs.reconcile import reconcile
 from shared.jobs.service import job_service
 from shared.jobs.workflows import ORCHESTRATOR_BY_JOB_TYPE
 

@@ -9,12 +9,12 @@ import azure.durable_functions as df
 from azurefunctions.extensions.http.fastapi import Request, Response
 
 from api.http import BadRequest, api_url, blocking, handle, json_response, page_size, path_param, path_user, read_model
-from api.starter import start_job
 from shared.comparison.request import SubmitComparisonJob
 from shared.identity import Caller, require_same_user
 from shared.jobs.document import Job, JobList, JobSubmitted
 from shared.jobs.models import JobStatus, JobType
 from shared.jobs.service import job_service
+from shared.jobs.submission import submit_job
 from shared.query.request import SubmitQueryJob
 from shared.storage.factory import get_repositories
 
@@ -72,7 +72,7 @@ def _submitter(
     async def impl(req: Request, caller: Caller) -> Response:
         body = await read_model(req, body_model)
         repos = get_repositories()
-        job = await start_job(client, repos, caller.user_id, job_type, body.request, priority=body.priority)
+        job = await submit_job(client, repos, caller.user_id, job_type, body.request, priority=body.priority)
         return accepted(req, job)
 
     return impl

@@ -13,7 +13,6 @@ from azurefunctions.extensions.http.fastapi import Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.http import blocking, handle, json_response, read_model
-from api.starter import ensure_contracts_owned, start_job
 from shared.analysis.factory import get_analyzer
 from shared.comparison.inline import run_comparison_inline
 from shared.comparison.models import ComparisonResult
@@ -22,6 +21,7 @@ from shared.contracts.analysis import load_contracts
 from shared.identity import Caller
 from shared.jobs.document import Job
 from shared.jobs.models import JobStatus, JobType
+from shared.jobs.submission import ensure_contracts_owned, submit_job
 from shared.json_types import JsonBool, JsonInt
 from shared.query.inline import answer_query, query_prompt_tokens
 from shared.query.models import QueryResult
@@ -107,7 +107,7 @@ async def compare_contracts(req: Request, client: df.DurableOrchestrationClient)
         request = ComparisonJobRequest.model_validate(body.model_dump(exclude=LEGACY_ONLY_FIELDS))
         repos = get_repositories()
         if body.forceBatch or len(request.compareContractIds) >= BATCH_MIN_CONTRACTS:
-            job = await start_job(client, repos, caller.user_id, JobType.COMPARISON, request, priority=body.priority)
+            job = await submit_job(client, repos, caller.user_id, JobType.COMPARISON, request, priority=body.priority)
             return batch_accepted("Comparison", job)
         await blocking(
             ensure_contracts_owned, repos, caller.user_id, [request.standardContractId, *request.compareContractIds]
@@ -141,7 +141,7 @@ async def query_contracts(req: Request, client: df.DurableOrchestrationClient) -
         threshold = get_settings().query_batch_token_threshold
         client_estimate = body.estimatedTokens or 0
         if body.forceBatch or client_estimate > threshold or estimated > threshold:
-            job = await start_job(client, repos, caller.user_id, JobType.QUERY, request, priority=body.priority)
+            job = await submit_job(client, repos, caller.user_id, JobType.QUERY, request, priority=body.priority)
             return batch_accepted("Query", job, estimated_tokens=max(estimated, client_estimate))
         reserve = get_settings().llm_max_output_tokens
         result = await blocking(answer_query, get_analyzer(), request, contracts, reserve)

@@ -4,7 +4,6 @@ api/openapi_operations.py)."""
 from __future__ import annotations
 
 from api.batch_exports import ExportRow
-from api.batch_sync import StagingAnswer
 from api.batch_views import BatchCancelAccepted, BatchCreated, BatchDetail, BatchList, RecordList
 from api.openapi_dsl import (
     CONTINUATION,
@@ -27,6 +26,7 @@ from api.openapi_dsl import (
 from api.sse import Heartbeat
 from shared.batches.models import BatchConfig
 from shared.batches.request import RunBatch
+from shared.batches.staging_answer import StagingAnswer
 from shared.errors import ErrorBody
 from shared.jobs.document import Job, JobSubmitted, JobsUpdate
 

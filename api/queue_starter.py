@@ -18,11 +18,11 @@ import azure.durable_functions as df
 import azure.functions as func
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from api.http import validation_details
-from api.starter import StartFailed, start_job
 from shared.errors import DomainError
 from shared.jobs.models import JobType
+from shared.jobs.submission import StartFailed, submit_job
 from shared.storage.factory import get_repositories
+from shared.validation import validation_details
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ async def job_request_starter(msg: func.QueueMessage, client: df.DurableOrchestr
         if not message_id:
             raise InvalidJobMessage("message has no id; cannot derive an idempotent job id")
         message = parse_message(msg.get_body())
-        job = await start_job(
+        job = await submit_job(
             client,
             get_repositories(),
             message.user_id,

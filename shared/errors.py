@@ -52,6 +52,12 @@ class PayloadTooLarge(DomainError):
     code = "payload_too_large"
 
 
+class ServiceUnavailable(DomainError):
+    """Something the request needs is not there or not answering now (503); trying again later may work."""
+
+    code = "service_unavailable"
+
+
 # --- the one error shape of the HTTP API: {"error": {"code", "message", "details"}} ---------------
 
 

@@ -1,6 +1,6 @@
-"""POST /api/batches/{id}/reprocess-staging answers like Durable's create-and-wait: it starts the staging job, then
-waits up to BATCH_SYNC_WAIT_SECONDS for it. Finished in time: the seed's answer (below). Not finished: 202 with the
-job, as every starter answers.
+"""The answer of POST /api/batches/{id}/reprocess-staging, which behaves like Durable's create-and-wait: it starts the
+staging job, then waits up to BATCH_SYNC_WAIT_SECONDS for it (shared/jobs/waiting.py). Finished in time: the seed's
+answer (below). Not finished: 202 with the job, as every starter answers.
 
 The seed's answer is a contract with its existing clients:
 `{"success": true, "documents_prepared": N, "message": "Batch staging completed - N/M documents prepared"}`, from
@@ -15,22 +15,13 @@ like a success to clients that read the status code (fetch wrappers, `curl -f`, 
 
 from __future__ import annotations
 
-import asyncio
-
 from pydantic import BaseModel
 
-from api.http import blocking
 from shared.batches.models import BatchStatus, StagingResult
 from shared.errors import ConflictError, DomainError
 from shared.jobs.document import Job
 from shared.jobs.models import JobStatus
-from shared.jobs.service import JobService
-from shared.jobs.stream_wakeups import stream_wakeups
 from shared.storage.base import ResultRepository
-
-POLL_SECONDS = 0.25
-"""Between two reads of the job document when nothing in this process said it changed (its steps may run on
-another instance); a change made in this process wakes the wait at once."""
 
 
 class StagingAnswer(BaseModel):
@@ -47,26 +38,13 @@ class StagingAnswer(BaseModel):
 
 
 class StagingFailed(DomainError):
-    """Answered 500 by the route (api/http.py maps no domain error to 500)."""
+    """Answered 500 by the route (the API maps no domain error to 500 by itself)."""
 
     code = "staging_failed"
 
 
 class StagingCancelled(ConflictError):
     code = "staging_cancelled"
-
-
-async def wait_for(jobs: JobService, job: Job, seconds: float) -> Job:
-    """The job once it has ended, or as it is when `seconds` have passed."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    with stream_wakeups().subscribe(job.user_id) as changes:
-        while True:
-            job = await blocking(jobs.get_job, job.user_id, job.job_id)
-            left = deadline - loop.time()
-            if job.status.is_terminal or left <= 0:
-                return job
-            await changes.wait(min(POLL_SECONDS, left))
 
 
 def failure_reason(job: Job) -> str:

@@ -1,4 +1,5 @@
-"""The one way a job starts, shared by the HTTP starters, retry, the legacy endpoints and the queue starter.
+"""Submitting a job: the one way a job starts, shared by the HTTP starters, retry, the legacy endpoints, the batch
+endpoints and the queue starter.
 
 Order matters: validate the request, the caller's contracts and the clauses a comparison selects from its
 standard first (bad input creates nothing), then create the job document, then start its orchestration
@@ -12,20 +13,21 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
-from api.http import ServiceUnavailable, parse_model
-from shared.errors import ConflictError, DomainError, NotFoundError, ValidationFailed
+from shared.errors import ConflictError, DomainError, NotFoundError, ServiceUnavailable, ValidationFailed
 from shared.jobs.document import Job, JobRequest, request_model
 from shared.jobs.events import publish_job_event
 from shared.jobs.models import JobRef, JobStatus, JobType
 from shared.jobs.service import JobService, job_service
 from shared.jobs.workflows import ORCHESTRATOR_BY_JOB_TYPE, check_startable
 from shared.storage.base import Repositories
+from shared.validation import parse_model
 
 logger = logging.getLogger(__name__)
 
 
 class OrchestrationClient(Protocol):
-    """The part of `DurableOrchestrationClient` the starters use (tests pass a small fake at this edge)."""
+    """The part of `DurableOrchestrationClient` that submitting and cancelling jobs use (tests pass a small fake at
+    this edge)."""
 
     async def start_new(
         self, orchestration_function_name: str, instance_id: str | None = None, client_input: Any | None = None
@@ -64,7 +66,7 @@ def ensure_contracts_owned(repos: Repositories, user_id: str, contract_ids: list
         raise UnknownContracts(f"unknown contract ids: {', '.join(missing)}", {"missing": missing})
 
 
-async def start_job(
+async def submit_job(
     client: OrchestrationClient,
     repos: Repositories,
     user_id: str,
