@@ -1,6 +1,6 @@
 """Offline query answers on lawyers' questions: share answered with the right clause, now, before, and naive.
 
-The question set is tests/analysis/query_questions.py: QUESTIONS (the set the answerer was tuned on), HELD_OUT
+The question set is tests/shared/query/questions.py: QUESTIONS (the set the answerer was tuned on), HELD_OUT
 (written later, then tuned on) and UNSEEN (written last, barely tuned on: the nearest estimate for new questions). A
 (question, contract) answer is right when its first citation names the expected clause (with the expected words
 quoted), or when it says "not addressed" where no clause addresses the question.

@@ -1,5 +1,5 @@
 """Repository interfaces. Two implementations: Cosmos DB (shared/storage/cosmos.py) and embedded SQLite
-(shared/storage/sqlite/); one contract test suite (tests/storage/) runs against both.
+(shared/storage/sqlite/); one contract test suite (tests/shared/storage/) runs against both.
 
 All methods are synchronous (the Cosmos and SQLite SDK calls block); async callers use asyncio.to_thread.
 Every method takes the owner's user_id: it is the partition key, and another user's object is NotFound.

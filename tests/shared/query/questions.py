@@ -1,6 +1,6 @@
 """Questions a lawyer asks of the sample contracts, with the clause that answers each one per contract.
 
-The set drives tests/analysis/test_query_questions.py (share answered with the right clause >= 90 %) and
+The set drives tests/shared/query/test_questions.py (share answered with the right clause >= 90 %) and
 bench/query_answer_bench.py (the share before and after). Each question is one query part over a scope of
 contracts, as a query job asks it; for every contract in the scope it names the clause titles that are a right
 answer (the first citation must be one of them), or none when no clause of that contract addresses it. `quote_has`

@@ -1,4 +1,4 @@
-"""The offline answerer on questions as lawyers phrase them (tests/analysis/query_questions.py).
+"""The offline answerer on questions as lawyers phrase them (tests/shared/query/questions.py).
 
 Every question of the set is asked over its contracts (the sample NDAs, MSAs, lease and employment agreement, and
 the shared Common Paper standard NDA); at least 90 % of the (question, contract) answers must cite the right clause,
