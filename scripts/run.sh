@@ -29,7 +29,8 @@ if ! (exec 3<>/dev/tcp/127.0.0.1/10000) 2>/dev/null; then
   pids+=($!)
 fi
 
-python -m devhost --port "$PORT" --app-dir . --state-dir .devhost &
+# Requests are logged one line each at INFO; by default only warnings and errors show (LOG_LEVEL=INFO for more).
+python -m devhost --port "$PORT" --app-dir . --state-dir .devhost --log-level "${LOG_LEVEL:-WARNING}" &
 pids+=($!)
 
 python scripts/load_sample_data.py --base-url "http://127.0.0.1:${PORT}" --wait 60

@@ -5,6 +5,7 @@ its result read."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -84,3 +85,36 @@ def test_readme_walkthrough(local_app: RunningApp) -> None:
     assert again.returncode == 0, again.stdout + again.stderr
     with local_app.client(None) as client:
         assert len(get_json(client, "/api/contracts")["contracts"]) == len(contracts)
+
+
+def readme_walkthrough() -> str:
+    """The walkthrough's bash block, exactly as the README shows it."""
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    after = readme[readme.index("A first walkthrough") :]
+    block = after[after.index("```bash\n") + len("```bash\n") :]
+    return block[: block.index("\n```")]
+
+
+def test_the_readme_walkthrough_runs_as_written_in_bash(local_app: RunningApp) -> None:
+    """The block pasted into bash, with PORT set as the README says: every command works (ids are captured in
+    variables, nothing is a placeholder), and the result it prints is the one the README promises."""
+    loaded = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "scripts" / "load_sample_data.py"), "--base-url", local_app.base_url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    port = local_app.base_url.rsplit(":", 1)[1].rstrip("/")
+    ran = subprocess.run(
+        ["bash", "-eu", "-c", readme_walkthrough()],
+        env={"PATH": os.environ["PATH"], "PORT": port, "HOME": os.environ.get("HOME", "/tmp")},
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert '"runtimeStatus": "Completed"' in ran.stdout
+    assert "Governing Law" in ran.stdout and "New York" in ran.stdout, ran.stdout
