@@ -14,11 +14,11 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from shared.batches.models import Batch, BatchConfig, BatchStatus, BatchSummary, StagedDocument
-from shared.errors import ConflictError, InvalidTransitionError
+from shared.errors import InvalidTransitionError
 from shared.jobs.models import utcnow
+from shared.storage import optimistic
 from shared.storage.base import BatchRepository, Page
 
-MAX_ATTEMPTS = 100
 RUNNING = frozenset({BatchStatus.STAGING, BatchStatus.PROCESSING})
 FINISHED = frozenset(
     {BatchStatus.COMPLETED, BatchStatus.COMPLETED_WITH_ERRORS, BatchStatus.FAILED, BatchStatus.CANCELLED}
@@ -46,9 +46,18 @@ def ensure_can(batch: Batch, action: str, allowed: frozenset[BatchStatus]) -> No
 
 
 class BatchService:
-    def __init__(self, repo: BatchRepository, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        repo: BatchRepository,
+        clock: Callable[[], datetime] = utcnow,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
         self._repo = repo
         self._clock = clock
+        self._sleep = sleep  # the pauses after lost ETag races
+        self._rand = rand
 
     def create(self, user_id: str, config: BatchConfig) -> Batch:
         now = self._clock()
@@ -73,9 +82,9 @@ class BatchService:
         return self.mutate(user_id, batch_id, change)
 
     def begin_staging(self, user_id: str, batch_id: str, job_id: str, *, reprocess: bool) -> Batch:
-        def change(batch: Batch) -> Batch:
+        def change(batch: Batch) -> Batch | None:
             if batch.status is BatchStatus.STAGING and batch.staging_job_id == job_id:
-                return batch  # this job's plan ran twice
+                return None  # this job's plan ran twice
             ensure_can(batch, "re-staged" if reprocess else "staged", CAN_RESTAGE if reprocess else CAN_STAGE)
             fresh = not reprocess or batch.snapshot is None
             return batch.model_copy(
@@ -101,27 +110,27 @@ class BatchService:
         return self.mutate(user_id, batch_id, change)
 
     def finish_staging(self, user_id: str, batch_id: str) -> Batch:
-        def change(batch: Batch) -> Batch:
+        def change(batch: Batch) -> Batch | None:
             if batch.status is not BatchStatus.STAGING:
-                return batch  # finished (or failed) already: a re-run of the step
+                return None  # finished (or failed) already: a re-run of the step
             staged = any(d.status == "staged" for d in batch.documents)
             return batch.model_copy(update={"status": BatchStatus.STAGED if staged else BatchStatus.FAILED_STAGING})
 
         return self.mutate(user_id, batch_id, change)
 
     def begin_run(self, user_id: str, batch_id: str, job_id: str) -> Batch:
-        def change(batch: Batch) -> Batch:
+        def change(batch: Batch) -> Batch | None:
             if batch.status is BatchStatus.PROCESSING and batch.run_job_id == job_id:
-                return batch
+                return None
             ensure_can(batch, "run", CAN_RUN)
             return batch.model_copy(update={"status": BatchStatus.PROCESSING, "run_job_id": job_id})
 
         return self.mutate(user_id, batch_id, change)
 
     def finish_run(self, user_id: str, batch_id: str, summary: BatchSummary, documents: list[StagedDocument]) -> Batch:
-        def change(batch: Batch) -> Batch:
+        def change(batch: Batch) -> Batch | None:
             if batch.status is not BatchStatus.PROCESSING:
-                return batch
+                return None
             by_status = summary.by_status
             if by_status.get("F", 0) == 0:
                 status = BatchStatus.COMPLETED
@@ -137,27 +146,31 @@ class BatchService:
         """A batch job that ended without finishing (cancelled, failed): the batch says so, if that job still
         runs it."""
 
-        def change(batch: Batch) -> Batch:
+        def change(batch: Batch) -> Batch | None:
             owner = batch.staging_job_id if batch.status is BatchStatus.STAGING else batch.run_job_id
             if batch.status not in RUNNING or owner != job_id:
-                return batch
+                return None
             if batch.status is BatchStatus.STAGING:
                 return batch.model_copy(update={"status": BatchStatus.FAILED_STAGING})
             return batch.model_copy(update={"status": status})
 
         return self.mutate(user_id, batch_id, change)
 
-    def mutate(self, user_id: str, batch_id: str, change: Callable[[Batch], Batch]) -> Batch:
-        for attempt in range(MAX_ATTEMPTS):
-            current = self._repo.get(user_id, batch_id)
-            updated = change(current.item)
-            if updated is current.item:
-                return updated
-            updated = updated.model_copy(update={"updated_at": self._clock()})
-            try:
-                self._repo.replace(updated, current.etag)
-            except ConflictError:
-                time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
-                continue
-            return updated
-        raise ConflictError(f"batch {batch_id!r} kept changing; gave up after {MAX_ATTEMPTS} attempts")
+    def mutate(self, user_id: str, batch_id: str, change: Callable[[Batch], Batch | None]) -> Batch:
+        """Apply `change` to the current batch and write it If-Match, again on a lost race (shared.storage.optimistic);
+        `change` returns None for "nothing to do" (the batch as it is), and raises for "not allowed"."""
+
+        def stamped(batch: Batch) -> Batch | None:
+            updated = change(batch)
+            return None if updated is None else updated.model_copy(update={"updated_at": self._clock()})
+
+        return optimistic.update(
+            lambda: self._repo.get(user_id, batch_id),
+            stamped,
+            self._repo.replace,
+            name=f"batch {batch_id!r}",
+            details={"batch_id": batch_id},
+            contention=optimistic.MUST_LAND,
+            sleep=self._sleep,
+            rand=self._rand,
+        ).item

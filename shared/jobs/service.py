@@ -22,6 +22,7 @@ from shared.jobs.models import JOB_TTL_SECONDS, JobProgress, JobStatus, JobType,
 from shared.jobs.progress import ended
 from shared.jobs.stream_wakeups import stream_wakeups
 from shared.settings import get_settings
+from shared.storage import optimistic
 from shared.storage.base import JobRepository, Page, Repositories
 from shared.storage.factory import get_repositories
 
@@ -30,9 +31,6 @@ ALLOWED_TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
     JobStatus.QUEUED: frozenset({JobStatus.PROCESSING, JobStatus.CANCELLED, JobStatus.FAILED}),
     JobStatus.PROCESSING: frozenset({JobStatus.PROCESSING, JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED}),
 }
-
-# Lost ETag races before giving up; each loss means another writer made progress, so this is generous.
-MAX_ATTEMPTS = 100
 
 
 def new_job_id(now: datetime) -> str:
@@ -50,11 +48,19 @@ def ensure_retryable(job: Job) -> None:
 
 class JobService:
     def __init__(
-        self, repo: JobRepository, *, ttl_seconds: int = JOB_TTL_SECONDS, clock: Callable[[], datetime] = utcnow
+        self,
+        repo: JobRepository,
+        *,
+        ttl_seconds: int = JOB_TTL_SECONDS,
+        clock: Callable[[], datetime] = utcnow,
+        sleep: Callable[[float], None] = time.sleep,
+        rand: Callable[[], float] = random.random,
     ) -> None:
         self._repo = repo
         self._ttl = ttl_seconds
         self._clock = clock
+        self._sleep = sleep  # the pauses after lost ETag races
+        self._rand = rand
 
     # --- reads ---------------------------------------------------------------------------------
 
@@ -216,29 +222,30 @@ class JobService:
 
         return self._mutate(user_id, job_id, change)
 
-    # --- the ETag loop -------------------------------------------------------------------------
+    # --- the ETag write ------------------------------------------------------------------------
 
     def _mutate(self, user_id: str, job_id: str, change: Callable[[Job], Job | None]) -> Job:
-        """Apply `change` to the current job and write it If-Match; on a lost race re-read and re-apply.
+        """Apply `change` to the current job and write it If-Match, again on a lost race (shared.storage.optimistic).
         `change` returns None for "nothing to do" and raises domain errors for "not allowed"."""
-        for attempt in range(MAX_ATTEMPTS):
-            current = self._repo.get(user_id, job_id)
-            updated = change(current.item)
-            if updated is None:
-                return current.item
-            updated = _next_seq(current.item, updated, self._clock())
-            try:
-                self._repo.replace(updated, current.etag)
-            except ConflictError:
-                # Someone else wrote first; back off a little (jittered, growing) so racers do not collide again.
-                time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
-                continue
-            telemetry.job_changed(current.item, updated)
-            stream_wakeups().publish(user_id)
-            return updated
-        raise ConflictError(
-            f"job {job_id!r} kept changing; gave up after {MAX_ATTEMPTS} attempts", details={"job_id": job_id}
+
+        def sequenced(job: Job) -> Job | None:
+            updated = change(job)
+            return None if updated is None else _next_seq(job, updated, self._clock())
+
+        outcome = optimistic.update(
+            lambda: self._repo.get(user_id, job_id),
+            sequenced,
+            self._repo.replace,
+            name=f"job {job_id!r}",
+            details={"job_id": job_id},
+            contention=optimistic.MUST_LAND,
+            sleep=self._sleep,
+            rand=self._rand,
         )
+        if outcome.written:
+            telemetry.job_changed(outcome.before, outcome.item)
+            stream_wakeups().publish(user_id)
+        return outcome.item
 
 
 def job_service(repos: Repositories | None = None) -> JobService:

@@ -10,27 +10,22 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from typing import TypeVar
 
 from pydantic import ValidationError
 
 from shared import telemetry
-from shared.errors import ConflictError
 from shared.llm import adapt, budget
 from shared.llm.budget import Ask, BudgetState, Decision, Granted, Limits, Wait
-from shared.storage.base import QuotaRepository
+from shared.storage import optimistic
+from shared.storage.base import QuotaRepository, Versioned
 
 log = logging.getLogger(__name__)
 
-R = TypeVar("R")
-
-MAX_CONFLICTS = 25
-"""ETag races lost in a row before a reservation gives up for now (it is then told to come back shortly)."""
 BUSY_WAIT_S = 1.0
+"""How soon a reservation that kept losing ETag races (optimistic.MAY_COME_BACK) is told to come back."""
 
-
-class QuotaBusy(Exception):
-    """The budget item kept changing under us: the store is very contended."""
+Change = Callable[[BudgetState, float], BudgetState | None]
+"""Changes the budget as read, at the time given, in place: the budget to write, or None when nothing changed."""
 
 
 class QuotaScheduler:
@@ -49,16 +44,18 @@ class QuotaScheduler:
 
     def reserve(self, deployment: str, limits: Limits, ask: Ask) -> Decision:
         """Granted (charged), or Wait until the call's turn (recorded in the queue)."""
+        decisions: list[Decision] = []  # one per attempt: the last is the one written
 
-        def change(state: BudgetState, now: float) -> tuple[Decision, bool]:
-            decision = budget.reserve(state, adapt.caps_now(state, limits, now), ask, now)
+        def change(state: BudgetState, now: float) -> BudgetState:
+            decisions.append(budget.reserve(state, adapt.caps_now(state, limits, now), ask, now))
             telemetry.queue_length(deployment, len(state.waiters))  # the queue as this decision left it
-            return decision, True
+            return state
 
         try:
-            return self._update(deployment, change)
-        except QuotaBusy:
+            self._update(deployment, change)
+        except optimistic.KeptChanging:
             return Wait(until=self.clock() + BUSY_WAIT_S)
+        return decisions[-1]
 
     def throttled(
         self,
@@ -72,10 +69,10 @@ class QuotaScheduler:
         """The server answered 429 (to a call of `refund` tokens granted as `sent`, with rate-limit `headers`): learn
         its limits, then pause and slow the deployment for everyone."""
 
-        def change(state: BudgetState, now: float) -> tuple[None, bool]:
+        def change(state: BudgetState, now: float) -> BudgetState:
             adapt.observe(state, limits, now, sent=sent, **(headers or {}))
             adapt.throttled(state, limits, now, retry_after, refund)
-            return None, True
+            return state
 
         self._quietly(deployment, change)
 
@@ -83,8 +80,8 @@ class QuotaScheduler:
         """Learn from the rate-limit headers of the answer to a call granted as `sent` (written only when they
         change something)."""
 
-        def change(state: BudgetState, now: float) -> tuple[None, bool]:
-            return None, adapt.observe(state, limits, now, sent=sent, **headers)
+        def change(state: BudgetState, now: float) -> BudgetState | None:
+            return state if adapt.observe(state, limits, now, sent=sent, **headers) else None
 
         self._quietly(deployment, change)
 
@@ -93,27 +90,32 @@ class QuotaScheduler:
         current = self._repo.read(deployment)
         return _parse(current.item if current else None)
 
-    def _quietly(self, deployment: str, change: Callable[[BudgetState, float], tuple[None, bool]]) -> None:
+    def _quietly(self, deployment: str, change: Change) -> None:
         # Learning is best effort: a busy store must not fail a call that was answered.
         try:
             self._update(deployment, change)
-        except QuotaBusy:
+        except optimistic.KeptChanging:
             log.warning("quota %s: too contended to record what the server said", deployment)
 
-    def _update(self, deployment: str, change: Callable[[BudgetState, float], tuple[R, bool]]) -> R:
-        for attempt in range(MAX_CONFLICTS):
+    def _update(self, deployment: str, change: Change) -> None:
+        """Read, change and write the budget under its ETag (shared.storage.optimistic); a budget not stored yet
+        starts empty and is created (another worker that creates it first is a lost race too)."""
+
+        def read() -> Versioned[BudgetState] | None:
             current = self._repo.read(deployment)
-            state = _parse(current.item if current else None)
-            result, dirty = change(state, self.clock())
-            if not dirty:
-                return result
-            try:
-                self._repo.write(deployment, state.model_dump_json(), current.etag if current else None)
-                return result
-            except ConflictError:
-                # Another worker wrote first: decide again on what it wrote, after a short random pause.
-                self._sleep(0.002 * (attempt + 1) * (0.5 + self._rand()))
-        raise QuotaBusy(f"quota {deployment!r}: {MAX_CONFLICTS} conflicting writes in a row")
+            return None if current is None else Versioned(_parse(current.item), current.etag)
+
+        optimistic.update(
+            read,
+            lambda state: change(state, self.clock()),
+            lambda state, etag: self._repo.write(deployment, state.model_dump_json(), etag),
+            new=BudgetState,
+            name=f"quota {deployment!r}",
+            details={"key": deployment},
+            contention=optimistic.MAY_COME_BACK,
+            sleep=self._sleep,
+            rand=self._rand,
+        )
 
 
 def _parse(text: str | None) -> BudgetState:

@@ -8,8 +8,9 @@ from pathlib import Path
 
 from shared.errors import ConflictError
 from shared.llm.budget import WINDOW_S, Ask, Granted, Limits, Wait
-from shared.llm.quota import BUSY_WAIT_S, MAX_CONFLICTS, QuotaScheduler
+from shared.llm.quota import BUSY_WAIT_S, QuotaScheduler
 from shared.storage.base import Versioned
+from shared.storage.optimistic import MAY_COME_BACK
 from shared.storage.sqlite import sqlite_repositories
 from tests.support.quota import FakeClock, MemoryQuotaRepository
 
@@ -78,7 +79,7 @@ def test_a_store_too_contended_tells_the_call_to_come_back_shortly() -> None:
     store = AlwaysStale()
     decision = QuotaScheduler(store, clock=clock, sleep=clock.sleep).reserve(DEPLOYMENT, LIMITS, Ask("a", 1))
     assert decision == Wait(until=clock() + BUSY_WAIT_S)
-    assert len(clock.sleeps) == MAX_CONFLICTS
+    assert len(clock.sleeps) == MAY_COME_BACK.attempts  # a pause after every lost race, none slept for real
 
 
 def test_learning_writes_only_when_the_headers_change_something() -> None:
