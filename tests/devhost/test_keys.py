@@ -20,7 +20,7 @@ from devhost.keys import (
     keys_file,
     load_host_keys,
 )
-from tests.devhost.host.helpers import APPS
+from tests.devhost.helpers import APPS
 
 
 @pytest.fixture
