@@ -1,15 +1,11 @@
-"""ASGI plumbing shared by devhost's HTTP modules: the message types, a request header, a plain-text answer."""
+"""ASGI helpers shared by devhost's HTTP modules: a request header, a plain-text answer.
+
+The ASGI types themselves (Scope, Receive, Send, Message, ASGIApp) are starlette.types'.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+from starlette.types import Scope, Send
 
 
 def header(scope: Scope, name: bytes) -> str | None:

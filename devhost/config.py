@@ -14,6 +14,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from devhost.timespan import try_parse_timespan
+
 logger = logging.getLogger("devhost")
 
 # Azurite's well-known development account; `UseDevelopmentStorage=true` means exactly this.
@@ -173,17 +175,12 @@ def apply_worker_environment(environ: MutableMapping[str, str], app_dir: Path, b
             environ[name] = value
 
 
-_TIMESPAN = re.compile(r"^(?:(?P<d>\d+)\.)?(?P<h>\d{1,2}):(?P<m>\d{1,2}):(?P<s>\d{1,2}(?:\.\d+)?)$")
-
-
 def parse_timespan(text: str) -> timedelta:
     """.NET TimeSpan text as host.json uses it: `hh:mm:ss[.fff]` or `d.hh:mm:ss`."""
-    match = _TIMESPAN.match(text.strip())
-    if match is None:
+    span = try_parse_timespan(text)
+    if span is None:
         raise ConfigError(f"not a TimeSpan (expected hh:mm:ss): {text!r}")
-    return timedelta(
-        days=int(match["d"] or 0), hours=int(match["h"]), minutes=int(match["m"]), seconds=float(match["s"])
-    )
+    return span
 
 
 def config_int(section: Mapping[str, Any], key: str, default: int, where: str) -> int:

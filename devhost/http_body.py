@@ -10,7 +10,9 @@ import contextlib
 from collections.abc import AsyncIterator, Mapping
 from typing import IO
 
-from devhost.asgi import Message, Receive, Scope, Send, header, send_plain
+from starlette.types import Message, Receive, Scope, Send
+
+from devhost.asgi import header, send_plain
 from devhost.config import ConfigError
 
 # Azure's HTTP trigger request size limit: the app setting FUNCTIONS_REQUEST_BODY_SIZE_LIMIT (bytes), 100 MB unset.

@@ -9,7 +9,9 @@ import tempfile
 import urllib.parse
 from dataclasses import dataclass
 
-from devhost.asgi import ASGIApp, Receive, Scope, Send, header
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from devhost.asgi import header
 from devhost.functions import FunctionInfo
 from devhost.http_body import MAX_REQUEST_BODY_BYTES, SPOOL_MEMORY_BYTES, body_chunks, receive_body, refuse
 from devhost.http_invoke import invoke_classic, invoke_streaming, request_url

@@ -8,8 +8,9 @@ import urllib.parse
 from typing import Any
 
 import azure.functions as func
+from starlette.types import Message, Receive, Scope, Send
 
-from devhost.asgi import Message, Receive, Scope, Send, send_plain
+from devhost.asgi import send_plain
 from devhost.functions import FunctionInfo
 from devhost.invoke import Invoker, describe_error, invocation
 

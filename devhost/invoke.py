@@ -77,7 +77,8 @@ class _RetryContext(functions_abc.RetryContext):
 
 
 class InvocationContext(func.Context):
-    """What the worker passes to a `context` parameter."""
+    """What the worker passes to a `context` parameter (an azure.functions.Context), on every invocation path:
+    HTTP, queue and timer functions here, Durable activities in durable/invoke.py."""
 
     _tls = threading.local()
 

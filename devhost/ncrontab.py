@@ -1,14 +1,16 @@
 """NCRONTAB schedules as timer triggers use them: `{second} {minute} {hour} {day} {month} {day-of-week}`.
 
 Also accepted, as the Functions host does: 5-field expressions (seconds = 0) and TimeSpan intervals
-(`hh:mm:ss`). Like NCrontab, a day must match BOTH the day-of-month and the day-of-week fields.
+(`hh:mm:ss[.fffffff]`, `d.hh:mm:ss`; the host's ConstantSchedule: next = now + interval). Like NCrontab, a day
+must match BOTH the day-of-month and the day-of-week fields.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from devhost.timespan import try_parse_timespan
 
 _MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
 _DAYS = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]
@@ -85,9 +87,6 @@ def _parse_field(expression: str, spec: _Field, text: str) -> frozenset[int]:
     return frozenset(values)
 
 
-_TIMESPAN = re.compile(r"^(?:(\d+)\.)?(\d{1,2}):(\d{1,2}):(\d{1,2})$")
-
-
 @dataclass(frozen=True)
 class Schedule:
     """A parsed schedule; `next_after(t)` is the first occurrence strictly after `t` (same tzinfo)."""
@@ -106,10 +105,8 @@ class Schedule:
     @classmethod
     def parse(cls, expression: str) -> Schedule:
         text = expression.strip()
-        span = _TIMESPAN.match(text)
-        if span is not None:
-            days, hours, minutes, seconds = (int(g or 0) for g in span.groups())
-            interval = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+        interval = try_parse_timespan(text)
+        if interval is not None:
             if interval <= timedelta(0):
                 raise CronParseError(expression, "the interval must be positive")
             return cls(expression=expression, interval=interval)

@@ -2,12 +2,15 @@
 
 Served twice: keyless on the loopback rpc listener (what `DurableOrchestrationClient` calls through
 rpcBaseUrl) and under /runtime/webhooks/durabletask by the host, which checks the system key itself.
+
+The routes call the engine through `ManagementOperations`, declared here: the engine builds this app and
+satisfies that protocol, so this module does not import the engine.
 """
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -17,12 +20,27 @@ from starlette.routing import Route
 from devhost.durable.errors import DurableEngineError, InstanceAlreadyRunningError
 from devhost.durable.protocol import EventType, RuntimeStatus, format_time, parse_time
 from devhost.durable.records import RESUME, SUSPEND, TERMINATE, Instance
-
-if TYPE_CHECKING:
-    from devhost.durable.engine import DurableEngine
+from devhost.durable.store import Store
 
 CONTINUATION_HEADER = "x-ms-continuation-token"
 _RUNNING = {RuntimeStatus.PENDING, RuntimeStatus.RUNNING}
+
+
+class ManagementOperations(Protocol):
+    """What the management routes need from the engine (DurableEngine provides it)."""
+
+    @property
+    def store(self) -> Store: ...
+
+    def start_instance(self, name: str, instance_id: str | None, input_text: str | None) -> str: ...
+
+    def management_urls(self, instance_id: str) -> dict[str, str]: ...
+
+    def send_control(self, instance_id: str, kind: str, payload: dict[str, Any]) -> str: ...
+
+    def raise_event(self, instance_id: str, name: str, input_text: str | None) -> str: ...
+
+    def purge(self, instance_id: str) -> bool: ...
 
 
 def _bool(request: Request, name: str, default: bool) -> bool:
@@ -89,7 +107,7 @@ def _history_view(events: list[dict[str, Any]], show_output: bool) -> list[dict[
     return view
 
 
-def build_api(engine: DurableEngine) -> Starlette:
+def build_api(engine: ManagementOperations) -> Starlette:
     def status_body(instance: Instance, show_input: bool, history: bool, history_output: bool) -> dict[str, Any]:
         body: dict[str, Any] = {
             "name": instance.name,

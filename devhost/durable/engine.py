@@ -22,6 +22,7 @@ from starlette.types import ASGIApp
 
 from devhost.config import config_int
 from devhost.durable.activities import execute_activity
+from devhost.durable.api import build_api
 from devhost.durable.client_urls import ClientUrls
 from devhost.durable.episodes import EpisodeBuilder, context_json, parse_sdk_result, take_messages, terminate_commit
 from devhost.durable.errors import EngineNotStartedError, InstanceAlreadyRunningError, UnknownOrchestratorError
@@ -71,9 +72,6 @@ class DurableEngine:
         self._dispatcher: asyncio.Task[None] | None = None
         self._stopping = False
         self._trace: EpisodeTrace | None = None
-
-        from devhost.durable.api import build_api  # the API module needs the engine type only at call time
-
         self.webhook_app: ASGIApp = build_api(self)
 
     # -- lifecycle ---------------------------------------------------------------------------------------

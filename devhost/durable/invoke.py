@@ -9,31 +9,19 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
-from dataclasses import dataclass
 from typing import Any
 
 from azure.functions import meta
 from azure.functions.durable_functions import ActivityTriggerConverter
 
 from devhost.functions import FunctionInfo
+from devhost.invoke import InvocationContext
 
 invocation_log = logging.getLogger("devhost.invocations")
 durable_log = logging.getLogger("devhost.durable")
 
 LARGE_PAYLOAD_BYTES = 45 * 1024
 """Azure Storage moves messages over ~45 KB to blobs, which makes them slow: warn about them."""
-
-
-@dataclass
-class InvocationContext:
-    """The `context` argument a function may declare (the worker passes azure.functions.Context)."""
-
-    invocation_id: str
-    function_name: str
-    function_directory: str = ""
-    trace_context: Any = None
-    retry_context: Any = None
-    thread_local_storage: Any = None
 
 
 def log_invocation(name: str, invocation_id: str, instance_id: str, started: float, error: str | None) -> None:
@@ -84,7 +72,9 @@ def build_kwargs(
     except (TypeError, ValueError):
         params = {}
     if "context" in params and "context" not in kwargs:
-        kwargs["context"] = InvocationContext(invocation_id, info.name)
+        # The engine is not told the app directory, so function_directory stays empty (the worker gives the
+        # script root); the HTTP, queue and timer paths know it and pass it.
+        kwargs["context"] = InvocationContext(invocation_id, info.name, function_directory="")
     return kwargs
 
 

@@ -14,7 +14,7 @@ from azure.core.exceptions import ResourceExistsError
 from azure.storage.queue.aio import QueueServiceClient
 
 from devhost.host import DevHost
-from tests.devhost.host.helpers import APPS, eventually
+from tests.devhost.helpers import APPS, eventually
 
 pytestmark = [pytest.mark.slow, pytest.mark.azurite]
 

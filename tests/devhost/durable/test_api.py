@@ -1,4 +1,5 @@
-"""The management routes and status codes, over raw HTTP (the webhook app and the loopback rpc listener)."""
+"""The management routes and status codes, over raw HTTP to the webhook app (the loopback rpc listener serves the
+same app: test_rpc_listener.py)."""
 
 from __future__ import annotations
 
@@ -17,23 +18,6 @@ async def http(engine: DurableEngine) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=engine.webhook_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
         yield c
-
-
-def test_client_binding_shape(engine: DurableEngine) -> None:
-    binding = json.loads(engine.client_binding())
-    assert binding["taskHubName"] == "TestHubName"
-    assert binding["rpcBaseUrl"] == f"http://127.0.0.1:{engine.rpc_port}/durabletask/"
-    urls = binding["managementUrls"]
-    assert urls["id"] == "INSTANCEID"
-    assert urls["statusQueryGetUri"] == (
-        "http://127.0.0.1:7071/runtime/webhooks/durabletask/instances/INSTANCEID"
-        "?taskHub=TestHubName&connection=Storage&code=test-system-key"
-    )
-    assert set(urls) >= {"sendEventPostUri", "terminatePostUri", "purgeHistoryDeleteUri", "suspendPostUri"}
-    assert "code=test-system-key" in binding["creationUrls"]["createNewInstancePostUri"]
-    assert "code=test-system-key" in binding["requiredQueryStringParameters"]
-    other = json.loads(engine.client_binding("OtherHub", "MyConn"))
-    assert "taskHub=OtherHub&connection=MyConn" in other["managementUrls"]["statusQueryGetUri"]
 
 
 async def test_start_status_codes_and_payload(http: httpx.AsyncClient) -> None:
@@ -126,13 +110,6 @@ async def test_list_paging_with_continuation_token(http: httpx.AsyncClient) -> N
     assert filtered.json() == []
     future = await http.get("/instances?createdTimeFrom=2999-01-01T00:00:00.000000Z")
     assert future.json() == []
-
-
-async def test_rpc_listener_is_loopback_and_serves_the_same_routes(engine: DurableEngine) -> None:
-    async with httpx.AsyncClient() as c:
-        response = await c.get(f"{engine.rpc_base_url()}instances/none")
-    assert response.status_code == 404
-    assert engine.rpc_base_url().startswith("http://127.0.0.1:")
 
 
 async def test_restart_runs_the_same_orchestrator_and_input(http: httpx.AsyncClient) -> None:

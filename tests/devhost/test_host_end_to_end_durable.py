@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from devhost.host import DevHost
-from tests.devhost.host.helpers import APPS, eventually
+from tests.devhost.helpers import APPS, eventually
 
 pytestmark = pytest.mark.slow
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from devhost.host import DevHost
-from tests.devhost.host.helpers import APPS
+from tests.devhost.helpers import APPS
 
 pytestmark = pytest.mark.slow
 

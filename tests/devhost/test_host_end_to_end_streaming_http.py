@@ -9,7 +9,7 @@ import pytest
 
 from devhost.host import DevHost
 from devhost.http_kinds import MixedHttpKindsError
-from tests.devhost.host.helpers import APPS
+from tests.devhost.helpers import APPS
 
 pytestmark = pytest.mark.slow
 

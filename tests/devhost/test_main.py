@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from devhost.process import DevHostProcess, DevHostStartError
-from tests.devhost.host.helpers import APPS
+from tests.devhost.helpers import APPS
 
 pytestmark = pytest.mark.slow
 
@@ -34,7 +34,7 @@ def test_startup_error_is_reported_with_exit_code_1(tmp_path: Path) -> None:
 
 
 def test_help_lists_the_flags() -> None:
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[3])}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     result = subprocess.run(
         [sys.executable, "-m", "devhost", "--help"], capture_output=True, text=True, env=env, check=True
     )

@@ -16,11 +16,12 @@ from devhost.keys import (
     KEY_SETTINGS,
     MASTER_KEY_SETTING,
     SYSTEM_KEY_SETTING,
+    HostKeys,
     KeyStoreError,
     keys_file,
     load_host_keys,
 )
-from tests.devhost.host.helpers import APPS
+from tests.devhost.helpers import APPS
 
 
 @pytest.fixture
@@ -173,3 +174,18 @@ async def test_devhost_refuses_to_start_on_a_corrupt_key_file(tmp_path: Path, no
     keys_file(tmp_path / "state").write_text("{not json", encoding="utf-8")
     with pytest.raises(KeyStoreError, match="delete it to generate new keys"):
         await DevHost(APPS / "durable", tmp_path / "state", port=0, echo=lambda _: None).start()
+
+
+def test_keys_levels() -> None:
+    keys = HostKeys.from_settings({"DEVHOST_FUNCTION_KEY": "f", "DEVHOST_MASTER_KEY": "m"})
+    assert keys.generated == {"DEVHOST_SYSTEM_KEY"}
+    assert keys.allows("anonymous", None)
+    assert keys.allows("function", "f") and keys.allows("function", "m")
+    assert not keys.allows("function", "x") and not keys.allows("function", None)
+    assert keys.allows("admin", "m") and not keys.allows("admin", "f")
+    assert keys.allows_system(keys.system_key) and keys.allows_system("m") and not keys.allows_system("f")
+
+
+def test_generated_keys_differ() -> None:
+    keys = HostKeys.from_settings({})
+    assert len({keys.function_key, keys.master_key, keys.system_key}) == 3

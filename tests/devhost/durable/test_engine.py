@@ -1,11 +1,15 @@
-"""Orchestrations run through the real SDK handle, driven by the real DurableOrchestrationClient."""
+"""The engine: orchestrations run through the real SDK handle, driven by the real DurableOrchestrationClient,
+and what using it before start() says."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import azure.durable_functions as df
+import pytest
 
 from devhost.durable import DurableEngine
-from tests.devhost.durable.conftest import wait_done
+from tests.devhost.durable.conftest import make_engine, wait_done
 
 Completed = df.OrchestrationRuntimeStatus.Completed
 Failed = df.OrchestrationRuntimeStatus.Failed
@@ -151,3 +155,10 @@ async def test_non_determinism_fails_with_both_names(
     assert status.runtime_status == Failed
     assert "non-deterministic" in status.output.lower()
     assert "'hello'" in status.output and "'echo'" in status.output
+
+
+def test_client_binding_before_start_is_a_clear_error(tmp_path: Path) -> None:
+    from devhost.durable.errors import EngineNotStartedError
+
+    with pytest.raises(EngineNotStartedError, match="start"):
+        make_engine(tmp_path / "s").client_binding()

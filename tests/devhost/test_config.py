@@ -16,7 +16,6 @@ from devhost.config import (
     route_prefix,
     storage_connection_string,
 )
-from devhost.keys import HostKeys
 
 
 def test_environment_wins_over_local_settings_and_empty_values_are_unset() -> None:
@@ -77,18 +76,3 @@ def test_setting_expressions() -> None:
     assert resolve_setting_expressions("%Q%-x", {"Q": "jobs"}) == "jobs-x"
     with pytest.raises(SettingMissingError, match="'MISSING'"):
         resolve_setting_expressions("%MISSING%", {})
-
-
-def test_keys_levels() -> None:
-    keys = HostKeys.from_settings({"DEVHOST_FUNCTION_KEY": "f", "DEVHOST_MASTER_KEY": "m"})
-    assert keys.generated == {"DEVHOST_SYSTEM_KEY"}
-    assert keys.allows("anonymous", None)
-    assert keys.allows("function", "f") and keys.allows("function", "m")
-    assert not keys.allows("function", "x") and not keys.allows("function", None)
-    assert keys.allows("admin", "m") and not keys.allows("admin", "f")
-    assert keys.allows_system(keys.system_key) and keys.allows_system("m") and not keys.allows_system("f")
-
-
-def test_generated_keys_differ() -> None:
-    keys = HostKeys.from_settings({})
-    assert len({keys.function_key, keys.master_key, keys.system_key}) == 3

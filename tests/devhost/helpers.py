@@ -1,4 +1,4 @@
-"""Shared helpers for devhost host tests."""
+"""Shared helpers for the devhost tests that run a DevHost: the sample apps and polling."""
 
 from __future__ import annotations
 

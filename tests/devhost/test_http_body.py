@@ -18,7 +18,7 @@ import pytest
 from devhost.config import ConfigError
 from devhost.host import DevHost
 from devhost.http_body import BODY_LIMIT_SETTING
-from tests.devhost.host.helpers import APPS
+from tests.devhost.helpers import APPS
 from tests.support.uploads import Reply, Step, chunked, http_client_conversation, requests_conversation, urllib_request
 
 pytestmark = pytest.mark.slow

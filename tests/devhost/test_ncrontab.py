@@ -90,6 +90,14 @@ def test_timespan_schedule_is_an_interval() -> None:
     assert schedule.next_after(at("2024-01-01T00:00:07")) == at("2024-01-01T00:05:07")
 
 
+def test_timespan_schedule_may_have_fractional_seconds_and_days() -> None:
+    # The host reads a TimeSpan schedule with TimeSpan.TryParse, fractions and days included.
+    assert Schedule.parse("00:00:01.5").next_after(at("2024-01-01T00:00:07")) == at("2024-01-01T00:00:08.5")
+    assert Schedule.parse("1.00:00:00").next_after(at("2024-01-01T00:00:07")) == at("2024-01-02T00:00:07")
+    with pytest.raises(CronParseError, match="must be positive"):
+        Schedule.parse("00:00:00.0")
+
+
 def test_keeps_the_timezone_of_the_reference_time() -> None:
     tz = __import__("zoneinfo").ZoneInfo("Europe/Amsterdam")
     result = Schedule.parse("0 0 9 * * *").next_after(datetime(2024, 1, 1, 10, tzinfo=tz))

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from devhost.host import DevHost
-from tests.devhost.host.helpers import APPS, eventually
+from tests.devhost.helpers import APPS, eventually
 
 pytestmark = pytest.mark.slow
 

@@ -73,10 +73,3 @@ async def test_episodes_of_one_instance_never_overlap(
         status = await wait_done(client, instance_id)
         assert status.output == {"count": 20, "doubled": 40}
     assert overlaps == []
-
-
-def test_client_binding_before_start_is_a_clear_error(tmp_path: Path) -> None:
-    from devhost.durable.errors import EngineNotStartedError
-
-    with pytest.raises(EngineNotStartedError, match="start"):
-        make_engine(tmp_path / "s").client_binding()
