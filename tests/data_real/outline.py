@@ -35,7 +35,10 @@ _SPAN_HEADER = re.compile(
 _TAG = re.compile(r"<[^>]+>")
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _EMPHASIS = re.compile(r"[*_`]+")
-_NUMBERING = re.compile(r"^(?:(?:section|article)\s+)?(?:[0-9]+(?:\.[0-9]+)*|[A-Za-z]|[ivxIVX]+)[.)][ \t]+")
+_NUMBERING = re.compile(
+    r"^(?:(?:section|article)\s+)?"
+    r"(?:(?:[0-9]+|[A-Za-z])(?:\.[0-9]+)+\.?|(?:[0-9]+|[A-Za-z]|[ivxIVX]+)[.)])[ \t]+"  # "R.1 ", "1.2.", "B. ", "iv) "
+)
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 
 
