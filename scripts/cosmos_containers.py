@@ -59,7 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else None
     if args.check:
         if current != wanted:
-            print(f"{OUTPUT.relative_to(ROOT)} is out of date: run python scripts/cosmos_containers.py", file=sys.stderr)
+            print(
+                f"{OUTPUT.relative_to(ROOT)} is out of date: run python scripts/cosmos_containers.py", file=sys.stderr
+            )
             return 1
         return 0
     if current != wanted:
