@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what the app and its tests need, idempotently: a venv with requirements-dev.txt, and the npm test
-# servers (Azurite, the Cosmos-compatible server). Re-runs pip/npm only when their lock inputs change.
+# Installs what the app and its tests need, idempotently: a venv with requirements-dev.txt, checkov in a venv of its
+# own (.venv-checkov, requirements-checkov.txt: its pins would downgrade .venv), and the npm test servers (Azurite,
+# the Cosmos-compatible server). Re-runs pip/npm only when their lock inputs change.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +20,16 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   python -m pip install --quiet --disable-pip-version-check --upgrade pip
   python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
   echo "$want" > "$stamp"
+fi
+
+checkov_stamp=.venv-checkov/.requirements.sha256
+checkov_want=$(sha256sum requirements-checkov.txt | cut -d' ' -f1)
+if [ ! -f "$checkov_stamp" ] || [ "$(cat "$checkov_stamp")" != "$checkov_want" ]; then
+  echo "bootstrap: installing checkov into .venv-checkov" >&2
+  [ -x .venv-checkov/bin/python ] || "$PYTHON" -m venv .venv-checkov
+  .venv-checkov/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+  .venv-checkov/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+  echo "$checkov_want" > "$checkov_stamp"
 fi
 
 npm_stamp=node_modules/.package-lock.sha256

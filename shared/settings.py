@@ -52,6 +52,37 @@ class Settings(BaseSettings):
     # DOCUMENTS_STORAGE: the storage account of uploaded documents' bytes (Blob Storage), when it is not the
     # AzureWebJobsStorage account (shared/documents/blobs.py falls back to that one).
     documents_storage: str | None = None
+    # The same two accounts as identity-based connections (Azure, no key; shared/azure_connections.py), named the
+    # Functions way: <connection>__accountName or __blobServiceUri/__queueServiceUri, __credential, __clientId.
+    storage_account_name: str | None = Field(
+        default=None, validation_alias=AliasChoices("storage_account_name", "AzureWebJobsStorage__accountName")
+    )
+    storage_blob_service_uri: str | None = Field(
+        default=None, validation_alias=AliasChoices("storage_blob_service_uri", "AzureWebJobsStorage__blobServiceUri")
+    )
+    storage_queue_service_uri: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("storage_queue_service_uri", "AzureWebJobsStorage__queueServiceUri"),
+    )
+    storage_credential: str | None = Field(
+        default=None, validation_alias=AliasChoices("storage_credential", "AzureWebJobsStorage__credential")
+    )
+    storage_client_id: str | None = Field(
+        default=None, validation_alias=AliasChoices("storage_client_id", "AzureWebJobsStorage__clientId")
+    )
+    documents_storage_account_name: str | None = Field(
+        default=None, validation_alias=AliasChoices("documents_storage_account_name", "DOCUMENTS_STORAGE__accountName")
+    )
+    documents_storage_blob_service_uri: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("documents_storage_blob_service_uri", "DOCUMENTS_STORAGE__blobServiceUri"),
+    )
+    documents_storage_credential: str | None = Field(
+        default=None, validation_alias=AliasChoices("documents_storage_credential", "DOCUMENTS_STORAGE__credential")
+    )
+    documents_storage_client_id: str | None = Field(
+        default=None, validation_alias=AliasChoices("documents_storage_client_id", "DOCUMENTS_STORAGE__clientId")
+    )
 
     # LLM
     llm_provider: LLMProvider = "offline"

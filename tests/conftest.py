@@ -13,7 +13,12 @@ import pytest
 
 from tests.support.prerequisites import in_ci
 
-pytest_plugins = ["tests.support.azurite", "tests.support.cosmos_server", "tests.support.openai_server"]
+pytest_plugins = [
+    "tests.support.azurite",
+    "tests.support.cosmos_server",
+    "tests.support.openai_server",
+    "tests.support.credentials",
+]
 
 SKIP_PREFIX = "Skipped: "
 

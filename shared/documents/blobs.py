@@ -1,7 +1,9 @@
 """The original bytes of uploaded documents, in Blob Storage: container `documents`, one blob per document named
 `{user_id}/{document_id}/{filename}`, with its content type and, as metadata, the sha256 of its bytes.
 
-The account is DOCUMENTS_STORAGE, else AzureWebJobsStorage (Azurite locally). Without either, document storage
+The account is DOCUMENTS_STORAGE, else AzureWebJobsStorage (Azurite locally), each a connection string or, in Azure, an
+identity-based connection (`<name>__blobServiceUri`, `__credential`, `__clientId`: shared/azure_connections.py).
+Without either, document storage
 is unavailable (DocumentStorageNotConfigured, a 503 at the API) and nothing else of the app is affected: the
 client is built on first use, not at import.
 """
@@ -16,6 +18,7 @@ from urllib.parse import quote
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.storage.blob import BlobServiceClient, ContainerClient, ContentSettings
 
+from shared.azure_connections import Connection, blob_service_client, documents_storage
 from shared.errors import DomainError, NotFoundError
 from shared.settings import Settings, get_settings
 from shared.singletons import ProcessSingleton
@@ -119,15 +122,15 @@ class DocumentBlobs:
         return True
 
 
-def documents_connection(settings: Settings) -> str | None:
+def documents_connection(settings: Settings) -> Connection | None:
     """DOCUMENTS_STORAGE when set apart, else the app's own storage account (AzureWebJobsStorage)."""
-    return settings.documents_storage or settings.storage_connection
+    return documents_storage(settings)
 
 
 def _build() -> DocumentBlobs | None:
     connection = documents_connection(get_settings())
     # One client per process: it keeps the HTTP connection pool.
-    return DocumentBlobs.from_connection_string(connection) if connection else None
+    return DocumentBlobs(blob_service_client(connection)) if connection else None
 
 
 _blobs: ProcessSingleton[DocumentBlobs | None] = ProcessSingleton(_build)

@@ -13,8 +13,9 @@ import logging
 from typing import Any
 
 from azure.core.exceptions import ResourceExistsError
-from azure.storage.queue import QueueClient, QueueServiceClient, TextBase64EncodePolicy
+from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
+from shared.azure_connections import host_storage, queue_service_client
 from shared.jobs.document import Job
 from shared.settings import get_settings
 from shared.singletons import ProcessSingleton
@@ -35,12 +36,13 @@ def job_event(job: Job) -> dict[str, Any]:
 
 def _queue() -> QueueClient | None:
     settings = get_settings()
-    connection = settings.storage_connection
+    # A connection string locally (Azurite), identity-based settings in Azure (shared/azure_connections.py).
+    connection = host_storage(settings)
     if not connection:
         return None
     # One client per process: it keeps the HTTP connection pool. Base64, as a Functions queue trigger reads
     # messages by default: a consumer written as another function app gets JSON, not a poison message.
-    service = QueueServiceClient.from_connection_string(connection)
+    service = queue_service_client(connection)
     client = service.get_queue_client(settings.job_events_queue, message_encode_policy=TextBase64EncodePolicy())
     with contextlib.suppress(ResourceExistsError):  # the usual case after the first start
         client.create_queue()

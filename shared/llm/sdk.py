@@ -33,7 +33,11 @@ def build_sdk_client(settings: Settings, azure_token_provider: Callable[[], str]
 
 
 def managed_identity_token_provider() -> Callable[[], str]:
+    """Entra ID tokens from the process's credential (shared/azure_credential.py: the app's managed identity in
+    Azure), the one Cosmos DB and Storage use; chat calls, the Batch API and its files all go through this client."""
     # Imported lazily: azure-identity is heavy and key-based setups never need it.
-    from azure.identity import DefaultAzureCredential, get_bearer_token_provider
+    from azure.identity import get_bearer_token_provider
 
-    return get_bearer_token_provider(DefaultAzureCredential(), AZURE_TOKEN_SCOPE)
+    from shared.azure_credential import azure_credential
+
+    return get_bearer_token_provider(azure_credential(), AZURE_TOKEN_SCOPE)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from azure.cosmos import CosmosClient
-
 from shared.settings import Settings, get_settings
 from shared.singletons import ProcessSingleton
 from shared.storage.base import Repositories
 from shared.storage.cosmos import cosmos_repositories
+from shared.storage.cosmos_client import cosmos_client
 from shared.storage.sqlite import sqlite_repositories
 
 
@@ -15,11 +14,7 @@ def build_repositories(settings: Settings) -> Repositories:
     """A fresh set (tests); the app uses get_repositories."""
     if settings.cosmos_endpoint:
         # One client per process: it holds the connection pool and the partition-key-range cache.
-        client = CosmosClient(
-            settings.cosmos_endpoint,
-            credential=settings.cosmos_key or "",
-            connection_verify=settings.cosmos_verify_tls,
-        )
+        client = cosmos_client(settings)
         database = client.get_database_client(settings.cosmos_database)
         return cosmos_repositories(database, job_ttl_seconds=settings.job_ttl_seconds)
     return sqlite_repositories(settings.data_dir, job_ttl_seconds=settings.job_ttl_seconds)

@@ -4,7 +4,8 @@ With COSMOS_ENDPOINT set: the database and its containers (jobs and their result
 batch workflow's documents, texts, batches, records and model answers, the model deployments' budgets, and the
 operations summary's model-call figures), partitioned by /user_id, with their index policies and TTLs (the
 repositories never create containers: that would cost a request on every cold start).
-Without it: the embedded SQLite file and its schema. Prints what it created and what it found.
+Without it: the embedded SQLite file and its schema. Prints what it created and what it found. Needs COSMOS_KEY: a
+keyless account (Azure, local auth off) gets its containers from infra/ instead (scripts/cosmos_containers.py).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from shared.ops.usage_figures import USAGE_TTL_SECONDS
 from shared.settings import Settings, get_settings
 from shared.storage.cosmos import ARTIFACTS, CONTRACTS, JOBS, RESULTS
 from shared.storage.cosmos_batches import BATCHES, MODEL_ANSWERS
+from shared.storage.cosmos_client import cosmos_client
 from shared.storage.cosmos_documents import DOCUMENT_TEXTS, DOCUMENTS
 from shared.storage.cosmos_quota import LLM_QUOTA
 from shared.storage.cosmos_records import BATCH_RECORDS
@@ -88,11 +90,7 @@ def ensure_cosmos(client: CosmosClient, database_name: str, *, job_ttl_seconds: 
 
 def ensure_storage(settings: Settings) -> list[str]:
     if settings.cosmos_endpoint:
-        client = CosmosClient(
-            settings.cosmos_endpoint,
-            credential=settings.cosmos_key or "",
-            connection_verify=settings.cosmos_verify_tls,
-        )
+        client = cosmos_client(settings)
         return ensure_cosmos(client, settings.cosmos_database, job_ttl_seconds=settings.job_ttl_seconds)
     path = settings.data_dir / DB_FILENAME
     existed = path.exists()
@@ -100,8 +98,19 @@ def ensure_storage(settings: Settings) -> list[str]:
     return [f"{'found' if existed else 'created'} sqlite store {path}"]
 
 
+# With Entra ID the data plane reads and writes items but cannot create databases or containers.
+KEYLESS = (
+    "COSMOS_KEY is not set: an account with local auth disabled gets its database and containers from infra/ "
+    "(azd provision, infra/cosmos-containers.json); this command is for key-based accounts and emulators"
+)
+
+
 def main() -> int:
-    for line in ensure_storage(get_settings()):
+    settings = get_settings()
+    if settings.cosmos_endpoint and not settings.cosmos_key:
+        print(KEYLESS, file=sys.stderr)
+        return 2
+    for line in ensure_storage(settings):
         print(line)
     return 0
 

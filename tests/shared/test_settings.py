@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pydantic import AliasChoices
 
 from shared.settings import Settings, get_settings, use_settings
 
@@ -81,7 +82,13 @@ def test_every_setting_of_the_sample_is_read(environment: pytest.MonkeyPatch) ->
         environment.setenv(name, value)
     settings = Settings.from_env()
     read = {name for name in values if name not in HOST_ONLY}
-    names = {name.upper() for name in Settings.model_fields} | {"AZUREWEBJOBSSTORAGE"}
+    names = {name.upper() for name in Settings.model_fields} | {
+        choice.upper()
+        for field in Settings.model_fields.values()
+        if isinstance(field.validation_alias, AliasChoices)
+        for choice in field.validation_alias.choices
+        if isinstance(choice, str)
+    }
     assert {name.upper() for name in read} <= names  # a setting in the sample the app does not read is a typo
     assert settings.storage_connection == "UseDevelopmentStorage=true"
     assert (settings.llm_provider, settings.dev_user_id, settings.cosmos_endpoint) == ("offline", "dev-user", None)

@@ -21,6 +21,7 @@ class BatchCall:
     path: str
     query: dict[str, str]
     body: dict[str, Any]  # JSON body; an upload: purpose, filename, lines
+    headers: dict[str, str] = field(default_factory=dict)  # lower-case names (keyless tests read Authorization)
 
 
 @dataclass

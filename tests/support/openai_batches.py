@@ -139,7 +139,9 @@ class BatchAPIFake:
 
     def _record(self, request: Request, body: dict[str, Any]) -> Response | None:
         with self._lock:
-            self.calls.append(BatchCall(request.method, request.url.path, dict(request.query_params), body))
+            self.calls.append(
+                BatchCall(request.method, request.url.path, dict(request.query_params), body, dict(request.headers))
+            )
         azure = request.url.path.startswith("/openai/")
         if azure and "api-version" not in request.query_params:
             return error(404, "Resource not found (no api-version)")
