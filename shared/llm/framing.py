@@ -19,12 +19,12 @@ from pydantic import BaseModel
 
 from shared.contracts.analysis import ClauseText, ContractForAnalysis
 from shared.jobs.models import ModelSelection
+from shared.llm.chat_message import ChatMessage
 from shared.llm.schema import strict_json_schema
 from shared.text.tokens import count_tokens
 
-if TYPE_CHECKING:  # only types: counting a prompt never loads the openai SDK
+if TYPE_CHECKING:
     from shared.analysis.base import Analyzer
-    from shared.llm.client import ChatMessage
 
 # Every element name we use as a delimiter. An opening or closing tag of any of them inside data is defused.
 DELIMITER_TAGS = ("contract", "clause", "question", "part", "selected_clauses", "instructions", "system")

@@ -4,18 +4,15 @@ server's error message, and the corrective turn for output that failed validatio
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
 
 import openai
 from openai.types.chat import ChatCompletion
 from pydantic import ValidationError
 
 from shared.analysis.token_usage import TokenUsage
+from shared.llm.chat_message import ChatMessage
 from shared.llm.errors import LLMOutputInvalid, LLMPermanentError
 from shared.text.tokens import count_tokens, encoding_for_model
-
-if TYPE_CHECKING:
-    from shared.llm.client import ChatMessage
 
 # Chat formatting overhead when we must count a prompt ourselves (OpenAI's published accounting for gpt-4o-era
 # chat models): each message costs its content plus ~3 framing tokens, and the reply is primed with 3 more.

@@ -4,13 +4,10 @@ partial answers."""
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
 
+from shared.llm.chat_message import ChatMessage
 from shared.llm.framing import DATA_NOT_INSTRUCTIONS, chat, neutralise, render_contract
 from shared.query.models import PartAnswer, QueryCombineTask, QueryPartTask
-
-if TYPE_CHECKING:
-    from shared.llm.client import ChatMessage
 
 
 def query_part_messages(task: QueryPartTask) -> list[ChatMessage]:

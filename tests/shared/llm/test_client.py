@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel
 
-from shared.llm.client import ChatMessage, LLMClient
+from shared.llm.chat_message import ChatMessage
+from shared.llm.client import LLMClient
 from shared.llm.errors import LLMNotConfigured, LLMOutputInvalid, LLMPermanentError, LLMTransientError
 from shared.llm.framing import sent_prompt_tokens
 from shared.settings import Settings
