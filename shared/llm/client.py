@@ -146,7 +146,7 @@ class LLMClient:
                 model, conversation, response_format, limit, temperature, selection=model_selection, prompt=prompt
             )
             raw, finish_reason = first_choice(completion, model)
-            usage = usage + usage_of(completion, conversation, raw, model)
+            usage = usage + usage_of(completion, prompt, raw, model)
             if finish_reason == "length":
                 more = min(limit * 2, ceiling, self.context_tokens(model_selection) - prompt)
                 if lengthened or more <= limit:

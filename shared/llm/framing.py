@@ -60,9 +60,12 @@ def render_contract(contract: ContractForAnalysis, role: str | None = None) -> s
     )
 
 
-# Chat framing the API adds around messages (role markers, separators, reply priming): 3 tokens per message
-# plus 3 for the reply, per OpenAI's token-counting guide for the gpt-4o/gpt-4 families. Two messages.
-CHAT_FRAMING_TOKENS = 2 * 3 + 3
+# Chat framing the API adds, per OpenAI's token-counting guide for the gpt-4o/gpt-4 families: every message is
+# wrapped in 3 tokens (start, separator, end) around its values (role and content, which are counted), a name costs
+# 1 more, and the reply is primed with 3 (<|start|>assistant<|message|>).
+TOKENS_PER_MESSAGE = 3
+TOKENS_PER_NAME = 1
+REPLY_PRIMING_TOKENS = 3
 
 
 def prompt_allowance(analyzer: Analyzer, selection: ModelSelection, output_reserve: int) -> int:
@@ -75,13 +78,22 @@ def _schema_tokens(response_schema: type[BaseModel], encoding: str) -> int:
     return count_tokens(json.dumps(strict_json_schema(response_schema), separators=(",", ":")), encoding)
 
 
+def chat_tokens(messages: Iterable[Mapping[str, object]], encoding: str) -> int:
+    """Exact prompt tokens of `messages` as the model reads them: each one's role and content in its framing, and
+    the reply's priming. Counted from the messages themselves: a first call sends two, a corrective retry four."""
+    total = REPLY_PRIMING_TOKENS
+    for message in messages:
+        total += TOKENS_PER_MESSAGE + sum(count_tokens(str(value), encoding) for value in message.values())
+        total += TOKENS_PER_NAME if "name" in message else 0
+    return total
+
+
 def sent_prompt_tokens(
     messages: Iterable[Mapping[str, object]], response_schema: type[BaseModel], encoding: str
 ) -> int:
-    """Exact prompt tokens of a call as the LLM client sends it: its messages, the chat framing and the
+    """Exact prompt tokens of a call as the LLM client sends it: its messages in their chat framing, and the
     response schema."""
-    content = sum(count_tokens(str(m["content"]), encoding) for m in messages)
-    return content + CHAT_FRAMING_TOKENS + _schema_tokens(response_schema, encoding)
+    return chat_tokens(messages, encoding) + _schema_tokens(response_schema, encoding)
 
 
 def chat(system: str, user: str) -> list[ChatMessage]:

@@ -16,7 +16,7 @@ from shared.analysis.base import Analyzer
 from shared.contracts.analysis import ClauseText, ContractForAnalysis
 from shared.errors import ValidationFailed
 from shared.jobs.models import ModelSelection
-from shared.llm.framing import CHAT_FRAMING_TOKENS, sent_prompt_tokens
+from shared.llm.framing import chat, chat_tokens, sent_prompt_tokens
 from shared.llm.schema import strict_json_schema
 from shared.query.layout import QUERY_INSTRUCTIONS, TokenMeter, render_part
 from shared.query.models import PartAnswer, QueryPartTask
@@ -44,7 +44,7 @@ class Budget:
 def prompt_overhead(encoding: str, response_schema: dict[str, object] | None = None) -> int:
     """Tokens every part costs besides its user message: instructions, response schema, chat framing."""
     schema = json.dumps(response_schema, separators=(",", ":")) if response_schema else ""
-    return count_tokens(QUERY_INSTRUCTIONS, encoding) + count_tokens(schema, encoding) + CHAT_FRAMING_TOKENS
+    return chat_tokens(chat(QUERY_INSTRUCTIONS, ""), encoding) + count_tokens(schema, encoding)
 
 
 def make_budget(context_tokens: int, output_reserve: int, overhead: int, encoding: str) -> Budget:

@@ -11,7 +11,6 @@ from shared.analysis.offline.analyzer import MODEL_NAME
 from shared.contracts.analysis import ClauseText, ContractForAnalysis, load_contracts
 from shared.errors import ValidationFailed
 from shared.jobs.steps import snapshots
-from shared.llm.framing import CHAT_FRAMING_TOKENS
 from shared.query import answers
 from shared.query import artifacts as names
 from shared.query import plan as query
@@ -68,7 +67,7 @@ def contract(cid: str, clauses: int, words: int) -> ContractForAnalysis:
 
 def test_budget_is_context_minus_output_reserve_and_counted_overhead() -> None:
     overhead = query.prompt_overhead("o200k_base", {"type": "object"})
-    assert overhead == count_tokens(QUERY_INSTRUCTIONS) + count_tokens('{"type":"object"}') + CHAT_FRAMING_TOKENS
+    assert overhead == count_tokens(QUERY_INSTRUCTIONS) + count_tokens('{"type":"object"}') + 2 * (3 + 1) + 3
     assert query.make_budget(10_000, 1_000, overhead, "o200k_base").part_tokens == 9_000 - overhead
     with pytest.raises(ValidationFailed, match="at least"):
         query.make_budget(1_000, 900, overhead, "o200k_base")
@@ -190,7 +189,7 @@ def test_estimate_is_stored_counts_plus_counted_prompt(repos: Repositories) -> N
     nda = add_sample(repos, "nda_mutual_standard.md")
     msa = add_sample(repos, "msa_standard.txt")
     estimate = query_prompt_tokens(QUESTION, load_contracts(repos.contracts, USER, [nda.contract_id, msa.contract_id]))
-    overhead = count_tokens(QUERY_INSTRUCTIONS) + count_tokens(f"Question: {QUESTION}") + CHAT_FRAMING_TOKENS
+    overhead = count_tokens(QUERY_INSTRUCTIONS) + count_tokens(f"Question: {QUESTION}") + 2 * (3 + 1) + 3
     assert estimate == nda.token_count + msa.token_count + overhead
     assert nda.token_count == count_tokens(nda.text)
 
