@@ -51,13 +51,17 @@ def render_clause(clause: ClauseText) -> str:
     return f'<clause title="{_attr(clause.title)}"{number}>\n{neutralise(clause.text.strip())}\n</clause>'
 
 
-def render_contract(contract: ContractForAnalysis, role: str | None = None) -> str:
+CONTRACT_END = "</contract>"
+
+
+def render_contract_head(contract: ContractForAnalysis, role: str | None = None) -> str:
     role_attr = f' role="{_attr(role)}"' if role else ""
+    return f'<contract id="{_attr(contract.contract_id)}" title="{_attr(contract.title)}"{role_attr}>\n'
+
+
+def render_contract(contract: ContractForAnalysis, role: str | None = None) -> str:
     clauses = "\n".join(render_clause(clause) for clause in contract.clauses)
-    return (
-        f'<contract id="{_attr(contract.contract_id)}" title="{_attr(contract.title)}"{role_attr}>\n'
-        f"{clauses}\n</contract>"
-    )
+    return f"{render_contract_head(contract, role)}{clauses}\n{CONTRACT_END}"
 
 
 # Chat framing the API adds, per OpenAI's token-counting guide for the gpt-4o/gpt-4 families: every message is
