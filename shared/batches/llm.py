@@ -12,7 +12,8 @@ from shared.batches.evaluation import Evaluation, EvaluationTask, verbatim
 from shared.batches.outputs import SCHEMA_NAME, SCORING, EvaluationOut, UnscoredEvaluationOut, evaluation_schema
 from shared.batches.prompts import combine_messages, evaluation_messages
 from shared.errors import ValidationFailed
-from shared.llm.client import ChatMessage, LLMClient
+from shared.llm.chat_message import ChatMessage
+from shared.llm.client import LLMClient
 from shared.llm.framing import sent_prompt_tokens, with_notes
 from shared.text.tokens import count_tokens, encoding_for_model, truncate_to_tokens
 

@@ -4,14 +4,11 @@ document longer than the model's context — the prompt over one part, then the 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
 
 from shared.batches.evaluation import Evaluation, EvaluationTask
 from shared.batches.models import Checks, PassFail, Scoring
+from shared.llm.chat_message import ChatMessage
 from shared.llm.framing import DATA_NOT_INSTRUCTIONS, chat, neutralise
-
-if TYPE_CHECKING:
-    from shared.llm.client import ChatMessage
 
 
 def scoring_rule(scoring: Scoring) -> str:

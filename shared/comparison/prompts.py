@@ -4,15 +4,12 @@ definitions, and in clauses mode the list of standard clauses to report on one b
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
 
 from shared.comparison.models import ComparisonTask
 from shared.comparison.selection import listed_clauses
 from shared.contracts.analysis import ContractForAnalysis
+from shared.llm.chat_message import ChatMessage
 from shared.llm.framing import DATA_NOT_INSTRUCTIONS, chat, neutralise, render_contract
-
-if TYPE_CHECKING:
-    from shared.llm.client import ChatMessage
 
 STATUS_DEFINITIONS = """Clause status (one per finding):
 - matched: the clause is in both contracts with the same legal effect. Differences only in wording, numbering,

@@ -16,7 +16,7 @@ import functools
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import openai
 from openai.types.chat import ChatCompletion
@@ -26,6 +26,7 @@ from shared.analysis.token_usage import TokenUsage
 from shared.jobs.models import ModelSelection
 from shared.llm.admission import Admission, Ticket
 from shared.llm.attempts import AttemptReport
+from shared.llm.chat_message import ChatMessage
 from shared.llm.config import context_tokens_for, missing_llm_settings, model_for
 from shared.llm.errors import LLMNotConfigured, LLMOutputInvalid, LLMPermanentError, LLMTransientError
 from shared.llm.framing import sent_prompt_tokens
@@ -43,11 +44,6 @@ if TYPE_CHECKING:
 M = TypeVar("M", bound=BaseModel)
 
 _MAX_RAW_IN_ERROR = 2_000
-
-
-class ChatMessage(TypedDict):
-    role: Literal["system", "user", "assistant"]
-    content: str
 
 
 class LLMClient:
@@ -150,7 +146,7 @@ class LLMClient:
                 model, conversation, response_format, limit, temperature, selection=model_selection, prompt=prompt
             )
             raw, finish_reason = first_choice(completion, model)
-            usage = usage + usage_of(completion, conversation, raw, model)
+            usage = usage + usage_of(completion, prompt, raw, model)
             if finish_reason == "length":
                 more = min(limit * 2, ceiling, self.context_tokens(model_selection) - prompt)
                 if lengthened or more <= limit:

@@ -19,12 +19,12 @@ from pydantic import BaseModel
 
 from shared.contracts.analysis import ClauseText, ContractForAnalysis
 from shared.jobs.models import ModelSelection
+from shared.llm.chat_message import ChatMessage
 from shared.llm.schema import strict_json_schema
 from shared.text.tokens import count_tokens
 
-if TYPE_CHECKING:  # only types: counting a prompt never loads the openai SDK
+if TYPE_CHECKING:
     from shared.analysis.base import Analyzer
-    from shared.llm.client import ChatMessage
 
 # Every element name we use as a delimiter. An opening or closing tag of any of them inside data is defused.
 DELIMITER_TAGS = ("contract", "clause", "question", "part", "selected_clauses", "instructions", "system")
@@ -51,18 +51,25 @@ def render_clause(clause: ClauseText) -> str:
     return f'<clause title="{_attr(clause.title)}"{number}>\n{neutralise(clause.text.strip())}\n</clause>'
 
 
-def render_contract(contract: ContractForAnalysis, role: str | None = None) -> str:
+CONTRACT_END = "</contract>"
+
+
+def render_contract_head(contract: ContractForAnalysis, role: str | None = None) -> str:
     role_attr = f' role="{_attr(role)}"' if role else ""
+    return f'<contract id="{_attr(contract.contract_id)}" title="{_attr(contract.title)}"{role_attr}>\n'
+
+
+def render_contract(contract: ContractForAnalysis, role: str | None = None) -> str:
     clauses = "\n".join(render_clause(clause) for clause in contract.clauses)
-    return (
-        f'<contract id="{_attr(contract.contract_id)}" title="{_attr(contract.title)}"{role_attr}>\n'
-        f"{clauses}\n</contract>"
-    )
+    return f"{render_contract_head(contract, role)}{clauses}\n{CONTRACT_END}"
 
 
-# Chat framing the API adds around messages (role markers, separators, reply priming): 3 tokens per message
-# plus 3 for the reply, per OpenAI's token-counting guide for the gpt-4o/gpt-4 families. Two messages.
-CHAT_FRAMING_TOKENS = 2 * 3 + 3
+# Chat framing the API adds, per OpenAI's token-counting guide for the gpt-4o/gpt-4 families: every message is
+# wrapped in 3 tokens (start, separator, end) around its values (role and content, which are counted), a name costs
+# 1 more, and the reply is primed with 3 (<|start|>assistant<|message|>).
+TOKENS_PER_MESSAGE = 3
+TOKENS_PER_NAME = 1
+REPLY_PRIMING_TOKENS = 3
 
 
 def prompt_allowance(analyzer: Analyzer, selection: ModelSelection, output_reserve: int) -> int:
@@ -75,13 +82,22 @@ def _schema_tokens(response_schema: type[BaseModel], encoding: str) -> int:
     return count_tokens(json.dumps(strict_json_schema(response_schema), separators=(",", ":")), encoding)
 
 
+def chat_tokens(messages: Iterable[Mapping[str, object]], encoding: str) -> int:
+    """Exact prompt tokens of `messages` as the model reads them: each one's role and content in its framing, and
+    the reply's priming. Counted from the messages themselves: a first call sends two, a corrective retry four."""
+    total = REPLY_PRIMING_TOKENS
+    for message in messages:
+        total += TOKENS_PER_MESSAGE + sum(count_tokens(str(value), encoding) for value in message.values())
+        total += TOKENS_PER_NAME if "name" in message else 0
+    return total
+
+
 def sent_prompt_tokens(
     messages: Iterable[Mapping[str, object]], response_schema: type[BaseModel], encoding: str
 ) -> int:
-    """Exact prompt tokens of a call as the LLM client sends it: its messages, the chat framing and the
+    """Exact prompt tokens of a call as the LLM client sends it: its messages in their chat framing, and the
     response schema."""
-    content = sum(count_tokens(str(m["content"]), encoding) for m in messages)
-    return content + CHAT_FRAMING_TOKENS + _schema_tokens(response_schema, encoding)
+    return chat_tokens(messages, encoding) + _schema_tokens(response_schema, encoding)
 
 
 def chat(system: str, user: str) -> list[ChatMessage]:

@@ -3,24 +3,16 @@ server's error message, and the corrective turn for output that failed validatio
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
 
 import openai
 from openai.types.chat import ChatCompletion
 from pydantic import ValidationError
 
 from shared.analysis.token_usage import TokenUsage
+from shared.llm.chat_message import ChatMessage
 from shared.llm.errors import LLMOutputInvalid, LLMPermanentError
 from shared.text.tokens import count_tokens, encoding_for_model
-
-if TYPE_CHECKING:
-    from shared.llm.client import ChatMessage
-
-# Chat formatting overhead when we must count a prompt ourselves (OpenAI's published accounting for gpt-4o-era
-# chat models): each message costs its content plus ~3 framing tokens, and the reply is primed with 3 more.
-_TOKENS_PER_MESSAGE = 3
-_TOKENS_REPLY_PRIMING = 3
 
 
 def first_choice(completion: ChatCompletion, model: str) -> tuple[str, str | None]:
@@ -34,7 +26,9 @@ def first_choice(completion: ChatCompletion, model: str) -> tuple[str, str | Non
     return choice.message.content or "", choice.finish_reason
 
 
-def usage_of(completion: ChatCompletion, messages: Sequence[ChatMessage], raw: str, model: str) -> TokenUsage:
+def usage_of(completion: ChatCompletion, prompt: int, raw: str, model: str) -> TokenUsage:
+    """The completion's usage as the server reports it; `prompt` is our exact count of what was sent (messages,
+    chat framing, response schema: shared/llm/framing.py), for servers that report none."""
     if completion.usage is not None:
         return TokenUsage(
             prompt_tokens=completion.usage.prompt_tokens,
@@ -43,9 +37,7 @@ def usage_of(completion: ChatCompletion, messages: Sequence[ChatMessage], raw: s
             llm_calls=1,
         )
     # Some OpenAI-compatible servers omit usage: count it ourselves, offline and exactly for the text sent.
-    encoding = encoding_for_model(completion.model or model)
-    prompt = sum(count_tokens(m["content"], encoding) + _TOKENS_PER_MESSAGE for m in messages) + _TOKENS_REPLY_PRIMING
-    produced = count_tokens(raw, encoding)
+    produced = count_tokens(raw, encoding_for_model(completion.model or model))
     return TokenUsage(prompt_tokens=prompt, completion_tokens=produced, total_tokens=prompt + produced, llm_calls=1)
 
 

@@ -3,7 +3,7 @@
 Steps, in order (orchestrators/query.py runs them, activities/query.py adapts them, steps.py holds them):
 
 1. retrieve — snapshot the set's contracts, in chunks (progress moves as chunks finish);
-2. plan     — split the set into parts that each fit the model's context, counted exactly (plan.py, layout.py);
+2. plan     — split the set into parts that each fit the model's context, counted exactly (plan.py, meter.py);
 3. answer   — one model call per part, fanned out (llm.py, or offline/ for the offline analyzer); every
               citation is checked to be verbatim (answers.py);
 4. reduce   — group the answers so every combine prompt fits, combine each group, and repeat until one answer

@@ -11,14 +11,13 @@ from collections.abc import Sequence
 from shared.analysis.base import Analyzer
 from shared.contracts.analysis import to_analysis
 from shared.contracts.models import Contract
-from shared.llm.framing import CHAT_FRAMING_TOKENS
 from shared.query import answers
-from shared.query.layout import QUERY_INSTRUCTIONS
+from shared.query.meter import PartMeter
 from shared.query.models import AnalyzedPart, QueryResult
 from shared.query.plan import plan_for
 from shared.query.reduce import reduce_in_process
 from shared.query.request import QueryJobRequest
-from shared.text.tokens import count_tokens
+from shared.text.tokens import DEFAULT_ENCODING
 
 
 def answer_query(
@@ -39,7 +38,7 @@ def answer_query(
 
 
 def query_prompt_tokens(question: str, contracts: Sequence[Contract]) -> int:
-    """The contracts' stored (exact) token counts plus the prompt around them, counted with the same encoding.
-    Decides inline vs. batch mode."""
-    overhead = count_tokens(QUERY_INSTRUCTIONS) + count_tokens(f"Question: {question}") + CHAT_FRAMING_TOKENS
-    return sum(c.token_count for c in contracts) + overhead
+    """The contracts' stored (exact) token counts plus the prompt around them as a part sends it (system prompt,
+    question, chat framing, response schema), counted with the same encoding. Decides inline vs. batch mode."""
+    meter = PartMeter(question, DEFAULT_ENCODING)
+    return sum(c.token_count for c in contracts) + meter.overhead + meter.header

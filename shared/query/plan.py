@@ -1,27 +1,25 @@
-"""Query planning: split the question over the contracts into parts that each fit the model, exactly.
+"""Query planning: split the question over the contracts into parts that each fit the model, exactly, in one pass.
 
-The budget of one part is the model's context minus the output reserve and the prompt overhead (instructions,
-response schema, chat framing), all counted with the model's encoding. A contract set larger than one part is
-split across parts; a single contract larger than a part is split by clauses; a clause larger than a part is
-split by paragraphs, then by tokens. Nothing is dropped.
+The budget of one part is the model's context minus the output reserve and the prompt overhead (system prompt,
+response schema, chat framing), all counted with the model's encoding. Parts are counted as they are sent: the
+meter (shared/query/meter.py) counts the rendering the call sends (shared/query/prompts.py), so a planned part
+fits and nothing is planned again. A contract set larger than one part is split across parts; a single contract
+larger than a part is split by clauses; a clause larger than a part is split by paragraphs, then by tokens.
+Nothing is dropped.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from shared.analysis.base import Analyzer
 from shared.contracts.analysis import ClauseText, ContractForAnalysis
 from shared.errors import ValidationFailed
 from shared.jobs.models import ModelSelection
-from shared.llm.framing import CHAT_FRAMING_TOKENS, sent_prompt_tokens
-from shared.llm.schema import strict_json_schema
-from shared.query.layout import QUERY_INSTRUCTIONS, TokenMeter, render_part
-from shared.query.models import PartAnswer, QueryPartTask
-from shared.query.outputs import PartOut
-from shared.query.prompts import query_part_messages
+from shared.query.meter import PartMeter, prompt_overhead
+from shared.query.models import QueryPartTask
+from shared.query.prompts import render_part
 from shared.query.request import QueryJobRequest
 from shared.text.tokens import count_tokens, encoding_for_model, truncate_to_tokens
 
@@ -41,12 +39,6 @@ class Budget:
         return self.context_tokens - self.output_reserve - self.overhead
 
 
-def prompt_overhead(encoding: str, response_schema: dict[str, object] | None = None) -> int:
-    """Tokens every part costs besides its user message: instructions, response schema, chat framing."""
-    schema = json.dumps(response_schema, separators=(",", ":")) if response_schema else ""
-    return count_tokens(QUERY_INSTRUCTIONS, encoding) + count_tokens(schema, encoding) + CHAT_FRAMING_TOKENS
-
-
 def make_budget(context_tokens: int, output_reserve: int, overhead: int, encoding: str) -> Budget:
     budget = Budget(context_tokens, output_reserve, overhead, encoding)
     if budget.part_tokens < MIN_PART_TOKENS:
@@ -58,53 +50,24 @@ def make_budget(context_tokens: int, output_reserve: int, overhead: int, encodin
 
 
 def plan_parts(
-    question: str,
-    contracts: Sequence[ContractForAnalysis],
-    budget: Budget,
-    selection: ModelSelection = "primary",
-    measure: Callable[[QueryPartTask], int] | None = None,
+    question: str, contracts: Sequence[ContractForAnalysis], budget: Budget, selection: ModelSelection = "primary"
 ) -> list[QueryPartTask]:
-    """Pack contracts, in order, into as few parts as fit; every part's rendered message fits the budget.
-
-    `measure`, when given, is the exact prompt cost of a part as the model client will send it (all messages,
-    framing and response schema): parts are checked against the context minus the output reserve with it, and
-    planned again with less room when the client's layout costs more than ours.
-    """
-    allowed = budget.context_tokens - budget.output_reserve
-    current = budget
-    for _ in range(MAX_FIT_ROUNDS):
-        parts = _pack(question, contracts, current, selection)
-        if measure is None:
-            return parts
-        excess = max(measure(p) for p in parts) - allowed
-        if excess <= 0:
-            return parts
-        current = replace(current, overhead=current.overhead + excess + 16)
-        if current.part_tokens < MIN_PART_TOKENS // 4:
-            break
-    raise ValidationFailed(f"the question and contracts cannot be planned within {allowed} prompt tokens")
-
-
-def _pack(
-    question: str, contracts: Sequence[ContractForAnalysis], budget: Budget, selection: ModelSelection
-) -> list[QueryPartTask]:
+    """Pack contracts, in order, into as few parts as fit; every part's user message, counted exactly as it is
+    sent, fits the budget."""
+    meter = PartMeter(question, budget.encoding)
     limit = budget.part_tokens
-    meter = TokenMeter(question, budget.encoding)
-    pieces: list[ContractForAnalysis] = []
-    for contract in contracts:
-        pieces.extend(_split_to_fit(question, contract, budget, meter))
     parts: list[list[ContractForAnalysis]] = []
-    closed = 0  # tokens of the current part without its last block: header + blocks followed by a separator
-    last_followed = 0
-    for piece in pieces:
-        open_, followed = meter.block(piece, followed=False), meter.block(piece, followed=True)
-        if parts and closed + last_followed + open_ <= limit:
-            parts[-1].append(piece)
-            closed += last_followed
-        else:
-            parts.append([piece])
-            closed = meter.header
-        last_followed = followed
+    used = 0  # the current part's message, its last contract closed with nothing after it
+    for contract in contracts:
+        for piece in _split_to_fit(contract, meter, limit):
+            body = meter.body(piece)
+            grown = used + meter.end(followed=True) + body  # the last contract's end now has a separator after it
+            if parts and grown <= limit:
+                parts[-1].append(piece)
+                used = grown
+            else:
+                parts.append([piece])
+                used = meter.header + body + meter.end(followed=False)
     return [
         QueryPartTask(question=question, part_index=i, contracts=group, model_selection=selection)
         for i, group in enumerate(parts)
@@ -112,98 +75,131 @@ def _pack(
 
 
 def part_tokens(task: QueryPartTask, encoding: str) -> int:
-    """Exact tokens of a part's rendered message, counted whole."""
+    """Exact tokens of a part's user message, counted whole."""
     return count_tokens(render_part(task.question, task.contracts), encoding)
 
 
-MAX_FIT_ROUNDS = 8
+# --- contracts and clauses larger than a part -------------------------------------------------------------------
+#
+# A split contract's pieces are titled "(part k of n)" and a split clause's runs after the first "(continued i/n)",
+# with n known only once split. A number costs tokens by its digits only: digit runs are pre-tokens of their own,
+# cut every 3 digits, and every 1- to 3-digit string is one token in o200k and cl100k. So a title whose numbers
+# have as many digits as the most pieces there can be costs at least as much as the final one: pieces are sized
+# with that title and relabelled after, and still fit.
 
 
-def _split_to_fit(
-    question: str, contract: ContractForAnalysis, budget: Budget, meter: TokenMeter
-) -> list[ContractForAnalysis]:
-    """Pieces of `contract` that each fit a part on their own, checked whole with their final titles: the
-    "(part k of n)" labels are only known after splitting, so a piece they push over is split again."""
-    limit = budget.part_tokens
-    if meter.part([contract]) <= limit:
+def _split_to_fit(contract: ContractForAnalysis, meter: PartMeter, limit: int) -> list[ContractForAnalysis]:
+    """The contract whole if it fits a part alone; else consecutive groups of its clauses (a clause larger than a
+    part is split first), each as large as fits."""
+    body = meter.body(contract)
+    if meter.header + body + meter.end(followed=False) <= limit:
         return [contract]
-    for _ in range(MAX_FIT_ROUNDS):
-        pieces = _fit_contract(contract, budget, meter, limit)
-        excess = max(count_tokens(render_part(question, [p]), budget.encoding) for p in pieces) - budget.part_tokens
-        if excess <= 0:
-            return pieces
-        limit -= excess + 8  # leave the labels room, and try again
-        if limit < MIN_PART_TOKENS // 4:
-            break
-    raise ValidationFailed(f"contract {contract.contract_id!r} cannot be split to fit a part of {budget.part_tokens}")
-
-
-def _fit_contract(
-    contract: ContractForAnalysis, budget: Budget, meter: TokenMeter, limit: int
-) -> list[ContractForAnalysis]:
-    """Consecutive clause groups that each fit `limit` (clauses larger than that are split first)."""
+    frame = meter.header + meter.end(followed=False)
+    most = sum(len(clause.text) + 1 for clause in contract.clauses)  # a piece holds a clause or a character of one
+    room = limit - frame - meter.head(_titled(contract, most, most))
+    clauses = [piece for clause in contract.clauses for piece in _split_clause(contract, clause, meter, room)]
+    if not clauses:
+        raise ValidationFailed(f"contract {contract.contract_id!r} cannot fit in a part of {limit} tokens")
+    room = limit - frame - meter.head(_titled(contract, len(clauses), len(clauses)))
     groups: list[list[ClauseText]] = []
-    for clause in contract.clauses:
-        for piece in _fit_clause(contract, clause, budget, meter, limit):
-            if groups and meter.part([_with(contract, [*groups[-1], piece])]) <= limit:
-                groups[-1].append(piece)
-            else:
-                groups.append([piece])
-    total = len(groups)
+    used = 0
+    for clause in clauses:
+        cost = meter.clause(clause)
+        if groups and used + cost <= room:
+            groups[-1].append(clause)
+            used += cost
+        else:
+            groups.append([clause])
+            used = cost
     return [
-        ContractForAnalysis(
-            contract_id=contract.contract_id, title=f"{contract.title} (part {i + 1} of {total})", clauses=group
-        )
-        for i, group in enumerate(groups)
+        _titled(contract.model_copy(update={"clauses": group}), i + 1, len(groups)) for i, group in enumerate(groups)
     ]
 
 
-def _with(contract: ContractForAnalysis, clauses: list[ClauseText]) -> ContractForAnalysis:
-    return contract.model_copy(update={"clauses": clauses})
+def _titled(contract: ContractForAnalysis, index: int, total: int) -> ContractForAnalysis:
+    return contract.model_copy(update={"title": f"{contract.title} (part {index} of {total})"})
 
 
-def _fit_clause(
-    contract: ContractForAnalysis, clause: ClauseText, budget: Budget, meter: TokenMeter, limit: int
-) -> list[ClauseText]:
-    """The clause whole if it fits, else consecutive paragraph runs (a paragraph larger than a part is cut by
-    tokens). The runs' estimates are checked exactly by _split_to_fit, which retries with a smaller limit."""
-
-    def cost(text: str) -> int:
-        return meter.part([_with(contract, [clause.model_copy(update={"text": text})])])
-
-    if cost(clause.text) <= limit:
+def _split_clause(contract: ContractForAnalysis, clause: ClauseText, meter: PartMeter, room: int) -> list[ClauseText]:
+    """The clause whole if its element fits `room`; else consecutive runs of its paragraphs, each the longest that
+    fits (a paragraph larger than that is cut by tokens), every run's element counted exactly as rendered."""
+    if meter.clause(clause) <= room:
         return [clause]
-    frame = cost("")
-    room = limit - frame - 2
-    if room < 1:
+    most = len(clause.text)  # a run holds a character at least
+    continued = f"{clause.title} (continued {most}/{most})"
+    paragraphs = _paragraphs(clause.text)
+    if not paragraphs:
         raise ValidationFailed(f"clause {clause.title!r} of {contract.contract_id!r} cannot fit in a part")
-    chunks: list[str] = []
-    current, current_tokens = "", 0
-    for paragraph in _paragraphs(clause.text):
-        tokens = count_tokens(paragraph, budget.encoding)
-        # Sum of the pieces plus the separator: BPE merges across a join only lower the count.
-        if current and current_tokens + 2 + tokens <= room:
-            current, current_tokens = f"{current}\n\n{paragraph}", current_tokens + 2 + tokens
+    runs: list[str] = []
+    start = 0
+    while start < len(paragraphs):
+        title = continued if runs else clause.title
+
+        def fits(text: str, title: str = title) -> bool:
+            return meter.clause(clause.model_copy(update={"title": title, "text": text})) <= room
+
+        end = _longest_run(paragraphs, start, fits)
+        if end > start:
+            runs.append("\n\n".join(paragraphs[start:end]))
+            start = end
             continue
-        if current:
-            chunks.append(current)
-        while tokens > room:  # one paragraph larger than a part: cut it by tokens, losing nothing
-            head = truncate_to_tokens(paragraph, room, budget.encoding)
-            if not head:
-                raise ValidationFailed(f"clause {clause.title!r} of {contract.contract_id!r} cannot be split to fit")
-            chunks.append(head)
-            paragraph = paragraph[len(head) :].lstrip()
-            tokens = count_tokens(paragraph, budget.encoding)
-        current, current_tokens = paragraph, tokens
-    if current:
-        chunks.append(current)
-    total = len(chunks)
+        # One paragraph larger than a part: its longest head that fits, losing nothing.
+        empty = meter.clause(clause.model_copy(update={"title": title, "text": ""}))
+        head = _longest_head(paragraphs[start], fits, room - empty, meter.encoding)
+        if not head:
+            raise ValidationFailed(f"clause {clause.title!r} of {contract.contract_id!r} cannot fit in a part")
+        runs.append(head)
+        rest = paragraphs[start][len(head) :].lstrip()
+        if rest:
+            paragraphs[start] = rest
+        else:
+            start += 1
+    total = len(runs)
     return [
         clause.model_copy(
             update={"title": f"{clause.title} (continued {i + 1}/{total})" if i else clause.title, "text": text}
         )
-        for i, text in enumerate(chunks)
+        for i, text in enumerate(runs)
     ]
+
+
+def _longest_run(paragraphs: list[str], start: int, fits: Callable[[str], bool]) -> int:
+    """The end of the longest run of paragraphs from `start` that fits (`start` when not even one does): found by
+    doubling, then halving, so a clause's runs are counted in near-linear time."""
+
+    def run_fits(end: int) -> bool:
+        return fits("\n\n".join(paragraphs[start:end]))
+
+    good, bad, step = start, len(paragraphs) + 1, 1
+    while good < len(paragraphs):
+        probe = min(good + step, len(paragraphs))
+        if not run_fits(probe):
+            bad = probe
+            break
+        good, step = probe, step * 2
+    while bad - good > 1:
+        middle = (good + bad) // 2
+        if run_fits(middle):
+            good = middle
+        else:
+            bad = middle
+    return good
+
+
+def _longest_head(paragraph: str, fits: Callable[[str], bool], guess: int, encoding: str) -> str:
+    """The longest token prefix of `paragraph` that fits: the `guess` tokens the text has room for, else halved
+    down until one does."""
+    window = truncate_to_tokens(paragraph, max(guess, 1), encoding)
+    if fits(window):
+        return window
+    good, bad = 0, count_tokens(window, encoding)
+    while bad - good > 1:
+        middle = (good + bad) // 2
+        if fits(truncate_to_tokens(window, middle, encoding)):
+            good = middle
+        else:
+            bad = middle
+    return truncate_to_tokens(window, good, encoding)
 
 
 def _paragraphs(text: str) -> list[str]:
@@ -215,26 +211,13 @@ def _paragraphs(text: str) -> list[str]:
 
 def budget_for(analyzer: Analyzer, request: QueryJobRequest, output_reserve: int) -> Budget:
     """The exact per-part budget of the model the job runs on."""
-    encoding = encoding_for_model(analyzer.model_name(request.modelSelection))
-    overhead = prompt_overhead(encoding, strict_json_schema(PartAnswer))
-    return make_budget(analyzer.context_tokens(request.modelSelection), output_reserve, overhead, encoding)
-
-
-def sent_tokens(analyzer: Analyzer, encoding: str) -> Callable[[QueryPartTask], int] | None:
-    """Exact prompt tokens of a part as the LLM client sends it (its own messages, chat framing, response
-    schema); None for the offline analyzer, which sends nothing."""
-    if analyzer.provider == "offline":
-        return None
-
-    def measure(task: QueryPartTask) -> int:
-        return sent_prompt_tokens(query_part_messages(task), PartOut, encoding)
-
-    return measure
+    selection = request.modelSelection
+    encoding = encoding_for_model(analyzer.model_name(selection))
+    return make_budget(analyzer.context_tokens(selection), output_reserve, prompt_overhead(encoding), encoding)
 
 
 def plan_for(
     analyzer: Analyzer, request: QueryJobRequest, contracts: Sequence[ContractForAnalysis], reserve: int
 ) -> tuple[Budget, list[QueryPartTask]]:
     budget = budget_for(analyzer, request, reserve)
-    measure = sent_tokens(analyzer, budget.encoding)
-    return budget, plan_parts(request.question, contracts, budget, request.modelSelection, measure)
+    return budget, plan_parts(request.question, contracts, budget, request.modelSelection)

@@ -1,33 +1,53 @@
-"""The query prompts: a part's contracts as delimited data with the question, and the combine prompt over
-partial answers."""
+"""The query prompts: a part's contracts as delimited data with the question (rendered once, here, for both the
+planner's count and the call), and the combine prompt over partial answers."""
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
 
+from shared.contracts.analysis import ContractForAnalysis
+from shared.llm.chat_message import ChatMessage
 from shared.llm.framing import DATA_NOT_INSTRUCTIONS, chat, neutralise, render_contract
 from shared.query.models import PartAnswer, QueryCombineTask, QueryPartTask
 
-if TYPE_CHECKING:
-    from shared.llm.client import ChatMessage
+PART_SYSTEM_PROMPT = (
+    "You are a contracts lawyer answering a question over a set of contracts.\n"
+    f"{DATA_NOT_INSTRUCTIONS}\n\n"
+    "Answer only from the contracts given. For each contract give its own answer in per_contract (with "
+    "contract_id exactly as in the id attribute, and relevant=false when the contract does not address the "
+    "question). answer is the overall answer across these contracts. Support statements with citations: "
+    "contract_id, the clause title as in the clause's title attribute, and quote, a short passage copied "
+    "verbatim (exact words, no paraphrase, no ellipsis) from that clause. Citations that cannot be found "
+    "verbatim in the cited contract are discarded. If the contracts do not answer the question, say so.\n"
+    "Reply with one JSON object that follows the response schema."
+)
+
+PART_SEPARATOR = "\n\n"
+"""After the question, and between contracts, in a part's user message."""
+
+
+def render_question(question: str) -> str:
+    """The head of a part's user message: the question as delimited data, and the separator before the first
+    contract."""
+    return f"<question>{neutralise(question)}</question>{PART_SEPARATOR}"
+
+
+def render_part(question: str, contracts: Sequence[ContractForAnalysis]) -> str:
+    """The user message of a query part: the question, then its contracts as delimited data.
+
+    The one rendering of a part: query_part_messages sends it, and the planner counts it (shared/query/meter.py
+    counts its pieces, which are the calls made here)."""
+    return render_question(question) + PART_SEPARATOR.join(render_contract(contract) for contract in contracts)
+
+
+def part_messages(user: str) -> list[ChatMessage]:
+    """A part's messages around its user message (the planner counts them with an empty one)."""
+    return chat(PART_SYSTEM_PROMPT, user)
 
 
 def query_part_messages(task: QueryPartTask) -> list[ChatMessage]:
-    system = (
-        "You are a contracts lawyer answering a question over a set of contracts.\n"
-        f"{DATA_NOT_INSTRUCTIONS}\n\n"
-        "Answer only from the contracts given. For each contract give its own answer in per_contract (with "
-        "contract_id exactly as in the id attribute, and relevant=false when the contract does not address the "
-        "question). answer is the overall answer across these contracts. Support statements with citations: "
-        "contract_id, the clause title as in the clause's title attribute, and quote, a short passage copied "
-        "verbatim (exact words, no paraphrase, no ellipsis) from that clause. Citations that cannot be found "
-        "verbatim in the cited contract are discarded. If the contracts do not answer the question, say so.\n"
-        "Reply with one JSON object that follows the response schema."
-    )
-    contracts = "\n\n".join(render_contract(contract) for contract in task.contracts)
-    user = f"<question>{neutralise(task.question)}</question>\n\n{contracts}"
-    return chat(system, user)
+    return part_messages(render_part(task.question, task.contracts))
 
 
 COMBINE_SEPARATOR = "\n\n"

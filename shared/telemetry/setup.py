@@ -24,8 +24,8 @@ from opentelemetry import metrics, trace
 
 from shared.llm import events
 from shared.settings import Settings
+from shared.telemetry.instruments import Instruments
 from shared.telemetry.logs import ExceptionTextFilter, NotFromTelemetry
-from shared.telemetry.metrics import Instruments
 from shared.telemetry.spans import forget_jobs
 from shared.telemetry.state import Telemetry, activate, active
 

@@ -12,7 +12,7 @@ from shared.telemetry.attributes import user_hash
 if TYPE_CHECKING:
     from opentelemetry.trace import Tracer
 
-    from shared.telemetry.metrics import Instruments
+    from shared.telemetry.instruments import Instruments
 
 
 @dataclass

@@ -22,7 +22,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 from lxml import etree
 
-from shared.text.extraction import ExtractionError
+from shared.text.errors import ExtractionError
 
 _HEADING_STYLE = re.compile(r"^heading (\d)$", re.IGNORECASE)
 

@@ -10,12 +10,10 @@ import binascii
 import io
 import re
 
+from shared.text.errors import ExtractionError
+
 SUPPORTED_EXTENSIONS = (".txt", ".md", ".docx", ".pdf")
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
-
-
-class ExtractionError(ValueError):
-    """The upload cannot be turned into contract text; the message names the file or value and the reason."""
 
 
 class DocumentTooLargeError(ExtractionError):
@@ -167,7 +165,7 @@ def extract_text(filename: str, content: bytes) -> str:
     if ext in (".txt", ".md"):
         raw = _read_plain(filename, content)
     elif ext == ".docx":
-        from shared.text.docx_reader import read_docx
+        from shared.text.docx_reader import read_docx  # python-docx loads with the first .docx, pypdf the first PDF
 
         raw = read_docx(filename, content)
     else:

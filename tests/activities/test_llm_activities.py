@@ -24,11 +24,10 @@ from shared.jobs.models import JobRef
 from shared.jobs.scope import JobScope
 from shared.jobs.service import JobService
 from shared.llm.errors import LLMOutputInvalid, LLMPermanentError, LLMTransientError
-from shared.llm.framing import CHAT_FRAMING_TOKENS
 from shared.settings import Settings, use_settings
 from shared.storage.base import Repositories
-from shared.text.tokens import count_tokens
 from tests.orchestrators.fake_context import activity_table
+from tests.support.chat_tokens import guide_prompt_tokens
 from tests.support.jobs import USER, add_sample, comparison_job
 from tests.support.openai_server import OpenAITestServer, parse_contracts
 
@@ -244,8 +243,7 @@ def test_clauses_mode_without_selection_is_counted_exactly_as_sent(
     # What went out is what was counted: both messages, the chat framing and the clauses-mode schema.
     [sent] = small_model.requests
     schema = json.dumps(sent.json_schema, separators=(",", ":"))
-    recount = sum(count_tokens(m["content"]) for m in sent.messages) + CHAT_FRAMING_TOKENS + count_tokens(schema)
-    assert recount == needed
+    assert guide_prompt_tokens(sent.messages, "o200k_base", sent.json_schema) == needed
     assert '"added"' not in schema
     standard, _ = parse_contracts(sent.text())
     assert len(standard.clauses) == 14  # the whole standard NDA, one finding each

@@ -21,7 +21,8 @@ from shared.jobs.errors import describe
 from shared.jobs.models import JobStatus, JobType, utcnow
 from shared.jobs.service import JobService
 from shared.llm.budget import BudgetState, Waiter
-from shared.llm.client import ChatMessage, LLMClient
+from shared.llm.chat_message import ChatMessage
+from shared.llm.client import LLMClient
 from shared.llm.config import deployment_key
 from shared.llm.errors import LLMPermanentError
 from shared.ops.models import OpsSummary

@@ -7,8 +7,9 @@ of the tokens (and requests) per minute.
 - enforce=False: everything is answered and counted, so a test can check that its callers kept under the share
   on their own (`max_window_tokens`).
 Answered requests carry `x-ratelimit-limit-*` and `x-ratelimit-remaining-*` (per-minute figures, the window's
-scaled by six) unless `headers=False`. The prompt is counted as our client counts what it sends (messages, chat
-framing, response schema; shared/llm/framing.py): the same figure it reserves.
+scaled by six) unless `headers=False`. The prompt is counted as OpenAI's guide counts it (messages in their chat
+framing, response schema; tests/support/chat_tokens.py), which is how our client counts what it sends
+(shared/llm/framing.py): the same figure it reserves.
 
 Built on OpenAITestServer (its scripting and responders apply to the requests it lets through).
 """
@@ -25,8 +26,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from shared.llm.framing import CHAT_FRAMING_TOKENS
-from shared.text.tokens import count_tokens, encoding_for_model
+from shared.text.tokens import encoding_for_model
+from tests.support.chat_tokens import guide_prompt_tokens
 from tests.support.openai_server import OpenAITestServer
 
 WINDOW_S = 10.0
@@ -67,11 +68,9 @@ class QuotaTestServer(OpenAITestServer):
     def cost(self, body: dict[str, Any], deployment: str | None) -> int:
         """Prompt tokens as sent (content, chat framing, response schema) plus the requested max tokens."""
         encoding = encoding_for_model(str(body.get("model") or deployment or ""))
-        content = sum(count_tokens(str(m.get("content", "")), encoding) for m in body.get("messages", []))
         schema = ((body.get("response_format") or {}).get("json_schema") or {}).get("schema")
-        schema_tokens = count_tokens(json.dumps(schema, separators=(",", ":")), encoding) if schema else 0
         output = int(body.get("max_completion_tokens") or body.get("max_tokens") or 0)
-        return content + CHAT_FRAMING_TOKENS + schema_tokens + output
+        return guide_prompt_tokens(body.get("messages", []), encoding, schema) + output
 
     # --- what the tests read ---------------------------------------------------------------------------------
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from pydantic import BaseModel
 
-from shared.llm.client import ChatMessage, LLMClient
+from shared.llm import events
+from shared.llm.chat_message import ChatMessage
+from shared.llm.client import LLMClient
 from shared.llm.errors import LLMNotConfigured, LLMOutputInvalid, LLMPermanentError, LLMTransientError
 from shared.llm.framing import sent_prompt_tokens
 from shared.settings import Settings
 from shared.text.tokens import encoding_for_model
 from tests.shared.llm.conftest import MakeClient, Sleeps
+from tests.support.chat_tokens import guide_prompt_tokens
 from tests.support.openai_server import OMIT, OpenAITestServer, Reply
 from tests.support.quota import MemoryQuotaRepository
 
@@ -183,6 +188,26 @@ def test_invalid_json_then_valid_succeeds_with_a_corrective_message(
     assert usage.prompt_tokens > 20
 
 
+def test_a_corrective_retry_is_counted_as_it_is_sent(openai_server: OpenAITestServer, client: LLMClient) -> None:
+    """The retry sends four messages: what the client counts (and reserves, and reports when the server gives no
+    usage) is what went over the wire, framing of all four included."""
+    counted: list[int] = []
+    remove = events.listen(
+        lambda e: counted.append(e.prompt_tokens) if isinstance(e, events.ModelCallAttempt) else None
+    )
+    openai_server.enqueue(Reply(content='{"answer": "30 da', usage=OMIT), Reply(content=json.dumps(VALID), usage=OMIT))
+    try:
+        _, usage, _, _ = ask(client)
+    finally:
+        remove()
+
+    encoding = encoding_for_model("test-model-primary")
+    sent = [guide_prompt_tokens(r.messages, encoding, r.json_schema) for r in openai_server.requests]
+    assert [len(r.messages) for r in openai_server.requests] == [2, 4]
+    assert counted == sent
+    assert usage.prompt_tokens == sum(sent)
+
+
 def test_schema_violation_counts_as_invalid(openai_server: OpenAITestServer, client: LLMClient) -> None:
     openai_server.respond_json({"answer": 42, "confidence": None})
     openai_server.respond_json(VALID)
@@ -260,7 +285,8 @@ def test_missing_usage_is_counted_from_the_text(openai_server: OpenAITestServer,
 
     from shared.text.tokens import count_tokens
 
-    expected_prompt = sum(count_tokens(m["content"]) + 3 for m in MESSAGES) + 3
+    # What the client sent, counted as OpenAI's guide counts it: messages in their framing, the response schema.
+    expected_prompt = guide_prompt_tokens(MESSAGES, "o200k_base", openai_server.requests[0].json_schema)
     assert usage.prompt_tokens == expected_prompt
     assert usage.completion_tokens == count_tokens(raw)
     assert usage.total_tokens == expected_prompt + usage.completion_tokens

@@ -13,7 +13,8 @@ from pydantic import BaseModel
 from shared.llm.admission import MIN_DEFER_S, RETURN_EARLY_S
 from shared.llm.budget import ARRIVAL_MARGIN_S, WINDOW_S, BudgetState
 from shared.llm.calls import QuotaWait, call_context
-from shared.llm.client import ChatMessage, LLMClient
+from shared.llm.chat_message import ChatMessage
+from shared.llm.client import LLMClient
 from shared.llm.config import deployment_key
 from shared.llm.framing import sent_prompt_tokens
 from shared.text.tokens import encoding_for_model

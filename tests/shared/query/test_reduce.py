@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from shared.llm.framing import CHAT_FRAMING_TOKENS
 from shared.llm.schema import strict_json_schema
 from shared.query.models import Citation, PartAnswer, PerContractAnswer, QueryCombineTask
 from shared.query.outputs import CombineOut
 from shared.query.prompts import query_combine_messages
 from shared.query.reduce import CombineMeter, CombineTooLarge, group_answers
-from shared.text.tokens import count_tokens
+from tests.support.chat_tokens import guide_prompt_tokens
 
 QUESTION = "Which law governs the agreement?"
 ENCODING = "o200k_base"
@@ -33,8 +30,7 @@ def answer(index: int, words: int) -> PartAnswer:
 def sent(answers: list[PartAnswer]) -> int:
     """The combine prompt as the LLM client sends it, counted whole, independently of the meter."""
     messages = query_combine_messages(QueryCombineTask(question=QUESTION, parts=answers))
-    schema = count_tokens(json.dumps(strict_json_schema(CombineOut), separators=(",", ":")), ENCODING)
-    return sum(count_tokens(str(m["content"]), ENCODING) for m in messages) + CHAT_FRAMING_TOKENS + schema
+    return guide_prompt_tokens(messages, ENCODING, strict_json_schema(CombineOut))
 
 
 def test_groups_fill_the_budget_exactly_and_keep_order() -> None:

@@ -11,18 +11,21 @@ from shared.analysis.offline.analyzer import MODEL_NAME
 from shared.contracts.analysis import ClauseText, ContractForAnalysis, load_contracts
 from shared.errors import ValidationFailed
 from shared.jobs.steps import snapshots
-from shared.llm.framing import CHAT_FRAMING_TOKENS
+from shared.llm.schema import strict_json_schema
 from shared.query import answers
 from shared.query import artifacts as names
 from shared.query import plan as query
 from shared.query import steps as query_steps
 from shared.query.inline import answer_query, query_prompt_tokens
-from shared.query.layout import QUERY_INSTRUCTIONS, render_part
+from shared.query.meter import PartMeter, prompt_overhead
 from shared.query.models import AnalyzedPart, Citation, PartAnswer, PerContractAnswer, QueryPartTask, QueryResult
+from shared.query.outputs import PartOut
+from shared.query.prompts import part_messages, query_part_messages, render_part
 from shared.query.request import QueryJobRequest
 from shared.settings import Settings, use_settings
 from shared.storage.base import Repositories
 from shared.text.tokens import count_tokens
+from tests.support.chat_tokens import guide_prompt_tokens
 from tests.support.jobs import USER, add_sample, add_text, clause_contract, job_scope, query_job
 
 QUESTION = "Which law governs the agreement?"
@@ -67,8 +70,8 @@ def contract(cid: str, clauses: int, words: int) -> ContractForAnalysis:
 
 
 def test_budget_is_context_minus_output_reserve_and_counted_overhead() -> None:
-    overhead = query.prompt_overhead("o200k_base", {"type": "object"})
-    assert overhead == count_tokens(QUERY_INSTRUCTIONS) + count_tokens('{"type":"object"}') + CHAT_FRAMING_TOKENS
+    overhead = prompt_overhead("o200k_base")  # the system prompt and an empty user message, as sent
+    assert overhead == guide_prompt_tokens(part_messages(""), "o200k_base", strict_json_schema(PartOut))
     assert query.make_budget(10_000, 1_000, overhead, "o200k_base").part_tokens == 9_000 - overhead
     with pytest.raises(ValidationFailed, match="at least"):
         query.make_budget(1_000, 900, overhead, "o200k_base")
@@ -190,7 +193,8 @@ def test_estimate_is_stored_counts_plus_counted_prompt(repos: Repositories) -> N
     nda = add_sample(repos, "nda_mutual_standard.md")
     msa = add_sample(repos, "msa_standard.txt")
     estimate = query_prompt_tokens(QUESTION, load_contracts(repos.contracts, USER, [nda.contract_id, msa.contract_id]))
-    overhead = count_tokens(QUERY_INSTRUCTIONS) + count_tokens(f"Question: {QUESTION}") + CHAT_FRAMING_TOKENS
+    around = QueryPartTask(question=QUESTION, part_index=0, contracts=[])  # the prompt of a part, less its contracts
+    overhead = guide_prompt_tokens(query_part_messages(around), "o200k_base", strict_json_schema(PartOut))
     assert estimate == nda.token_count + msa.token_count + overhead
     assert nda.token_count == count_tokens(nda.text)
 
@@ -230,10 +234,9 @@ def test_merge_joins_a_split_contracts_answers_and_drops_unknown_citations() -> 
     assert [(p.contract_id, p.relevant) for p in clean.per_contract] == [("x", False)]
 
 
-def test_the_linear_meter_counts_exactly_what_is_rendered() -> None:
+def test_the_linear_meter_counts_exactly_what_is_sent() -> None:
     from pathlib import Path
 
-    from shared.query.layout import TokenMeter
     from shared.text.segmentation import segment_top_level
 
     samples = Path(__file__).resolve().parents[3] / "sample_data"
@@ -248,11 +251,15 @@ def test_the_linear_meter_counts_exactly_what_is_rendered() -> None:
                     clauses=[ClauseText(title=c.title, number=c.number, text=c.text) for c in clauses],
                 )
             )
+    contracts.append(ContractForAnalysis(contract_id="empty", title="No clauses", clauses=[]))
     question = "What happens on termination?\n(and <why>)"
     for encoding in ("o200k_base", "cl100k_base"):
-        meter = TokenMeter(question, encoding)
-        for n in range(1, len(contracts) + 1):
-            assert meter.part(contracts[:n]) == count_tokens(render_part(question, contracts[:n]), encoding)
+        meter = PartMeter(question, encoding)
+        schema = strict_json_schema(PartOut)
+        for n in range(len(contracts) + 1):
+            task = QueryPartTask(question=question, part_index=0, contracts=contracts[-n:] if n else [])
+            assert meter.part(task.contracts) == count_tokens(render_part(question, task.contracts), encoding)
+            assert meter.prompt(task.contracts) == guide_prompt_tokens(query_part_messages(task), encoding, schema)
 
 
 def test_parts_fit_the_context_as_the_llm_client_lays_them_out(repos: Repositories, settings: Settings) -> None:
@@ -263,14 +270,13 @@ def test_parts_fit_the_context_as_the_llm_client_lays_them_out(repos: Repositori
     query_job(repos, QUESTION, ids)
     scope = job_scope(repos, "job-q")
     query_steps.retrieve_chunk(scope, ids, len(ids))
-    analyzer = CountingAnalyzer(provider="openai")  # the client's own prompt layout is measured, not ours
+    analyzer = CountingAnalyzer(provider="openai")
 
     planned = query_steps.plan(scope, analyzer, output_reserve=800)  # type: ignore[arg-type]
 
-    measure = query.sent_tokens(analyzer, "o200k_base")  # type: ignore[arg-type]
-    assert measure is not None
     parts = [scope.artifacts.get(names.part(i), QueryPartTask) for i in range(planned.parts)]
-    costs = [measure(p) for p in parts]
+    schema = strict_json_schema(PartOut)  # each part's prompt as the LLM client sends it, counted whole
+    costs = [guide_prompt_tokens(query_part_messages(p), "o200k_base", schema) for p in parts]
     assert max(costs) <= 5_000 - 800
     assert max(costs) > (5_000 - 800) * 0.6  # parts are packed, not split needlessly
     covered = [c.contract_id for p in parts for c in p.contracts]
