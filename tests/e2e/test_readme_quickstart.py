@@ -38,15 +38,21 @@ def local_app(tmp_path_factory: pytest.TempPathFactory, private_azurite: str) ->
     app.stop()
 
 
-def test_readme_walkthrough(local_app: RunningApp) -> None:
+def load_sample_data(app: RunningApp) -> subprocess.CompletedProcess[str]:
+    """scripts/load_sample_data.py against the app, as run.sh runs it; it must succeed."""
     loaded = subprocess.run(
-        [sys.executable, str(REPO_ROOT / "scripts" / "load_sample_data.py"), "--base-url", local_app.base_url],
+        [sys.executable, str(REPO_ROOT / "scripts" / "load_sample_data.py"), "--base-url", app.base_url],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
     assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    return loaded
+
+
+def test_readme_walkthrough(local_app: RunningApp) -> None:
+    loaded = load_sample_data(local_app)
     std_title, var_title = readme_titles()
     assert std_title in loaded.stdout and var_title in loaded.stdout, loaded.stdout
 
@@ -75,14 +81,7 @@ def test_readme_walkthrough(local_app: RunningApp) -> None:
     assert "five (5) years" in term["standard_excerpt"] and "two (2) years" in term["compared_excerpt"]
 
     # Loading again is idempotent (by title): nothing is uploaded twice.
-    again = subprocess.run(
-        [sys.executable, str(REPO_ROOT / "scripts" / "load_sample_data.py"), "--base-url", local_app.base_url],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert again.returncode == 0, again.stdout + again.stderr
+    load_sample_data(local_app)
     with local_app.client(None) as client:
         assert len(get_json(client, "/api/contracts")["contracts"]) == len(contracts)
 
@@ -98,14 +97,7 @@ def readme_walkthrough() -> str:
 def test_the_readme_walkthrough_runs_as_written_in_bash(local_app: RunningApp) -> None:
     """The block pasted into bash, with PORT set as the README says: every command works (ids are captured in
     variables, nothing is a placeholder), and the result it prints is the one the README promises."""
-    loaded = subprocess.run(
-        [sys.executable, str(REPO_ROOT / "scripts" / "load_sample_data.py"), "--base-url", local_app.base_url],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    load_sample_data(local_app)
     port = local_app.base_url.rsplit(":", 1)[1].rstrip("/")
     ran = subprocess.run(
         ["bash", "-eu", "-c", readme_walkthrough()],
