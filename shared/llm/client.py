@@ -269,6 +269,6 @@ class LLMClient:
         return self._sdk
 
 
-@functools.cache
+@functools.lru_cache(maxsize=512)  # bounded: reply schemas are built per call (shared/llm/schema.py narrowed)
 def _cached_schema(schema: type[BaseModel]) -> dict[str, Any]:
     return strict_json_schema(schema)
