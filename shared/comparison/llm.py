@@ -65,7 +65,7 @@ def compare(client: LLMClient, task: ComparisonTask) -> AnalyzerReply[ContractCo
         for position in settled.missing_positions():
             settled.listed[position] = not_assessed(covered[position], reason)
         warnings = [f"Clause {clause.title!r} was not assessed: {reason}" for clause in gave_up]
-        notes["not_assessed"] = [clause.title for clause in gave_up] or None
+        notes["not_assessed"] = [clause.title for clause in gave_up]
     findings = [f for f in settled.listed if f is not None] + settled.others
     similarity = min(max(out.similarity, 0.0), 1.0)
     comparison = ContractComparison(
@@ -76,12 +76,12 @@ def compare(client: LLMClient, task: ComparisonTask) -> AnalyzerReply[ContractCo
         clauses=findings,
         warnings=warnings,
     )
-    notes |= {
+    dropped = {"repeated_findings_dropped": settled.repeated, "unlisted_findings_dropped": settled.dropped}
+    notes = {
         "similarity_clamped_from": out.similarity if similarity != out.similarity else None,
-        "repeated_findings_dropped": settled.repeated or None,
-        "unlisted_findings_dropped": settled.dropped or None,
+        **{key: value for key, value in {**notes, **dropped}.items() if value},  # what happened, only
     }
-    return AnalyzerReply(comparison, usage, model, with_notes(raw, {k: v for k, v in notes.items() if v is not None}))
+    return AnalyzerReply(comparison, usage, model, with_notes(raw, notes))
 
 
 def _ask(client: LLMClient, task: ComparisonTask) -> tuple[Any, TokenUsage, str, str]:
