@@ -53,7 +53,8 @@ MAX_RESPONSES_LIMIT = 1000
 
 
 def batches() -> BatchService:
-    return BatchService(get_repositories().batches)
+    repos = get_repositories()
+    return BatchService(repos.batches, documents=repos.documents)  # a config's folders are checked against them
 
 
 async def owned_batch(req: Request, caller: Caller) -> Batch:

@@ -46,6 +46,7 @@ BATCH_LINKS = links_to(
     ExportJsonl="export_batch_jsonl",
 )
 BUSY = "The batch's status does not allow this, or a job already works on it."
+UNKNOWN_FOLDERS = "Invalid body, or folders the caller has no documents in (`unknown_folders`, naming them)."
 
 BATCHES: tuple[Operation, ...] = (
     Operation(
@@ -56,6 +57,7 @@ BATCHES: tuple[Operation, ...] = (
         "Create a batch: folders, prompts with their scoring, a model",
         (json_reply(201, BatchCreated, "Saved (status SAVED).", ("Location",), BATCH_LINKS),),
         body=BatchConfig,
+        error_notes={422: UNKNOWN_FOLDERS},
     ),
     Operation(
         "list_batches",
@@ -87,7 +89,7 @@ BATCHES: tuple[Operation, ...] = (
         errors=(404, 409),
         params=(BATCH_ID,),
         body=BatchConfig,
-        error_notes={409: "The batch is staging or running."},
+        error_notes={409: "The batch is staging or running.", 422: UNKNOWN_FOLDERS},
     ),
     Operation(
         "stage_batch",

@@ -5,8 +5,10 @@ import { api } from "./api.js";
 import { byId, clear, formatDateTime, formatNumber, h, hideError, plural, showError } from "./dom.js";
 
 const SEVERITY_RANK = { high: 3, medium: 2, low: 1 };
-const STATUS_LABELS = { matched: "Matched", modified: "Modified", missing: "Missing", added: "Added" };
-const STATUS_ORDER = ["missing", "modified", "added", "matched"];
+// not_assessed: a standard clause the model's reply left out even when asked again. Plain (the neutral pill, no
+// severity), apart from matched: nothing is known about it, and the card's warnings say why.
+const STATUS_LABELS = { matched: "Matched", modified: "Modified", missing: "Missing", added: "Added", not_assessed: "Not assessed" };
+const STATUS_ORDER = ["missing", "modified", "added", "matched", "not_assessed"];
 
 export async function showResult(resultId, library) {
   const body = clear(byId("result-body"));
@@ -101,6 +103,9 @@ function comparisonCard(comparison, index) {
       h("span", { class: "similarity", title: "Share of the standard's clauses found unchanged" }, `${similarity} % similar`),
     ),
     comparison.summary ? h("p", { class: "summary" }, comparison.summary) : null,
+    (comparison.warnings || []).length
+      ? h("ul", { class: "hint warnings", "aria-label": "Notes on these findings" }, comparison.warnings.map((w) => h("li", {}, w)))
+      : null,
     h(
       "ul",
       { class: "counts", "aria-label": "Findings by status" },
@@ -157,6 +162,7 @@ function excerptCell(text, absent) {
 }
 
 function absentNote(clause) {
+  if (clause.status === "not_assessed") return "Not assessed";
   return clause.status === "matched" ? "Same text" : "—";
 }
 

@@ -117,7 +117,7 @@ def answer_of(task: EvaluationTask, completion: dict[str, Any], model: str) -> A
         ) from exc
     score = out.score if isinstance(out, EvaluationOut) else None
     evaluation = settle(task, Evaluation(response_text=out.response_text, score=score, evidence=out.evidence))
-    return AnalyzerReply(evaluation, _usage(completion), model, raw)
+    return AnalyzerReply(evaluation, line_usage(completion), model, raw)
 
 
 def reason(exc: Exception) -> str:
@@ -130,7 +130,8 @@ def reason(exc: Exception) -> str:
 ANSWER_FAILURES: tuple[type[Exception], ...] = (LLMPermanentError, LLMOutputInvalid, ScoreInvalid)
 
 
-def _usage(completion: dict[str, Any]) -> TokenUsage:
+def line_usage(completion: dict[str, Any]) -> TokenUsage:
+    """What one Batch API line's completion cost, as its usage reports it (billed whether or not it is used)."""
     usage = _mapping(completion.get("usage"))
     prompt, produced = int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
     total = int(usage.get("total_tokens") or prompt + produced)

@@ -22,6 +22,7 @@ from typing import IO
 
 from pydantic import TypeAdapter
 
+from shared.analysis.token_usage import TokenUsage
 from shared.batches import progress
 from shared.batches.answer_cache import answer_key
 from shared.batches.batch_lines import prompt_tokens, request_line
@@ -77,8 +78,10 @@ def settle_record(
     reused: bool = False,
     error: str | None = None,
     attempts: int | None = None,
+    usage: TokenUsage | None = None,
 ) -> None:
-    """The record answered (S) or failed (F) in this run."""
+    """The record answered (S) or failed (F) in this run; a failed one carries what its line cost (`usage`: a
+    completion that could not be used was billed all the same), never an earlier run's figures."""
     update: dict[str, object] = {"run_job_id": scope.job_id, "updated_at": utcnow()}
     if attempts is not None:
         update["attempts"] = attempts
@@ -95,7 +98,7 @@ def settle_record(
             "error": None,
         }
     else:
-        update |= {"status": RecordStatus.F, "error": error}
+        update |= {"status": RecordStatus.F, "error": error, "usage": usage or TokenUsage(), "reused": False}
     scope.repos.records.replace(record.model_copy(update=update), etag)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from shared.batches import progress
 from shared.batches.answer_cache import answer_key
-from shared.batches.batch_lines import ANSWER_FAILURES, LineResult, answer_of, read_result, reason
+from shared.batches.batch_lines import ANSWER_FAILURES, LineResult, answer_of, line_usage, read_result, reason
 from shared.batches.economy import (
     IDS,
     Texts,
@@ -129,8 +129,9 @@ class _Reader:
         task = task_of(self.config, record, text.text)
         try:
             reply = answer_of(task, result.completion, self.model_name)
-        except ANSWER_FAILURES as exc:
-            settle_record(scope, record, current.etag, error=reason(exc), attempts=1)
+        except ANSWER_FAILURES as exc:  # billed all the same: the failed record counts what its line cost
+            usage = line_usage(result.completion)
+            settle_record(scope, record, current.etag, error=reason(exc), attempts=1, usage=usage)
             return
         answer = ModelAnswer(
             key=answer_key(text.sha256, task.prompt, self.model_name, self.config.model),

@@ -14,6 +14,7 @@ from shared.batches.prompts import combine_messages, evaluation_messages
 from shared.errors import ValidationFailed
 from shared.llm.chat_message import ChatMessage
 from shared.llm.client import LLMClient
+from shared.llm.errors import LLMError
 from shared.llm.framing import sent_prompt_tokens, with_notes
 from shared.text.tokens import count_tokens, encoding_for_model, truncate_to_tokens
 
@@ -22,6 +23,7 @@ MIN_PART_TOKENS = 256
 
 class DocumentTooLong(ValidationFailed):
     code = "document_too_long"
+    usage = TokenUsage()  # what the parts' calls cost before the combine was found not to fit (billed all the same)
 
 
 def evaluate(client: LLMClient, task: EvaluationTask) -> AnalyzerReply[Evaluation]:
@@ -34,22 +36,26 @@ def evaluate(client: LLMClient, task: EvaluationTask) -> AnalyzerReply[Evaluatio
         answer, usage, model, raw = _call(client, task, whole)
         return AnalyzerReply(answer, usage, model, raw)
     texts = split(task, allowed, encoding)
-    parts: list[Evaluation] = []
     usage = TokenUsage()
-    raws: list[str] = []
-    for k, text in enumerate(texts):
-        part, used, _, raw = _call(client, task, evaluation_messages(task, text, (k + 1, len(texts))))
-        parts.append(part.model_copy(update={"evidence": verbatim(text, part.evidence)}))
-        usage, raws = usage + used, [*raws, raw]
-    combining = combine_messages(task, parts)
-    needed = sent_prompt_tokens(combining, schema, encoding)
-    if needed > allowed:
-        raise DocumentTooLong(
-            f"{task.filename}: the answers of its {len(texts)} parts need {needed} prompt tokens to combine, the "
-            f"model allows {allowed}",
-            {"parts": len(texts), "tokens": needed, "allowed": allowed},
-        )
-    answer, used, model, raw = _call(client, task, combining)
+    try:
+        parts: list[Evaluation] = []
+        raws: list[str] = []
+        for k, text in enumerate(texts):
+            part, used, _, raw = _call(client, task, evaluation_messages(task, text, (k + 1, len(texts))))
+            parts.append(part.model_copy(update={"evidence": verbatim(text, part.evidence)}))
+            usage, raws = usage + used, [*raws, raw]
+        combining = combine_messages(task, parts)
+        needed = sent_prompt_tokens(combining, schema, encoding)
+        if needed > allowed:
+            raise DocumentTooLong(
+                f"{task.filename}: the answers of its {len(texts)} parts need {needed} prompt tokens to combine, the "
+                f"model allows {allowed}",
+                {"parts": len(texts), "tokens": needed, "allowed": allowed},
+            )
+        answer, used, model, raw = _call(client, task, combining)
+    except (LLMError, DocumentTooLong) as exc:
+        exc.usage = usage + exc.usage  # the parts answered before the failure were paid for
+        raise
     notes = {"parts": len(texts), "part_outputs": raws}
     return AnalyzerReply(answer, usage + used, model, with_notes(raw, notes))
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from shared import telemetry
 from shared.analysis.base import Analyzer
+from shared.analysis.token_usage import TokenUsage
 from shared.batches import artifacts as names
 from shared.batches import progress
 from shared.batches.answer_cache import answer_key
@@ -109,8 +110,12 @@ def evaluate_record(
     if scope.is_cancelled():
         return Outcome(status="skipped")
     attempts = (record.attempts if ran_here else 0) + 1
-    record = record.model_copy(update={"attempts": attempts, "run_job_id": scope.job_id, "answer_key": key})
+    spent = record.usage if ran_here else TokenUsage()  # what this run already paid for it (earlier attempts)
+    record = record.model_copy(
+        update={"attempts": attempts, "run_job_id": scope.job_id, "answer_key": key, "usage": spent}
+    )
     etag = scope.repos.records.replace(record, current.etag)
+    reply = None
     try:
         reply = analyzer.evaluate(task)
         evaluation = settle(task, reply.output)
@@ -119,11 +124,16 @@ def evaluate_record(
         scope.repos.records.replace(record.model_copy(update={"attempts": attempts - 1}), etag)
         raise
     except LLMTransientError as exc:
+        spent = spent + billed(exc)
         if attempts < MAX_RECORD_ATTEMPTS:
-            raise  # a retry outcome: the orchestrator calls again after a durable timer
-        return _close(scope, record, etag, total, error=f"{describe('calling_llm', exc).message} ({attempts} attempts)")
-    except RECORD_FAILURES as exc:  # this record failed: the others go on
-        return _close(scope, record, etag, total, error=_reason(exc))
+            # A retry outcome: the orchestrator calls again after a durable timer. What was paid for stays counted.
+            scope.repos.records.replace(record.model_copy(update={"usage": spent}), etag)
+            raise
+        message = f"{describe('calling_llm', exc).message} ({attempts} attempts)"
+        return _close(scope, record, etag, total, error=message, usage=spent)
+    except RECORD_FAILURES as exc:  # this record failed: the others go on, and what it cost is counted
+        paid = reply.usage if reply is not None else billed(exc)  # settle refused an answer it had paid for
+        return _close(scope, record, etag, total, error=_reason(exc), usage=spent + paid)
     answer = ModelAnswer(
         key=key,
         user_id=scope.user_id,
@@ -134,7 +144,14 @@ def evaluate_record(
         usage=reply.usage,
     )
     scope.repos.answers.put(answer)  # paid for: kept before anything else can fail
-    return _close(scope, record, etag, total, answer=answer)
+    return _close(scope, record, etag, total, answer=answer, usage=spent + reply.usage)
+
+
+def billed(exc: Exception) -> TokenUsage:
+    """What the model calls behind a failure cost: the completions made before it (shared/llm/errors.py LLMError,
+    shared/batches/llm.py DocumentTooLong); nothing for a failure no model call was made for."""
+    usage = getattr(exc, "usage", None)
+    return usage if isinstance(usage, TokenUsage) else TokenUsage()
 
 
 def _task(scope: JobScope, analyzer: Analyzer, batch: Batch, record: ResponseRecord) -> tuple[EvaluationTask, str]:
@@ -156,8 +173,10 @@ def _close(
     answer: ModelAnswer | None = None,
     reused: bool = False,
     error: str | None = None,
+    usage: TokenUsage | None = None,
 ) -> Outcome:
-    """The record answered (S) or failed (F) in this run, and counted."""
+    """The record answered (S) or failed (F) in this run, and counted. `usage`: what this run's model calls for it
+    cost, failed ones included (default: the answer's own, or nothing); a reused answer cost this run nothing."""
     update: dict[str, object] = {"run_job_id": scope.job_id, "updated_at": utcnow()}
     if answer is not None:
         update |= {
@@ -166,14 +185,14 @@ def _close(
             "score": answer.score,
             "evidence": answer.evidence,
             "model": answer.model,
-            "usage": answer.usage,
+            "usage": answer.usage if usage is None else usage,
             "answer_key": answer.key,
             "reused": reused,
             "error": None,
         }
     else:
         log.info("record %s failed: %s", record.record_id, error)
-        update |= {"status": RecordStatus.F, "error": error}
+        update |= {"status": RecordStatus.F, "error": error, "usage": usage or TokenUsage(), "reused": False}
     scope.repos.records.replace(record.model_copy(update=update), etag)
     done = scope.advance(ProcessingStep.CALLING_LLM, total, progress.evaluating, after=lambda: progress.scoring(total))
     return Outcome(progress=done)

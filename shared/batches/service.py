@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from shared.batches.models import Batch, BatchConfig, BatchStatus, BatchSummary, StagedDocument
-from shared.errors import InvalidTransitionError
+from shared.errors import InvalidTransitionError, ValidationFailed
 from shared.jobs.models import utcnow
 from shared.storage import optimistic
-from shared.storage.base import BatchRepository, Page
+from shared.storage.base import BatchRepository, DocumentRepository, Page
 
 RUNNING = frozenset({BatchStatus.STAGING, BatchStatus.PROCESSING})
 FINISHED = frozenset(
@@ -45,6 +45,29 @@ def ensure_can(batch: Batch, action: str, allowed: frozenset[BatchStatus]) -> No
         raise refuse(batch, action, allowed)
 
 
+class UnknownFolders(ValidationFailed):
+    """A configuration naming folders the user has no documents in (422, nothing saved): staging would find
+    nothing there, and a typo would silently shrink the batch."""
+
+    code = "unknown_folders"
+
+    def __init__(self, unknown: list[str], known: list[str]) -> None:
+        names = ", ".join(repr(folder) for folder in unknown)
+        super().__init__(
+            f"folders names folders you have no documents in: {names}; upload documents into them first",
+            {"field": "folders", "unknown": unknown, "folders": known},
+        )
+        self.unknown = unknown
+
+
+def check_folders(documents: DocumentRepository, user_id: str, config: BatchConfig) -> None:
+    """Every folder of `config` holds at least one of the user's documents, or UnknownFolders names the others."""
+    known = [f.folder for f in documents.folders(user_id)]
+    unknown = [folder for folder in config.folders if folder not in known]
+    if unknown:
+        raise UnknownFolders(unknown, known)
+
+
 class BatchService:
     def __init__(
         self,
@@ -53,13 +76,22 @@ class BatchService:
         *,
         sleep: Callable[[float], None] = time.sleep,
         rand: Callable[[], float] = random.random,
+        documents: DocumentRepository | None = None,
     ) -> None:
+        """With `documents` (the API's service), a configuration is checked against the user's folders when it is
+        created or replaced (UnknownFolders); the workflow's steps only read and move batches."""
         self._repo = repo
         self._clock = clock
         self._sleep = sleep  # the pauses after lost ETag races
         self._rand = rand
+        self._documents = documents
+
+    def _check(self, user_id: str, config: BatchConfig) -> None:
+        if self._documents is not None:
+            check_folders(self._documents, user_id, config)
 
     def create(self, user_id: str, config: BatchConfig) -> Batch:
+        self._check(user_id, config)
         now = self._clock()
         batch = Batch(batch_id=new_batch_id(now), user_id=user_id, config=config, created_at=now, updated_at=now)
         self._repo.create(batch)
@@ -72,7 +104,11 @@ class BatchService:
         return self._repo.list(user_id, limit=limit, continuation=continuation)
 
     def update_config(self, user_id: str, batch_id: str, config: BatchConfig) -> Batch:
-        """A new configuration; a staged batch keeps running its snapshot until it is staged again."""
+        """A new configuration; a staged batch keeps running its snapshot until it is staged again. Its folders are
+        checked like a new batch's, once the batch is known to be the caller's (another user's is a 404)."""
+        if self._documents is not None:
+            self.get(user_id, batch_id)
+            self._check(user_id, config)
 
         def change(batch: Batch) -> Batch:
             if batch.status in RUNNING:

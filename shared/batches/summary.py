@@ -1,6 +1,8 @@
 """A run's summary: per document an overall score, per prompt the mean, the distribution and the pass rate, for
 the batch the record counts, the answers reused from the answer cache, the model calls paid for and what they cost (an
-economy run paid the Batch API's half price: the summary says what that saved)."""
+economy run paid the Batch API's half price: the summary says what that saved). Every call the run was billed for
+counts, whatever became of its record: a record that failed after its calls (a reply invalid twice, a refusal)
+carries their usage, as one answered does."""
 
 from __future__ import annotations
 
@@ -39,9 +41,9 @@ def summarize(
     for record in records:
         by_status[record.status.value] += 1
         per_prompt[record.prompt_index].append(record)
-        if record.run_job_id == run_job_id and record.status is RecordStatus.S:
-            reused += record.reused
-            if not record.reused:
+        if record.run_job_id == run_job_id:
+            reused += record.status is RecordStatus.S and record.reused
+            if not record.reused:  # every call this run paid for it: answered, failed or retried
                 calls += record.usage.llm_calls
                 usage = usage + record.usage
         if record.status is RecordStatus.S and record.score is not None:

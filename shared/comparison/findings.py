@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from typing import get_args
 
 from shared.analysis.base import Analyzer
 from shared.analysis.token_usage import total_usage
 from shared.comparison.models import (
     AnalyzedComparison,
     ClauseFinding,
+    ClauseStatus,
     ComparisonResult,
     ComparisonTask,
     ContractComparison,
@@ -69,7 +71,7 @@ def check_prompts_fit(analyzer: Analyzer, tasks: Sequence[ComparisonTask], outpu
     context minus the output reserve. The offline analyzer sends nothing and has no limit."""
     if analyzer.provider == "offline" or not tasks:
         return
-    # Imported only for model providers, as the query planner does.
+    # Imported only for model providers, as the query planner does. Each task's own schema: its titles are in it.
     from shared.comparison.outputs import comparison_schema
     from shared.comparison.prompts import comparison_messages
 
@@ -80,7 +82,7 @@ def check_prompts_fit(analyzer: Analyzer, tasks: Sequence[ComparisonTask], outpu
     over = [
         (task, needed)
         for task in tasks
-        if (needed := sent_prompt_tokens(comparison_messages(task), comparison_schema(task.mode), encoding)) > allowed
+        if (needed := sent_prompt_tokens(comparison_messages(task), comparison_schema(task), encoding)) > allowed
     ]
     if not over:
         return
@@ -120,8 +122,8 @@ def validate_item(task: ComparisonTask, comparison: ContractComparison) -> Contr
 
 def _clean_finding(finding: ClauseFinding) -> ClauseFinding:
     severity = finding.severity
-    if finding.status == "matched":
-        severity = None  # a match is not a deviation, whatever the model said
+    if finding.status in ("matched", "not_assessed"):
+        severity = None  # a match is not a deviation, whatever the model said; an unassessed clause is not rated
     elif severity is None:
         severity = "medium"  # a deviation always has a severity; medium until a lawyer says otherwise
     return finding.model_copy(
@@ -142,7 +144,7 @@ def _excerpt(text: str) -> str:
 def summarize(findings: Sequence[ClauseFinding]) -> str:
     tally = Counter(f.status for f in findings)
     high = sum(1 for f in findings if f.severity == "high")
-    parts = [f"{tally[s]} {s}" for s in ("matched", "modified", "missing", "added") if tally[s]]
+    parts = [f"{tally[s]} {s}".replace("_", " ") for s in get_args(ClauseStatus) if tally[s]]
     text = ", ".join(parts) or "no clauses"
     return f"{text}; {high} high-severity deviation{'s' if high != 1 else ''}."
 
@@ -155,4 +157,5 @@ def enhance(standard_contract_id: str, items: Sequence[AnalyzedComparison]) -> C
         model=model,
         usage=usage,
         comparisons=[item.comparison for item in items],
+        warnings=[f"{item.comparison.contract_title}: {note}" for item in items for note in item.comparison.warnings],
     )

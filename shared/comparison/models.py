@@ -13,7 +13,11 @@ from shared.analysis.token_usage import TokenUsage
 from shared.contracts.analysis import ContractForAnalysis
 from shared.jobs.models import ModelSelection
 
-ClauseStatus = Literal["matched", "modified", "missing", "added"]
+AssessedStatus = Literal["matched", "modified", "missing", "added"]
+"""What a model (or the offline analyzer) can find about a clause."""
+ClauseStatus = Literal["matched", "modified", "missing", "added", "not_assessed"]
+"""A finding's status: an assessed one, or `not_assessed`, a standard clause the model's reply left out even when
+asked for it again (model providers only; no severity, the standard's excerpt, and a warning on the result)."""
 Severity = Literal["low", "medium", "high"]
 
 
@@ -29,8 +33,13 @@ class ComparisonTask(BaseModel):
 
 class ClauseFinding(BaseModel):
     title: str
-    status: ClauseStatus
-    severity: Severity | None = None  # None for matched clauses
+    status: ClauseStatus = Field(
+        description="matched, modified or missing (a standard clause), added (full mode: a clause only the compared "
+        "contract has), or not_assessed: a standard clause the model's reply left out even when asked for it again "
+        "(with the standard's excerpt and no severity; the result's warnings name it). The offline analyzer assesses "
+        "every clause."
+    )
+    severity: Severity | None = None  # None for matched and not_assessed clauses
     standard_excerpt: str = ""
     compared_excerpt: str = ""
     explanation: str
@@ -42,6 +51,10 @@ class ContractComparison(BaseModel):
     similarity: float = Field(ge=0.0, le=1.0)
     summary: str
     clauses: list[ClauseFinding]
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="What a reader should know about these findings, e.g. a clause the model did not assess.",
+    )
 
 
 class ComparisonResult(BaseModel):
@@ -49,6 +62,11 @@ class ComparisonResult(BaseModel):
     model: str
     usage: TokenUsage
     comparisons: list[ContractComparison]
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="Every compared contract's warnings, each after the contract's title; empty when nothing was "
+        "left out.",
+    )
 
 
 class AnalyzedComparison(BaseModel):

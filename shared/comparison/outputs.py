@@ -2,35 +2,46 @@
 models.
 
 The model never supplies ids we already know (the compared contract's id, its title): the LLM step fills those from
-the task. Validators here reject output a corrective retry can fix. The models carry comments, not docstrings:
-pydantic would send a docstring as the schema's "description" with (and bill it to) every call.
+the task. Each call's schema bounds what the model can answer: the statuses of its mode, the severities, and the
+clause titles it may use, an enum of the titles the call shows (clauses mode: the listed standard clauses; full
+mode: the standard's clauses and the compared contract's, for added ones). So a provider's structured output cannot
+invent a clause; a reply that still skips one is the LLM step's to settle (shared/comparison/llm.py), not a
+validation error. Validators here reject only output a corrective retry can fix. The models carry comments, not
+docstrings: pydantic would send a docstring as the schema's "description" with (and bill it to) every call.
 """
 
 from __future__ import annotations
 
 import html
-from collections import Counter
-from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ValidationInfo, model_validator
+from pydantic import BaseModel, field_validator, model_validator
 
-from shared.comparison.models import ClauseStatus, Severity
+from shared.comparison.models import AssessedStatus, ComparisonTask, Severity
+from shared.comparison.selection import listed_clauses
+from shared.llm.framing import neutralise
+from shared.llm.schema import narrowed, one_of
 
 SCHEMA_NAME = "contract_comparison"
 """One name for both modes' schemas: the same result, narrower in clauses mode."""
 
-LISTED_CLAUSES = "listed_clauses"
-"""Validation context key of ClausesComparisonOut: the standard clause titles the prompt listed."""
-
 
 class FindingOut(BaseModel):
     title: str
-    status: ClauseStatus
+    status: AssessedStatus
     severity: Severity | None
     standard_excerpt: str
     compared_excerpt: str
     explanation: str
+
+    @field_validator("title", mode="before")
+    @classmethod
+    def _title_as_offered(cls, value: Any) -> Any:
+        # A server that ignores the schema may change a title's case or spacing: such a title is the offered one.
+        offered = get_args(cls.model_fields["title"].annotation)
+        if isinstance(value, str) and offered:
+            return next((title for title in offered if title_key(title) == title_key(value)), value)
+        return value
 
     @model_validator(mode="after")
     def _deviation_has_severity(self) -> FindingOut:
@@ -51,22 +62,11 @@ class ListedFindingOut(FindingOut):
     status: Literal["matched", "modified", "missing"]
 
 
-# Clauses mode: exactly one finding per standard clause listed in the prompt, titled as listed. The listed titles
-# come in the validation context (LISTED_CLAUSES); a reply that skips, repeats or invents a clause fails
-# validation, so the client's corrective retry shows the model exactly which titles are wrong.
+# Clauses mode: one finding per standard clause listed in the prompt, titled as listed (the schema's title enum).
 class ClausesComparisonOut(BaseModel):
     similarity: float
     summary: str
     clauses: list[ListedFindingOut]
-
-    @model_validator(mode="after")
-    def _one_finding_per_listed_clause(self, info: ValidationInfo) -> ClausesComparisonOut:
-        listed = (info.context or {}).get(LISTED_CLAUSES)
-        if listed is not None:
-            problems = listed_mismatch(listed, [finding.title for finding in self.clauses])
-            if problems:
-                raise ValueError(problems)
-        return self
 
 
 def title_key(title: str) -> str:
@@ -75,26 +75,25 @@ def title_key(title: str) -> str:
     return " ".join(html.unescape(title).split()).casefold()
 
 
-def listed_mismatch(listed: Sequence[str], titles: Sequence[str]) -> str:
-    """What is wrong with findings titled `titles` for the `listed` clauses ("" when one finding each)."""
-    wanted, got = Counter(map(title_key, listed)), Counter(map(title_key, titles))
-    names = {title_key(t): t for t in [*titles, *listed]}  # listed spelling wins in messages
-
-    def quoted(keys: Counter[str]) -> str:
-        return ", ".join(repr(names[k]) for k in keys)
-
-    problems = []
-    if missing := wanted - got:
-        problems.append(f"no finding for listed clauses {quoted(missing)}")
-    if unlisted := Counter({k: n for k, n in got.items() if k not in wanted}):
-        problems.append(f"findings for clauses that are not listed {quoted(unlisted)}")
-    if repeated := Counter({k: n for k, n in (got - wanted).items() if k in wanted}):
-        problems.append(f"more than one finding for {quoted(repeated)}")
-    if not problems:
-        return ""
-    return "exactly one finding per listed clause, titled as listed, is required: " + "; ".join(problems)
+def offered_titles(task: ComparisonTask) -> list[str]:
+    """The titles a finding of `task` may have, as the prompt shows them (defused): the listed standard clauses in
+    clauses mode; in full mode the standard's clauses, then the compared contract's (an added clause's title)."""
+    listed = listed_clauses(task)
+    if listed is None:
+        return [neutralise(c.title) for c in [*task.standard.clauses, *task.compared.clauses]]
+    return [neutralise(c.title) for c in listed]
 
 
-def comparison_schema(mode: Literal["full", "clauses"]) -> type[ComparisonOut] | type[ClausesComparisonOut]:
-    """The response schema of a comparison call in `mode` (what the prompt is sent with and counted with)."""
-    return ClausesComparisonOut if mode == "clauses" else ComparisonOut
+def comparison_schema(task: ComparisonTask) -> type[ComparisonOut] | type[ClausesComparisonOut]:
+    """The response schema of `task`'s call (what its prompt is sent and counted with): its mode's, with the
+    findings' titles an enum of `offered_titles` (left open when there are too many to enumerate)."""
+    titles = one_of(offered_titles(task))
+    if task.mode == "clauses":
+        listed = narrowed(ListedFindingOut, title=titles)
+        return narrowed(ClausesComparisonOut, clauses=_list_of(listed) if listed is not ListedFindingOut else None)
+    finding = narrowed(FindingOut, title=titles)
+    return narrowed(ComparisonOut, clauses=_list_of(finding) if finding is not FindingOut else None)
+
+
+def _list_of(item: type[BaseModel]) -> Any:
+    return list.__class_getitem__(item)  # list[item], built at run time

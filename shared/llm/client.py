@@ -28,10 +28,17 @@ from shared.llm.admission import Admission, Ticket
 from shared.llm.attempts import AttemptReport
 from shared.llm.chat_message import ChatMessage
 from shared.llm.config import context_tokens_for, missing_llm_settings, model_for
-from shared.llm.errors import LLMNotConfigured, LLMOutputInvalid, LLMPermanentError, LLMTransientError
+from shared.llm.errors import LLMError, LLMNotConfigured, LLMOutputInvalid, LLMPermanentError, LLMTransientError
 from shared.llm.framing import sent_prompt_tokens
 from shared.llm.quota import QuotaScheduler
-from shared.llm.replies import corrective_messages, describe_validation, first_choice, server_message, usage_of
+from shared.llm.replies import (
+    content_of,
+    corrective_messages,
+    describe_validation,
+    first_choice,
+    server_message,
+    usage_of,
+)
 from shared.llm.retry import BackoffPolicy, is_retryable_status, server_retry_after
 from shared.llm.schema import strict_json_schema
 from shared.llm.sdk import build_sdk_client
@@ -126,7 +133,9 @@ class LLMClient:
         what the task expects, e.g. the clauses a comparison listed) gets one corrective retry that shows the
         model its reply and the errors; a second failure raises LLMOutputInvalid. An answer cut off at
         `max_tokens` is asked again once with twice the room (up to LLM_MAX_OUTPUT_TOKENS, or the call's own
-        larger figure, and what the context leaves). TokenUsage covers every completion made, including rejected ones.
+        larger figure, and what the context leaves). TokenUsage covers every completion made, including rejected ones;
+        when the call fails (LLMError), the error's `usage` covers them: a completion is billed whether or not its
+        output was used, a request that never got one (a 429 or 5xx after the retries) is not.
         `max_tokens` (default LLM_MAX_OUTPUT_TOKENS) and `temperature` (default: the model's) are the call's own.
         """
         model = self.model_name(model_selection)
@@ -140,35 +149,39 @@ class LLMClient:
         limit = max_tokens or self.max_output_tokens
         ceiling = max(limit, self.max_output_tokens)
         corrected = lengthened = False
-        while True:
-            prompt = sent_prompt_tokens(conversation, schema, encoding)
-            completion = self._create(
-                model, conversation, response_format, limit, temperature, selection=model_selection, prompt=prompt
-            )
-            raw, finish_reason = first_choice(completion, model)
-            usage = usage + usage_of(completion, prompt, raw, model)
-            if finish_reason == "length":
-                more = min(limit * 2, ceiling, self.context_tokens(model_selection) - prompt)
-                if lengthened or more <= limit:
-                    raise LLMOutputInvalid(
-                        f"model {model!r} output for {schema_name!r} was cut off at {limit} output tokens"
-                        f" (LLM_MAX_OUTPUT_TOKENS={self.max_output_tokens})",
-                        details={"schema": schema_name, "max_tokens": limit, "raw": raw[:_MAX_RAW_IN_ERROR]},
-                    )
-                limit, lengthened = more, True  # the same question with more room: a cut-off answer is unusable
-                continue
-            try:
-                output = schema.model_validate_json(raw, context=context)
-            except ValidationError as exc:
-                problems = describe_validation(exc)
-                if corrected:
-                    raise LLMOutputInvalid(
-                        f"model {model!r} returned invalid {schema_name!r} output twice: {problems}",
-                        details={"schema": schema_name, "raw": raw[:_MAX_RAW_IN_ERROR]},
-                    ) from exc
-                conversation, corrected = [*conversation, *corrective_messages(raw, problems)], True
-                continue
-            return output, usage, completion.model or model, raw
+        try:
+            while True:
+                prompt = sent_prompt_tokens(conversation, schema, encoding)
+                completion = self._create(
+                    model, conversation, response_format, limit, temperature, selection=model_selection, prompt=prompt
+                )
+                usage = usage + usage_of(completion, prompt, content_of(completion), model)  # billed, used or not
+                raw, finish_reason = first_choice(completion, model)
+                if finish_reason == "length":
+                    more = min(limit * 2, ceiling, self.context_tokens(model_selection) - prompt)
+                    if lengthened or more <= limit:
+                        raise LLMOutputInvalid(
+                            f"model {model!r} output for {schema_name!r} was cut off at {limit} output tokens"
+                            f" (LLM_MAX_OUTPUT_TOKENS={self.max_output_tokens})",
+                            details={"schema": schema_name, "max_tokens": limit, "raw": raw[:_MAX_RAW_IN_ERROR]},
+                        )
+                    limit, lengthened = more, True  # the same question with more room: a cut-off answer is unusable
+                    continue
+                try:
+                    output = schema.model_validate_json(raw, context=context)
+                except ValidationError as exc:
+                    problems = describe_validation(exc)
+                    if corrected:
+                        raise LLMOutputInvalid(
+                            f"model {model!r} returned invalid {schema_name!r} output twice: {problems}",
+                            details={"schema": schema_name, "raw": raw[:_MAX_RAW_IN_ERROR]},
+                        ) from exc
+                    conversation, corrected = [*conversation, *corrective_messages(raw, problems)], True
+                    continue
+                return output, usage, completion.model or model, raw
+        except LLMError as exc:
+            exc.usage = usage  # what this call's completions cost before it failed
+            raise
 
     def _create(
         self,
@@ -256,6 +269,6 @@ class LLMClient:
         return self._sdk
 
 
-@functools.cache
+@functools.lru_cache(maxsize=512)  # bounded: reply schemas are built per call (shared/llm/schema.py narrowed)
 def _cached_schema(schema: type[BaseModel]) -> dict[str, Any]:
     return strict_json_schema(schema)

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from shared.analysis.token_usage import TokenUsage
 from shared.errors import DomainError
 
 
 class LLMError(DomainError):
-    """A model call failed. `retryable` says whether trying again later can help."""
+    """A model call failed. `retryable` says whether trying again later can help. `usage` is what the completions
+    made before the failure cost (a reply that failed validation, its corrective retry): billed all the same, so
+    whoever counts usage counts it (LLMClient.complete_json sets it)."""
 
     code = "llm_error"
     retryable = False
+
+    def __init__(self, message: str, details: Any = None) -> None:
+        super().__init__(message, details)
+        self.usage = TokenUsage()
 
 
 class LLMTransientError(LLMError):

@@ -77,7 +77,7 @@ def prompt_allowance(analyzer: Analyzer, selection: ModelSelection, output_reser
     return analyzer.context_tokens(selection) - output_reserve
 
 
-@functools.cache
+@functools.lru_cache(maxsize=512)  # bounded: reply schemas are built per call (shared/llm/schema.py narrowed)
 def _schema_tokens(response_schema: type[BaseModel], encoding: str) -> int:
     return count_tokens(json.dumps(strict_json_schema(response_schema), separators=(",", ":")), encoding)
 

@@ -26,6 +26,11 @@ def first_choice(completion: ChatCompletion, model: str) -> tuple[str, str | Non
     return choice.message.content or "", choice.finish_reason
 
 
+def content_of(completion: ChatCompletion) -> str:
+    """The first choice's text, whatever else is wrong with the completion ("" when it has none)."""
+    return (completion.choices[0].message.content or "") if completion.choices else ""
+
+
 def usage_of(completion: ChatCompletion, prompt: int, raw: str, model: str) -> TokenUsage:
     """The completion's usage as the server reports it; `prompt` is our exact count of what was sent (messages,
     chat framing, response schema: shared/llm/framing.py), for servers that report none."""

@@ -5,13 +5,58 @@ The API's `strict: true` mode accepts only a subset of JSON Schema: every object
 `anyOf [..., {"type": "null"}]`, which pydantic already emits for `X | None`), no `default`s, and no `$ref` with
 sibling keywords. We derive it ourselves rather than import the SDK's private helper, so an SDK upgrade cannot
 silently change what we send.
+
+A reply schema also bounds what the model may answer wherever structured output can bound it, so that a validator
+rarely has to send a reply back: a field whose allowed values a call knows (the clause titles it lists, the scores
+of a scale) is narrowed to an `enum` of them (`narrowed`, `one_of`). Numeric `minimum` / `maximum` are not sent:
+Azure OpenAI's strict mode has refused them, and a small integer range is an enum anyway. Narrowed models are
+built per call from what the call knows, and cached, so the same titles give the same class (and the schema and its
+exact token count are computed once).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import Iterable
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, create_model
+
+M = TypeVar("M", bound=BaseModel)
+
+MAX_ENUM_VALUES = 250
+"""Most values one enum gets; a field with more stays unbounded (its validator checks it). Under every provider's
+limit: OpenAI allows 1,000 enum values in a schema, and 15,000 characters of them in one enum over 250 values; Azure
+OpenAI has allowed 500 in a schema."""
+MAX_ENUM_CHARS = 7_500
+"""Most characters of one enum's string values, for the same reason."""
+NARROWED_CACHE = 256
+"""Narrowed models kept (and their schemas, and their token counts): about one per standard contract in use."""
+
+
+def one_of(values: Iterable[Any]) -> Any | None:
+    """`Literal[values]` (duplicates dropped, order kept) for a field the model must answer with one of `values`,
+    or None when there are none, or too many to enumerate (MAX_ENUM_VALUES, MAX_ENUM_CHARS)."""
+    distinct = tuple(dict.fromkeys(values))
+    chars = sum(len(v) for v in distinct if isinstance(v, str))
+    if not distinct or len(distinct) > MAX_ENUM_VALUES or chars > MAX_ENUM_CHARS:
+        return None
+    return Literal[distinct]
+
+
+@functools.lru_cache(maxsize=NARROWED_CACHE)
+def _narrowed(model: type[M], fields: tuple[tuple[str, Any], ...]) -> type[M]:
+    definitions: dict[str, Any] = {name: (annotation, ...) for name, annotation in fields}
+    # The same name and module: the schema's $defs and titles read as the model's own, and its validators run.
+    return create_model(model.__name__, __base__=model, __module__=model.__module__, **definitions)
+
+
+def narrowed(model: type[M], **fields: Any) -> type[M]:
+    """`model` with the named fields' types narrowed (e.g. to `one_of(...)`, or to a narrowed nested model): a
+    subclass that validates what its schema allows. A field given None keeps its type; with nothing to narrow,
+    `model` itself."""
+    given = tuple(sorted((name, annotation) for name, annotation in fields.items() if annotation is not None))
+    return _narrowed(model, given) if given else model
 
 
 class SchemaNotStrictCompatible(ValueError):
@@ -38,6 +83,9 @@ def _strict(node: dict[str, Any], *, root: dict[str, Any], path: str) -> dict[st
     out = dict(node)
     # Strict mode rejects `default`; every property is required anyway, so the model always supplies a value.
     out.pop("default", None)
+    if "const" in out:
+        # pydantic writes a one-value Literal as `const`; a one-value `enum` says the same in every provider's subset.
+        out["enum"] = [out.pop("const")]
 
     if "$ref" in out and len(out) > 1:
         # A $ref next to e.g. "description" is not allowed: inline the target, local keys winning.

@@ -29,6 +29,7 @@ from shared.documents.models import Document, DocumentText
 from shared.jobs.models import JobStatus
 from shared.jobs.service import JobService
 from shared.storage.base import Repositories
+from shared.storage.factory import get_repositories
 from shared.text.tokens import count_tokens
 from tests.api.conftest import Api, FakeDurableClient, Reply, _request
 from tests.support.jobs import complete_job, job_scope, start_job
@@ -119,7 +120,17 @@ def drive_run(repos: Repositories, user: str, job_id: str) -> None:
     complete_job(scope, running.save(scope, planned.batch_id).result_id)
 
 
+def fill_folders(config: dict[str, Any], user: str) -> None:
+    """A batch names folders the user has documents in (an empty one is a 422): one goes into each that has none."""
+    repos = get_repositories()
+    present = {f.folder for f in repos.documents.folders(user)}
+    for folder in config["folders"]:
+        if folder not in present:
+            add_document(repos, user, "acme.txt", ACME, folder)
+
+
 async def create(api: Api, config: dict[str, Any] = CONFIG, user: str = "alice") -> str:
+    fill_folders(config, user)
     reply = await api.call("POST", "/api/batches", json_body=config, user=user)
     assert reply.status == 201, reply.body
     return str(reply.json["batch_id"])
@@ -175,6 +186,7 @@ def fields_of(reply: Reply) -> set[str]:
 
 
 async def test_a_batch_is_created_saved_listed_and_read(api: Api) -> None:
+    fill_folders(CONFIG, "alice")
     reply = await api.call("POST", "/api/batches", json_body=CONFIG)
     assert reply.status == 201, reply.body
     batch_id = reply.json["batch_id"]
@@ -226,6 +238,34 @@ async def test_an_invalid_batch_is_a_422_naming_the_field_and_nothing_is_created
     assert reply.error_code == "invalid_request"
     assert field in fields_of(reply), reply.json
     assert (await api.call("GET", "/api/batches")).json["batches"] == []
+
+
+async def test_folders_without_the_users_documents_are_a_422_naming_them_and_nothing_changes(
+    api: Api, repos: Repositories
+) -> None:
+    add_document(repos, "alice", "acme.txt", ACME)  # FOLDER holds alice's document
+    add_document(repos, "bob", "globex.txt", GLOBEX, folder="Bob's folder")  # another user's folder is not hers
+    config = {**CONFIG, "folders": [FOLDER, "Vendors/2052", "Bob's folder"]}
+
+    reply = await api.call("POST", "/api/batches", json_body=config)
+
+    assert reply.status == 422, reply.body
+    assert reply.error_code == "unknown_folders"
+    assert all(repr(name) in reply.json["error"]["message"] for name in ("Vendors/2052", "Bob's folder"))
+    details = reply.json["error"]["details"]
+    assert (details["field"], details["unknown"], details["folders"]) == (
+        "folders",
+        ["Vendors/2052", "Bob's folder"],
+        [FOLDER],
+    )
+    assert (await api.call("GET", "/api/batches")).json["batches"] == []  # nothing created
+
+    # Editing: the same check, once the batch is known to be the caller's; the batch is left as it was.
+    batch_id = await create(api)
+    edit = await api.call("PUT", f"/api/batches/{batch_id}", json_body=config)
+    assert edit.status == 422 and edit.error_code == "unknown_folders"
+    assert (await get(api, batch_id))["config"]["folders"] == [FOLDER]
+    assert (await api.call("PUT", f"/api/batches/{batch_id}", json_body=config, user="bob")).status == 404
 
 
 async def test_malformed_json_is_a_400(api: Api) -> None:

@@ -91,6 +91,10 @@ def test_request_and_response_schemas_are_the_models_own() -> None:
     assert "user_id" not in schemas["ContractDetail"]["properties"]
     assert not {"user_id", "blob_name"} & set(schemas["DocumentView"]["properties"])
     assert "name" in schemas["BatchDetail"]["properties"] and "user_id" not in schemas["BatchDetail"]["properties"]
+    # A comparison's findings may be not_assessed (a clause the model left out), and its result says so.
+    finding_status = schemas["ClauseFinding"]["properties"]["status"]
+    assert finding_status["enum"][-1] == "not_assessed" and "not_assessed" in finding_status["description"]
+    assert all("warnings" in schemas[name]["required"] for name in ("ComparisonResult", "ContractComparison"))
     # The body of a run is optional; the status of a running job is a 202 with where and when to poll again.
     assert doc["paths"]["/api/batches/{batch_id}/run"]["post"]["requestBody"]["required"] is False
     status = doc["paths"]["/api/jobs/{job_id}/status"]["get"]["responses"]

@@ -29,7 +29,7 @@ from tests.e2e.helpers import (
     upload_sample,
     wait_for_job,
 )
-from tests.support.openai_server import OpenAITestServer, parse_contracts
+from tests.support.openai_server import OpenAITestServer, RecordedRequest, echo_content, parse_contracts
 
 pytestmark = [pytest.mark.slow, pytest.mark.azurite]
 
@@ -120,3 +120,38 @@ def test_llm_provider_lists_every_standard_clause_and_gets_one_finding_each(
     assert_clause_by_clause(comparison, titles)
     assert finding(comparison, "Remedies")["status"] == "missing"
     assert result["usage"]["llm_calls"] == 1
+
+
+def test_a_clause_the_model_skips_twice_is_not_assessed_and_the_job_completes(
+    openai_app: RunningApp, openai_server: OpenAITestServer
+) -> None:
+    """A model that never reports the Remedies clause: the reply is asked again for that clause only, then the
+    clause is reported as not assessed, with a warning, and every other finding is kept."""
+
+    def without_remedies(request: RecordedRequest) -> Any:
+        reply = echo_content(request)
+        reply["clauses"] = [f for f in reply["clauses"] if "remedies" not in f["title"].lower()]
+        return reply
+
+    openai_server.set_default(without_remedies)
+    ids = upload_ndas(openai_app)
+    body = as_clauses_mode(with_ids(JOBS_COMPARISON, ids[NDA_STANDARD], ids[NDA_VARIANT_A]))
+    with openai_app.client(USER) as client:
+        result = post_seed_job(client, body)
+        titles = standard_titles(client, ids[NDA_STANDARD])
+
+    first, again = openai_server.requests
+    [remedies] = [title for title in titles if "Remedies" in title]
+    assert f'<selected_clauses>["{remedies}"]</selected_clauses>' in again.text()
+    assert [title for title, _ in parse_contracts(again.text())[0].clauses] == [remedies]  # only its standard text
+    assert len(again.text()) < len(first.text())
+    [comparison] = result["comparisons"]
+    assert_clause_by_clause(comparison, titles)  # still one finding per standard clause, in order
+    skipped = finding(comparison, "Remedies")
+    assert (skipped["status"], skipped["severity"], skipped["compared_excerpt"]) == ("not_assessed", None, "")
+    assert skipped["standard_excerpt"]
+    warning = f"Clause {remedies!r} was not assessed: the model's reply omitted it twice"
+    assert comparison["warnings"] == [warning]
+    assert result["warnings"] == [f"{comparison['contract_title']}: {warning}"]
+    assert result["usage"]["llm_calls"] == 2
+    assert [f["status"] for f in comparison["clauses"]].count("not_assessed") == 1

@@ -54,7 +54,7 @@ def call_cost() -> int:
     """The tokens one comparison of the standard with a variant reserves (and the server charges)."""
     task = ComparisonTask(standard=from_text("contract_0123456789", STANDARD), compared=from_text("x" * 19, variant(0)))
     messages = comparison_messages(task)
-    prompt = sent_prompt_tokens(messages, comparison_schema("full"), encoding_for_model(TEST_MODEL_PRIMARY))
+    prompt = sent_prompt_tokens(messages, comparison_schema(task), encoding_for_model(TEST_MODEL_PRIMARY))
     return prompt + output_tokens(task, None, 4_000)
 
 

@@ -75,7 +75,7 @@ def test_a_score_the_scoring_does_not_allow_fails_the_record() -> None:
     with pytest.raises(LLMOutputInvalid) as caught:
         answer_of(TASK, completion({"response_text": "Long.", "score": 7, "evidence": []}), "m")
     message = reason(caught.value)
-    assert message.startswith("LLM returned invalid output") and "from 1 to 5, got 7" in message
+    assert message.startswith("LLM returned invalid output") and "score: Input should be 1, 2, 3, 4 or 5" in message
 
 
 def test_checks_are_scored_by_their_regexes_not_by_the_answer() -> None:

@@ -127,7 +127,9 @@ def test_one_line_per_record_then_answers_and_failed_lines_into_the_records(env:
     }  # fmt: skip
     assert "cannot be processed" in str(found[("msa.txt", "Governing law")].error)
     assert "HTTP 400" in str(found[("msa.txt", "Governing law")].error)
-    assert "from 1 to 5, got 7" in str(found[("nda_a.md", "Duration")].error)
+    assert "score: Input should be 1, 2, 3, 4 or 5" in str(found[("nda_a.md", "Duration")].error)
+    assert found[("nda_a.md", "Duration")].usage.llm_calls == 1  # its answer was refused, but billed
+    assert found[("msa.txt", "Governing law")].usage.llm_calls == 0  # a line the API failed: no completion
     law = found[("nda_a.md", "Governing law")]
     assert (law.score, law.evidence, law.reused) == (1.0, [quote], False)  # the made-up quote was dropped
     assert found[("nda_a.md", "Basics")].score == 0.5  # checks: scored by their regexes
@@ -138,7 +140,8 @@ def test_one_line_per_record_then_answers_and_failed_lines_into_the_records(env:
     batch = BatchService(env.repos.batches).get(USER, batch_id)
     assert batch.status is BatchStatus.COMPLETED_WITH_ERRORS and batch.remote_batches[0].ingested
     summary = batch.summary
-    assert summary is not None and (summary.mode, summary.model_calls) == ("economy", 4)
+    # Four answers used and the one refused: every completion the Batch API billed.
+    assert summary is not None and (summary.mode, summary.model_calls) == ("economy", 5)
     full = prices_for(get_settings(), "primary").standard_cost(summary.usage)
     assert full > 0 and summary.estimated_cost == pytest.approx(full / 2, abs=1e-6) == summary.cost_saved
 

@@ -5,6 +5,7 @@ the scoring does not allow gets the corrective retry, then fails), and a documen
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -50,14 +51,34 @@ def test_one_call_sends_the_prompt_and_the_document_as_data_with_the_batchs_limi
     assert reply.usage.llm_calls == 1
 
 
+@pytest.mark.parametrize(
+    ("scoring", "score"),
+    [
+        (PassFail(), {"enum": [0, 1], "title": "Score", "type": "integer"}),
+        (Scale(min=1, max=5), {"enum": [1, 2, 3, 4, 5], "title": "Score", "type": "integer"}),
+        (Scale(min=0, max=10_000), {"title": "Score", "type": "integer"}),  # too many values: whole numbers
+        (Scale(min=0.5, max=2.5), {"title": "Score", "type": "number"}),  # fractional: the validator checks
+    ],
+)
+def test_the_schema_as_sent_bounds_the_score_to_what_the_scoring_allows(
+    client: LLMClient, openai_server: OpenAITestServer, scoring: PassFail | Scale, score: dict[str, object]
+) -> None:
+    evaluate(client, task(scoring))
+    (request,) = openai_server.requests
+    assert request.body["response_format"]["json_schema"]["strict"] is True
+    assert request.json_schema is not None and request.json_schema["properties"]["score"] == score
+    assert "minimum" not in json.dumps(request.json_schema) and "maximum" not in json.dumps(request.json_schema)
+
+
 def test_a_score_outside_the_scale_gets_one_corrective_retry(
     client: LLMClient, openai_server: OpenAITestServer
 ) -> None:
+    # Only a server that ignores the schema can send it; the retry tells the model the allowed values.
     openai_server.respond_json({"response_text": "Strong.", "score": 9, "evidence": []})
     reply = evaluate(client, task(Scale(min=1, max=5)))
     assert reply.output.score == 5.0  # the echo's answer to the retry: the top of the scale
     assert len(openai_server.requests) == 2
-    assert "from 1 to 5" in openai_server.requests[1].messages[-1]["content"]  # the model is told what was wrong
+    assert "score: Input should be 1, 2, 3, 4 or 5" in openai_server.requests[1].messages[-1]["content"]
 
 
 def test_a_score_outside_the_scale_twice_fails_the_evaluation(
@@ -65,8 +86,19 @@ def test_a_score_outside_the_scale_twice_fails_the_evaluation(
 ) -> None:
     for _ in range(2):
         openai_server.respond_json({"response_text": "Strong.", "score": 9, "evidence": []})
-    with pytest.raises(LLMOutputInvalid, match="from 1 to 5"):
+    with pytest.raises(LLMOutputInvalid, match="Input should be 1, 2, 3, 4 or 5") as info:
         evaluate(client, task(Scale(min=1, max=5)))
+    assert info.value.usage.llm_calls == 2  # both were paid for
+
+
+def test_a_fractional_scale_is_still_checked_by_the_validator(
+    client: LLMClient, openai_server: OpenAITestServer
+) -> None:
+    openai_server.respond_json({"response_text": "Strong.", "score": 3.5, "evidence": []})
+    openai_server.respond_json({"response_text": "Strong.", "score": 2.25, "evidence": []})
+    reply = evaluate(client, task(Scale(min=0.5, max=2.5)))
+    assert reply.output.score == 2.25
+    assert "from 0.5 to 2.5" in openai_server.requests[1].messages[-1]["content"]
 
 
 def test_checks_are_not_scored_by_the_model(client: LLMClient, openai_server: OpenAITestServer) -> None:

@@ -25,11 +25,15 @@ from shared.errors import InvalidTransitionError
 from shared.jobs.document import BatchEvaluationJob, BatchStagingJob
 from shared.jobs.models import JobStatus
 from shared.jobs.scope import JobScope
+from shared.llm.analyzer import LLMAnalyzer
+from shared.llm.client import LLMClient
 from shared.llm.errors import LLMPermanentError, LLMTransientError
 from shared.settings import Settings, use_settings
 from shared.storage.base import Repositories
 from shared.storage.factory import get_repositories, reset_repositories
 from tests.support.jobs import USER, job_scope
+from tests.support.openai_server import OpenAITestServer, Reply
+from tests.support.quota import FakeClock, MemoryQuotaRepository
 
 SAMPLES = Path(__file__).resolve().parents[3] / "sample_data"
 
@@ -247,3 +251,70 @@ def test_a_batch_cannot_run_before_it_is_staged(repos: Repositories) -> None:
     batch = BatchService(repos.batches).create(USER, CONFIG)
     with pytest.raises(InvalidTransitionError, match="can be run only when"):
         BatchService(repos.batches).begin_run(USER, batch.batch_id, "job-x")
+
+
+BAD = {"prompt_tokens": 1_000, "completion_tokens": 50, "total_tokens": 1_050}
+
+
+@pytest.fixture
+def llm(openai_server: OpenAITestServer) -> Iterator[LLMAnalyzer]:
+    clock = FakeClock()  # the client's waits (backoff, its turn after a 429) pass at once
+    client = LLMClient(openai_server.settings(), sleep=clock.sleep, clock=clock, quota=MemoryQuotaRepository())
+    yield LLMAnalyzer(client)
+    client.close()
+
+
+def test_records_that_fail_after_their_calls_carry_them_and_the_summary_counts_them(
+    repos: Repositories, openai_server: OpenAITestServer, llm: LLMAnalyzer
+) -> None:
+    upload(repos, "Suppliers", "nda_a.md", (SAMPLES / "nda_mutual_variant_a.md").read_bytes())
+    batch = BatchService(repos.batches).create(USER, CONFIG)
+    stage(repos, batch.batch_id, "job-stage")
+    # Every reply is unusable, its corrective retry too: 3 records, 6 calls, every one answered and billed.
+    openai_server.enqueue(*(Reply(content="not json", usage=BAD) for _ in range(6)))
+
+    run(repos, batch.batch_id, "job-run", llm)  # type: ignore[arg-type]
+
+    assert len(openai_server.requests) == 6
+    found = records(repos, batch.batch_id).values()
+    assert [r.status for r in found] == [RecordStatus.F] * 3
+    assert all("invalid" in (r.error or "") and r.usage.llm_calls == 2 for r in found)
+    done = BatchService(repos.batches).get(USER, batch.batch_id)
+    assert done.status is BatchStatus.FAILED and done.summary is not None
+    summary = done.summary
+    assert summary.model_calls == 6  # it said 0 when failed records dropped their calls
+    assert (summary.usage.prompt_tokens, summary.usage.completion_tokens, summary.usage.total_tokens) == (
+        6_000,
+        300,
+        6_300,
+    )
+    # At the default prices (0.0025 / 0.01 per 1,000 tokens): 6,000 prompt and 300 completion tokens.
+    assert summary.estimated_cost == pytest.approx(6 * 0.0025 + 0.3 * 0.01)
+
+
+def test_a_retried_record_counts_what_its_failed_attempt_was_billed_for(
+    repos: Repositories, openai_server: OpenAITestServer, llm: LLMAnalyzer
+) -> None:
+    upload(repos, "Suppliers", "nda_a.md", (SAMPLES / "nda_mutual_variant_a.md").read_bytes())
+    config = CONFIG.model_copy(update={"prompts": CONFIG.prompts[:1]})
+    batch = BatchService(repos.batches).create(USER, config)
+    stage(repos, batch.batch_id, "job-stage")
+    # Attempt 1: an unusable reply (billed), then its corrective retry never answered (5xx: not billed), so the
+    # record is retried later; attempt 2: a 429 (not billed), then the answer.
+    openai_server.enqueue(Reply(content="not json", usage=BAD))
+    openai_server.server_error(503, times=3)
+    openai_server.rate_limit(retry_after_ms=1)
+    openai_server.respond_json(
+        {"response_text": "New York law.", "score": 1, "evidence": []},
+        usage={"prompt_tokens": 900, "completion_tokens": 40, "total_tokens": 940},
+    )
+
+    run(repos, batch.batch_id, "job-run", llm)  # type: ignore[arg-type]
+
+    (record,) = records(repos, batch.batch_id).values()
+    assert (record.status, record.attempts) == (RecordStatus.S, 2), record.error
+    assert (record.usage.llm_calls, record.usage.total_tokens) == (2, 1_050 + 940)
+    summary = BatchService(repos.batches).get(USER, batch.batch_id).summary
+    assert summary is not None and (summary.model_calls, summary.usage.total_tokens) == (2, 1_990)
+    # The answer cache keeps the answer's own cost: a later reuse is not billed again.
+    assert repos.answers.get(USER, str(record.answer_key)).usage.total_tokens == 940  # type: ignore[union-attr]

@@ -10,7 +10,7 @@ from shared.comparison.prompts import comparison_messages
 from shared.comparison.selection import UnknownSelectedClauses
 from shared.contracts.analysis import ClauseText, ContractForAnalysis
 from shared.llm.framing import neutralise
-from shared.llm.schema import strict_json_schema
+from shared.llm.schema import MAX_ENUM_VALUES, strict_json_schema
 from shared.query.models import Citation, PartAnswer, QueryCombineTask, QueryPartTask
 from shared.query.prompts import query_combine_messages, query_part_messages
 from tests.support.openai_server import parse_contracts
@@ -88,13 +88,44 @@ def test_clause_mode_without_selection_lists_every_standard_clause() -> None:
     assert "plus one finding per clause of the compared contract with no equivalent (added)" in full_system
 
 
-def test_clause_mode_response_schema_has_no_added_status() -> None:
-    def statuses(schema: dict[str, Any]) -> set[str]:
-        [finding] = schema["$defs"].values()
-        return set(finding["properties"]["status"]["enum"])
+def finding_schema(task: ComparisonTask) -> dict[str, Any]:
+    [finding] = strict_json_schema(comparison_schema(task))["$defs"].values()
+    return finding  # type: ignore[no-any-return]
 
-    assert statuses(strict_json_schema(comparison_schema("clauses"))) == {"matched", "modified", "missing"}
-    assert statuses(strict_json_schema(comparison_schema("full"))) == {"matched", "modified", "missing", "added"}
+
+def test_clause_mode_response_schema_has_no_added_status() -> None:
+    standard, compared = contract("a", "A", ("X", "x")), contract("b", "B", ("X", "x"))
+    clauses = ComparisonTask(standard=standard, compared=compared, mode="clauses")
+    full = ComparisonTask(standard=standard, compared=compared)
+    assert set(finding_schema(clauses)["properties"]["status"]["enum"]) == {"matched", "modified", "missing"}
+    assert set(finding_schema(full)["properties"]["status"]["enum"]) == {"matched", "modified", "missing", "added"}
+
+
+def test_finding_titles_are_an_enum_of_the_titles_the_prompt_shows() -> None:
+    standard = contract("a", "A", ("Payment", "x"), ("Term </selected_clauses> x", "y"), ("Audit", "z"))
+    compared = contract("b", "B", ("Payment", "x"), ("Exclusivity", "w"))
+    selected = ComparisonTask(
+        standard=standard, compared=compared, mode="clauses", selected_clauses=["payment", "TERM"]
+    )
+    every = ComparisonTask(standard=standard, compared=compared, mode="clauses")
+    full = ComparisonTask(standard=standard, compared=compared)
+
+    # Clauses mode: exactly the listed titles, spelled as <selected_clauses> lists them (defused).
+    assert finding_schema(selected)["properties"]["title"]["enum"] == ["Payment", "Term &lt;/selected_clauses> x"]
+    assert finding_schema(every)["properties"]["title"]["enum"] == ["Payment", "Term &lt;/selected_clauses> x", "Audit"]
+    # Full mode: the standard's titles, then the compared contract's own (an added clause's), each once.
+    assert finding_schema(full)["properties"]["title"]["enum"] == [
+        "Payment",
+        "Term &lt;/selected_clauses> x",
+        "Audit",
+        "Exclusivity",
+    ]
+
+
+def test_a_standard_with_too_many_titles_to_enumerate_leaves_titles_open() -> None:
+    many = [(f"Clause {i}", "x") for i in range(MAX_ENUM_VALUES + 1)]
+    task = ComparisonTask(standard=contract("a", "A", *many), compared=contract("b", "B"), mode="clauses")
+    assert finding_schema(task)["properties"]["title"] == {"title": "Title", "type": "string"}
 
 
 def test_a_selected_title_the_standard_lacks_builds_no_prompt() -> None:

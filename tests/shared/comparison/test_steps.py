@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from shared.analysis.factory import get_analyzer
+from shared.analysis.token_usage import TokenUsage
 from shared.comparison import artifacts as names
 from shared.comparison import findings as comparison
 from shared.comparison import steps as comparison_steps
@@ -208,3 +209,31 @@ def test_validation_normalises_severity_and_fills_the_summary(nda: Repositories)
     assert [f.severity for f in clean.clauses] == ["medium", None]
     assert clean.contract_title == "nda_mutual_variant_a.md"
     assert clean.summary == "1 matched, 1 modified; 0 high-severity deviations."
+
+
+def test_a_clause_not_assessed_stays_unrated_and_the_result_carries_its_warning(nda: Repositories) -> None:
+    comparison_job(nda, "nda_mutual_standard.md", ["nda_mutual_variant_a.md"])
+    scope = job_scope(nda, "job-cmp")
+    comparison_steps.retrieve(scope)
+    comparison_steps.prompt(scope, get_analyzer(), 4_000)
+    task = scope.artifacts.get(names.of_contract("task", "nda_mutual_variant_a.md"), ComparisonTask)
+    warning = "Clause 'Remedies' was not assessed: the model's reply omitted it twice"
+    raw = ContractComparison(
+        contract_id="nda_mutual_variant_a.md",
+        contract_title="Variant A",
+        similarity=0.9,
+        summary="",
+        clauses=[
+            ClauseFinding(title="Term", status="matched", explanation="same"),
+            ClauseFinding(title="Remedies", status="not_assessed", standard_excerpt="Relief", explanation=""),
+        ],
+        warnings=[warning],
+    )
+
+    clean = comparison.validate_item(task, raw)
+    result = comparison.enhance("std", [AnalyzedComparison(comparison=clean, model="m", usage=TokenUsage())])
+
+    assert [(f.status, f.severity) for f in clean.clauses] == [("matched", None), ("not_assessed", None)]
+    assert clean.summary == "1 matched, 1 not assessed; 0 high-severity deviations."
+    assert clean.warnings == [warning]
+    assert result.warnings == [f"nda_mutual_variant_a.md: {warning}"]

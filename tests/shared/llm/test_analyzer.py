@@ -7,13 +7,17 @@ import json
 import pytest
 
 from shared.comparison.models import ComparisonTask
+from shared.comparison.outputs import comparison_schema
+from shared.comparison.prompts import comparison_messages
 from shared.contracts.analysis import ClauseText, ContractForAnalysis
 from shared.llm.analyzer import LLMAnalyzer
 from shared.llm.client import LLMClient
-from shared.llm.errors import LLMOutputInvalid
+from shared.llm.framing import sent_prompt_tokens
 from shared.query.llm import NO_ANSWER
 from shared.query.models import Citation, PartAnswer, PerContractAnswer, QueryCombineTask, QueryPartTask
-from tests.support.openai_server import OpenAITestServer
+from shared.text.tokens import encoding_for_model
+from tests.support.chat_tokens import guide_prompt_tokens
+from tests.support.openai_server import OMIT, OpenAITestServer, RecordedRequest, Reply, parse_contracts
 from tests.support.quota import MemoryQuotaRepository
 
 STANDARD = ContractForAnalysis(
@@ -91,8 +95,13 @@ def test_compare_forces_ids_clamps_and_normalises_findings(
 def test_compare_deviation_without_severity_gets_a_corrective_retry(
     openai_server: OpenAITestServer, analyzer: LLMAnalyzer
 ) -> None:
-    openai_server.respond_json({"similarity": 0.5, "summary": "s", "clauses": [finding("Payment", "modified", None)]})
-    openai_server.respond_json({"similarity": 0.5, "summary": "s", "clauses": [finding("Payment", "modified", "low")]})
+    rest = [finding("Liability", "matched", None), finding("Confidentiality", "missing", "high")]
+    openai_server.respond_json(
+        {"similarity": 0.5, "summary": "s", "clauses": [finding("Payment", "modified", None), *rest]}
+    )
+    openai_server.respond_json(
+        {"similarity": 0.5, "summary": "s", "clauses": [finding("Payment", "modified", "low"), *rest]}
+    )
 
     reply = analyzer.compare(ComparisonTask(standard=STANDARD, compared=VENDOR))
 
@@ -101,65 +110,188 @@ def test_compare_deviation_without_severity_gets_a_corrective_retry(
     assert "severity is required for a 'modified' clause" in openai_server.requests[1].messages[-1]["content"]
 
 
-def test_clause_mode_without_selection_wants_one_finding_per_standard_clause(
+def titles_enum(request: RecordedRequest) -> list[str]:
+    assert request.json_schema is not None
+    [finding_schema] = request.json_schema["$defs"].values()
+    return finding_schema["properties"]["title"]["enum"]  # type: ignore[no-any-return]
+
+
+def test_the_schema_as_sent_bounds_titles_statuses_and_severities(
     openai_server: OpenAITestServer, analyzer: LLMAnalyzer
 ) -> None:
-    # First reply: skips Confidentiality and reports the vendor's own Audit clause; the retry fixes both.
+    analyzer.compare(ComparisonTask(standard=STANDARD, compared=VENDOR))
+    analyzer.compare(ComparisonTask(standard=STANDARD, compared=VENDOR, mode="clauses", selected_clauses=["Payment"]))
+
+    full, clauses = openai_server.requests
+    assert full.body["response_format"]["json_schema"]["strict"] is True
+    # Full mode: the standard's titles, then the compared contract's (an added clause's), each once.
+    assert titles_enum(full) == ["Payment", "Liability", "Confidentiality", "Audit"]
+    assert titles_enum(clauses) == ["Payment"]
+    assert full.json_schema is not None and clauses.json_schema is not None
+    [full_finding] = full.json_schema["$defs"].values()
+    [clauses_finding] = clauses.json_schema["$defs"].values()
+    assert full_finding["properties"]["status"]["enum"] == ["matched", "modified", "missing", "added"]
+    assert clauses_finding["properties"]["status"]["enum"] == ["matched", "modified", "missing"]
+    assert full_finding["properties"]["severity"]["anyOf"][0]["enum"] == ["low", "medium", "high"]
+
+
+def test_a_title_outside_the_enum_gets_the_corrective_retry_naming_the_allowed_ones(
+    openai_server: OpenAITestServer, analyzer: LLMAnalyzer
+) -> None:
+    # Only a server that ignores the schema can send it: the retry names the titles the schema allows.
+    listed = [finding("Payment", "modified", "medium"), finding("  LIABILITY ", "matched", None)]
     openai_server.respond_json(
-        {
-            "similarity": 0.5,
-            "summary": "s",
-            "clauses": [
-                finding("Payment", "modified", "medium"),
-                finding("Liability", "matched", None),
-                finding("Audit", "missing", "low"),
-            ],
-        }
+        {"similarity": 0.5, "summary": "s", "clauses": [*listed, finding("Audit", "missing", "low")]}
     )
     openai_server.respond_json(
-        {
-            "similarity": 0.5,
-            "summary": "s",
-            "clauses": [
-                finding("confidentiality", "missing", "high"),
-                finding("  LIABILITY ", "matched", None),
-                finding("Payment", "modified", "medium"),
-            ],
-        }
+        {"similarity": 0.5, "summary": "s", "clauses": [*listed, finding("confidentiality", "missing", "high")]}
     )
 
     reply = analyzer.compare(ComparisonTask(standard=STANDARD, compared=VENDOR, mode="clauses"))
 
-    # One finding per standard clause, in the standard's order and with its titles, nothing added.
+    # Case and spacing are forgiven: titled as the standard titles them, in its order.
     assert [(c.title, c.status) for c in reply.output.clauses] == [
         ("Payment", "modified"),
         ("Liability", "matched"),
         ("Confidentiality", "missing"),
     ]
-    first, retry = openai_server.requests
-    assert '<selected_clauses>["Payment", "Liability", "Confidentiality"]</selected_clauses>' in first.text()
-    assert first.json_schema is not None
-    assert "added" not in json.dumps(first.json_schema)
-    correction = retry.messages[-1]["content"]
-    assert "no finding for listed clauses 'Confidentiality'" in correction
-    assert "findings for clauses that are not listed 'Audit'" in correction
+    correction = openai_server.requests[1].messages[-1]["content"]
+    assert "clauses.2.title: Input should be 'Payment', 'Liability' or 'Confidentiality'" in correction
     assert reply.usage.llm_calls == 2
 
 
-def test_clause_mode_reply_with_added_or_repeated_findings_twice_fails(
+def test_a_skipped_clause_is_asked_for_again_in_a_smaller_call_and_merged_in_order(
     openai_server: OpenAITestServer, analyzer: LLMAnalyzer
 ) -> None:
-    listed = [finding("Liability", "matched", None)]
     openai_server.respond_json(
-        {"similarity": 1, "summary": "s", "clauses": [*listed, finding("Audit", "added", "low")]}
+        {
+            "similarity": 0.5,
+            "summary": "s",
+            "clauses": [finding("Payment", "modified", "medium"), finding("Liability", "matched", None)],
+        },
+        usage={"prompt_tokens": 900, "completion_tokens": 200, "total_tokens": 1_100},
     )
-    openai_server.respond_json({"similarity": 1, "summary": "s", "clauses": [*listed, *listed]})
-    task = ComparisonTask(standard=STANDARD, compared=VENDOR, mode="clauses", selected_clauses=["liability"])
+    openai_server.respond_json(
+        {"similarity": 0.0, "summary": "only one", "clauses": [finding("Confidentiality", "missing", "high")]},
+        usage={"prompt_tokens": 500, "completion_tokens": 60, "total_tokens": 560},
+    )
 
-    with pytest.raises(LLMOutputInvalid, match="more than one finding for 'Liability'"):
-        analyzer.compare(task)
+    reply = analyzer.compare(ComparisonTask(standard=STANDARD, compared=VENDOR, mode="clauses"))
 
-    assert "clauses.1.status" in openai_server.requests[1].messages[-1]["content"]  # "added" is not a status here
+    assert [(c.title, c.status) for c in reply.output.clauses] == [
+        ("Payment", "modified"),
+        ("Liability", "matched"),
+        ("Confidentiality", "missing"),
+    ]
+    assert reply.output.warnings == [] and reply.output.summary == "s" and reply.output.similarity == 0.5
+    first, again = openai_server.requests
+    # The re-ask lists the skipped clause only, sends only its standard text, and the whole compared contract.
+    assert '<selected_clauses>["Confidentiality"]</selected_clauses>' in again.text()
+    standard, compared = parse_contracts(again.messages[1]["content"])
+    assert [title for title, _ in standard.clauses] == ["Confidentiality"]
+    assert [title for title, _ in compared.clauses] == ["Payment", "Liability", "Audit"]
+    assert titles_enum(again) == ["Confidentiality"]
+    assert len(again.text()) < len(first.text())
+    assert again.body["max_completion_tokens"] < first.body["max_completion_tokens"]
+    assert (reply.usage.llm_calls, reply.usage.prompt_tokens, reply.usage.completion_tokens) == (2, 1_400, 260)
+    assert artifact(reply.raw)["reasked"] == ["Confidentiality"]
+
+
+def test_a_clause_skipped_twice_is_not_assessed_with_a_warning(
+    openai_server: OpenAITestServer, analyzer: LLMAnalyzer
+) -> None:
+    openai_server.respond_json({"similarity": 1, "summary": "s", "clauses": [finding("Liability", "matched", None)]})
+    openai_server.respond_json({"similarity": 1, "summary": "s", "clauses": [finding("Payment", "modified", "low")]})
+
+    reply = analyzer.compare(ComparisonTask(standard=STANDARD, compared=VENDOR, mode="clauses"))
+
+    payment, liability, confidentiality = reply.output.clauses
+    assert (payment.status, payment.severity, liability.status) == ("modified", "low", "matched")
+    assert (confidentiality.title, confidentiality.status, confidentiality.severity) == (
+        "Confidentiality",
+        "not_assessed",
+        None,
+    )
+    assert confidentiality.standard_excerpt == "Each party keeps the other's information confidential."
+    assert confidentiality.compared_excerpt == ""
+    assert reply.output.warnings == ["Clause 'Confidentiality' was not assessed: the model's reply omitted it twice"]
+    assert '<selected_clauses>["Payment", "Confidentiality"]</selected_clauses>' in openai_server.requests[1].text()
+    assert reply.usage.llm_calls == 2
+    assert artifact(reply.raw)["not_assessed"] == ["Confidentiality"]
+
+
+def test_a_reask_that_fails_leaves_the_clauses_not_assessed_and_counts_what_was_paid(
+    openai_server: OpenAITestServer, analyzer: LLMAnalyzer
+) -> None:
+    openai_server.respond_json(
+        {"similarity": 1, "summary": "s", "clauses": [finding("Liability", "matched", None)]},
+        usage={"prompt_tokens": 900, "completion_tokens": 200, "total_tokens": 1_100},
+    )
+    openai_server.respond_invalid_json(times=2)  # the re-ask's reply and its corrective retry: both unusable
+    task = ComparisonTask(standard=STANDARD, compared=VENDOR, mode="clauses", selected_clauses=["liability", "payment"])
+
+    reply = analyzer.compare(task)
+
+    assert [(c.title, c.status) for c in reply.output.clauses] == [
+        ("Payment", "not_assessed"),
+        ("Liability", "matched"),
+    ]
+    [warning] = reply.output.warnings
+    assert warning.startswith("Clause 'Payment' was not assessed: the model's reply omitted it, and asking again")
+    assert len(openai_server.requests) == 3
+    assert reply.usage.llm_calls == 3 and reply.usage.prompt_tokens > 900  # the failed re-ask's two calls count
+
+
+def test_full_mode_asks_again_for_a_skipped_standard_clause_and_keeps_added_ones(
+    openai_server: OpenAITestServer, analyzer: LLMAnalyzer
+) -> None:
+    openai_server.respond_json(
+        {
+            "similarity": 0.5,
+            "summary": "s",
+            "clauses": [
+                finding("Audit", "added", "low"),
+                finding("Payment", "modified", "medium"),
+                finding("Payment", "matched", None),  # a repeat: the first finding stands
+                finding("Confidentiality", "missing", "high"),
+            ],
+        }
+    )  # Liability is skipped: the echo answers the re-ask
+
+    reply = analyzer.compare(ComparisonTask(standard=STANDARD, compared=VENDOR))
+
+    assert [(c.title, c.status) for c in reply.output.clauses] == [
+        ("Payment", "modified"),
+        ("Liability", "matched"),
+        ("Confidentiality", "missing"),
+        ("Audit", "added"),
+    ]
+    assert '<selected_clauses>["Liability"]</selected_clauses>' in openai_server.requests[1].text()
+    assert "added" not in json.dumps(openai_server.requests[1].json_schema)
+    assert artifact(reply.raw)["repeated_findings_dropped"] == ["Payment"]
+
+
+def test_comparison_prompts_are_counted_as_sent_with_their_title_enums(
+    openai_server: OpenAITestServer, analyzer: LLMAnalyzer
+) -> None:
+    """The count the size check makes (comparison_messages + the task's own schema, titles in it) and the count of
+    each call the client makes (the re-ask's smaller schema too) are the tokens that went over the wire."""
+    openai_server.enqueue(
+        Reply(content=json.dumps({"similarity": 1, "summary": "s", "clauses": [finding("Payment", "matched", None)]}),
+              usage=OMIT),
+        Reply(usage=OMIT),  # the re-ask, answered by the echo
+    )  # fmt: skip
+    task = ComparisonTask(standard=STANDARD, compared=VENDOR, mode="clauses")
+    encoding = encoding_for_model("test-model-primary")
+
+    reply = analyzer.compare(task)
+
+    first, again = openai_server.requests
+    sent = [guide_prompt_tokens(r.messages, encoding, r.json_schema) for r in (first, again)]
+    assert titles_enum(first) == ["Payment", "Liability", "Confidentiality"]
+    assert titles_enum(again) == ["Liability", "Confidentiality"]
+    assert sent_prompt_tokens(comparison_messages(task), comparison_schema(task), encoding) == sent[0]
+    assert reply.usage.prompt_tokens == sum(sent)  # no usage from the server: the client's own counts
 
 
 def cite(contract_id: str, clause: str, quote: str) -> dict[str, str]:

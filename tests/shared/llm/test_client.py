@@ -226,6 +226,41 @@ def test_invalid_twice_raises_output_invalid(openai_server: OpenAITestServer, cl
     assert info.value.details["raw"] == "not json"
 
 
+def test_a_failed_call_carries_the_usage_of_every_completion_it_was_billed_for(
+    openai_server: OpenAITestServer, make_client: MakeClient
+) -> None:
+    # Both rejected replies were answered, so both are billed; the error says what they cost.
+    bad = {"prompt_tokens": 40, "completion_tokens": 3, "total_tokens": 43}
+    openai_server.enqueue(Reply(content="not json", usage=bad), Reply(content="still not json", usage=bad))
+    with pytest.raises(LLMOutputInvalid) as invalid:
+        ask(make_client(openai_server.settings()))
+    assert (invalid.value.usage.llm_calls, invalid.value.usage.prompt_tokens, invalid.value.usage.total_tokens) == (
+        2,
+        80,
+        86,
+    )
+
+    # A reply rejected, then a corrective retry that never got an answer (5xx until the retries ran out): only the
+    # completion that came back is billed.
+    openai_server.enqueue(Reply(content="not json", usage=bad))
+    openai_server.server_error(503, times=3)
+    with pytest.raises(LLMTransientError) as transient:
+        ask(make_client(openai_server.settings(llm_max_retries=2)))
+    assert (transient.value.usage.llm_calls, transient.value.usage.total_tokens) == (1, 43)
+
+    # A refusal is a completion too.
+    openai_server.enqueue(Reply(content=None, refusal="No.", usage=bad))
+    with pytest.raises(LLMPermanentError) as refused:
+        ask(make_client(openai_server.settings()))
+    assert refused.value.usage.llm_calls == 1
+
+    # Nothing answered at all: nothing billed.
+    openai_server.server_error(500, times=3)
+    with pytest.raises(LLMTransientError) as unanswered:
+        ask(make_client(openai_server.settings(llm_max_retries=2)))
+    assert unanswered.value.usage.llm_calls == 0 and unanswered.value.usage.total_tokens == 0
+
+
 def test_a_truncated_answer_is_asked_again_once_with_twice_the_room(
     openai_server: OpenAITestServer, client: LLMClient
 ) -> None:

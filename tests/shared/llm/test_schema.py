@@ -6,7 +6,7 @@ import pytest
 from pydantic import BaseModel, Field
 
 from shared.comparison.outputs import ComparisonOut
-from shared.llm.schema import SchemaNotStrictCompatible, strict_json_schema
+from shared.llm.schema import MAX_ENUM_VALUES, SchemaNotStrictCompatible, narrowed, one_of, strict_json_schema
 from shared.query.outputs import CombineOut, PartOut
 
 
@@ -58,3 +58,36 @@ def test_free_form_maps_are_rejected_by_name() -> None:
 
     with pytest.raises(SchemaNotStrictCompatible, match="properties/extra"):
         strict_json_schema(Loose)
+
+
+class Scored(BaseModel):
+    title: str
+    score: float
+    tags: list[str]
+
+
+def test_narrowed_fields_become_enums_on_the_wire_and_in_validation() -> None:
+    bounded = narrowed(Scored, title=one_of(["A", "B", "A"]), score=one_of([0, 1]))
+    schema = strict_json_schema(bounded)
+    assert schema["properties"]["title"]["enum"] == ["A", "B"]  # duplicates dropped, order kept
+    assert schema["properties"]["score"] == {"enum": [0, 1], "title": "Score", "type": "integer"}
+    assert schema["properties"]["tags"] == strict_json_schema(Scored)["properties"]["tags"]  # untouched
+    assert schema["title"] == "Scored"  # the model's own name: $defs and titles read the same
+    assert issubclass(bounded, Scored)
+    with pytest.raises(ValueError, match="Input should be 0 or 1"):
+        bounded.model_validate({"title": "A", "score": 2, "tags": []})
+    # The same bounds give the same class: its schema and token count are computed once.
+    assert narrowed(Scored, score=one_of([0, 1]), title=one_of(["A", "B"])) is bounded
+
+
+def test_one_value_is_an_enum_and_nothing_to_narrow_is_the_model_itself() -> None:
+    schema = strict_json_schema(narrowed(Scored, title=one_of(["Only"])))
+    assert schema["properties"]["title"] == {"enum": ["Only"], "title": "Title", "type": "string"}  # not "const"
+    assert narrowed(Scored, title=None) is Scored
+    assert one_of([]) is None
+
+
+def test_too_many_values_are_not_enumerated() -> None:
+    assert one_of(range(MAX_ENUM_VALUES)) is not None
+    assert one_of(range(MAX_ENUM_VALUES + 1)) is None
+    assert one_of(["x" * 4_000, "y" * 4_000]) is None  # their characters, too
