@@ -44,7 +44,7 @@ def test_a_zip_that_unzips_past_the_limit_is_refused_before_it_is_unzipped() -> 
     with pytest.raises(OverReadingLimit, match=r"'bomb.docx': unzips to 83,8\d\d,\d\d\d bytes, over the 64 MB") as info:
         read_docx("bomb.docx", bomb)
     assert info.value.setting == "MAX_DOCX_UNZIPPED_MB"
-    with pytest.raises(OverReadingLimit, match="over the 1 MB limit"):
+    with pytest.raises(OverReadingLimit, match=r"over the 1 MB limit"):
         read_docx("bomb.docx", hostile.zip_bomb_docx(2 << 20), ReadingLimits(max_docx_unzipped_bytes=1 << 20))
 
 
@@ -61,7 +61,7 @@ def test_an_archive_of_thousands_of_files_is_refused() -> None:
 
 def test_text_stops_growing_past_the_character_limit() -> None:
     content = hostile.docx(hostile.paragraph("word " * 200) for _ in range(100))  # ~100,000 characters
-    with pytest.raises(OverReadingLimit, match="over 10,000 characters") as info:
+    with pytest.raises(OverReadingLimit, match=r"over 10,000 characters") as info:
         read_docx("long.docx", content, ReadingLimits(max_chars=10_000))
     assert info.value.setting == "MAX_EXTRACTED_CHARS"
     assert len(read_docx("long.docx", content)) > 99_000
@@ -83,7 +83,7 @@ def test_styles_based_on_each_other_in_a_loop_are_cut() -> None:
 
 
 def test_not_a_zip_is_unreadable_and_a_real_docx_still_reads() -> None:
-    with pytest.raises(ExtractionError, match="'x.docx': not a readable .docx"):
+    with pytest.raises(ExtractionError, match=r"'x.docx': not a readable .docx"):
         read_docx("x.docx", b"PK\x03\x04 broken")
     text = read_docx("lease.docx", (SAMPLES / "commercial_lease.docx").read_bytes())
     assert text.startswith("# COMMERCIAL LEASE AGREEMENT") and "## Section 3" in text

@@ -2,11 +2,10 @@ from __future__ import annotations
 
 import base64
 import io
+import time
 
 import pytest
 from docx import Document
-
-import time
 
 from shared.text.extraction import (
     MAX_DOCUMENT_BYTES,
@@ -112,13 +111,13 @@ def test_normalisation_is_linear_whatever_the_text() -> None:
 
 def test_text_over_the_character_limit_is_refused_never_cut() -> None:
     limits = ReadingLimits(max_chars=1_000)
-    with pytest.raises(OverReadingLimit, match="'long.txt': its text is 1,199 characters, over the 1,000") as info:
+    with pytest.raises(OverReadingLimit, match=r"'long.txt': its text is 1,199 characters, over the 1,000") as info:
         extract_text("long.txt", b"word " * 240, limits)  # the last space is trimmed
     assert info.value.setting == "MAX_EXTRACTED_CHARS"
     with pytest.raises(OverReadingLimit, match="'contract text': its text is 1,001 characters"):
         check_text_length("x" * 1_001, limits)
     assert check_text_length("x" * 1_000 + "   \n\n", limits) == "x" * 1_000  # counted once normalised
-    with pytest.raises(OverReadingLimit, match="'lease.docx': its text is 5,926 characters"):
+    with pytest.raises(OverReadingLimit, match=r"'lease.docx': its text is 5,926 characters"):
         read_document("lease.docx", (SAMPLES / "commercial_lease.docx").read_bytes(), ReadingLimits(max_chars=5_000))
 
 

@@ -13,7 +13,7 @@ from tests.support import hostile_files as hostile
 
 
 def test_a_pdf_over_the_page_limit_is_refused_before_its_text_is_read() -> None:
-    with pytest.raises(OverReadingLimit, match="'many.pdf': has 1,200 pages, over the 1,000 page limit") as info:
+    with pytest.raises(OverReadingLimit, match=r"'many.pdf': has 1,200 pages, over the 1,000 page limit") as info:
         read_pdf("many.pdf", hostile.many_pages_pdf(1_200))
     assert info.value.setting == "MAX_PDF_PAGES"
     assert read_pdf("ten.pdf", hostile.many_pages_pdf(10), ReadingLimits(max_pdf_pages=10)).count("Page.") == 10
@@ -28,11 +28,11 @@ def test_a_stream_that_inflates_past_pypdfs_limit_is_refused_with_the_reason() -
 
 def test_text_stops_growing_past_the_character_limit() -> None:
     content = hostile.text_pdf(50, "The Supplier shall deliver the Goods. " * 10)  # ~19,000 characters
-    with pytest.raises(OverReadingLimit, match="over 2,000 characters"):
+    with pytest.raises(OverReadingLimit, match=r"over 2,000 characters"):
         read_pdf("long.pdf", content, ReadingLimits(max_chars=2_000))
     assert read_pdf("long.pdf", content).count("Supplier") == 500
 
 
 def test_garbage_is_unreadable() -> None:
-    with pytest.raises(ExtractionError, match="'x.pdf': not a readable PDF"):
+    with pytest.raises(ExtractionError, match=r"'x.pdf': not a readable PDF"):
         read_pdf("x.pdf", b"%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 9 0 R >> endobj\ntrailer << /Root 1 0 R >>")

@@ -43,10 +43,10 @@ def test_a_child_reads_what_this_process_reads_and_is_reused(pool: ReadingPool) 
 
 
 def test_a_refusal_and_an_unreadable_file_come_back_as_they_would_here(pool: ReadingPool) -> None:
-    with pytest.raises(OverReadingLimit, match="unzips to .* over the 64 MB limit") as info:
+    with pytest.raises(OverReadingLimit, match=r"unzips to .* over the 64 MB limit") as info:
         pool.read("bomb.docx", hostile.zip_bomb_docx(80 << 20), LIMITS)
     assert info.value.setting == "MAX_DOCX_UNZIPPED_MB"
-    with pytest.raises(ExtractionError, match="'x.pdf': not a readable PDF") as unreadable:
+    with pytest.raises(ExtractionError, match=r"'x.pdf': not a readable PDF") as unreadable:
         pool.read("x.pdf", b"%PDF-1.7 nothing here", LIMITS)
     assert not isinstance(unreadable.value, OverReadingLimit)
 
@@ -54,7 +54,7 @@ def test_a_refusal_and_an_unreadable_file_come_back_as_they_would_here(pool: Rea
 def test_a_file_that_takes_too_long_is_refused_at_the_limit_and_the_next_one_is_read(pool: ReadingPool) -> None:
     pool.warm()
     started = time.monotonic()
-    with pytest.raises(OverReadingLimit, match="'slow.pdf': took longer than 2 s to read") as info:
+    with pytest.raises(OverReadingLimit, match=r"'slow.pdf': took longer than 2 s to read") as info:
         pool.read("slow.pdf", hostile.slow_pdf(20), LIMITS)  # ~2.7 s a page, 20 pages
     took = time.monotonic() - started
     assert info.value.setting == "EXTRACTION_TIMEOUT_SECONDS"
@@ -68,7 +68,7 @@ def test_a_file_that_needs_too_much_memory_is_refused_and_this_process_does_not_
     pool.warm()
     before = _rss_mb()
     hog = hostile.memory_hog_docx(250_000)  # 1.3 MB of file, ~100 MB of parsed XML
-    with pytest.raises(OverReadingLimit, match="'hog.docx': needed more than 64 MB to read") as info:
+    with pytest.raises(OverReadingLimit, match=r"'hog.docx': needed more than 64 MB to read") as info:
         pool.read("hog.docx", hog, LIMITS)
     assert info.value.setting == "EXTRACTION_MEMORY_MB"
     assert _rss_mb() - before < 48  # the file itself and its copies, not its parse
@@ -91,7 +91,7 @@ def test_a_document_waits_a_bounded_time_for_a_busy_reader() -> None:
         busy = threading.Thread(target=_refused, args=(readers, hostile.slow_pdf(20)))
         busy.start()
         time.sleep(0.3)
-        with pytest.raises(ReaderUnavailable, match="all 1 document readers are busy"):
+        with pytest.raises(ReaderUnavailable, match=r"all 1 document readers are busy"):
             readers.read("nda.pdf", NDA, LIMITS)
         busy.join()
         assert readers.read("nda.pdf", NDA, LIMITS).startswith("Mutual Non-Disclosure Agreement")
