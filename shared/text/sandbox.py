@@ -8,12 +8,13 @@ worker's memory, and every other user's requests with it. In a child it can only
   threads, nothing of multiprocessing's re-import of `__main__`, which under the Functions host is its worker
   script). They get the parent's `sys.path` and no secrets: a minimal environment. Each imports the readers
   once, then limits itself: address space to what it uses after those imports plus EXTRACTION_MEMORY_MB
-  (RLIMIT_AS), CPU seconds per document (RLIMIT_CPU, a backstop should this process die mid-document), no
+  (RLIMIT_AS, set again before each document: its growth while reading one is what is limited), CPU seconds per
+  document (RLIMIT_CPU, a backstop should this process die mid-document), no
   core files, no file writes.
 - **Warm and reused**: at most EXTRACTION_WORKERS children per worker process read at once; an idle child waits on
   its stdin for the next document, so a document costs a round trip through two pipes, not a process start.
   A child is retired (and a new one started at once, in the background) when it ran out of memory, grew past
-  half its limit, or read 200 documents.
+  half its allowance while reading or kept a quarter of it after, or read 200 documents.
 - **Time**: this process waits for the answer at most EXTRACTION_TIMEOUT_SECONDS (it waits in `select`, holding
   no GIL), then kills the child (SIGKILL) and starts another: the document is refused, the next one is read.
 - **Answers** are JSON and raw text in length-prefixed frames, never pickles: nothing a child says can run code
@@ -298,6 +299,7 @@ class ReadingPool:
             status == "memory"
             or child.documents >= RETIRE_AFTER_DOCUMENTS
             or int(answer.get("vm_peak_mb", 0)) > self.memory_mb // 2
+            or int(answer.get("vm_mb", 0)) > self.memory_mb // 4  # its heap kept what the document took
         )
         if retire:
             self._replace(child)

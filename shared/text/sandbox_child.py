@@ -4,8 +4,8 @@ closes.
 
 Frames are a 4-byte big-endian length and that many bytes. In: a JSON header `{"filename", "limits"}`, then the
 file's bytes. Out: once `{"ready": true, "baseline_mb"}` (or `{"ready": false, "error"}`), then per document a JSON
-answer `{"status": "ok" | "too_large" | "invalid" | "memory", "message", "setting", "vm_peak_mb"}` (`vm_peak_mb`: the
-most memory this child ever used above what it started with) and, when "ok", the
+answer `{"status": "ok" | "too_large" | "invalid" | "memory", "message", "setting", "vm_peak_mb", "vm_mb"}` (the most
+memory this child ever used above what it started with, and what it uses now) and, when "ok", the
 text as UTF-8.
 """
 
@@ -114,10 +114,14 @@ def main() -> int:
 
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+        allowance = memory_mb << 20
         baseline = _vm_bytes()
-        ceiling = baseline + (memory_mb << 20)
-        slack = max(4 << 20, (memory_mb << 20) // 20)
-        resource.setrlimit(resource.RLIMIT_AS, (ceiling, ceiling))
+        # The hard limit never moves: twice the allowance over the baseline. Each document gets the allowance over
+        # what the child uses when it starts reading (the soft limit, which a process may raise up to the hard one):
+        # what a document may grow the child by is exactly EXTRACTION_MEMORY_MB, whatever came before it.
+        hard = baseline + 2 * allowance
+        slack = max(4 << 20, allowance // 20)
+        resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
     except BaseException as exc:  # tell the parent why, then stop
         _send(out, {"ready": False, "error": "".join(traceback.format_exception_only(exc)).strip()})
         return 1
@@ -134,6 +138,8 @@ def main() -> int:
         filename = str(request["filename"])
         limits = ReadingLimits(**request["limits"])
         _limit_cpu(limits.timeout_seconds)
+        ceiling = min(hard, _vm_bytes() + allowance)
+        resource.setrlimit(resource.RLIMIT_AS, (ceiling, hard))
         answer: dict[str, Any]
         text = None
         try:
@@ -160,6 +166,7 @@ def main() -> int:
         if answer["status"] != "ok" and peak >= ceiling - slack:
             answer = {"status": "memory"}
         answer["vm_peak_mb"] = (peak - baseline) >> 20
+        answer["vm_mb"] = (_vm_bytes() - baseline) >> 20
         _send(out, answer)
         if text is not None:
             _write_frame(out, text.encode("utf-8", "surrogatepass"))
