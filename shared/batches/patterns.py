@@ -8,8 +8,8 @@ that uses them is refused with the reason when the batch is saved.
 
 How much a pattern costs per byte of text grows with the size of its compiled program (`{0,500}` repetitions
 unroll), so that is bounded too: MAX_PROGRAM_SIZE instructions for the checks of one prompt together, which with
-the document text capped at MAX_EXTRACTED_CHARS bounds the time one record's checks can take. Measured worst
-cases: bench/regex_bench.py.
+the document text capped at MAX_EXTRACTED_CHARS bounds the time one record's checks can take (~20 s in the worst
+case we could build, on a worker thread that holds no GIL). Measured: bench/regex_bench.py.
 
 Matching follows what checks always did: case-insensitive, `^`/`$` at line breaks. Differences from `re` a user may
 meet: `\\Z` is `\\z`; `\\w`, `\\d` and `\\b` are ASCII-only (`\\pL` for any letter).
@@ -26,9 +26,12 @@ import re2
 Pattern = Any  # re2._Regexp (google-re2 has no type hints)
 
 MAX_PATTERN_CHARS = 1_000
-MAX_PROGRAM_SIZE = 5_000
-"""RE2 program instructions for all the checks of one prompt: ordinary checks need 20 to 50 each
-("governed by the laws": 26); `.{0,500}` alone is 4,500."""
+MAX_PROGRAM_SIZE = 2_500
+"""RE2 program instructions for all the checks of one prompt. Ordinary checks need 20 to 60 each ("governed by the
+laws": 26), and run at memory speed. A pattern whose DFA blows up on the text (`a.{300}c` over random a/b) falls back
+to RE2's NFA, whose cost per byte grows with the program: up to ~4 ns per instruction and byte here, so a prompt's
+checks at this limit can take ~20 s over a 2,000,000-character document built against them (bench/regex_bench.py),
+on a worker thread that holds no GIL. `.{0,200}` alone is 1,600."""
 RUN_MEMORY = 8 << 20
 """What one compiled pattern and its DFA cache may use when it runs (RE2's default, stated)."""
 CHECK_MEMORY = 1 << 20
