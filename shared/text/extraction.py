@@ -189,9 +189,16 @@ def extract_text(filename: str, content: bytes, limits: ReadingLimits | None = N
     return limits.check_text(filename, read_in_child(filename, content, limits))
 
 
-def check_text_length(text: str, limits: ReadingLimits | None = None, what: str = "contract text") -> str:
-    """Text sent as text (not a file), normalised, within MAX_EXTRACTED_CHARS."""
-    return (limits or ReadingLimits.from_settings()).check_text(what, normalize_text(text))
+def check_text_length(text: str, limits: ReadingLimits | None = None) -> str:
+    """A contract sent as text (not a file), normalised, within MAX_EXTRACTED_CHARS."""
+    limits = limits or ReadingLimits.from_settings()
+    normalised = normalize_text(text)
+    if len(normalised) > limits.max_chars:
+        raise OverReadingLimit(
+            f"the contract text is {len(normalised):,} characters, over the {limits.max_chars:,} character limit",
+            "MAX_EXTRACTED_CHARS",
+        )
+    return normalised
 
 
 __all__ = [
