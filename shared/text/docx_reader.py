@@ -38,8 +38,9 @@ from shared.text.limits import (
 )
 
 _HEADING_STYLE = re.compile(r"^heading (\d)$", re.IGNORECASE)
-# Word writes these as small decimal numbers; anything else (a 4,000-digit start value) is read as absent.
-_SMALL_INT = re.compile(r"-?\d{1,10}")
+# Word writes these as decimal numbers of a few digits; anything longer (a 4,000-digit start value, which int() would
+# refuse and str() take quadratic time over) is read as absent.
+_SMALL_INT = re.compile(r"-?\d{1,18}")
 _MAX_STYLE_DEPTH = 32
 
 

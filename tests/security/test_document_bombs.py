@@ -3,7 +3,7 @@
 
 Each is answered clearly (413 `document_too_large` naming the limit, never a 500), within a few seconds, while
 another user's requests keep being answered in well under two seconds; the upload after it works. Files that
-used to explode but are legitimate (a list numbered from two billion, a heading line padded with a million
+used to explode but are legitimate (a list numbered from 10^10, a heading line padded with a million
 spaces) are now read quickly."""
 
 from __future__ import annotations
@@ -109,11 +109,11 @@ def _dense_letters() -> str:
 
 
 DEFUSED = [
-    # The issue's 1.5 KB file: 10 million "m"s for one paragraph before (here from two billion: 2 million each).
-    Defused("a list numbered from two billion in roman numerals",
+    # The issue's 1.5 KB file: 10 million "m"s for one paragraph before.
+    Defused("a list numbered from 10^10 in roman numerals (the issue's 1.5 KB file)",
             lambda: {"filename": "list.docx",
-                     "content_base64": b64(hostile.numbered_list_docx(2 * 10**9, "lowerRoman"))},
-            lambda c: str(c["text"]).startswith("2000000000. Item 0") and len(str(c["text"])) < 100),
+                     "content_base64": b64(hostile.numbered_list_docx(10**10, "lowerRoman"))},
+            lambda c: str(c["text"]).startswith("10000000000. Item 0") and len(str(c["text"])) < 100),
     Defused("a heading padded with a million spaces (quadratic heading regex and normalisation)",
             lambda: {"text": "# Title" + " " * 1_000_000 + "end\n\n1. Term. Two years."},
             lambda c: len(c["clauses"]) >= 2),  # type: ignore[arg-type]

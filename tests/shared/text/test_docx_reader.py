@@ -20,11 +20,11 @@ from .conftest import SAMPLES
 @pytest.mark.parametrize(
     ("start", "fmt", "first", "second"),
     [
-        (2 * 10**9, "lowerRoman", "2000000000.", "2000000001."),  # was 2 million "m"s for one paragraph
-        (2 * 10**9, "upperLetter", "2000000000.", "2000000001."),  # was 77 million letters
+        (10**10, "lowerRoman", "10000000000.", "10000000001."),  # the file: 10 million "m"s a paragraph
+        (10**10, "upperLetter", "10000000000.", "10000000001."),  # was 385 million letters
         (MAX_LIST_COUNTER, "lowerRoman", "m" * 10 + ".", "10001."),  # the last roman numeral, then digits
         (27, "lowerLetter", "aa.", "bb."),
-        (10**10, "lowerRoman", "i.", "ii."),  # not a number Word writes (over 32 bits): read as absent
+        ("9" * 19, "lowerRoman", "i.", "ii."),  # not a number Word writes: read as absent
         ("9" * 5_000, "lowerRoman", "i.", "ii."),  # nor is one of 5,000 digits (int() alone would refuse it)
         (3, "upperRoman", "iii.".upper(), "IV."),
     ],
