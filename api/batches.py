@@ -28,11 +28,12 @@ from api.http import (
     parse_model,
     path_param,
     read_body,
-    read_model,
+    read_json,
 )
 from api.jobs import accepted
 from shared.batches.jobs import batch_job, running_job, start_batch_job
 from shared.batches.models import Batch, BatchConfig
+from shared.batches.patterns import client_config
 from shared.batches.request import EvaluationJobRequest, RunBatch, StagingJobRequest
 from shared.batches.service import BatchService
 from shared.batches.staging_answer import StagingFailed, seed_answer
@@ -73,7 +74,8 @@ async def detail_response(req: Request, batch: Batch, status: int = 200) -> Resp
 @bp.route(route="batches", methods=["POST"])
 async def create_batch(req: Request) -> Response:
     async def impl(req: Request, caller: Caller) -> Response:
-        config = await read_model(req, BatchConfig)
+        # Every `checks` pattern is compiled with RE2 now: one RE2 cannot run is a 422 naming the check and why.
+        config = parse_model(BatchConfig, await read_json(req), client_config())
         batch = await blocking(batches().create, caller.user_id, config)
         body = views.BatchCreated(batch_id=batch.batch_id, status=batch.status)
         return json_response(body, 201, {"Location": api_url(req, f"batches/{batch.batch_id}")})
@@ -106,7 +108,8 @@ async def get_batch(req: Request) -> Response:
 async def update_batch(req: Request) -> Response:
     async def impl(req: Request, caller: Caller) -> Response:
         batch_id = path_param(req, "batch_id")
-        config = await read_model(req, BatchConfig)
+        # Every `checks` pattern is compiled with RE2 now: one RE2 cannot run is a 422 naming the check and why.
+        config = parse_model(BatchConfig, await read_json(req), client_config())
         # 404 before 409 (another user's batch), then the status check inside the ETag write: 409 while it runs.
         batch = await blocking(batches().update_config, caller.user_id, batch_id, config)
         return await detail_response(req, batch)

@@ -1,6 +1,15 @@
-"""Contract library: upload (text or a base64 .txt/.md/.docx/.pdf file), list, read with clauses, delete."""
+"""Contract library: upload (text or a base64 .txt/.md/.docx/.pdf file), list, read with clauses, delete.
 
+An upload is read within the reading limits (shared/text/limits.py): text over MAX_EXTRACTED_CHARS, a PDF over
+MAX_PDF_PAGES, a .docx that unzips past MAX_DOCX_UNZIPPED_MB or looks like a zip bomb, and a file that takes longer
+than EXTRACTION_TIMEOUT_SECONDS or more than EXTRACTION_MEMORY_MB to read are 413 `document_too_large` with the
+reason; a file that cannot be read is 422 `invalid_document`.
+"""
+
+import asyncio
+import functools
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import azure.durable_functions as df
 from azurefunctions.extensions.http.fastapi import Request, Response
@@ -15,16 +24,19 @@ from api.http import (
     read_model,
 )
 from shared.contracts.models import ClauseRecord, Contract, ContractCreated, ContractList, ContractUpload, detail
-from shared.errors import PayloadTooLarge, ValidationFailed
+from shared.errors import PayloadTooLarge, ServiceUnavailable, ValidationFailed
 from shared.identity import Caller
 from shared.settings import get_settings
 from shared.storage.factory import get_repositories
 from shared.text.extraction import (
     DocumentTooLargeError,
     ExtractionError,
+    OverReadingLimit,
+    ReaderUnavailable,
+    ReadingLimits,
+    check_text_length,
     decode_base64_strict,
     extract_text,
-    normalize_text,
 )
 from shared.text.segmentation import segment
 from shared.text.tokens import count_tokens
@@ -34,8 +46,23 @@ bp = df.Blueprint()
 MAX_PAGE_SIZE = 100
 
 
+# Uploads are read on threads of their own: a .docx or .pdf waits up to EXTRACTION_TIMEOUT_SECONDS for its reader
+# process, and those waits must not take the threads every other request's storage calls run on (`blocking`).
+_READERS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="contract-upload")
+
+
 class InvalidDocument(ValidationFailed):
     code = "invalid_document"
+
+
+class DocumentTooLarge(PayloadTooLarge):
+    """Over a reading limit: its text, pages, unzipped size, or the time or memory reading it takes (413)."""
+
+    code = "document_too_large"
+
+
+class ReadersBusy(ServiceUnavailable):
+    code = "document_readers_unavailable"
 
 
 def _source_format(upload: ContractUpload) -> str:
@@ -44,22 +71,30 @@ def _source_format(upload: ContractUpload) -> str:
     return upload.filename.rsplit(".", 1)[-1].lower()
 
 
-def build_contract(user_id: str, upload: ContractUpload, max_bytes: int) -> Contract:
-    """Decode, extract, segment and count: CPU-bound, so callers run it off the event loop."""
+def build_contract(
+    user_id: str, upload: ContractUpload, max_bytes: int, limits: ReadingLimits | None = None
+) -> Contract:
+    """Decode, extract, segment and count: CPU-bound, so callers run it off the event loop. Segmentation and
+    token counting are linear in the text, which the reading limits cap."""
+    limits = limits or ReadingLimits.from_settings()
     try:
         if upload.text is not None:
             size = len(upload.text.encode("utf-8"))
             if size > max_bytes:
                 raise DocumentTooLargeError(size, max_bytes, "contract text")
-            text = normalize_text(upload.text)
+            text = check_text_length(upload.text, limits)
         else:
             # ContractUpload guarantees both are set when text is not.
             content = decode_base64_strict(upload.content_base64 or "", max_bytes=max_bytes)
-            text = extract_text(upload.filename or "", content)
+            text = extract_text(upload.filename or "", content, limits)
     except DocumentTooLargeError as exc:
         raise PayloadTooLarge(str(exc), {"max_bytes": max_bytes}) from exc
+    except OverReadingLimit as exc:
+        raise DocumentTooLarge(str(exc), {"setting": exc.setting} if exc.setting else None) from exc
     except ExtractionError as exc:
         raise InvalidDocument(str(exc)) from exc
+    except ReaderUnavailable as exc:
+        raise ReadersBusy(str(exc)) from exc
     if not text.strip():
         raise InvalidDocument("the contract has no text")
     clauses = [
@@ -88,7 +123,8 @@ async def create_contract(req: Request) -> Response:
 async def _create_contract(req: Request, caller: Caller) -> Response:
     settings = get_settings()
     upload = await read_model(req, ContractUpload)
-    contract = await blocking(build_contract, caller.user_id, upload, settings.max_contract_bytes)
+    build = functools.partial(build_contract, caller.user_id, upload, settings.max_contract_bytes)
+    contract = await asyncio.get_running_loop().run_in_executor(_READERS, build)
     await blocking(get_repositories().contracts.add, contract)
     created = ContractCreated(
         contract_id=contract.contract_id,

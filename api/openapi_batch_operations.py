@@ -46,7 +46,12 @@ BATCH_LINKS = links_to(
     ExportJsonl="export_batch_jsonl",
 )
 BUSY = "The batch's status does not allow this, or a job already works on it."
-UNKNOWN_FOLDERS = "Invalid body, or folders the caller has no documents in (`unknown_folders`, naming them)."
+INVALID_CONFIG = (
+    "Invalid configuration: `details` lists the fields (`invalid_request`). Every `checks` pattern is compiled with "
+    "RE2: one it cannot run (backreferences, lookaround, `\\Z`, repetitions over {1000}, too large) is refused at "
+    "its `regex` field naming the check and why, as are a prompt's checks over 2,500 RE2 instructions together. "
+    "Folders the caller has no documents in are refused as `unknown_folders`, naming them."
+)
 
 BATCHES: tuple[Operation, ...] = (
     Operation(
@@ -57,7 +62,7 @@ BATCHES: tuple[Operation, ...] = (
         "Create a batch: folders, prompts with their scoring, a model",
         (json_reply(201, BatchCreated, "Saved (status SAVED).", ("Location",), BATCH_LINKS),),
         body=BatchConfig,
-        error_notes={422: UNKNOWN_FOLDERS},
+        error_notes={422: INVALID_CONFIG},
     ),
     Operation(
         "list_batches",
@@ -89,7 +94,7 @@ BATCHES: tuple[Operation, ...] = (
         errors=(404, 409),
         params=(BATCH_ID,),
         body=BatchConfig,
-        error_notes={409: "The batch is staging or running.", 422: UNKNOWN_FOLDERS},
+        error_notes={409: "The batch is staging or running.", 422: INVALID_CONFIG},
     ),
     Operation(
         "stage_batch",

@@ -27,8 +27,17 @@ CONTRACTS: tuple[Operation, ...] = (
                 links_to("contract_id", "contract_id", GetContract="get_contract", DeleteContract="delete_contract"),
             ),
         ),
+        errors=(503,),
         body=ContractUpload,
-        error_notes={422: "Invalid body, or a file that cannot be read (`invalid_document`)."},
+        error_notes={
+            413: "The body is over MAX_REQUEST_BYTES or the document over MAX_CONTRACT_BYTES (`payload_too_large`), "
+            "or the document is over a reading limit: its text (MAX_EXTRACTED_CHARS), pages (MAX_PDF_PAGES), "
+            "unzipped size (MAX_DOCX_UNZIPPED_MB), or the time or memory reading it takes "
+            "(EXTRACTION_TIMEOUT_SECONDS, EXTRACTION_MEMORY_MB): `document_too_large`, the setting in "
+            "`details.setting`.",
+            422: "Invalid body, or a file that cannot be read (`invalid_document`).",
+            503: "Every document reader was busy for too long (`document_readers_unavailable`): try again.",
+        },
     ),
     Operation(
         "list_contracts",

@@ -115,6 +115,18 @@ class Settings(BaseSettings):
     max_request_bytes: int = 16 * 1024 * 1024
     max_contract_bytes: int = 10 * 1024 * 1024
     public_base_url: str | None = None  # PUBLIC_BASE_URL: base of URLs we hand out
+
+    # Reading uploaded documents (shared/text/): every user's file is hostile until bounded. Text longer than this
+    # is refused (it feeds token counting, storage and one model call per part); so are PDFs with more pages and
+    # .docx archives that unzip to more than this.
+    max_extracted_chars: int = Field(default=2_000_000, ge=1_000)
+    max_pdf_pages: int = Field(default=1_000, ge=1)
+    max_docx_unzipped_mb: int = Field(default=64, ge=1)
+    # .docx and .pdf files are read in child processes (shared/text/sandbox.py), at most this many at once per
+    # worker process, each killed after this many seconds and refused memory past this much growth.
+    extraction_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    extraction_memory_mb: int = Field(default=256, ge=32)
+    extraction_workers: int = Field(default=2, ge=1, le=16)
     # How long POST /api/batches/{id}/reprocess-staging waits for its staging job before answering 202 with the
     # job instead of the finished result (Durable's create-and-wait); below Azure's 230 s HTTP limit.
     batch_sync_wait_seconds: float = Field(default=60.0, ge=0, le=200)

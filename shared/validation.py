@@ -21,10 +21,11 @@ def validation_details(exc: ValidationError) -> list[dict[str, Any]]:
     return details
 
 
-def parse_model(model: type[M], data: Any) -> M:
-    """`data` as a `model`, or ValidationFailed naming the first field in its message and every field in details."""
+def parse_model(model: type[M], data: Any, context: dict[str, Any] | None = None) -> M:
+    """`data` as a `model`, or ValidationFailed naming the first field in its message and every field in details.
+    `context` reaches the model's validators (e.g. shared/batches/patterns.py's COMPILE_PATTERNS)."""
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context=context)
     except ValidationError as exc:
         details = validation_details(exc)
         first = details[0] if details else {"field": "(body)", "message": "invalid"}

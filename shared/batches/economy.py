@@ -30,6 +30,7 @@ from shared.batches.evaluation import EvaluationTask
 from shared.batches.messages import Submitted
 from shared.batches.models import Batch, BatchConfig, ModelAnswer, RecordStatus, RemoteBatch, ResponseRecord
 from shared.batches.running import chunk_name
+from shared.batches.scoring import checks_refusal
 from shared.batches.service import BatchService
 from shared.documents.models import DocumentText
 from shared.errors import NotFoundError
@@ -242,6 +243,11 @@ class _File:
             settle_record(scope, record, current.etag, error=f"the document's text is gone: {exc}")
             return None
         task = task_of(self.config, record, text.text)
+        refusal = checks_refusal(task.prompt.scoring)  # a stored pattern RE2 cannot run: no line, no cost
+        if refusal is not None:
+            self.failed += 1
+            settle_record(scope, record, current.etag, error=refusal)
+            return None
         key = answer_key(text.sha256, task.prompt, self.model_name, self.config.model)
         known = scope.repos.answers.get(scope.user_id, key)
         if known is not None:

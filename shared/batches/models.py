@@ -8,14 +8,22 @@ Stored (partition key /user_id): batches in `batches`, records in `batch_records
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from shared.analysis.token_usage import TokenUsage
+from shared.batches.patterns import (
+    CHECK_MEMORY,
+    MAX_PATTERN_CHARS,
+    PatternRefused,
+    compile_checks,
+    compile_pattern,
+    compiling,
+    refused,
+)
 from shared.jobs.models import NOT_BLANK, ModelSelection, utcnow
 from shared.json_types import JsonFloat, JsonInt
 
@@ -66,25 +74,42 @@ class Scale(BaseModel):
 class Check(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=100)
-    regex: str = Field(min_length=1, max_length=1000)
+    regex: str = Field(min_length=1, max_length=MAX_PATTERN_CHARS)
 
     @field_validator("regex")
     @classmethod
-    def _compiles(cls, regex: str) -> str:
-        try:
-            re.compile(regex)
-        except re.error as exc:
-            raise ValueError(f"regex {regex!r} does not compile: {exc}") from None
+    def _compiles(cls, regex: str, info: ValidationInfo) -> str:
+        # Only a client's configuration (POST/PUT /api/batches) is compiled here; stored batches load without it
+        # (shared/batches/patterns.py).
+        if compiling(info.context):
+            try:
+                compile_pattern(regex, CHECK_MEMORY)
+            except PatternRefused as exc:
+                refused(info.context)
+                raise ValueError(f"check {info.data.get('name', '?')!r}: regex {regex!r} is refused: {exc}") from None
         return regex
 
 
 class Checks(BaseModel):
-    """Deterministic: each check passes when its regex matches the document's text (case-insensitive); the score
-    is the share that pass."""
+    """Deterministic: each check passes when its regex matches the document's text (case-insensitive, RE2: see
+    shared/batches/patterns.py); the score is the share that pass."""
 
     model_config = ConfigDict(extra="forbid")
     type: Literal["checks"] = "checks"
     checks: list[Check] = Field(min_length=1, max_length=MAX_CHECKS)
+
+    @model_validator(mode="after")
+    def _within_budget(self, info: ValidationInfo) -> Checks:
+        if compiling(info.context):
+            try:
+                compile_checks(self.named(), CHECK_MEMORY)
+            except PatternRefused as exc:
+                refused(info.context)
+                raise ValueError(str(exc)) from None
+        return self
+
+    def named(self) -> list[tuple[str, str]]:
+        return [(check.name, check.regex) for check in self.checks]
 
 
 Scoring = Annotated[PassFail | Scale | Checks, Field(discriminator="type")]

@@ -22,7 +22,7 @@ from shared.batches.evaluation import EvaluationTask, settle
 from shared.batches.messages import RunPlanned
 from shared.batches.models import Batch, BatchSummary, ModelAnswer, RecordStatus, ResponseRecord
 from shared.batches.request import EvaluationJobRequest
-from shared.batches.scoring import ScoreInvalid
+from shared.batches.scoring import ScoreInvalid, checks_refusal
 from shared.batches.service import BatchService
 from shared.batches.summary import summarize
 from shared.errors import DomainError, NotFoundError
@@ -104,6 +104,9 @@ def evaluate_record(
         task, key = _task(scope, analyzer, batch, record)
     except NotFoundError as exc:
         return _close(scope, record, current.etag, total, error=f"the document's text is gone: {exc}")
+    refusal = checks_refusal(task.prompt.scoring)  # a stored pattern RE2 cannot run: fail it before paying
+    if refusal is not None:
+        return _close(scope, record, current.etag, total, error=refusal)
     known = scope.repos.answers.get(scope.user_id, key)
     if known is not None:
         return _close(scope, record, current.etag, total, answer=known, reused=True)

@@ -25,7 +25,7 @@ from shared.jobs.progress import saving
 from shared.jobs.scope import JobScope
 from shared.jobs.steps import save_result
 from shared.settings import get_settings
-from shared.text.extraction import ExtractionError, extract_text
+from shared.text.extraction import ExtractionError, ReadingLimits, extract_text
 from shared.text.tokens import count_tokens
 
 log = logging.getLogger(__name__)
@@ -113,16 +113,20 @@ def stage_document(scope: JobScope, batch: Batch, document_id: str) -> StagedDoc
 
 
 def document_text(scope: JobScope, document: Document) -> DocumentText:
-    """The document's text: kept from an earlier staging of the same bytes, else extracted from its blob now."""
+    """The document's text: kept from an earlier staging of the same bytes, else extracted from its blob now, within
+    the reading limits (.docx and .pdf in a child process: shared/text/sandbox.py). OverReadingLimit (an
+    ExtractionError) says which limit; a text kept from before a limit was lowered is held to it too."""
     repos = scope.repos
+    limits = ReadingLimits.from_settings()
     try:
         known = repos.documents.get_text(scope.user_id, document.document_id)
         if known.sha256 == document.sha256:
+            limits.check_text(document.filename, known.text)
             return known
     except NotFoundError:
         pass
     content = document_blobs().get(document.blob_name)
-    text = extract_text(document.filename, content)
+    text = extract_text(document.filename, content, limits)
     extracted = DocumentText(
         document_id=document.document_id,
         user_id=scope.user_id,

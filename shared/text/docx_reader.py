@@ -4,6 +4,12 @@ Two things plain ``paragraph.text`` loses, and which clause segmentation needs, 
 - Word's automatic list numbers ("1.", "3.2", "(a)") are rendered from numbering.xml, best effort
   (decimal, letters, roman, bullets; restarts and overrides beyond ``w:start`` are not modelled).
 - Heading-styled paragraphs become markdown headings (``## Title``) so they segment like a .md upload.
+
+The file is hostile until bounded: the archive is checked before python-docx unzips it (members, unzipped size,
+compression ratio), list numbers past MAX_LIST_COUNTER are plain digits, numbers in the XML are read only when
+they look like Word's, style chains that loop are cut, and the text stops growing past the character limit.
+This runs in a child process with a time and memory limit (shared/text/sandbox.py): what these checks miss is
+refused there.
 """
 
 from __future__ import annotations
@@ -22,9 +28,20 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 from lxml import etree
 
-from shared.text.errors import ExtractionError
+from shared.text.errors import ExtractionError, OverReadingLimit
+from shared.text.limits import (
+    DOCX_MAX_MEMBERS,
+    DOCX_MAX_RATIO,
+    DOCX_RATIO_CHECKED_FROM,
+    MAX_LIST_COUNTER,
+    ReadingLimits,
+)
 
 _HEADING_STYLE = re.compile(r"^heading (\d)$", re.IGNORECASE)
+# Word writes these as decimal numbers of a few digits; anything longer (a 4,000-digit start value, which int() would
+# refuse and str() take quadratic time over) is read as absent.
+_SMALL_INT = re.compile(r"-?\d{1,18}")
+_MAX_STYLE_DEPTH = 32
 
 
 @dataclass
@@ -51,10 +68,10 @@ class _Numbering:
         for an in root.findall(qn("w:abstractNum")):
             levels: dict[int, _Level] = {}
             for lvl in an.findall(qn("w:lvl")):
-                levels[int(lvl.get(qn("w:ilvl"), "0"))] = _Level(
+                levels[_int(lvl.get(qn("w:ilvl")), 0)] = _Level(
                     fmt=_val(lvl, "w:numFmt") or "decimal",
                     text=_val(lvl, "w:lvlText") or "",
-                    start=int(_val(lvl, "w:start") or "1"),
+                    start=_int(_val(lvl, "w:start"), 1),
                 )
             abstract[an.get(qn("w:abstractNumId"), "")] = levels
         numbering = cls()
@@ -90,6 +107,10 @@ def _val(el: etree._Element, tag: str) -> str | None:
     return None if child is None else child.get(qn("w:val"))
 
 
+def _int(value: str | None, default: int) -> int:
+    return int(value) if value is not None and _SMALL_INT.fullmatch(value.strip()) else default
+
+
 def _roman(n: int) -> str:
     out = []
     for value, sym in ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
@@ -101,6 +122,8 @@ def _roman(n: int) -> str:
 
 
 def _format_number(n: int, fmt: str) -> str:
+    if not 0 < n <= MAX_LIST_COUNTER:
+        return str(n)  # roman numerals and letters grow with the number itself: a crafted start is millions long
     if fmt in ("lowerLetter", "upperLetter"):
         letters = chr(ord("a") + (n - 1) % 26) * ((n - 1) // 26 + 1)
         return letters if fmt == "lowerLetter" else letters.upper()
@@ -120,28 +143,49 @@ def _num_pr_of(ppr: etree._Element | None) -> tuple[str, int] | None:
     num_id = _val(num_pr, "w:numId")
     if num_id is None:
         return None
-    return num_id, int(_val(num_pr, "w:ilvl") or "0")
+    return num_id, _int(_val(num_pr, "w:ilvl"), 0)
 
 
-def _num_pr(paragraph: Paragraph) -> tuple[str, int] | None:
-    """(numId, ilvl) from the paragraph, else from its style chain (e.g. "List Number")."""
-    found = _num_pr_of(paragraph._p.pPr)
-    style = paragraph.style
-    while found is None and style is not None:
-        found = _num_pr_of(style.element.pPr)
-        style = style.base_style
-    return found
+class _Styles:
+    """What a paragraph's style gives it (its name, and list numbering from the style chain), looked up once per
+    style: python-docx scans every style of the document on each lookup, which made a body of many short
+    paragraphs cost a millisecond each."""
+
+    def __init__(self) -> None:
+        self._known: dict[str | None, tuple[str, tuple[str, int] | None]] = {}
+
+    def of(self, paragraph: Paragraph) -> tuple[str, tuple[str, int] | None]:
+        style_id = paragraph._p.style
+        if style_id not in self._known:
+            style = paragraph.style
+            name = (style.name or "") if style is not None else ""
+            found = None
+            depth = 0
+            # A chain of styles based on each other in a loop is cut.
+            while found is None and style is not None and depth < _MAX_STYLE_DEPTH:
+                found = _num_pr_of(style.element.pPr)
+                style = style.base_style
+                depth += 1
+            self._known[style_id] = (name, found)
+        return self._known[style_id]
 
 
-def _paragraph_text(paragraph: Paragraph, numbering: _Numbering) -> str:
+@dataclass
+class _Context:
+    numbering: _Numbering
+    styles: _Styles = field(default_factory=_Styles)
+
+
+def _paragraph_text(paragraph: Paragraph, context: _Context) -> str:
     text = paragraph.text
-    num = _num_pr(paragraph)
+    style_name, style_num = context.styles.of(paragraph)
+    # (numId, ilvl) from the paragraph, else from its style chain (e.g. "List Number").
+    num = _num_pr_of(paragraph._p.pPr) or style_num
     if num is not None and num[0] != "0" and text.strip():
-        label = numbering.label(*num)
+        label = context.numbering.label(*num)
         if label:
             text = f"{label} {text}"
-    style_name = paragraph.style.name if paragraph.style is not None else ""
-    heading = _HEADING_STYLE.match(style_name or "")
+    heading = _HEADING_STYLE.match(style_name)
     if heading and text.strip():
         return "#" * max(1, min(6, int(heading.group(1)))) + " " + text.strip()
     if style_name == "Title" and text.strip():
@@ -149,7 +193,7 @@ def _paragraph_text(paragraph: Paragraph, numbering: _Numbering) -> str:
     return text
 
 
-def _table_lines(table: Table, numbering: _Numbering) -> Iterator[str]:
+def _table_lines(table: Table, context: _Context) -> Iterator[str]:
     for row in table.rows:
         seen: set[int] = set()
         cells: list[str] = []
@@ -157,25 +201,62 @@ def _table_lines(table: Table, numbering: _Numbering) -> Iterator[str]:
             if id(cell._tc) in seen:  # merged cells repeat the same element
                 continue
             seen.add(id(cell._tc))
-            parts = list(_blocks(cell.iter_inner_content(), numbering))
+            parts = list(_blocks(cell.iter_inner_content(), context))
             cells.append(" ".join(p.strip() for p in parts if p.strip()))
         if any(cells):
             yield " | ".join(cells)
 
 
-def _blocks(items: Iterable[Paragraph | Table], numbering: _Numbering) -> Iterator[str]:
+def _blocks(items: Iterable[Paragraph | Table], context: _Context) -> Iterator[str]:
     for item in items:
         if isinstance(item, Paragraph):
-            yield _paragraph_text(item, numbering)
+            yield _paragraph_text(item, context)
         else:
-            yield from _table_lines(item, numbering)
+            yield from _table_lines(item, context)
 
 
-def read_docx(filename: str, content: bytes) -> str:
+def check_archive(filename: str, content: bytes, limits: ReadingLimits) -> None:
+    """Refuse a zip that would unzip into too many files, too many bytes, or far more than it holds (a zip bomb),
+    from its central directory alone: nothing is decompressed. zipfile never inflates a member past the size the
+    directory declares (a lying size ends in a CRC error), so these sizes bound what python-docx can unzip."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as exc:
+        raise ExtractionError(f"{filename!r}: not a readable .docx file ({exc})") from exc
+    if len(members) > DOCX_MAX_MEMBERS:
+        raise OverReadingLimit(
+            f"{filename!r}: its archive holds {len(members):,} files, more than the {DOCX_MAX_MEMBERS:,} allowed"
+        )
+    unzipped = sum(m.file_size for m in members)
+    if unzipped > limits.max_docx_unzipped_bytes:
+        raise OverReadingLimit(
+            f"{filename!r}: unzips to {unzipped:,} bytes, over the {limits.max_docx_unzipped_bytes >> 20} MB limit",
+            "MAX_DOCX_UNZIPPED_MB",
+        )
+    for member in members:
+        ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size >= DOCX_RATIO_CHECKED_FROM and ratio > DOCX_MAX_RATIO:
+            raise OverReadingLimit(
+                f"{filename!r}: {member.filename} expands {ratio:,.0f} times when unzipped "
+                f"(at most {DOCX_MAX_RATIO} times is allowed)"
+            )
+
+
+def read_docx(filename: str, content: bytes, limits: ReadingLimits | None = None) -> str:
+    limits = limits or ReadingLimits()
+    check_archive(filename, content, limits)
     try:
         doc = Document(io.BytesIO(content))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, etree.XMLSyntaxError) as exc:
         raise ExtractionError(f"{filename!r}: not a readable .docx file ({exc})") from exc
-    numbering = _Numbering.from_document(doc)
+    context = _Context(_Numbering.from_document(doc))
+    blocks: list[str] = []
+    gathered = 0
+    for block in _blocks(doc.iter_inner_content(), context):
+        if block.strip():
+            blocks.append(block)
+            gathered += len(block) + 2
+            limits.stop_early(filename, gathered)
     # Blank line between blocks: paragraphs are the units segmentation and excerpts work with.
-    return "\n\n".join(block for block in _blocks(doc.iter_inner_content(), numbering) if block.strip())
+    return "\n\n".join(blocks)

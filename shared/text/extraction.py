@@ -2,27 +2,24 @@
 
 The text returned here is what segmentation offsets, excerpts and token counts refer to, so every format is
 normalised the same way: ``\\n`` newlines, no trailing spaces, no leading/trailing blank lines.
+
+Every file is hostile until bounded (the limits: shared/text/limits.py). Plain text and markdown are decoded here,
+in time linear in their size; .docx and .pdf files are parsed by libraries whose cost a crafted file can blow up,
+so `extract_text` reads them in a child process with a time and memory limit (shared/text/sandbox.py), which runs
+`read_document` there. Whatever the format, text over MAX_EXTRACTED_CHARS is refused, never cut.
 """
 
 from __future__ import annotations
 
 import binascii
-import io
 import re
 
-from shared.text.errors import ExtractionError
+from shared.text.errors import DocumentTooLargeError, ExtractionError, OverReadingLimit, ReaderUnavailable
+from shared.text.limits import ReadingLimits
 
 SUPPORTED_EXTENSIONS = (".txt", ".md", ".docx", ".pdf")
+PLAIN_EXTENSIONS = (".txt", ".md")
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
-
-
-class DocumentTooLargeError(ExtractionError):
-    """Decoded document exceeds the size limit (the API maps this to 413)."""
-
-    def __init__(self, size: int, max_bytes: int, what: str = "document") -> None:
-        super().__init__(f"{what} is {size} bytes, over the {max_bytes} byte limit")
-        self.size = size
-        self.max_bytes = max_bytes
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -93,13 +90,16 @@ def decode_base64_strict(data: str, *, max_bytes: int = MAX_DOCUMENT_BYTES) -> b
 # text normalisation
 # ---------------------------------------------------------------------------------------------------------
 
-_TRAILING_SPACE = re.compile(r"[ \t\f\v\u00a0]+$", re.MULTILINE)
+_TRAILING_SPACE = " \t\f\v\u00a0"
 
 
 def normalize_text(text: str) -> str:
-    """``\\n`` newlines, no trailing spaces per line, no blank lines at either end, no NULs."""
+    """``\\n`` newlines, no trailing spaces per line, no blank lines at either end, no NULs.
+
+    Linear in the text, whatever it holds: a per-line strip, where a `[ \\t]+$` regex backtracks through every run
+    of spaces that does not end its line (a line of a million spaces and a letter took hours)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
-    text = _TRAILING_SPACE.sub("", text)
+    text = "\n".join(line.rstrip(_TRAILING_SPACE) for line in text.split("\n"))
     return text.strip("\n")
 
 
@@ -128,27 +128,7 @@ def _read_plain(filename: str, content: bytes) -> str:
         raise ExtractionError(f"{filename!r}: text is neither UTF-8 nor Windows-1252") from exc
 
 
-def _read_pdf(filename: str, content: bytes) -> str:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    try:
-        reader = PdfReader(io.BytesIO(content))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise ExtractionError(f"{filename!r}: PDF is password-protected")
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except ExtractionError:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
-        raise ExtractionError(f"{filename!r}: not a readable PDF ({exc})") from exc
-    return "\n\n".join(pages)
-
-
-def extract_text(filename: str, content: bytes) -> str:
-    """Plain text of an uploaded contract, chosen by the file extension.
-
-    Raises ExtractionError (unsupported extension, unreadable file, no text) or DocumentTooLargeError.
-    """
+def _extension(filename: str) -> str:
     name = filename.strip()
     dot = name.rfind(".")
     ext = name[dot:].lower() if dot > 0 else ""
@@ -157,25 +137,68 @@ def extract_text(filename: str, content: bytes) -> str:
             f"{filename!r}: unsupported file type {ext or '(no extension)'!r}; "
             f"supported: {', '.join(SUPPORTED_EXTENSIONS)}"
         )
+    return ext
+
+
+def _check_bytes(filename: str, content: bytes) -> None:
     if len(content) > MAX_DOCUMENT_BYTES:
         raise DocumentTooLargeError(len(content), MAX_DOCUMENT_BYTES, repr(filename))
     if not content:
         raise ExtractionError(f"{filename!r}: file is empty")
 
-    if ext in (".txt", ".md"):
+
+def read_document(filename: str, content: bytes, limits: ReadingLimits | None = None) -> str:
+    """The text of an uploaded contract, read in this process (the child process runs this for .docx and .pdf).
+
+    Raises ExtractionError (unsupported extension, unreadable file, no text), DocumentTooLargeError (bytes) or
+    OverReadingLimit (text, pages, unzipped size)."""
+    limits = limits or ReadingLimits.from_settings()
+    ext = _extension(filename)
+    _check_bytes(filename, content)
+    if ext in PLAIN_EXTENSIONS:
         raw = _read_plain(filename, content)
     elif ext == ".docx":
-        from shared.text.docx_reader import read_docx  # python-docx loads with the first .docx, pypdf the first PDF
+        from shared.text.docx_reader import read_docx
 
-        raw = read_docx(filename, content)
+        raw = read_docx(filename, content, limits)
     else:
-        raw = _read_pdf(filename, content)
+        from shared.text.pdf_reader import read_pdf
 
-    text = normalize_text(raw)
+        raw = read_pdf(filename, content, limits)
+    text = limits.check_text(filename, normalize_text(raw))
     if not text.strip():
         hint = " (scanned PDF without a text layer?)" if ext == ".pdf" else ""
         raise ExtractionError(f"{filename!r}: contains no text{hint}")
     return text
+
+
+def extract_text(filename: str, content: bytes, limits: ReadingLimits | None = None) -> str:
+    """Plain text of an uploaded contract, chosen by the file extension: .txt and .md in this process, .docx and
+    .pdf in a child process that is killed past EXTRACTION_TIMEOUT_SECONDS or EXTRACTION_MEMORY_MB.
+
+    Raises ExtractionError (unsupported extension, unreadable file, no text), DocumentTooLargeError (bytes),
+    OverReadingLimit (text, pages, unzipped size, time, memory) or ReaderUnavailable (no child process).
+    """
+    limits = limits or ReadingLimits.from_settings()
+    ext = _extension(filename)
+    _check_bytes(filename, content)
+    if ext in PLAIN_EXTENSIONS:
+        return read_document(filename, content, limits)
+    from shared.text.sandbox import read_in_child
+
+    return limits.check_text(filename, read_in_child(filename, content, limits))
+
+
+def check_text_length(text: str, limits: ReadingLimits | None = None) -> str:
+    """A contract sent as text (not a file), normalised, within MAX_EXTRACTED_CHARS."""
+    limits = limits or ReadingLimits.from_settings()
+    normalised = normalize_text(text)
+    if len(normalised) > limits.max_chars:
+        raise OverReadingLimit(
+            f"the contract text is {len(normalised):,} characters, over the {limits.max_chars:,} character limit",
+            "MAX_EXTRACTED_CHARS",
+        )
+    return normalised
 
 
 __all__ = [
@@ -183,7 +206,12 @@ __all__ = [
     "SUPPORTED_EXTENSIONS",
     "DocumentTooLargeError",
     "ExtractionError",
+    "OverReadingLimit",
+    "ReaderUnavailable",
+    "ReadingLimits",
+    "check_text_length",
     "decode_base64_strict",
     "extract_text",
     "normalize_text",
+    "read_document",
 ]

@@ -17,7 +17,7 @@ _SPACE_MAP = {0x00A0: " ", 0x2007: " ", 0x202F: " ", 0x09: " ", 0x0D: " ", 0x0B:
 
 _ROMAN = r"[IVXLCDM]+"
 _SEP = r"\s*(?:[.:\-\u2013\u2014]|\s)\s*"  # ".", ":", "-", en/em dash or just space between number and title
-_MD_HEADING = re.compile(r"^ {0,3}(#{1,6}) +(.*?)(?: +#+)? *$")
+_MD_OPEN = re.compile(r" {0,3}(#{1,6}) +")
 _ARTICLE = re.compile(rf"^(?:ARTICLE|Article)\s+({_ROMAN}|\d{{1,3}})\b\.?(?:{_SEP}(.*))?$")
 _SECTION = re.compile(rf"^(?:SECTION|Section|§)\s*(\d{{1,3}}(?:\.\d{{1,3}})*)\b\.?(?:{_SEP}(.*))?$")
 _BOLD_NUMBER = re.compile(r"^(\d{1,3}(?:\.\d{1,3})*)\.? +\*\*([^*\n]+?)\*\*\.?(?: (.*))?$")
@@ -46,6 +46,20 @@ def _roman_to_int(value: str) -> int:
         v = _ROMAN_VALUES[ch]
         total += -v if nxt != " " and _ROMAN_VALUES.get(nxt, 0) > v else v
     return total
+
+
+def markdown_heading(line: str) -> tuple[int, str] | None:
+    """(number of #, title) of an ATX heading line: "## Title ##" -> (2, "Title"). The closing #s are split off
+    with string operations: the regex `(.*?)(?: +#+)? *$` this replaces backtracked through every run of spaces
+    inside the line, so one long line ("# a", a million spaces, "b") took hours."""
+    opened = _MD_OPEN.match(line)
+    if opened is None:
+        return None
+    rest = line[opened.end() :].rstrip(" ")
+    unclosed = rest.rstrip("#")
+    if unclosed != rest and unclosed.endswith(" "):  # a closing sequence needs a space before it
+        rest = unclosed.rstrip(" ")
+    return len(opened.group(1)), rest
 
 
 def _depth(number: str) -> int:
@@ -109,9 +123,9 @@ class _Scanner:
         first = stripped[0]
         if first not in "#*_0123456789AaSs§(":
             return
-        md = _MD_HEADING.match(stripped) if first == "#" else None
+        md = markdown_heading(stripped) if first == "#" else None
         if md:
-            self._markdown(start, len(md.group(1)), md.group(2))
+            self._markdown(start, *md)
             return
         plain = stripped.lstrip("*_").strip() if first in "*_" else stripped
         if self._article_or_section(start, plain, next_line):

@@ -15,9 +15,12 @@ import bpe_openai
 SUPPORTED_ENCODINGS = ("o200k_base", "cl100k_base")
 DEFAULT_ENCODING = "o200k_base"
 
-# bpe-openai refuses to encode a single string of 1,000,000 characters or more. Longer texts are encoded in
-# pieces cut where a pre-tokenizer boundary is certain (see _split_points), so the total stays exact.
-_MAX_PIECE_CHARS = 500_000
+# bpe-openai refuses to encode a single string of 1,000,000 characters or more, or one that makes more than
+# 200,000 tokens (its chunk limit). A character is at most 4 UTF-8 bytes and a token at least one byte, so 50,000
+# characters never make more than 200,000 tokens, whatever the text (500,000 random letters made 260,000, and
+# the upload failed). Longer texts are encoded in pieces cut where a pre-tokenizer boundary is certain (see
+# _SAFE_CUT), so the total stays exact.
+_MAX_PIECE_CHARS = 50_000
 
 # Cut points where no o200k/cl100k pre-token can span the cut, so encoding the pieces separately gives the
 # same tokens: (1) after a newline, before a letter (letter-led pre-tokens may start with one non-letter, but

@@ -607,3 +607,23 @@ async def test_another_users_batch_is_not_found_everywhere(
 async def test_no_principal_is_a_401(api: Api) -> None:
     reply = await api.call("GET", "/api/batches", user=None)
     assert reply.status == 401 and reply.error_code == "unauthenticated"
+
+
+async def test_a_pattern_re2_cannot_run_is_a_422_naming_the_check_and_why_on_create_and_edit(api: Api) -> None:
+    checks = {
+        "type": "checks",
+        "checks": [{"name": "Law", "regex": "governed by"}, {"name": "Echo", "regex": r"(a)\1"}],
+    }
+    body = {**CONFIG, "prompts": [{"name": "A", "text": "x", "scoring": checks}]}
+    reply = await api.call("POST", "/api/batches", json_body=body)
+    assert reply.status == 422 and reply.error_code == "invalid_request", reply.body
+    assert fields_of(reply) == {"prompts.0.scoring.checks.checks.1.regex"}
+    assert "check 'Echo'" in reply.json["error"]["message"] and "backreferences" in reply.json["error"]["message"]
+    assert (await api.call("GET", "/api/batches")).json["batches"] == []
+
+    batch_id = await create(api)
+    edited = await api.call("PUT", f"/api/batches/{batch_id}", json_body=body)
+    assert edited.status == 422 and fields_of(edited) == {"prompts.0.scoring.checks.checks.1.regex"}
+    evil_for_re = {"type": "checks", "checks": [{"name": "Words", "regex": r"(\w+\s?)+$"}]}
+    accepted = {**CONFIG, "prompts": [{"name": "A", "text": "x", "scoring": evil_for_re}]}
+    assert (await api.call("PUT", f"/api/batches/{batch_id}", json_body=accepted)).status == 200  # linear on RE2

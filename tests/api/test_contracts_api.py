@@ -7,6 +7,7 @@ import base64
 import pytest
 
 from tests.api.conftest import CONTRACT_TEXT, Api, upload, upload_sample
+from tests.support import hostile_files as hostile
 
 
 async def test_upload_text_then_read_it_back_with_clause_offsets(api: Api) -> None:
@@ -148,3 +149,47 @@ async def test_oversized_document_is_413(api: Api, configure: object) -> None:
 async def test_list_limit_is_validated(api: Api) -> None:
     assert (await api.call("GET", "/api/contracts", query="limit=0")).status == 400
     assert (await api.call("GET", "/api/contracts", query="limit=abc")).status == 400
+
+
+def b64(content: bytes) -> str:
+    return base64.b64encode(content).decode()
+
+
+async def test_text_over_the_character_limit_is_a_413_naming_the_setting(api: Api, configure: object) -> None:
+    configure(max_extracted_chars=1_000)  # type: ignore[operator]
+    for body in (
+        {"title": "x", "text": "word " * 300},
+        {"title": "x", "filename": "a.md", "content_base64": b64(b"word " * 300)},
+    ):
+        reply = await api.call("POST", "/api/contracts", json_body=body)
+        assert reply.status == 413 and reply.error_code == "document_too_large", reply.body
+        assert "1,499 characters, over the 1,000 character limit" in reply.json["error"]["message"]
+        assert reply.json["error"]["details"] == {"setting": "MAX_EXTRACTED_CHARS"}
+    await assert_nothing_created(api)
+
+
+async def test_a_docx_zip_bomb_is_a_413_and_a_list_numbered_from_ten_billion_is_read_short(api: Api) -> None:
+    bomb = {"title": "x", "filename": "bomb.docx", "content_base64": b64(hostile.zip_bomb_docx(80 << 20))}
+    reply = await api.call("POST", "/api/contracts", json_body=bomb)
+    assert reply.status == 413 and reply.error_code == "document_too_large", reply.body
+    assert "'bomb.docx': unzips to" in reply.json["error"]["message"]
+    await assert_nothing_created(api)
+
+    numbered = hostile.numbered_list_docx(10**10, "lowerRoman")
+    listed = {"title": "List", "filename": "list.docx", "content_base64": b64(numbered)}
+    created = await api.call("POST", "/api/contracts", json_body=listed)
+    assert created.status == 201, created.body
+    text = (await api.call("GET", f"/api/contracts/{created.json['contract_id']}")).json["text"]
+    assert text == "10000000000. Item 0 of the list.\n\n10000000001. Item 1 of the list."
+
+
+async def test_a_pdf_over_the_page_limit_is_a_413_and_an_unreadable_one_a_422(api: Api, configure: object) -> None:
+    configure(max_pdf_pages=5)  # type: ignore[operator]
+    pages = {"title": "x", "filename": "many.pdf", "content_base64": b64(hostile.many_pages_pdf(6))}
+    reply = await api.call("POST", "/api/contracts", json_body=pages)
+    assert reply.status == 413 and reply.error_code == "document_too_large", reply.body
+    assert reply.json["error"]["message"] == "'many.pdf': has 6 pages, over the 5 page limit"
+    broken = {"title": "x", "filename": "broken.pdf", "content_base64": b64(b"%PDF-1.7 nothing")}
+    reply = await api.call("POST", "/api/contracts", json_body=broken)
+    assert reply.status == 422 and reply.error_code == "invalid_document", reply.body
+    await assert_nothing_created(api)

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from shared.batches.answer_cache import answer_key
 from shared.batches.evaluation import Evaluation, EvaluationTask, settle, verbatim
 from shared.batches.models import BatchConfig, Checks, ModelConfig, PassFail, PromptConfig, Scale
+from shared.batches.patterns import client_config
 from shared.batches.scoring import ScoreInvalid, check_score, normalised, passed, run_checks
 
 TEXT = (
@@ -95,8 +96,8 @@ def test_the_answer_key_changes_with_whatever_changes_the_answer_and_not_with_th
 def test_a_batch_configuration_is_validated_with_the_field_named() -> None:
     with pytest.raises(ValidationError, match="must be below max"):
         PromptConfig(name="p", text="t", scoring={"type": "scale", "min": 5, "max": 1})
-    with pytest.raises(ValidationError, match="does not compile"):
-        Checks(checks=[{"name": "bad", "regex": "("}])
+    with pytest.raises(ValidationError, match="check 'bad': regex '\\(' is refused: does not compile"):
+        Checks.model_validate({"checks": [{"name": "bad", "regex": "("}]}, context=client_config())
     with pytest.raises(ValidationError, match="repeated: p"):
         BatchConfig(name="b", folders=["f"], prompts=[{"name": "p", "text": "a"}, {"name": "p", "text": "b"}])
     with pytest.raises(ValidationError, match="folder"):

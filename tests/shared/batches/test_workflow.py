@@ -318,3 +318,55 @@ def test_a_retried_record_counts_what_its_failed_attempt_was_billed_for(
     assert summary is not None and (summary.model_calls, summary.usage.total_tokens) == (2, 1_990)
     # The answer cache keeps the answer's own cost: a later reuse is not billed again.
     assert repos.answers.get(USER, str(record.answer_key)).usage.total_tokens == 940  # type: ignore[union-attr]
+
+
+def test_a_stored_pattern_re2_cannot_run_fails_its_records_with_the_reason_before_any_model_call(
+    repos: Repositories,
+) -> None:
+    """A batch saved before patterns were compiled with RE2 may hold a backreference: it loads, its other prompts
+    run, and its checks fail each record with the reason, unpaid."""
+    upload(repos, "Suppliers", "nda_a.md", (SAMPLES / "nda_mutual_variant_a.md").read_bytes())
+    legacy = BatchConfig.model_validate(
+        {
+            "name": "Saved before RE2",
+            "folders": ["Suppliers"],
+            "prompts": [
+                {"name": "Governing law", "text": "Which law governs the agreement?"},
+                {"name": "Echo", "text": "Check it", "scoring": {"type": "checks", "checks": [
+                    {"name": "Repeated word", "regex": r"\b(\w+) \1\b"}]}},
+            ],
+        }
+    )  # fmt: skip
+    batch = BatchService(repos.batches).create(USER, legacy)
+    stage(repos, batch.batch_id, "job-stage")
+    analyzer = Counting()
+    run(repos, batch.batch_id, "job-run", analyzer)
+
+    found = records(repos, batch.batch_id)
+    echo = found[("nda_a.md", "Echo")]
+    assert echo.status is RecordStatus.F
+    assert echo.error == (
+        "the checks cannot run: check 'Repeated word': backreferences (\\1, (?P=name)) are not supported: "
+        "RE2 matches in linear time, without them"
+    )
+    assert found[("nda_a.md", "Governing law")].status is RecordStatus.S
+    assert analyzer.calls == ["nda_a.md/Governing law"]  # the failing record cost no model call
+    assert BatchService(repos.batches).get(USER, batch.batch_id).status is BatchStatus.COMPLETED_WITH_ERRORS
+
+
+def test_hostile_documents_are_listed_with_the_limit_they_broke_and_the_rest_is_staged(repos: Repositories) -> None:
+    from tests.support import hostile_files as hostile
+
+    upload(repos, "Suppliers", "nda_a.md", (SAMPLES / "nda_mutual_variant_a.md").read_bytes())
+    upload(repos, "Suppliers", "bomb.docx", hostile.zip_bomb_docx(80 << 20))
+    upload(repos, "Suppliers", "pages.pdf", hostile.many_pages_pdf(1_001))
+    upload(repos, "Suppliers", "list.docx", hostile.numbered_list_docx(10**10, "lowerRoman"))
+    batch = BatchService(repos.batches).create(USER, CONFIG.model_copy(update={"prompts": CONFIG.prompts[:1]}))
+    stage(repos, batch.batch_id, "job-stage")
+
+    report = {d.filename: d for d in BatchService(repos.batches).get(USER, batch.batch_id).documents}
+    assert report["nda_a.md"].status == "staged" and report["list.docx"].status == "staged"
+    assert report["bomb.docx"].status == "failed"
+    assert "'bomb.docx': unzips to 83,8" in (report["bomb.docx"].reason or "")
+    assert report["pages.pdf"].reason == "'pages.pdf': has 1,001 pages, over the 1,000 page limit"
+    assert (report["list.docx"].token_count or 0) < 50  # two short numbered items, not millions of numerals

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import base64
 import io
+import time
 
 import pytest
 from docx import Document
@@ -11,8 +12,13 @@ from shared.text.extraction import (
     SUPPORTED_EXTENSIONS,
     DocumentTooLargeError,
     ExtractionError,
+    OverReadingLimit,
+    ReadingLimits,
+    check_text_length,
     decode_base64_strict,
     extract_text,
+    normalize_text,
+    read_document,
 )
 from shared.text.segmentation import segment
 
@@ -92,6 +98,27 @@ def test_text_encodings_and_newlines_are_normalised() -> None:
 def test_bad_files_are_rejected_naming_the_file(filename: str, content: bytes, message: str) -> None:
     with pytest.raises(ExtractionError, match=message):
         extract_text(filename, content)
+
+
+def test_normalisation_is_linear_whatever_the_text() -> None:
+    """A `[ \\t]+$` regex backtracked through every run of spaces that did not end its line: this took hours."""
+    hostile_line = "a" + " " * 1_000_000 + "b  \r\n"
+    started = time.monotonic()
+    assert normalize_text(hostile_line * 3) == "\n".join(["a" + " " * 1_000_000 + "b"] * 3)
+    assert time.monotonic() - started < 5
+    assert normalize_text(" x \t\u00a0\n\n y\x00 \r\n\n") == " x\n\n y"
+
+
+def test_text_over_the_character_limit_is_refused_never_cut() -> None:
+    limits = ReadingLimits(max_chars=1_000)
+    with pytest.raises(OverReadingLimit, match=r"'long.txt': its text is 1,199 characters, over the 1,000") as info:
+        extract_text("long.txt", b"word " * 240, limits)  # the last space is trimmed
+    assert info.value.setting == "MAX_EXTRACTED_CHARS"
+    with pytest.raises(OverReadingLimit, match=r"^the contract text is 1,001 characters, over the 1,000 character"):
+        check_text_length("x" * 1_001, limits)
+    assert check_text_length("x" * 1_000 + "   \n\n", limits) == "x" * 1_000  # counted once normalised
+    with pytest.raises(OverReadingLimit, match=r"'lease.docx': its text is 5,926 characters"):
+        read_document("lease.docx", (SAMPLES / "commercial_lease.docx").read_bytes(), ReadingLimits(max_chars=5_000))
 
 
 def test_oversized_file_is_rejected() -> None:

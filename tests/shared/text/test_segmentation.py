@@ -184,3 +184,20 @@ def test_normalize_title() -> None:
     assert normalize_title("Section 2 — Term") == "term"
     assert normalize_title("(a) Base Salary") == "base salary"
     assert normalize_title("Party\u2019s Obligations") == normalize_title("Party's obligations")
+
+
+def test_a_markdown_heading_with_a_long_run_of_spaces_is_read_in_linear_time() -> None:
+    """The heading regex backtracked through every run of spaces in the line: this line took hours."""
+    import time
+
+    from shared.text.headings import markdown_heading
+
+    started = time.monotonic()
+    text = "# Title" + " " * 500_000 + "end\n\nBody text."
+    clauses = segment(text)
+    assert time.monotonic() - started < 5
+    assert clauses[0].title.startswith("Title") and clauses[-1].text.endswith("Body text.")
+    assert markdown_heading("## Fees ##  ") == (2, "Fees")
+    assert markdown_heading("# C# and F#") == (1, "C# and F#")
+    assert markdown_heading("# ##") == (1, "##")
+    assert markdown_heading("#No space") is None and markdown_heading("####### seven") is None
