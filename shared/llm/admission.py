@@ -123,7 +123,14 @@ class Admission:
         turn at its next admit."""
         seen = rate_limit_headers(headers or {})
         self._scheduler().throttled(
-            ticket.deployment, ticket.limits, retry_after, refund=tokens, headers=seen, sent=ticket.granted
+            ticket.deployment,
+            ticket.limits,
+            retry_after,
+            refund=tokens,
+            headers=seen,
+            sent=ticket.granted,
+            user=ticket.user,
+            weight=ticket.weight,
         )
         if ticket.may_defer:
             raise _deferred(ticket, max(retry_after or 0.0, MIN_DEFER_S), 0)

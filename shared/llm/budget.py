@@ -299,6 +299,14 @@ def forget(state: BudgetState, now: float) -> None:
         state.virtual = 0.0
 
 
+def give_back(state: BudgetState, user: str, cost: float) -> None:
+    """A granted call of `user` was refused by the server (a 429): it did not use the quota, and its retry will be
+    charged again, so its user's service goes back by its cost (tokens / weight), not below the virtual time."""
+    share = state.shares.get(user)
+    if share is not None:
+        share.finish = max(share.finish - cost, state.virtual)
+
+
 def _grant(state: BudgetState, me: Waiter, now: float) -> Granted:
     charge(state, now, me.tokens, 1)
     state.waiters = [w for w in state.waiters if w.key != me.key]

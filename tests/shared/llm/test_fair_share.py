@@ -218,3 +218,13 @@ def test_a_late_waiter_does_not_hold_the_virtual_time_back() -> None:
     assert ask("a-1", "a", later) == Granted()
     # A newcomer starts where the least-served user still counted (a) is, not behind the one that is gone.
     assert state.virtual == budget.start_tag(state, "newcomer") == state.shares["a"].finish == 2_000
+
+
+def test_what_is_given_back_never_puts_a_user_behind_the_virtual_time() -> None:
+    state = BudgetState(virtual=1_000.0, shares={"a": Share(finish=5_000.0, at=T0)})
+    budget.give_back(state, "a", 3_000)
+    assert state.shares["a"].finish == 2_000
+    budget.give_back(state, "a", 3_000)
+    assert state.shares["a"].finish == 1_000  # no credit beyond where everyone else is
+    budget.give_back(state, "nobody", 3_000)
+    assert set(state.shares) == {"a"}
