@@ -1,18 +1,22 @@
 """The two-user scenario of bench/quota_bench.py (issue 16, fair share between users):
 
     python -m bench.quota_bench --scenario two-users [--records 500] [--contracts 3] [--tpm 400000]
-                                [--latency 0.5] [--urgent-after 10] [--schedulers fair-share,today,b-first]
+                                [--latency 0.5] [--urgent-after 10]
+                                [--schedulers fair-share,today,comparisons-x4,b-first]
 
 User A floods the deployment with a document batch of --records records at priority 10; --urgent-after seconds
 after the run was submitted, user B submits a comparison of the sample NDA standard against --contracts variants at
 priority 1. Before that, in the same app, B's comparison (other contracts of the same size) runs alone on the idle
 deployment: B's idle time. The same app, devhost, test server and figures as the single-user scenario
-(bench/quota_bench.py, bench/quota_bench_figures.py), run twice in fresh apps:
-  fair-share  LLM_FAIR_SHARE=on (the default): the quota is shared between the users who have calls waiting.
-  today       LLM_FAIR_SHARE=off: one queue for every user by priority and aging, the scheduler before issue 16.
-  b-first     the fair share with B weighted 100 (LLM_FAIR_SHARE_WEIGHTS): B's calls go before any of A's, about
-              what strict priority for B would do. Not a fair share: the floor of B's time for any scheduler that
-              keeps the quota in use (B waits for room in a window A keeps full), against which to read the others.
+(bench/quota_bench.py, bench/quota_bench_figures.py), each scheduler in a fresh app:
+  fair-share      LLM_FAIR_SHARE=on (the default): the quota is shared between the users who have calls waiting.
+  today           LLM_FAIR_SHARE=off: one queue for every user by priority and aging, the scheduler before issue 16.
+  comparisons-x4  the fair share with the comparison job type weighted 4 (LLM_FAIR_SHARE_JOB_TYPE_WEIGHTS): what
+                  an operator who favours interactive work gets; B's 8,000-token calls then weigh about as A's
+                  2,400-token ones.
+  b-first         the fair share with B weighted 100 (LLM_FAIR_SHARE_WEIGHTS): B's calls go before any of A's, about
+                  what strict priority for B would do. Not a fair share: the floor of B's time for any scheduler
+                  that keeps the quota in use (B waits for room in a window A keeps full), to read the others by.
 The baseline is a setting of the same build rather than the merge-base's code in another worktree: everything but
 the order of the queue is the same code, so the difference is the fair share alone; and the setting stays as an
 operator's escape hatch.
@@ -50,6 +54,11 @@ SMALL_PRIORITY = 1
 SCHEDULERS: dict[str, dict[str, str]] = {
     "fair-share": {"LLM_SCHEDULER": "on", "LLM_FAIR_SHARE": "on"},
     "today": {"LLM_SCHEDULER": "on", "LLM_FAIR_SHARE": "off"},
+    "comparisons-x4": {
+        "LLM_SCHEDULER": "on",
+        "LLM_FAIR_SHARE": "on",
+        "LLM_FAIR_SHARE_JOB_TYPE_WEIGHTS": "comparison:4",
+    },
     "b-first": {"LLM_SCHEDULER": "on", "LLM_FAIR_SHARE": "on", "LLM_FAIR_SHARE_WEIGHTS": f"{USER_B}:100"},
 }
 
