@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -35,14 +36,22 @@ def run_step(activity: str, step: str, ref: JobRef, run: Callable[[JobScope], Ou
     after a durable timer; `wait`: a model call waits for its turn at the quota, on a durable timer too); any other
     failure propagates, so the step's Durable retry policy applies.
 
-    The step's model calls reserve quota as this job (its priority decides who goes first) under a key of the step
-    and its input: the same activity call, run again after a wait, keeps its place in the queue. The step runs in a
+    The step's model calls reserve quota as this job's user (the quota is shared fairly between users, weighted by
+    user and job type) and at this job's priority (which orders that user's own calls), under a key of the step and
+    its input: the same activity call, run again after a wait, keeps its place in the queue. The step runs in a
     span of its job's trace (shared/telemetry), which records its outcome."""
     scope = job_scope(ref)
     key = call_key(step, type(ref).__name__, ref.model_dump_json())
-    with telemetry.activity_span(activity, step, ref.job_id, ref.user_id, scope.job) as span:
+    job = functools.cache(scope.job)  # read once, when first needed: its trace, its priority and its type
+    with telemetry.activity_span(activity, step, ref.job_id, ref.user_id, job) as span:
         try:
-            with call_context(key, job_id=ref.job_id, priority=lambda: scope.job().priority):
+            with call_context(
+                key,
+                job_id=ref.job_id,
+                user_id=ref.user_id,
+                priority=lambda: job().priority,
+                job_type=lambda: job().job_type.value,
+            ):
                 result = run(scope)
         except Exception as exc:
             outcome = outcome_of_failure(step, exc)

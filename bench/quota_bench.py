@@ -2,6 +2,10 @@
 
     python -m bench.quota_bench [--records 500] [--tpm 400000] [--latency 0.5] [--urgent-after 10]
                                 [--schedulers ours,all-in-flight,sequential] [--quick]
+    python -m bench.quota_bench --scenario two-users [--records 500] [--contracts 3] [--schedulers fair-share,...]
+
+The second is the fair share between users (issue 16): bench/quota_bench_fair.py. What follows is the first (the
+scenario `urgent`, the default).
 
 Workload, the same for every scheduler: a document batch of --records records (documents x 10 prompts; sample
 contracts, each document with its own reference line so the answer cache reuses nothing) is staged, then run at
@@ -38,6 +42,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import quota_bench_fair
 from bench.quota_bench_figures import BenchQuotaServer, RunFigures, report, traffic
 from bench.quota_bench_workload import (
     BATCH_PRIORITY,
@@ -70,13 +75,13 @@ def say(text: str) -> None:
     print(f"  .. {text}", flush=True)
 
 
-def start_app(root: Path, storage: str, server: BenchQuotaServer, scheduler: str) -> RunningApp:
+def start_app(root: Path, storage: str, server: BenchQuotaServer, scheduler: dict[str, str]) -> RunningApp:
     settings = openai_settings(
         server,
         LLM_MAX_RETRIES="4",  # the app's default (the e2e settings lower it to 3)
         LLM_TOKENS_PER_MINUTE_PRIMARY=str(server.tokens_per_minute),
         LLM_REQUESTS_PER_MINUTE_PRIMARY=str(server.requests_per_minute),
-        **SCHEDULERS[scheduler],
+        **scheduler,
     )
     return make_app(root, storage, **settings).start()
 
@@ -112,7 +117,7 @@ def measure(root: Path, storage: str, scheduler: str, args: argparse.Namespace) 
     rpm = args.tpm * RPM_PER_1000_TPM // 1000
     server = BenchQuotaServer(args.tpm, rpm, args.latency)
     server.start()
-    app = start_app(root, storage, server, scheduler)
+    app = start_app(root, storage, server, SCHEDULERS[scheduler])
     try:
         say(f"{scheduler}: uploading {documents} documents and {2 * args.contracts + 2} contracts, staging")
         upload_documents(app, documents)
@@ -166,14 +171,40 @@ def measure(root: Path, storage: str, scheduler: str, args: argparse.Namespace) 
     return figures
 
 
+def measure_two_users(
+    root: Path, storage: str, scheduler: str, args: argparse.Namespace
+) -> quota_bench_fair.FairFigures:
+    rpm = args.tpm * RPM_PER_1000_TPM // 1000
+    server = BenchQuotaServer(args.tpm, rpm, args.latency)
+    server.start()
+    app = start_app(root, storage, server, quota_bench_fair.SCHEDULERS[scheduler])
+    mark, started = 0, time.monotonic()
+    try:
+        figures, mark, started = quota_bench_fair.measure(app, server, scheduler, args, quiet)
+    finally:
+        app.stop()
+        server.stop()
+        if args.arrivals is not None:
+            (args.arrivals / f"two-users-{scheduler}.devhost.log").write_text(app.output())
+    if args.arrivals is not None:
+        write_arrivals(args.arrivals / f"two-users-{scheduler}.jsonl", server, mark, started)
+    return figures
+
+
+SCENARIOS = {"urgent": SCHEDULERS, "two-users": quota_bench_fair.SCHEDULERS}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scenario", choices=SCENARIOS, default="urgent", help="urgent (issue 11) or two-users")
     parser.add_argument("--records", type=int, default=500, help="batch records (documents x 10 prompts)")
-    parser.add_argument("--contracts", type=int, default=10, help="contracts the urgent comparison compares")
+    parser.add_argument(
+        "--contracts", type=int, help="contracts the comparison compares (urgent: 10, two-users: B's 3)"
+    )
     parser.add_argument("--tpm", type=int, default=400_000, help="the deployment's tokens per minute")
     parser.add_argument("--latency", type=float, default=0.5, help="seconds the server takes per accepted request")
     parser.add_argument("--urgent-after", type=float, default=10.0, help="seconds from the batch run to the urgent job")
-    parser.add_argument("--schedulers", default=",".join(SCHEDULERS), help="which to run, comma-separated")
+    parser.add_argument("--schedulers", help="which to run, comma-separated (default: all of the scenario's)")
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds allowed per job")
     parser.add_argument("--arrivals", type=Path, help="a folder: each run's requests (JSON lines) and devhost output")
     parser.add_argument("--quick", action="store_true", help="100 records, urgent job 5 s in (a few minutes in all)")
@@ -182,11 +213,17 @@ def main(argv: list[str] | None = None) -> None:
         args.arrivals.mkdir(parents=True, exist_ok=True)
     if args.quick:
         args.records, args.urgent_after = 100, 5.0
-    chosen = [s.strip() for s in args.schedulers.split(",") if s.strip()]
-    unknown = [s for s in chosen if s not in SCHEDULERS]
+    schedulers = SCENARIOS[args.scenario]
+    if args.contracts is None:
+        args.contracts = 3 if args.scenario == "two-users" else 10
+    chosen = [s.strip() for s in (args.schedulers or ",".join(schedulers)).split(",") if s.strip()]
+    unknown = [s for s in chosen if s not in schedulers]
     if unknown:
-        parser.error(f"unknown scheduler(s) {', '.join(unknown)}; choose from {', '.join(SCHEDULERS)}")
+        parser.error(f"unknown scheduler(s) {', '.join(unknown)}; choose from {', '.join(schedulers)}")
     rpm = args.tpm * RPM_PER_1000_TPM // 1000
+    if args.scenario == "two-users":
+        two_users(args, chosen, rpm)
+        return
     setup = (
         f"{args.records} records at priority {BATCH_PRIORITY} + a {args.contracts}-contract comparison at priority "
         f"{URGENT_PRIORITY} {args.urgent_after:g} s later; {args.tpm:,} TPM / {rpm:,} RPM, {args.latency:g} s per call"
@@ -197,6 +234,20 @@ def main(argv: list[str] | None = None) -> None:
         for scheduler in chosen:
             runs.append(measure(Path(tmp) / scheduler, storage, scheduler, args))
     report(runs, setup)
+
+
+def two_users(args: argparse.Namespace, chosen: list[str], rpm: int) -> None:
+    setup = (
+        f"user A: {args.records} records at priority {quota_bench_fair.FLOOD_PRIORITY}; user B: a "
+        f"{args.contracts}-contract comparison at priority {quota_bench_fair.SMALL_PRIORITY} {args.urgent_after:g} s "
+        f"later; {args.tpm:,} TPM / {rpm:,} RPM, {args.latency:g} s per call"
+    )
+    print(f"quota bench, two users: {setup}", flush=True)
+    runs: list[quota_bench_fair.FairFigures] = []
+    with tempfile.TemporaryDirectory(prefix="quota-bench-") as tmp, start_azurite() as storage:
+        for scheduler in chosen:
+            runs.append(measure_two_users(Path(tmp) / scheduler, storage, scheduler, args))
+    quota_bench_fair.report(runs, setup)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """The workload of bench/quota_bench.py, driven through the app's HTTP API as a client would: a document batch
 (sample contracts x ten prompts, staged, run at priority 3) and comparison jobs (the sample NDA standard against
-its variants, at priority 9), each polled through its statusQueryGetUri.
+its variants, at priority 9), each polled through its statusQueryGetUri. Everything is one user's (USER) unless a
+`user` is given: the two-user scenario (bench/quota_bench_fair.py) floods as one user and compares as another.
 
 Every document and every compared contract carries its own reference line, so no two share a hash and the answer
 cache reuses nothing: each record and each comparison is one model call paid for.
@@ -76,38 +77,38 @@ def document_text(index: int) -> str:
     return f"Reference: QB-{index:05d}\n\n" + sample_text(DOCUMENT_SAMPLES[index % len(DOCUMENT_SAMPLES)])
 
 
-def upload_documents(app: RunningApp, documents: int) -> None:
+def upload_documents(app: RunningApp, documents: int, user: str = USER) -> None:
     def one(index: int) -> None:
         body = {
             "folder": FOLDER,
             "filename": f"doc-{index:04d}.txt",
             "content_base64": base64.b64encode(document_text(index).encode()).decode(),
         }
-        with app.client(USER) as client:
+        with app.client(user) as client:
             expect(client.post("/api/documents", json=body), 201, f"upload document {index}")
 
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(one, range(documents)))
 
 
-def staged_batch(app: RunningApp, documents: int, prompts: int, timeout: float) -> str:
+def staged_batch(app: RunningApp, documents: int, prompts: int, timeout: float, user: str = USER) -> str:
     """A batch of every uploaded document x the first `prompts` prompts, staged; its id."""
-    with app.client(USER) as client:
+    with app.client(user) as client:
         config = {"name": "Quota bench", "folders": [FOLDER], "prompts": PROMPTS[:prompts]}
         batch_id = str(expect(client.post("/api/batches", json=config), 201, "create batch")["batch_id"])
         staging = expect(client.post(f"/api/batches/{batch_id}/stage"), 202, "stage batch")
-    final = watch(app, {"staging": staging["statusQueryGetUri"]}, time.monotonic(), timeout)["staging"]
-    if final.status != "completed":
-        raise RuntimeError(f"staging ended {final.status}: {final.body}")
-    counts = batch_counts(app, batch_id)
+    final = watch(app, {"staging": staging["statusQueryGetUri"]}, time.monotonic(), timeout, {"staging": user})
+    if final["staging"].status != "completed":
+        raise RuntimeError(f"staging ended {final['staging'].status}: {final['staging'].body}")
+    counts = batch_counts(app, batch_id, user)
     if counts.get("QUEUED", 0) != documents * prompts:
         raise RuntimeError(f"staging made {counts} records, expected {documents * prompts}")
     return batch_id
 
 
-def upload_comparison_set(app: RunningApp, tag: str, contracts: int) -> tuple[str, list[str]]:
+def upload_comparison_set(app: RunningApp, tag: str, contracts: int, user: str = USER) -> tuple[str, list[str]]:
     """The standard NDA and `contracts` variants, each with its own reference line: (standard id, compared ids)."""
-    with app.client(USER) as client:
+    with app.client(user) as client:
 
         def upload(title: str, text: str) -> str:
             return str(expect(client.post("/api/contracts", json={"title": title, "text": text}), 201, title)[
@@ -122,22 +123,22 @@ def upload_comparison_set(app: RunningApp, tag: str, contracts: int) -> tuple[st
     return standard, compared
 
 
-def start_comparison(app: RunningApp, standard: str, compared: list[str], priority: int) -> str:
+def start_comparison(app: RunningApp, standard: str, compared: list[str], priority: int, user: str = USER) -> str:
     """POST /api/jobs/comparison; its statusQueryGetUri."""
     body = {"request": {"standardContractId": standard, "compareContractIds": compared}, "priority": priority}
-    with app.client(USER) as client:
+    with app.client(user) as client:
         return str(expect(client.post("/api/jobs/comparison", json=body), 202, "comparison")["statusQueryGetUri"])
 
 
-def start_run(app: RunningApp, batch_id: str, priority: int) -> str:
+def start_run(app: RunningApp, batch_id: str, priority: int, user: str = USER) -> str:
     """POST /api/batches/{id}/run; its statusQueryGetUri."""
-    with app.client(USER) as client:
+    with app.client(user) as client:
         reply = client.post(f"/api/batches/{batch_id}/run", json={"priority": priority})
         return str(expect(reply, 202, "run batch")["statusQueryGetUri"])
 
 
-def batch_counts(app: RunningApp, batch_id: str) -> dict[str, int]:
-    with app.client(USER) as client:
+def batch_counts(app: RunningApp, batch_id: str, user: str = USER) -> dict[str, int]:
+    with app.client(user) as client:
         return dict(expect(client.get(f"/api/batches/{batch_id}"), 200, "batch")["counts"])
 
 
@@ -149,23 +150,33 @@ class Finished:
 
 
 def watch(
-    app: RunningApp, jobs: dict[str, str], started: float, timeout: float, interval: float = 0.25
+    app: RunningApp,
+    jobs: dict[str, str],
+    started: float,
+    timeout: float,
+    users: dict[str, str] | None = None,
+    interval: float = 0.25,
 ) -> dict[str, Finished]:
-    """Poll every job's status URL until all are terminal (or `timeout` seconds after `started`: what is still
-    running is reported as `timeout`)."""
+    """Poll every job's status URL, as its user (`users` by job name; USER by default), until all are terminal (or
+    `timeout` seconds after `started`: what is still running is reported as `timeout`)."""
     done: dict[str, Finished] = {}
-    with app.client(USER) as client:
+    owners = {name: (users or {}).get(name, USER) for name in jobs}
+    clients = {user: app.client(user) for user in set(owners.values())}
+    try:
         while len(done) < len(jobs):
             for name, url in jobs.items():
                 if name in done:
                     continue
-                body = poll(client, url)
+                body = poll(clients[owners[name]], url)
                 if body is not None and body["status"] in TERMINAL:
                     done[name] = Finished(str(body["status"]), time.monotonic(), body)
             if time.monotonic() - started > timeout:
                 now = time.monotonic()
                 return {**{name: Finished("timeout", now, {}) for name in jobs}, **done}
             time.sleep(interval)
+    finally:
+        for client in clients.values():
+            client.close()
     return done
 
 

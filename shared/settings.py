@@ -3,12 +3,15 @@ App Settings in Azure). Every setting the app reads is here and in local.setting
 
 from __future__ import annotations
 
+import json
+import math
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AliasChoices, Field, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
+from shared.jobs.models import JobType
 from shared.singletons import ProcessSingleton
 
 LLMProvider = Literal["offline", "openai", "azure_openai"]
@@ -109,6 +112,15 @@ class Settings(BaseSettings):
     # "on": every model call reserves its cost against its deployment's budget in the store first and waits
     # (without a worker) when it is spent; "off": the calls go out at once and 429s are retried in-process.
     llm_scheduler: Literal["on", "off"] = "on"
+    # "on": each deployment's quota is shared fairly among the users who have model calls waiting (a user's job
+    # priority orders that user's own calls only); "off": one queue for every user by priority, as before issue 16
+    # (an operator's escape hatch).
+    llm_fair_share: Literal["on", "off"] = "on"
+    # Weights of the fair share, `name:weight,...` or a JSON object; whoever is not named weighs 1. A user's (by
+    # user id, as EasyAuth's principal id) and a job type's (comparison, query, batch_evaluation, ...) multiply:
+    # while both wait, a user of weight 2 gets twice the tokens of a user of weight 1.
+    llm_fair_share_weights: Annotated[dict[str, float], NoDecode] = Field(default_factory=dict)
+    llm_fair_share_job_type_weights: Annotated[dict[str, float], NoDecode] = Field(default_factory=dict)
 
     # jobs
     query_batch_token_threshold: int = 42_000
@@ -183,6 +195,29 @@ class Settings(BaseSettings):
             return bool(value.strip())
         return value
 
+    @field_validator("llm_fair_share_weights", "llm_fair_share_job_type_weights", mode="before")
+    @classmethod
+    def _weights_from_text(cls, value: Any) -> Any:
+        return parse_weights(value) if isinstance(value, str) else value
+
+    @field_validator("llm_fair_share_weights", "llm_fair_share_job_type_weights")
+    @classmethod
+    def _weights_in_range(cls, value: dict[str, float]) -> dict[str, float]:
+        for name, weight in value.items():
+            if not name.strip():
+                raise ValueError("a weight needs a name before its colon")
+            if not (math.isfinite(weight) and MIN_WEIGHT <= weight <= MAX_WEIGHT):
+                raise ValueError(f"weight of {name!r} is {weight}: it must be between {MIN_WEIGHT} and {MAX_WEIGHT:g}")
+        return value
+
+    @field_validator("llm_fair_share_job_type_weights")
+    @classmethod
+    def _known_job_types(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(value) - set(JobType))
+        if unknown:
+            raise ValueError(f"unknown job type(s) {', '.join(map(repr, unknown))}; known: {', '.join(JobType)}")
+        return value
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -198,6 +233,39 @@ class Settings(BaseSettings):
     @classmethod
     def from_env(cls) -> Settings:
         return _FromEnvironment()
+
+
+MIN_WEIGHT, MAX_WEIGHT = 0.01, 1_000.0
+
+
+def parse_weights(text: str) -> dict[str, float]:
+    """`name:weight,name:weight` (a name may hold colons: the last one separates) or a JSON object of numbers."""
+    text = text.strip()
+    if text.startswith("{"):
+        try:
+            parsed = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"not a JSON object of weights: {exc}") from exc
+        if not isinstance(parsed, dict) or not all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in parsed.values()
+        ):
+            raise ValueError('a JSON object of weights maps names to numbers: {"user-id": 2}')
+        return {str(name): float(weight) for name, weight in parsed.items()}
+    weights: dict[str, float] = {}
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        name, colon, number = item.rpartition(":")
+        if not colon:
+            raise ValueError(f"{item!r} is not name:weight")
+        try:
+            weight = float(number)
+        except ValueError:
+            raise ValueError(f"{item!r}: {number.strip()!r} is not a number") from None
+        if name.strip() in weights:
+            raise ValueError(f"{name.strip()!r} is weighted twice")
+        weights[name.strip()] = weight
+    return weights
 
 
 class _FromEnvironment(Settings):

@@ -10,6 +10,10 @@ When the budget is spent, a call waits for its turn:
   step already paid for is not lost; so does a call outside any activity (the inline HTTP paths).
 A 429 pauses and slows the deployment for everyone; the call that got it then waits as above rather than retrying
 on its own.
+
+Each call asks as its user (fair_share): the scheduler shares a deployment fairly between users, so it is told whose
+call it is, as the same hash of the user id that telemetry records (`user.hash`: HMAC-SHA-256 keyed with
+TELEMETRY_USER_SALT, 16 hex digits; the store never holds the raw id), and the call's weight.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from shared.llm.errors import LLMTransientError
 from shared.llm.events import QuotaDeferred, emit
 from shared.llm.quota import QuotaScheduler
 from shared.settings import Settings
+from shared.telemetry.attributes import user_hash
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +67,8 @@ class Ticket:
     key: str
     priority: int
     context: CallContext | None
+    user: str = ""  # whose, for the fair share: a hash of the user id
+    weight: float = 1.0
     waited_s: float = 0.0
     granted: Granted | None = None  # its last grant: what the server's rate-limit headers are compared with
 
@@ -84,13 +91,15 @@ class Admission:
         priority = context.priority if context is not None else DEFAULT_PRIORITY
         limits = limits_for(self._settings, selection)
         model = model_for(self._settings, selection)
-        return Ticket(deployment_key(self._settings, selection), model, limits, key, priority, context)
+        user, weight = fair_share(self._settings, context)
+        return Ticket(deployment_key(self._settings, selection), model, limits, key, priority, context, user, weight)
 
     def admit(self, ticket: Ticket, tokens: int) -> None:
         """Return when the call may go (its cost charged); raise QuotaWait when it should wait without a worker."""
         scheduler = self._scheduler()
         while True:
-            decision = scheduler.reserve(ticket.deployment, ticket.limits, Ask(ticket.key, tokens, ticket.priority))
+            ask = Ask(ticket.key, tokens, ticket.priority, ticket.user, ticket.weight)
+            decision = scheduler.reserve(ticket.deployment, ticket.limits, ask)
             if isinstance(decision, Granted):
                 ticket.granted = decision
                 return
@@ -114,7 +123,14 @@ class Admission:
         turn at its next admit."""
         seen = rate_limit_headers(headers or {})
         self._scheduler().throttled(
-            ticket.deployment, ticket.limits, retry_after, refund=tokens, headers=seen, sent=ticket.granted
+            ticket.deployment,
+            ticket.limits,
+            retry_after,
+            refund=tokens,
+            headers=seen,
+            sent=ticket.granted,
+            user=ticket.user,
+            weight=ticket.weight,
         )
         if ticket.may_defer:
             raise _deferred(ticket, max(retry_after or 0.0, MIN_DEFER_S), 0)
@@ -132,6 +148,19 @@ def _deferred(ticket: Ticket, wait_s: float, ahead: int) -> QuotaWait:
     job_id = ticket.context.job_id if ticket.context is not None else None
     emit(QuotaDeferred(model=ticket.model, wait_s=round(wait_s, 3), ahead=ahead, job_id=job_id))
     return QuotaWait(ticket.model, _ms(wait_s), ahead)
+
+
+def fair_share(settings: Settings, context: CallContext | None) -> tuple[str, float]:
+    """Whose call this is for the fair share, and its weight (its user's times its job type's). With
+    LLM_FAIR_SHARE=off every call is the same user's (""): one queue by priority. So are the calls made outside any
+    job (the inline HTTP paths): together they are one more user."""
+    if settings.llm_fair_share == "off" or context is None or context.user_id is None:
+        return "", 1.0
+    weight = settings.llm_fair_share_weights.get(context.user_id, 1.0)
+    job_type = context.job_type
+    if job_type is not None:
+        weight *= settings.llm_fair_share_job_type_weights.get(job_type, 1.0)
+    return user_hash(context.user_id, settings.telemetry_user_salt), weight
 
 
 def limits_for(settings: Settings, selection: ModelSelection) -> Limits:

@@ -9,16 +9,34 @@ of RPM) and over 1 s (a sixtieth, at least one); and we pace the tokens: at most
 PACE_S. A grant is a charge in the state; it leaves the windows by
 itself, so a call that was granted and never sent costs nothing after 10 s.
 
-A call that does not fit now waits. Waiting calls are ordered by priority (the job's 1-10) plus one level per
-minute waited (aging: a low-priority call overtakes newer urgent ones after a while, so nothing starves), then by
-arrival. Each is told when its turn comes: the queue ahead of it is placed, in order, at the earliest times the
-windows allow, and so is the caller; it is granted when that time is now. Waiting calls are recorded with that
-time; one that does not come back is skipped once late and forgotten soon after, so no reservation leaks.
+A call that does not fit now waits. The waiting calls form one queue (fair_order):
+- Between users, the quota is shared fairly among the users who have calls waiting: start-time fair queuing over
+  a virtual clock. Each user's calls are tagged with the virtual time at which they start, a call's cost advancing
+  its user's tag by tokens / weight (the call's weight: its user's times its job type's, LLM_FAIR_SHARE_*WEIGHTS),
+  and the queue takes the users' calls by their tags: users with equal weights alternate, a user of weight 2 gets
+  twice the tokens of one of weight 1 while both wait, and a user who floods the deployment only lengthens their
+  own queue.
+- Within one user, calls are ordered by priority (the job's 1-10) plus one level per minute waited (aging: a
+  low-priority call overtakes newer urgent ones after a while, so nothing starves), then by arrival.
+With LLM_FAIR_SHARE=off every call is the same (empty) user's: one queue by priority and aging, as before.
+
+Each call is told when its turn comes: the queue ahead of it is placed, in order, at the earliest times the windows
+allow, and so is the caller; it is granted when that time is now. Waiting calls are recorded with that time; one
+that does not come back is skipped once late and forgotten soon after, so no reservation leaks.
+
+The fair share's state is bounded by who is waiting, not by history: the deployment's virtual time `virtual`, and
+a Share (the virtual time up to which they were served) for each user who has a call waiting or was served ahead of
+the others within the last window. A user who has no Share starts at `virtual`, the tag of the least-served user
+still waiting: one who comes back after idling has banked no credit (their turn comes with the others', not ahead
+of a backlog for the time they were away), and one who was served ahead keeps that debt while it still counts. When
+no call waits any more, every debt is settled (`virtual` moves past every Share): capacity nobody asked for is
+taken from no one.
 Adaptation (limits learned from headers, 429s) is shared/llm/adapt.py: it sets the caps a reservation is held to.
 """
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel, Field
@@ -44,6 +62,9 @@ EXPIRY_S = 120.0
 """A waiter this far past its turn is forgotten."""
 MAX_WAITERS = 2_000
 MAX_CHARGES = 4_000
+MAX_SHARES = 2_000
+"""Past this many users' Shares (they are kept for waiting users and for those served within the last window), the
+ones of users no longer waiting go first, least in debt first: what is forgotten is at most a call's worth each."""
 MIN_PRIORITY, MAX_PRIORITY = 1, 10
 
 
@@ -58,11 +79,15 @@ class Limits:
 @dataclass(frozen=True)
 class Ask:
     """One model call's reservation: a stable key (the same call asking again keeps its place), its cost (prompt
-    tokens + max_tokens) and its job's priority."""
+    tokens + max_tokens), its job's priority, whose it is (`user`: a hash of the user id, shared/llm/admission.py;
+    the empty user for every call with LLM_FAIR_SHARE=off) and its share weight (its user's times its job
+    type's)."""
 
     key: str
     tokens: int
     priority: int = 5
+    user: str = ""
+    weight: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -93,6 +118,20 @@ class Waiter(BaseModel):
     tokens: int
     since: float  # when it first asked: its age
     until: float  # when it was told to come back
+    user: str = ""  # whose (a hash of the user id): the fair share is between users
+    weight: float = 1.0
+
+    @property
+    def cost(self) -> float:
+        """What being served advances its user's virtual time by."""
+        return self.tokens / self.weight
+
+
+class Share(BaseModel):
+    """A user's place in the fair share: the virtual time up to which they have been served, and when last."""
+
+    finish: float
+    at: float
 
 
 class BudgetState(BaseModel):
@@ -108,6 +147,10 @@ class BudgetState(BaseModel):
     rate_at: float = 0.0  # when `rate` was set
     paused_until: float = 0.0  # a 429's retry-after: nothing is granted before
     throttled_at: float = 0.0  # the last 429
+    virtual: float = 0.0
+    """The fair share's virtual time: the start tag of the least-served user still waiting (module docstring)."""
+    shares: dict[str, Share] = Field(default_factory=dict)
+    """By user hash: those waiting or served ahead within the last window (forget keeps it bounded)."""
 
 
 @dataclass(frozen=True)
@@ -127,6 +170,7 @@ def reserve(state: BudgetState, caps: Caps, ask: Ask, now: float) -> Decision:
     """Grant `ask` now (charging it) or tell it when its turn comes (recording it as a waiter). `caps` is the room
     of each window in force now (shared.llm.adapt.caps_now)."""
     forget(state, now)
+    _advance(state, now)
     mine = next((w for w in state.waiters if w.key == ask.key), None)
     me = Waiter(
         key=ask.key,
@@ -134,6 +178,8 @@ def reserve(state: BudgetState, caps: Caps, ask: Ask, now: float) -> Decision:
         tokens=ask.tokens,
         since=mine.since if mine is not None else now,
         until=now,
+        user=ask.user,
+        weight=ask.weight if ask.weight > 0 else 1.0,
     )
     start = max(now, state.paused_until)
     if not caps.limited:
@@ -141,7 +187,7 @@ def reserve(state: BudgetState, caps: Caps, ask: Ask, now: float) -> Decision:
             return _grant(state, me, now)
         return _wait(state, me, start, 0, mine)
     others = [w for w in state.waiters if w.key != ask.key and now <= w.until + LATE_S]
-    queue = sorted([*others, me], key=lambda w: (-effective_priority(w, now), w.since, w.key))
+    queue = fair_order(state, [*others, me], now)
     projected = list(state.charges)
     ahead = 0
     for waiter in queue:
@@ -158,6 +204,33 @@ def reserve(state: BudgetState, caps: Caps, ask: Ask, now: float) -> Decision:
 
 def effective_priority(waiter: Waiter, now: float) -> float:
     return waiter.priority + max(now - waiter.since, 0.0) / AGING_S
+
+
+def fair_order(state: BudgetState, waiters: list[Waiter], now: float) -> list[Waiter]:
+    """The queue: each user's calls in that user's order (priority with aging, then arrival), the users' calls
+    taken by their start tags (the user's virtual time plus the costs of their calls before), ties to the call
+    that has waited longest. One user alone (or LLM_FAIR_SHARE=off) gives that user's order unchanged."""
+    calls: dict[str, list[Waiter]] = {}
+    for waiter in sorted(waiters, key=lambda w: (-effective_priority(w, now), w.since, w.key)):
+        calls.setdefault(waiter.user, []).append(waiter)
+    heads = [(start_tag(state, user), mine[0].since, mine[0].key, user, 0) for user, mine in calls.items()]
+    heapq.heapify(heads)
+    order: list[Waiter] = []
+    while heads:
+        tag, _, _, user, index = heapq.heappop(heads)
+        call = calls[user][index]
+        order.append(call)
+        if index + 1 < len(calls[user]):
+            after = calls[user][index + 1]
+            heapq.heappush(heads, (tag + call.cost, after.since, after.key, user, index + 1))
+    return order
+
+
+def start_tag(state: BudgetState, user: str) -> float:
+    """Where `user`'s next call starts in virtual time: where their service got to, or the deployment's virtual
+    time when that is later (or they have no Share: new, or back after idling)."""
+    share = state.shares.get(user)
+    return state.virtual if share is None else max(share.finish, state.virtual)
 
 
 def fit(charges: list[tuple[float, int, int]], start: float, caps: Caps, tokens: int) -> float:
@@ -206,16 +279,56 @@ def charge(state: BudgetState, at: float, tokens: int, requests: int) -> None:
 
 
 def forget(state: BudgetState, now: float) -> None:
-    """Drop charges that left every window and waiters that never came back."""
+    """Drop charges that left every window, waiters that never came back, and Shares that no longer count: one no
+    further than the virtual time (the same as none), or of a user with nothing waiting who was last served a
+    window ago (what they took then has left the window). Past MAX_SHARES, those of users with nothing waiting go,
+    least in debt first. With no Share left, the virtual time starts again from 0 (only differences count)."""
     horizon = now - (WINDOW_S + ARRIVAL_MARGIN_S)
     state.charges = [c for c in state.charges if c[0] > horizon]
     state.waiters = [w for w in state.waiters if now <= w.until + EXPIRY_S]
+    waiting = {w.user for w in state.waiters}
+    state.shares = {
+        user: share
+        for user, share in state.shares.items()
+        if share.finish > state.virtual and (user in waiting or share.at > horizon)
+    }
+    if len(state.shares) > MAX_SHARES:
+        ranked = sorted(state.shares.items(), key=lambda item: (item[0] in waiting, item[1].finish), reverse=True)
+        state.shares = dict(ranked[:MAX_SHARES])
+    if not state.shares:
+        state.virtual = 0.0
+
+
+def give_back(state: BudgetState, user: str, cost: float) -> None:
+    """A granted call of `user` was refused by the server (a 429): it did not use the quota, and its retry will be
+    charged again, so its user's service goes back by its cost (tokens / weight), not below the virtual time."""
+    share = state.shares.get(user)
+    if share is not None:
+        share.finish = max(share.finish - cost, state.virtual)
 
 
 def _grant(state: BudgetState, me: Waiter, now: float) -> Granted:
     charge(state, now, me.tokens, 1)
     state.waiters = [w for w in state.waiters if w.key != me.key]
+    _served(state, me, now)
     return Granted(at=now, tokens=load(state, now, 1), requests=load(state, now, 2))
+
+
+def _served(state: BudgetState, me: Waiter, now: float) -> None:
+    """Advance the caller's user by the call's cost, and the virtual time to the least-served user still waiting
+    (none waiting: past every Share, settling every debt)."""
+    state.shares[me.user] = Share(finish=start_tag(state, me.user) + me.cost, at=now)
+    _advance(state, now)
+
+
+def _advance(state: BudgetState, now: float) -> None:
+    """Move the virtual time to the start tag of the least-served user still waiting (late waiters, which may be
+    gone, do not hold it back); with none waiting, past every Share: every debt is settled."""
+    waiting = {w.user for w in state.waiters if now <= w.until + LATE_S}
+    if waiting:
+        state.virtual = max(state.virtual, min(start_tag(state, user) for user in waiting))
+    else:
+        state.virtual = max([state.virtual, *(share.finish for share in state.shares.values())])
 
 
 def _wait(state: BudgetState, me: Waiter, turn: float, ahead: int, mine: Waiter | None) -> Wait:

@@ -1,5 +1,7 @@
-"""Who is making a model call: the job, its priority and a stable key, set by the activity around its step
-(activities/support.py run_step) and read by the LLM client when it reserves quota (shared/llm/admission.py).
+"""Who is making a model call: the job, its user, its priority and type, and a stable key, set by the activity
+around its step (activities/support.py run_step) and read by the LLM client when it reserves quota
+(shared/llm/admission.py: the user and job type decide the call's fair share, the priority its place among that
+user's calls).
 
 A contextvar, so the workflows' LLM steps need no extra parameter and each activity thread sees its own. Outside an
 activity (the inline HTTP paths, benchmarks) there is no context: calls get the default priority and wait for
@@ -42,20 +44,31 @@ class CallContext:
     key: str
     """Stable across re-runs of the same activity call: a call that waited keeps its place in the queue."""
     job_id: str | None = None
+    user_id: str | None = None
+    """Whose job: the quota is shared fairly between users (the scheduler keeps a hash of it, never the id)."""
     priority_of: Callable[[], int] = lambda: DEFAULT_PRIORITY
     """Read at the first model call only (a step that calls no model never reads the job for it)."""
+    job_type_of: Callable[[], str | None] = lambda: None
+    """The same (a job type may be weighted: LLM_FAIR_SHARE_JOB_TYPE_WEIGHTS)."""
     defer: bool = True
     """The first model call may raise QuotaWait (an orchestrator waits for it); later ones wait in-process, so a
     call already paid for in this step is not lost."""
     calls: int = 0  # model calls begun in this context
     answered: int = 0  # of which the model answered (paid for)
     _priority: int | None = field(default=None, repr=False)
+    _job_type: tuple[str | None] | None = field(default=None, repr=False)
 
     @property
     def priority(self) -> int:
         if self._priority is None:
             self._priority = self.priority_of()
         return self._priority
+
+    @property
+    def job_type(self) -> str | None:
+        if self._job_type is None:
+            self._job_type = (self.job_type_of(),)
+        return self._job_type[0]
 
     def begin(self) -> str:
         """The key of the next model call of this context (its retries reuse it)."""
@@ -77,9 +90,22 @@ def current_call() -> CallContext | None:
 
 @contextmanager
 def call_context(
-    key: str, *, job_id: str | None = None, priority: Callable[[], int] | None = None, defer: bool = True
+    key: str,
+    *,
+    job_id: str | None = None,
+    user_id: str | None = None,
+    priority: Callable[[], int] | None = None,
+    job_type: Callable[[], str | None] | None = None,
+    defer: bool = True,
 ) -> Iterator[CallContext]:
-    context = CallContext(key=key, job_id=job_id, priority_of=priority or (lambda: DEFAULT_PRIORITY), defer=defer)
+    context = CallContext(
+        key=key,
+        job_id=job_id,
+        user_id=user_id,
+        priority_of=priority or (lambda: DEFAULT_PRIORITY),
+        job_type_of=job_type or (lambda: None),
+        defer=defer,
+    )
     token = _current.set(context)
     try:
         yield context

@@ -65,13 +65,17 @@ class QuotaScheduler:
         refund: int = 0,
         headers: dict[str, int] | None = None,
         sent: Granted | None = None,
+        user: str = "",
+        weight: float = 1.0,
     ) -> None:
-        """The server answered 429 (to a call of `refund` tokens granted as `sent`, with rate-limit `headers`): learn
-        its limits, then pause and slow the deployment for everyone."""
+        """The server answered 429 (to `user`'s call of `refund` tokens and `weight`, granted as `sent`, with
+        rate-limit `headers`): learn its limits, then pause and slow the deployment for everyone; the call's cost goes
+        back to its user's fair share too (its retry is charged again)."""
 
         def change(state: BudgetState, now: float) -> BudgetState:
             adapt.observe(state, limits, now, sent=sent, **(headers or {}))
             adapt.throttled(state, limits, now, retry_after, refund)
+            budget.give_back(state, user, refund / weight)
             return state
 
         self._quietly(deployment, change)

@@ -1,6 +1,7 @@
 """What an activity step tells the LLM client and the orchestrator about quota: run_step sets the call context (the
-job's priority, a key stable across re-runs of the same call), a QuotaWait becomes a `wait` outcome (no failure),
-and a compare step whose model has no quota yet waits without side effects, then answers when called again."""
+job's user, priority and type, a key stable across re-runs of the same call), a QuotaWait becomes a `wait` outcome
+(no failure), and a compare step whose model has no quota yet waits without side effects, then answers when called
+again."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ def seen_context(ref: JobRef) -> CallContext:
     def step(scope: JobScope) -> Outcome:
         context = current_call()
         assert context is not None
-        context.priority  # noqa: B018 - read inside the step, as the client does at its first call
+        context.priority, context.job_type  # noqa: B018 - read inside the step, as the client does at its first call
         seen.append(context)
         return Outcome()
 
@@ -62,6 +63,7 @@ def test_a_step_calls_the_model_as_its_job_with_a_key_stable_across_reruns(repos
     again = seen_context(Indexed(job_id=job_id, user_id=USER, index=1))
     other = seen_context(Indexed(job_id=job_id, user_id=USER, index=2))
     assert (first.job_id, first.priority, first.defer) == (job_id, 9, True)
+    assert (first.user_id, first.job_type) == (USER, "comparison")  # whose: the fair share between users
     assert first.key == again.key != other.key
     assert current_call() is None  # only inside the step
 

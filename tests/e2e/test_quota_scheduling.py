@@ -3,7 +3,11 @@ state) on one DATA_DIR — so one SQLite store holds the deployment's budget —
 server that counts the tokens it receives per sliding 10-second window (tests/support/quota_server.py).
 
 - Together the two workers never exceed the budget, though their jobs ask for several windows' worth at once; a
-  job of priority 9 started on one worker after a priority-2 job's calls queue on the other is answered first.
+  job of priority 9 started on one worker after a priority-2 job's calls queue on the other (the same user's) is
+  answered first.
+- Between users the quota is shared: another user's job of priority 2, started after a priority-9 flood of the
+  first user's has queued, is answered before the flood is through (with LLM_FAIR_SHARE=off it would wait for all
+  of it).
 - Against a server that enforces its quota and states it only in its headers (no LLM_TOKENS_PER_MINUTE_*), the
   first burst meets 429s, the limit is learned, and no call is refused after: every call is answered, none fails.
 """
@@ -154,3 +158,37 @@ def test_a_quota_stated_only_in_headers_is_learned_from_the_first_burst_and_kept
     stored = sqlite_repositories(data_dir).quota.read(f"openai|{server.base_url}|{TEST_MODEL_PRIMARY}")
     assert stored is not None
     assert BudgetState.model_validate_json(stored.item).learned_tpm == tokens_per_minute
+
+
+def test_another_users_low_priority_job_gets_its_share_before_a_flood_is_through(tmp_path: Path, azurite: str) -> None:
+    cost = call_cost()
+    tokens_per_minute = int(cost * 3.5) * 6  # three calls per 10 s window
+    server = QuotaTestServer(tokens_per_minute, enforce=False).start()
+    workers = start_workers(tmp_path, azurite, server, LLM_TOKENS_PER_MINUTE_PRIMARY=str(tokens_per_minute))
+    try:
+        flooding, other = workers
+        with flooding.client(USER) as client:
+            standard = upload_text(client, "Supply standard", STANDARD)
+            bulk = [upload_text(client, f"Supply {i:02d}", variant(i)) for i in range(8)]
+            flood = compare(client, standard, bulk, priority=9)
+        wait_until(lambda: len(server.arrivals) >= 3, timeout=60, what="the flood's first calls")
+        with other.client("other-user") as client:
+            theirs = upload_text(client, "Supply standard", STANDARD)
+            few = [upload_text(client, f"Supply {i:02d}", variant(i)) for i in range(8, 10)]
+            small = wait_for_job(client, compare(client, theirs, few, priority=2)["statusQueryGetUri"], timeout=120)
+        with flooding.client(USER) as client:
+            big = wait_for_job(client, flood["statusQueryGetUri"], timeout=180)
+    finally:
+        for worker in workers:
+            worker.stop()
+        server.stop()
+
+    assert small.final["status"] == big.final["status"] == "completed", (small.final, big.final)
+    assert len(server.accepted) == 10 and server.rejected == 0
+    assert server.max_window_tokens() <= server.window_tokens
+    order = [variant_of(r.text()) for r in server.requests]
+    assert sorted(v for v in order if v is not None) == list(range(10)), order
+    # The other user's two calls went before the flood's last ones: after the first window, at least every other
+    # turn was theirs, though the flood asked first and at a higher priority.
+    theirs_last = max(order.index(8), order.index(9))
+    assert sum(1 for v in order[theirs_last + 1 :] if v is not None and v < 8) >= 2, order

@@ -168,3 +168,37 @@ def test_the_process_reads_the_environment_once(environment: pytest.MonkeyPatch)
     assert get_settings() is installed
     use_settings(None)
     assert get_settings().cosmos_database == "second"
+
+
+def test_fair_share_weights_are_read_as_name_weight_pairs_or_json(environment: pytest.MonkeyPatch) -> None:
+    assert Settings.from_env().llm_fair_share_weights == {}  # everyone weighs the same
+    environment.setenv("LLM_FAIR_SHARE_WEIGHTS", " alice@contoso.com:2, urn:svc:batch:0.5 ,")
+    environment.setenv("LLM_FAIR_SHARE_JOB_TYPE_WEIGHTS", '{"comparison": 3, "batch_evaluation": 0.25}')
+    settings = Settings.from_env()
+    assert settings.llm_fair_share_weights == {"alice@contoso.com": 2.0, "urn:svc:batch": 0.5}  # the last colon
+    assert settings.llm_fair_share_job_type_weights == {"comparison": 3.0, "batch_evaluation": 0.25}
+    assert settings.llm_fair_share == "on"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("LLM_FAIR_SHARE_WEIGHTS", "alice", "'alice' is not name:weight"),
+        ("LLM_FAIR_SHARE_WEIGHTS", "alice:two", "'two' is not a number"),
+        ("LLM_FAIR_SHARE_WEIGHTS", "alice:0", "weight of 'alice' is 0.0: it must be between 0.01 and 1000"),
+        ("LLM_FAIR_SHARE_WEIGHTS", "alice:inf", "weight of 'alice' is inf"),
+        ("LLM_FAIR_SHARE_WEIGHTS", "alice:1,alice:2", "'alice' is weighted twice"),
+        ("LLM_FAIR_SHARE_WEIGHTS", ":2", "a weight needs a name"),
+        ("LLM_FAIR_SHARE_WEIGHTS", '{"alice": "2"}', "maps names to numbers"),
+        ("LLM_FAIR_SHARE_WEIGHTS", "{alice: 2}", "not a JSON object of weights"),
+        ("LLM_FAIR_SHARE_JOB_TYPE_WEIGHTS", "comparisons:2", "unknown job type(s) 'comparisons'; known: comparison"),
+        ("LLM_FAIR_SHARE", "fair", "llm_fair_share"),
+    ],
+)
+def test_a_bad_fair_share_setting_is_refused_at_startup_saying_what_is_wrong(
+    environment: pytest.MonkeyPatch, name: str, value: str, message: str
+) -> None:
+    environment.setenv(name, value)
+    with pytest.raises(ValueError, match=name.lower()) as refused:
+        Settings.from_env()
+    assert message in str(refused.value)

@@ -1,6 +1,7 @@
 """The reservation and priority rules of one deployment's budget, on a fake clock: grants, the wait estimate, who
 goes first, aging, an urgent arrival overtaking a backlog, abandoned waiters expiring, and a simulated crowd that
-never exceeds the server's sliding window while using most of it."""
+never exceeds the server's sliding window while using most of it. Every call here is one user's (Ask's default):
+priority orders one user's calls, and all calls with LLM_FAIR_SHARE=off; between users, see test_fair_share.py."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """The LLM client with the scheduler on, against the scripted OpenAI-compatible server, on a fake clock: every
 request reserves its exact cost first; the first call of an activity that must wait raises QuotaWait (no worker
 held, nothing sent), later calls and calls outside an activity wait in-process; a 429 pauses everyone instead of
-being hammered; rate-limit headers are learned; LLM_SCHEDULER=off is the old behaviour."""
+being hammered; rate-limit headers are learned; LLM_SCHEDULER=off is the old behaviour. A call asks as its job's
+user (a hash, never the id) with its weight, so the scheduler can share the quota between users."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from shared.llm.chat_message import ChatMessage
 from shared.llm.client import LLMClient
 from shared.llm.config import deployment_key
 from shared.llm.framing import sent_prompt_tokens
+from shared.telemetry.attributes import user_hash
 from shared.text.tokens import encoding_for_model
 from tests.shared.llm.conftest import MakeClient, Sleeps
 from tests.support.openai_server import OpenAITestServer, Reply
@@ -205,3 +207,34 @@ def test_an_answer_that_comes_back_late_does_not_count_our_own_earlier_calls_as_
     ask(client)  # C: the window holds B only, so C goes at once
     assert sleeps == []
     assert [tokens for _, tokens, _ in state_of(client, openai_server).charges] == [COST, COST]
+
+
+def test_a_call_asks_as_its_users_hash_with_the_weights_of_its_user_and_job_type(
+    openai_server: OpenAITestServer, make_client: MakeClient, quota: MemoryQuotaRepository
+) -> None:
+    weights = {"llm_fair_share_weights": "alice:3,bob:0.5", "llm_fair_share_job_type_weights": "batch_evaluation:0.5"}
+    client = one_call_per_window(openai_server, make_client, telemetry_user_salt="pepper", **weights)
+    openai_server.respond_json(VALID)
+    ask(client)  # fills the window: the next calls wait, and the queue shows whose they are
+    with call_context("step-1", user_id="alice", job_type=lambda: "batch_evaluation"), pytest.raises(QuotaWait):
+        ask(client)
+    with call_context("step-2", user_id="carol", job_type=lambda: "comparison"), pytest.raises(QuotaWait):
+        ask(client)
+    waiters = {w.key: w for w in state_of(client, openai_server).waiters}
+    alice, carol = waiters["step-1#0"], waiters["step-2#0"]
+    assert (alice.user, alice.weight) == (user_hash("alice", "pepper"), 1.5)
+    assert (carol.user, carol.weight) == (user_hash("carol", "pepper"), 1.0)  # not named: 1
+    stored = quota.read(deployment_key(openai_server.settings(), "primary"))
+    assert stored is not None and "alice" not in stored.item and "carol" not in stored.item
+
+
+def test_with_the_fair_share_off_every_call_asks_as_one_user(
+    openai_server: OpenAITestServer, make_client: MakeClient
+) -> None:
+    client = one_call_per_window(openai_server, make_client, llm_fair_share="off", llm_fair_share_weights="alice:3")
+    openai_server.respond_json(VALID)
+    ask(client)
+    with call_context("alice-step", user_id="alice", job_type=lambda: "comparison"), pytest.raises(QuotaWait):
+        ask(client)
+    [waiter] = state_of(client, openai_server).waiters
+    assert (waiter.user, waiter.weight) == ("", 1.0)  # one queue by priority, as before the fair share

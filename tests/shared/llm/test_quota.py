@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 from shared.errors import ConflictError
-from shared.llm.budget import WINDOW_S, Ask, Granted, Limits, Wait
+from shared.llm.budget import WINDOW_S, Ask, BudgetState, Granted, Limits, Share, Wait
 from shared.llm.quota import BUSY_WAIT_S, QuotaScheduler
 from shared.storage.base import Versioned
 from shared.storage.optimistic import MAY_COME_BACK
@@ -89,3 +89,15 @@ def test_learning_writes_only_when_the_headers_change_something() -> None:
     scheduler.observe(DEPLOYMENT, Limits(), {"limit_tokens": 60_000})
     assert store.writes == 1
     assert scheduler.state(DEPLOYMENT).learned_tpm == 60_000
+
+
+def test_a_call_refused_with_a_429_gives_its_cost_back_to_its_users_share() -> None:
+    clock = FakeClock()
+    store = MemoryQuotaRepository()
+    served = BudgetState(charges=[(clock(), 4_000, 1)], virtual=1_000.0, shares={"a": Share(finish=5_000, at=clock())})
+    store.write(DEPLOYMENT, served.model_dump_json(), None)
+    scheduler = QuotaScheduler(store, clock=clock)
+    scheduler.throttled(DEPLOYMENT, LIMITS, retry_after=1.0, refund=4_000, user="a", weight=2.0)
+    state = scheduler.state(DEPLOYMENT)
+    assert state.shares["a"].finish == 3_000  # its tokens / its weight: its retry will be charged again
+    assert state.charges == []  # and the window's charge was taken back, as before
