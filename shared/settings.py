@@ -4,9 +4,9 @@ App Settings in Azure). Every setting the app reads is here and in local.setting
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from shared.singletons import ProcessSingleton
@@ -24,17 +24,9 @@ class Settings(BaseSettings):
     )
     READS_ENVIRONMENT: ClassVar[bool] = False  # only Settings.from_env's subclass reads the environment
 
-    # identity
-    # WEBSITE_SITE_NAME is set by App Service: its presence means "in Azure".
-    running_in_azure: bool = Field(
-        default=False, validation_alias=AliasChoices("running_in_azure", "WEBSITE_SITE_NAME")
-    )
-    # WEBSITE_AUTH_ENABLED=True is set by App Service when Authentication (EasyAuth) is on. Only then does the
-    # platform strip client-sent X-MS-CLIENT-PRINCIPAL* headers, so only then can they be trusted.
-    easy_auth_enabled: bool = Field(
-        default=False, validation_alias=AliasChoices("easy_auth_enabled", "WEBSITE_AUTH_ENABLED")
-    )
-    dev_user_id: str | None = None  # DEV_USER_ID: assumed caller when running locally without EasyAuth
+    # identity. Where the app runs and whether principal headers can be trusted are the platform's to say, not a
+    # setting's: shared/hosting.py reads WEBSITE_SITE_NAME / WEBSITE_INSTANCE_ID / WEBSITE_AUTH_ENABLED itself.
+    dev_user_id: str | None = None  # DEV_USER_ID: assumed caller without a principal, on a local host only
 
     # storage
     cosmos_endpoint: str | None = None
@@ -160,16 +152,8 @@ class Settings(BaseSettings):
     telemetry_user_salt: str | None = None
 
     # operations (the ops summary, GET /api/ops/summary): app role `ops` from the EasyAuth principal's claims;
-    # DEV_OPS=true grants it to the local development caller (ignored in Azure).
+    # DEV_OPS=true grants it to the development caller on a local host (ignored anywhere else).
     dev_ops: bool = False
-
-    @field_validator("running_in_azure", mode="before")
-    @classmethod
-    def _site_name_means_azure(cls, value: Any) -> Any:
-        # WEBSITE_SITE_NAME holds the app's name, not a boolean: any name means "in Azure".
-        if isinstance(value, str) and value.strip().lower() not in ("true", "false", "1", "0"):
-            return bool(value.strip())
-        return value
 
     @classmethod
     def settings_customise_sources(

@@ -9,6 +9,7 @@ import pytest
 from azure.storage.queue import QueueClient, TextBase64DecodePolicy
 
 from shared.comparison.names import ORCHESTRATOR as COMPARISON_ORCHESTRATOR
+from shared.hosting import Hosting
 from shared.jobs import events
 from shared.jobs.models import JobProgress, JobStatus, ProcessingStep
 from shared.jobs.names import CANCEL_EVENT
@@ -325,8 +326,9 @@ async def test_retry_refuses_when_contracts_were_deleted(api: Api, durable: Fake
     assert len(durable.started) == 1
 
 
-async def test_health_is_anonymous_and_shows_no_secrets(api: Api, configure: Any) -> None:
-    configure(running_in_azure=True, dev_user_id=None)
+async def test_health_is_anonymous_and_shows_no_secrets(api: Api, configure: Any, host_in: Any) -> None:
+    host_in(Hosting.azure(easy_auth=True))
+    configure(dev_user_id=None)
     reply = await api.call("GET", "/api/jobs/health", user=None)
     assert reply.status == 200
     assert reply.json["status"] == "healthy"

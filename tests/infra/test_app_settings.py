@@ -19,13 +19,14 @@ FUNCTION_APP = ROOT / "infra" / "modules" / "function-app.bicep"
 MAIN = ROOT / "infra" / "main.bicep"
 SAMPLE = ROOT / "local.settings.sample.json"
 
-# Set by App Service itself in Azure.
-PLATFORM = {"WEBSITE_SITE_NAME", "WEBSITE_AUTH_ENABLED"}
+# Set by App Service itself in Azure; read by shared/hosting.py, never by shared/settings.py (no app setting
+# may decide where the app runs or whether principal headers are trusted).
+PLATFORM = {"WEBSITE_SITE_NAME", "WEBSITE_INSTANCE_ID", "WEBSITE_AUTH_ENABLED"}
 
 # Read by the app, left unset in Azure on purpose: the default (or unset) is the right value there.
 DEFAULT_IN_AZURE = {
-    "DEV_USER_ID": "local development only; ignored in Azure (WEBSITE_SITE_NAME is set)",
-    "DEV_OPS": "local development only; in Azure the ops role comes from Entra ID",
+    "DEV_USER_ID": "local hosts only; ignored wherever a WEBSITE_* platform variable is set (Azure)",
+    "DEV_OPS": "local hosts only; in Azure the ops role comes from Entra ID",
     "COSMOS_KEY": "keyless: unset means Entra ID (Cosmos DB local auth is disabled)",
     "COSMOS_VERIFY_TLS": "true: only local test servers turn it off",
     "DATA_DIR": "the embedded SQLite store, unused when COSMOS_ENDPOINT is set",
