@@ -20,7 +20,7 @@ from pydantic import TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema
 from pydantic_core import core_schema
 
-from api.http import ROUTE_PREFIX, base_url, handle_anonymous, json_response
+from api.http import MUTATING_METHODS, ROUTE_PREFIX, base_url, handle_anonymous, json_response
 from api.openapi_batch_operations import BATCHES, STREAMS
 from api.openapi_dsl import ERROR_MEANINGS, JSON, Content, Operation, Param, Reply
 from api.openapi_job_operations import JOBS, LEGACY
@@ -214,6 +214,8 @@ def _param(param: Param) -> dict[str, Any]:
 
 def error_statuses(op: Operation) -> list[int]:
     statuses = set(op.errors) | set(op.error_notes)
+    if op.method.upper() in MUTATING_METHODS:
+        statuses |= {403, 415}  # api.http.refuse_cross_site: another site's page, a body that is not JSON
     if op.body is not None:
         statuses |= {400, 413, 422}  # api.http.read_model: malformed, oversized, invalid
     if not op.anonymous:

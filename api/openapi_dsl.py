@@ -14,10 +14,15 @@ ERROR_MEANINGS: dict[int, str] = {
     400: "Malformed: a body that is not JSON (`malformed_json`) or a query parameter or path that cannot be "
     "understood (`bad_request`).",
     401: "No App Service Authentication principal (`unauthenticated`).",
-    403: "The path names another user (`forbidden`).",
+    403: "The path names another user (`forbidden`); for POST, PUT, PATCH and DELETE also a request a browser "
+    "sent for another site's page (`Sec-Fetch-Site: cross-site`, or an `Origin` that is not this app: "
+    "`cross_site_request`), refused before anything is read.",
     404: "Unknown id; another user's object is just as unknown (`not_found`).",
     409: "The object's state does not allow this now (`conflict`, `invalid_transition`).",
     413: "The body is over MAX_REQUEST_BYTES, or a document over MAX_CONTRACT_BYTES (`payload_too_large`).",
+    415: "A body that is not declared JSON: POST, PUT, PATCH and DELETE bodies need `Content-Type: "
+    "application/json` (optionally `; charset=utf-8`); a request without a body needs none "
+    "(`unsupported_media_type`). Nothing is read or created.",
     422: "Well-formed but invalid: `details` lists the fields (`invalid_request` and more specific codes).",
     500: "The request did not do what it asked (see the operation).",
     503: "A service the request needs is not available (see the operation).",
