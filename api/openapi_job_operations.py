@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.health import HealthReport
+from api.health import HealthReport, HealthStatus
 from api.legacy import (
     LegacyBatchAccepted,
     LegacyCompareRequest,
@@ -149,12 +149,19 @@ JOBS: tuple[Operation, ...] = (
         "GET",
         "/jobs/health",
         "Operations",
-        "Storage and LLM configuration checks (no secrets, nobody's data)",
+        "The app's health: the status for anyone, the storage and LLM configuration checks for operators",
         (
-            json_reply(200, HealthReport, "Healthy."),
-            json_reply(503, HealthReport, "Unhealthy: `checks` says what failed."),
+            json_reply(200, HealthReport | HealthStatus, "Healthy. `checks` only for callers with the app role `ops`."),
+            json_reply(
+                503,
+                HealthReport | HealthStatus,
+                "Unhealthy. Callers with the app role `ops` get `checks`, which say what failed.",
+            ),
         ),
         anonymous=True,
+        description='Anonymous callers (and signed-in callers without the app role `ops`) get `{"status"}` only: '
+        "which store, model endpoint, deployments and authentication the app uses is for operators. An `ops` "
+        "caller gets `timestamp` and `checks` too (never a secret), with `Cache-Control: no-store`.",
     ),
 )
 

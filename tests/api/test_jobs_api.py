@@ -1,4 +1,4 @@
-"""Jobs API: submit, status polling, lists, cancel, retry, health; bad input creates nothing."""
+"""Jobs API: submit, status polling, lists, cancel, retry; bad input creates nothing. (Health: test_health.py.)"""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import pytest
 from azure.storage.queue import QueueClient, TextBase64DecodePolicy
 
 from shared.comparison.names import ORCHESTRATOR as COMPARISON_ORCHESTRATOR
-from shared.hosting import Hosting
 from shared.jobs import events
 from shared.jobs.models import JobProgress, JobStatus, ProcessingStep
 from shared.jobs.names import CANCEL_EVENT
@@ -324,22 +323,6 @@ async def test_retry_refuses_when_contracts_were_deleted(api: Api, durable: Fake
     assert reply.status == 422
     assert reply.error_code == "unknown_contracts"
     assert len(durable.started) == 1
-
-
-async def test_health_is_anonymous_and_shows_no_secrets(api: Api, configure: Any, host_in: Any) -> None:
-    host_in(Hosting.azure(easy_auth=True))
-    configure(dev_user_id=None)
-    reply = await api.call("GET", "/api/jobs/health", user=None)
-    assert reply.status == 200
-    assert reply.json["status"] == "healthy"
-    assert reply.json["checks"]["storage"] == {"ok": True, "backend": "sqlite"}
-    assert reply.json["checks"]["llm"]["provider"] == "offline"
-
-    configure(llm_provider="azure_openai", azure_openai_api_key="sk-very-secret", azure_openai_endpoint=None)
-    reply = await api.call("GET", "/api/jobs/health", user=None)
-    assert reply.status == 503
-    assert reply.json["checks"]["llm"]["configured"] is False
-    assert "sk-very-secret" not in reply.body.decode()
 
 
 def test_literal_routes_are_not_captured_by_job_id(api: Api) -> None:
