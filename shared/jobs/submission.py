@@ -3,8 +3,9 @@ endpoints and the queue starter.
 
 Order matters: validate the request, the caller's contracts and the clauses a comparison selects from its
 standard first (bad input creates nothing), then create the job document, then start its orchestration
-(instance id == job id), then record the instance. If the start fails, the job is marked failed with the reason,
-so no job is ever left queued with nothing running it.
+(instance id == job id), then record the instance. If the start fails, the job is marked failed (a stable code
+and a plain message; the exception goes to the log with the job id, never to the user: it can name endpoints or
+keys), so no job is ever left queued with nothing running it.
 """
 
 import asyncio
@@ -46,6 +47,12 @@ class StartFailed(ServiceUnavailable):
     """The job was created but its orchestration could not be started; the job is now failed (503)."""
 
     code = "start_failed"
+
+
+START_FAILED_MESSAGE = (
+    "The job could not be started: the background service did not accept it. It is marked failed; retry it later."
+)
+"""What the job's error_details say (status, streams, job-events, the ops summary); the cause is in the log."""
 
 
 def validate_request(job_type: JobType, request: BaseModel | dict[str, Any]) -> JobRequest:
@@ -123,15 +130,15 @@ async def _start(client: OrchestrationClient, service: JobService, job: Job) -> 
     try:
         instance_id = await client.start_new(orchestrator, job.job_id, job_input)
     except Exception as exc:
-        reason = f"could not start orchestration {orchestrator!r}: {type(exc).__name__}: {exc}"
-        logger.exception("job %s: %s", job.job_id, reason)
+        # The exception's text stays here: the Durable client's errors carry URLs (with the system key) and hosts.
+        logger.exception("job %s: could not start orchestration %r (%s)", job.job_id, orchestrator, type(exc).__name__)
         try:
             failed = await asyncio.to_thread(
                 service.update_status,
                 job.user_id,
                 job.job_id,
                 JobStatus.FAILED,
-                error_details={"code": StartFailed.code, "message": reason},
+                error_details={"code": StartFailed.code, "message": START_FAILED_MESSAGE},
             )
         except DomainError:
             # The orchestration may have started after all and moved the job on; its state wins.

@@ -164,7 +164,10 @@ async def test_failed_start_marks_the_job_failed(api: Api, durable: FakeDurableC
     job_id = reply.json["error"]["details"]["job_id"]
     job = (await api.call("GET", f"/api/jobs/{job_id}")).json
     assert job["status"] == "failed"
-    assert "ConnectionError" in job["error_details"]["message"]
+    # A stable code and a plain message: the Durable client's exception stays in the log.
+    assert job["error_details"]["code"] == "start_failed"
+    assert "ConnectionError" not in job["error_details"]["message"]
+    assert "task hub unreachable" not in json.dumps(job)
 
 
 @pytest.mark.azurite
@@ -183,7 +186,8 @@ async def test_failed_start_is_announced_on_job_events(
     published = [json.loads(m.content) for m in queue.receive_messages(max_messages=10)]
     events.reset_clients()
     assert [(e["job_id"], e["status"]) for e in published] == [(job_id, "failed")]
-    assert "could not start orchestration" in published[0]["error"]["message"]
+    assert published[0]["error"]["code"] == "start_failed"
+    assert "task hub unreachable" not in json.dumps(published[0])
 
 
 async def test_job_and_status_are_owner_checked(api: Api) -> None:
@@ -333,16 +337,20 @@ def test_literal_routes_are_not_captured_by_job_id(api: Api) -> None:
 
 
 async def test_status_poll_records_an_orchestration_that_died_without_finishing_the_job(
-    api: Api, durable: FakeDurableClient, repos: Repositories
+    api: Api, durable: FakeDurableClient, repos: Repositories, caplog: pytest.LogCaptureFixture
 ) -> None:
     crashed = (await submit(api))["job_id"]
     JobService(repos.jobs).update_status("alice", crashed, JobStatus.PROCESSING)
     durable.runtime_status[crashed] = "Failed"
-    durable.outputs[crashed] = "Non-deterministic workflow detected"
-    reply = await api.call("GET", f"/api/jobs/{crashed}/status")
+    durable.outputs[crashed] = "Non-deterministic workflow detected\nTraceback (most recent call last): ..."
+    with caplog.at_level("ERROR", logger="shared.jobs.reconcile"):
+        reply = await api.call("GET", f"/api/jobs/{crashed}/status")
     assert reply.status == 200
     assert reply.json["runtimeStatus"] == "Failed"
-    assert "Non-deterministic" in reply.json["output"]["error"]["message"]
+    error = reply.json["output"]["error"]
+    assert error["code"] == "orchestration_ended" and "ended Failed" in error["message"]
+    assert "Non-deterministic" not in json.dumps(reply.json)  # the orchestration's own output: in the log only
+    assert any(crashed in r.getMessage() and "Non-deterministic" in r.getMessage() for r in caplog.records)
 
     terminated = (await submit(api))["job_id"]
     durable.runtime_status[terminated] = "Terminated"
