@@ -31,6 +31,7 @@ from shared.errors import (
     ErrorBody,
     ErrorInfo,
     InvalidContinuation,
+    LimitReached,
     NotFoundError,
     PayloadTooLarge,
     ServiceUnavailable,
@@ -83,6 +84,7 @@ STATUS_BY_ERROR: tuple[tuple[type[DomainError], int], ...] = (
     (PayloadTooLarge, 413),
     (UnsupportedMediaType, 415),
     (ValidationFailed, 422),
+    (LimitReached, 429),
     (ServiceUnavailable, 503),
 )
 
@@ -101,6 +103,8 @@ def error_response(
 def domain_error_response(error: DomainError) -> JSONResponse:
     status = status_for(error)
     headers = {"WWW-Authenticate": 'Bearer realm="App Service Authentication"'} if status == 401 else None
+    if isinstance(error, LimitReached):
+        headers = {"Retry-After": str(error.retry_after)}  # what the caller holds ends by itself: ask again then
     return error_response(status, error.code, error.message, error.details, headers)
 
 

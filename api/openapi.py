@@ -46,7 +46,10 @@ RESULTS = (ComparisonResult, QueryResult, StagingResult, RunResult)
 
 HEADERS: dict[str, dict[str, Any]] = {
     "Location": {"description": "The URL of what was created, or where to poll.", "schema": {"type": "string"}},
-    "Retry-After": {"description": "Seconds to wait before polling again.", "schema": {"type": "integer"}},
+    "Retry-After": {
+        "description": "Seconds to wait before polling (or, on a 429, asking) again.",
+        "schema": {"type": "integer"},
+    },
     "ETag": {"description": "The file's version, for If-None-Match.", "schema": {"type": "string"}},
     "Content-Disposition": {"description": "`attachment; filename=...`", "schema": {"type": "string"}},
     "WWW-Authenticate": {"description": "How to authenticate.", "schema": {"type": "string"}},
@@ -194,6 +197,8 @@ def _error(status: int, note: str | None) -> dict[str, Any]:
     }
     if status == 401:
         body["headers"] = {"WWW-Authenticate": {"$ref": "#/components/headers/WWW-Authenticate"}}
+    if status == 429:
+        body["headers"] = {"Retry-After": {"$ref": "#/components/headers/Retry-After"}}
     return body
 
 

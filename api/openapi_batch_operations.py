@@ -11,6 +11,9 @@ from api.openapi_dsl import (
     JOB_LINKS,
     START_FAILED,
     STARTED,
+    TOO_MANY_JOBS,
+    TOO_MANY_RECORDS,
+    TOO_MANY_STREAMS,
     USER_ID,
     Content,
     Operation,
@@ -56,6 +59,7 @@ BATCHES: tuple[Operation, ...] = (
         "Create a batch: folders, prompts with their scoring, a model",
         (json_reply(201, BatchCreated, "Saved (status SAVED).", ("Location",), BATCH_LINKS),),
         body=BatchConfig,
+        error_notes={422: f"Invalid body, naming the fields; or {TOO_MANY_RECORDS}. Nothing is created."},
     ),
     Operation(
         "list_batches",
@@ -87,7 +91,10 @@ BATCHES: tuple[Operation, ...] = (
         errors=(404, 409),
         params=(BATCH_ID,),
         body=BatchConfig,
-        error_notes={409: "The batch is staging or running."},
+        error_notes={
+            409: "The batch is staging or running.",
+            422: f"Invalid body, naming the fields; or {TOO_MANY_RECORDS}. Nothing changes.",
+        },
     ),
     Operation(
         "stage_batch",
@@ -98,7 +105,7 @@ BATCHES: tuple[Operation, ...] = (
         (JOB_STARTED,),
         errors=(404, 409, 503),
         params=(BATCH_ID,),
-        error_notes={409: BUSY, 503: START_FAILED},
+        error_notes={409: BUSY, 422: f"{TOO_MANY_RECORDS}.", 429: TOO_MANY_JOBS, 503: START_FAILED},
     ),
     Operation(
         "reprocess_batch_staging",
@@ -111,6 +118,8 @@ BATCHES: tuple[Operation, ...] = (
         params=(BATCH_ID,),
         error_notes={
             409: f"{BUSY} Or the staging job was cancelled (`staging_cancelled`).",
+            422: f"{TOO_MANY_RECORDS}.",
+            429: TOO_MANY_JOBS,
             500: "The staging job failed (`staging_failed`; `details.statusQueryGetUri` has the job).",
             503: START_FAILED,
         },
@@ -129,6 +138,7 @@ BATCHES: tuple[Operation, ...] = (
         error_notes={
             409: BUSY,
             422: "Invalid body, or mode `economy` without a Batch API (`mode_not_available`).",
+            429: TOO_MANY_JOBS,
             503: START_FAILED,
         },
     ),
@@ -233,6 +243,7 @@ STREAMS: tuple[Operation, ...] = (
             ),
             Reply(204, "The client already has the terminal event (Last-Event-ID): EventSource stops reconnecting."),
         ),
+        error_notes={429: TOO_MANY_STREAMS},
         params=(
             JOB_ID,
             Param("Last-Event-ID", "header", {"type": "string"}, "The `seq` of the last `job_update` received."),
@@ -252,6 +263,7 @@ STREAMS: tuple[Operation, ...] = (
             ),
         ),
         errors=(400,),
+        error_notes={429: TOO_MANY_STREAMS},
         params=USER_STREAM_PARAMS,
     ),
     Operation(
@@ -268,6 +280,7 @@ STREAMS: tuple[Operation, ...] = (
             ),
         ),
         errors=(400, 403),
+        error_notes={429: TOO_MANY_STREAMS},
         params=(USER_ID, *USER_STREAM_PARAMS),
     ),
 )

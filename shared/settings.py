@@ -131,6 +131,14 @@ class Settings(BaseSettings):
     llm_price_per_1k_prompt_tokens_secondary: float = Field(default=0.00015, ge=0)
     llm_price_per_1k_completion_tokens_secondary: float = Field(default=0.0006, ge=0)
 
+    # per-user limits (shared/limits.py): what one user may hold at once, so no tenant can stall or starve the
+    # others. Jobs and streams end by themselves (429 with Retry-After); records and documents are the size of
+    # what a user builds (422 naming the limit).
+    max_active_jobs_per_user: int = Field(default=20, ge=1)  # queued + processing jobs of every type
+    max_streams_per_user: int = Field(default=10, ge=1)  # open SSE streams, per worker process
+    max_records_per_batch: int = Field(default=5_000, ge=1)  # documents x prompts of one batch
+    max_documents_per_folder: int = Field(default=1_000, ge=1)
+
     # streams (Server-Sent Events)
     # Azure ends an HTTP response after 230 s: a stream closes itself before that and the client resumes.
     stream_max_seconds: float = Field(default=200.0, gt=0, le=225)

@@ -20,6 +20,7 @@ from shared.jobs.events import publish_job_event
 from shared.jobs.models import JobRef, JobStatus, JobType
 from shared.jobs.service import JobService, job_service
 from shared.jobs.workflows import ORCHESTRATOR_BY_JOB_TYPE, check_startable
+from shared.limits import job_admission
 from shared.storage.base import Repositories
 from shared.validation import parse_model
 
@@ -83,9 +84,12 @@ async def submit_job(
     priority: int = 5,
     retry_of: str | None = None,
     job_id: str | None = None,
+    enforce_limits: bool = True,
 ) -> Job:
     """Create a job and start its orchestration. With `job_id` (queue redelivery) it is idempotent: an
-    existing job is returned as is, or started if an earlier attempt created it but never started it."""
+    existing job is returned as is, or started if an earlier attempt created it but never started it.
+    A user already holding MAX_ACTIVE_JOBS_PER_USER queued or running jobs gets TooManyActiveJobs (429) and
+    nothing is created (shared/limits.py); `enforce_limits=False` is for the trusted job-requests queue only."""
     typed = validate_request(job_type, request)
     service = job_service(repos)
     if job_id is not None:
@@ -97,15 +101,16 @@ async def submit_job(
     await asyncio.to_thread(ensure_contracts_owned, repos, user_id, typed.contract_ids_touched())
     await asyncio.to_thread(check_startable, repos, user_id, typed)
     try:
-        job = await asyncio.to_thread(
-            service.create_job,
-            user_id,
-            job_type,
-            typed,
-            priority=priority,
-            retry_of=retry_of,
-            job_id=job_id,
-        )
+        async with job_admission(repos, user_id, enforce=enforce_limits):
+            job = await asyncio.to_thread(
+                service.create_job,
+                user_id,
+                job_type,
+                typed,
+                priority=priority,
+                retry_of=retry_of,
+                job_id=job_id,
+            )
     except ConflictError:
         # A concurrent delivery of the same queue message won the race: it owns the start.
         if job_id is None:
