@@ -60,8 +60,9 @@ SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
         "in": "header",
         "name": "X-MS-CLIENT-PRINCIPAL-ID",
         "description": "The signed-in user's id, set by App Service Authentication (EasyAuth) in front of the app; "
-        "App Service drops this header when a client sends it. Locally (not in Azure) with DEV_USER_ID set, "
-        "a request without it acts as that user.",
+        "App Service drops this header when a client sends it; without App Service Authentication in Azure "
+        "(WEBSITE_AUTH_ENABLED not true) every request is 401. On a local host (no WEBSITE_* platform variable) "
+        "with DEV_USER_ID set, a request without it acts as that user.",
     },
     "appServicePrincipal": {
         "type": "apiKey",
@@ -87,7 +88,9 @@ DESCRIPTION = (
     "Long LLM work over legal contracts, run in the background on Azure Durable Functions: comparisons, queries, "
     "document batches; live progress by polling or Server-Sent Events. The caller is the App Service "
     "Authentication principal; another user's objects are 404. Every error has one shape: "
-    '`{"error": {"code", "message", "details"}}`.'
+    '`{"error": {"code", "message", "details"}}`. POST, PUT, PATCH and DELETE bodies are JSON only (415 otherwise) '
+    "and a request a browser marks cross-site is 403; a user holding too many jobs or streams at once gets 429 "
+    "with Retry-After."
 )
 
 
