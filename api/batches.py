@@ -42,6 +42,7 @@ from shared.jobs import cancellation
 from shared.jobs.models import JobType
 from shared.jobs.service import job_service
 from shared.jobs.waiting import wait_for_end
+from shared.limits import ensure_batch_fits
 from shared.settings import get_settings
 from shared.storage.factory import get_repositories
 
@@ -76,6 +77,7 @@ async def create_batch(req: Request) -> Response:
     async def impl(req: Request, caller: Caller) -> Response:
         # Every `checks` pattern is compiled with RE2 now: one RE2 cannot run is a 422 naming the check and why.
         config = parse_model(BatchConfig, await read_json(req), client_config())
+        await blocking(ensure_batch_fits, get_repositories(), caller.user_id, config.folders, len(config.prompts))
         batch = await blocking(batches().create, caller.user_id, config)
         body = views.BatchCreated(batch_id=batch.batch_id, status=batch.status)
         return json_response(body, 201, {"Location": api_url(req, f"batches/{batch.batch_id}")})
@@ -110,6 +112,7 @@ async def update_batch(req: Request) -> Response:
         batch_id = path_param(req, "batch_id")
         # Every `checks` pattern is compiled with RE2 now: one RE2 cannot run is a 422 naming the check and why.
         config = parse_model(BatchConfig, await read_json(req), client_config())
+        await blocking(ensure_batch_fits, get_repositories(), caller.user_id, config.folders, len(config.prompts))
         # 404 before 409 (another user's batch), then the status check inside the ETag write: 409 while it runs.
         batch = await blocking(batches().update_config, caller.user_id, batch_id, config)
         return await detail_response(req, batch)

@@ -48,6 +48,7 @@ from shared.documents.models import (
 )
 from shared.errors import NotFoundError, PayloadTooLarge, ServiceUnavailable, ValidationFailed
 from shared.identity import Caller
+from shared.limits import ensure_room_in_folder
 from shared.settings import get_settings
 from shared.storage.factory import get_repositories
 from shared.text.extraction import DocumentTooLargeError, ExtractionError, decode_base64_strict
@@ -138,6 +139,7 @@ async def _upload_document(req: Request, caller: Caller) -> Response:
     settings = get_settings()
     upload = await read_model(req, DocumentUpload)
     filename = check_filename(upload.filename)
+    await blocking(ensure_room_in_folder, get_repositories(), caller.user_id, upload.folder)  # 422 when full
     file_format = document_format(filename)
     content = await blocking(decode_upload, upload, settings.max_contract_bytes)
     blobs = storage()

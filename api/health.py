@@ -1,4 +1,9 @@
-"""GET /api/jobs/health: anonymous checks of storage and the LLM configuration (no secrets, nobody's data)."""
+"""GET /api/jobs/health: checks of storage and the LLM configuration (no secrets, nobody's data).
+
+Anyone may ask (App Service Authentication leaves this path open for probes), but only the status is anyone's:
+which store, provider, endpoint, deployments and auth mode the app uses is for operators — callers with the app
+role `ops` get the checks, everyone else `{"status"}` alone (200 healthy, 503 unhealthy either way).
+"""
 
 import logging
 from datetime import UTC, datetime
@@ -11,6 +16,8 @@ from pydantic import BaseModel
 
 from api.http import blocking, handle_anonymous, json_response
 from shared.analysis.factory import describe_llm_config
+from shared.identity import AuthenticationRequired, resolve_caller
+from shared.roles import OPS_ROLE, caller_roles
 from shared.settings import get_settings
 from shared.storage.factory import get_repositories
 
@@ -48,10 +55,15 @@ class HealthChecks(BaseModel):
     llm: LlmCheck
 
 
-class HealthReport(BaseModel):
-    """Body of GET /api/jobs/health: 200 when healthy, 503 when not."""
+class HealthStatus(BaseModel):
+    """Body of GET /api/jobs/health for anyone without the app role `ops`: 200 when healthy, 503 when not."""
 
     status: Literal["healthy", "unhealthy"]
+
+
+class HealthReport(HealthStatus):
+    """Body of GET /api/jobs/health for callers with the app role `ops`: the status and what it rests on."""
+
     timestamp: datetime
     checks: HealthChecks
 
@@ -68,6 +80,15 @@ def _storage_check() -> StorageOk:
     return StorageOk(backend=repos.backend)
 
 
+def may_see_checks(req: Request) -> bool:
+    """An operator: a caller (signed in, or the development user on a local host) with the app role `ops`."""
+    try:
+        caller = resolve_caller(req.headers)
+    except AuthenticationRequired:
+        return False
+    return OPS_ROLE in caller_roles(req.headers, caller, get_settings())
+
+
 async def _health(req: Request) -> Response:
     settings = get_settings()
     storage: StorageOk | StorageFailed
@@ -79,9 +100,9 @@ async def _health(req: Request) -> Response:
         storage = StorageFailed(error=type(exc).__name__)
     llm = LlmCheck.model_validate(describe_llm_config(settings))
     healthy = storage.ok and llm.configured
-    body = HealthReport(
-        status="healthy" if healthy else "unhealthy",
-        timestamp=datetime.now(UTC),
-        checks=HealthChecks(storage=storage, llm=llm),
-    )
-    return json_response(body, 200 if healthy else 503)
+    status: Literal["healthy", "unhealthy"] = "healthy" if healthy else "unhealthy"
+    if not may_see_checks(req):
+        return json_response(HealthStatus(status=status), 200 if healthy else 503)
+    body = HealthReport(status=status, timestamp=datetime.now(UTC), checks=HealthChecks(storage=storage, llm=llm))
+    # Who may see it depends on the caller: no shared cache may keep an operator's answer for anyone else.
+    return json_response(body, 200 if healthy else 503, {"Cache-Control": "no-store"})

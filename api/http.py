@@ -3,13 +3,23 @@
 Every HTTP function is a thin shell: `return await handle(req, _impl)` where `_impl(req, caller)` raises
 DomainErrors and returns a response. Errors become `{"error": {"code", "message", "details"}}` here, so
 every endpoint fails the same way.
+
+Cross-site requests: before anything else, a mutating request (POST, PUT, PATCH, DELETE) that its browser marks
+`Sec-Fetch-Site: cross-site` is 403 `cross_site_request` (from a browser too old to send that mark, an `Origin`
+that is not this app's is refused the same way), and one that carries a body must say it is JSON (`Content-Type:
+application/json`, optionally `; charset=utf-8`) or it is 415 `unsupported_media_type`. Another site's page can send
+only "simple" requests without a CORS preflight (which this app never grants), and those are text/plain,
+form-encoded or multipart: none gets past this, none reaches an endpoint's code, and nothing is created. A request
+without a body (cancel, retry, stage, DELETE) needs no content type: what stops another site's page from sending
+one is the browser's mark.
 """
 
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from azurefunctions.extensions.http.fastapi import JSONResponse, Request, Response
 from pydantic import BaseModel
@@ -21,6 +31,7 @@ from shared.errors import (
     ErrorBody,
     ErrorInfo,
     InvalidContinuation,
+    LimitReached,
     NotFoundError,
     PayloadTooLarge,
     ServiceUnavailable,
@@ -43,6 +54,18 @@ class MalformedJson(DomainError):
     code = "malformed_json"
 
 
+class UnsupportedMediaType(DomainError):
+    """A mutating request whose body is not declared JSON (415)."""
+
+    code = "unsupported_media_type"
+
+
+class CrossSiteRequest(Forbidden):
+    """A mutating request a browser sent on behalf of another site's page (403)."""
+
+    code = "cross_site_request"
+
+
 class BadRequest(DomainError):
     """A query string or path that cannot be understood (400); bodies that parse but are invalid are 422."""
 
@@ -59,7 +82,9 @@ STATUS_BY_ERROR: tuple[tuple[type[DomainError], int], ...] = (
     (NotFoundError, 404),
     (ConflictError, 409),
     (PayloadTooLarge, 413),
+    (UnsupportedMediaType, 415),
     (ValidationFailed, 422),
+    (LimitReached, 429),
     (ServiceUnavailable, 503),
 )
 
@@ -78,6 +103,8 @@ def error_response(
 def domain_error_response(error: DomainError) -> JSONResponse:
     status = status_for(error)
     headers = {"WWW-Authenticate": 'Bearer realm="App Service Authentication"'} if status == 401 else None
+    if isinstance(error, LimitReached):
+        headers = {"Retry-After": str(error.retry_after)}  # what the caller holds ends by itself: ask again then
     return error_response(status, error.code, error.message, error.details, headers)
 
 
@@ -88,10 +115,68 @@ def json_response(
     return JSONResponse(content, status_code=status, headers=headers)
 
 
+MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+JSON_MEDIA_TYPE = "application/json"
+
+
+def is_json_content_type(value: str | None) -> bool:
+    """`application/json`, with no parameter but an optional UTF-8 charset (JSON is UTF-8: RFC 8259)."""
+    if not value:
+        return False
+    media_type, *parameters = (part.strip().lower() for part in value.split(";"))
+    if media_type != JSON_MEDIA_TYPE:
+        return False
+    return all(p.replace(" ", "") in ("charset=utf-8", 'charset="utf-8"', "") for p in parameters)
+
+
+def declares_body(headers: Mapping[str, str]) -> bool:
+    length = (headers.get("content-length") or "").strip()
+    return bool(headers.get("transfer-encoding")) or (length not in ("", "0"))
+
+
+def refuse_cross_site(req: Request) -> None:
+    """The CSRF rules above, from the headers alone: checked before the caller is resolved or anything is read."""
+    if req.method.upper() not in MUTATING_METHODS:
+        return
+    site = (req.headers.get("sec-fetch-site") or "").strip().lower()
+    if site == "cross-site":
+        raise CrossSiteRequest(
+            f"{req.method} from another site's page is refused (Sec-Fetch-Site: cross-site)",
+            {"sec_fetch_site": site},
+        )
+    origin = (req.headers.get("origin") or "").strip()
+    if not site and origin and not _same_origin(req, origin):
+        raise CrossSiteRequest(
+            f"{req.method} from another site's page is refused (Origin: {origin})", {"origin": origin}
+        )
+    if declares_body(req.headers):
+        require_json_content_type(req)
+
+
+def _same_origin(req: Request, origin: str) -> bool:
+    """`origin` names this app: its host is the request's own (or the forwarded one, or PUBLIC_BASE_URL's)."""
+    host = urlsplit(origin).netloc.lower()
+    if not host:  # "null" (a sandboxed frame, a file) or garbage
+        return False
+    ours = {req.headers.get("host"), req.headers.get("x-forwarded-host"), urlsplit(base_url(req)).netloc}
+    return host in {h.split(",")[0].strip().lower() for h in ours if h}
+
+
+def require_json_content_type(req: Request) -> None:
+    declared = req.headers.get("content-type")
+    if not is_json_content_type(declared):
+        raise UnsupportedMediaType(
+            f"{req.method} bodies must be JSON: send Content-Type: {JSON_MEDIA_TYPE}, got {declared or 'none'!r}",
+            {"content_type": declared, "expected": JSON_MEDIA_TYPE},
+        )
+
+
 async def handle(req: Request, impl: Callable[[Request, Caller], Awaitable[Response]]) -> Response:
-    """Resolve the caller, run `impl`, and turn every failure into the one error shape."""
+    """Refuse cross-site mutations, resolve the caller, run `impl`, and turn every failure into the one error
+    shape."""
 
     async def run() -> Response:
+        refuse_cross_site(req)
         caller = resolve_caller(req.headers)
         telemetry.caller_seen(caller.user_id)
         return await impl(req, caller)
@@ -100,7 +185,11 @@ async def handle(req: Request, impl: Callable[[Request, Caller], Awaitable[Respo
 
 
 async def handle_anonymous(req: Request, impl: Callable[[Request], Awaitable[Response]]) -> Response:
-    return await _answer(req, impl(req))
+    async def run() -> Response:
+        refuse_cross_site(req)
+        return await impl(req)
+
+    return await _answer(req, run())
 
 
 async def _answer(req: Request, work: Awaitable[Response]) -> Response:
@@ -140,7 +229,10 @@ async def read_body(req: Request, max_bytes: int | None = None) -> bytes:
             chunks.clear()  # over the limit: none of it will be used
     if size > limit:
         raise PayloadTooLarge(f"request body is {size} bytes, over the {limit} byte limit", {"max_bytes": limit})
-    return b"".join(chunks)
+    body = b"".join(chunks)
+    if body and req.method.upper() in MUTATING_METHODS:
+        require_json_content_type(req)  # a body its headers did not announce (no length): the same rule
+    return body
 
 
 async def read_json(req: Request, max_bytes: int | None = None) -> Any:

@@ -20,7 +20,7 @@ from pydantic import TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema
 from pydantic_core import core_schema
 
-from api.http import ROUTE_PREFIX, base_url, handle_anonymous, json_response
+from api.http import MUTATING_METHODS, ROUTE_PREFIX, base_url, handle_anonymous, json_response
 from api.openapi_batch_operations import BATCHES, STREAMS
 from api.openapi_dsl import ERROR_MEANINGS, JSON, Content, Operation, Param, Reply
 from api.openapi_job_operations import JOBS, LEGACY
@@ -46,7 +46,10 @@ RESULTS = (ComparisonResult, QueryResult, StagingResult, RunResult)
 
 HEADERS: dict[str, dict[str, Any]] = {
     "Location": {"description": "The URL of what was created, or where to poll.", "schema": {"type": "string"}},
-    "Retry-After": {"description": "Seconds to wait before polling again.", "schema": {"type": "integer"}},
+    "Retry-After": {
+        "description": "Seconds to wait before polling (or, on a 429, asking) again.",
+        "schema": {"type": "integer"},
+    },
     "ETag": {"description": "The file's version, for If-None-Match.", "schema": {"type": "string"}},
     "Content-Disposition": {"description": "`attachment; filename=...`", "schema": {"type": "string"}},
     "WWW-Authenticate": {"description": "How to authenticate.", "schema": {"type": "string"}},
@@ -57,8 +60,9 @@ SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
         "in": "header",
         "name": "X-MS-CLIENT-PRINCIPAL-ID",
         "description": "The signed-in user's id, set by App Service Authentication (EasyAuth) in front of the app; "
-        "App Service drops this header when a client sends it. Locally (not in Azure) with DEV_USER_ID set, "
-        "a request without it acts as that user.",
+        "App Service drops this header when a client sends it; without App Service Authentication in Azure "
+        "(WEBSITE_AUTH_ENABLED not true) every request is 401. On a local host (no WEBSITE_* platform variable) "
+        "with DEV_USER_ID set, a request without it acts as that user.",
     },
     "appServicePrincipal": {
         "type": "apiKey",
@@ -84,7 +88,9 @@ DESCRIPTION = (
     "Long LLM work over legal contracts, run in the background on Azure Durable Functions: comparisons, queries, "
     "document batches; live progress by polling or Server-Sent Events. The caller is the App Service "
     "Authentication principal; another user's objects are 404. Every error has one shape: "
-    '`{"error": {"code", "message", "details"}}`.'
+    '`{"error": {"code", "message", "details"}}`. POST, PUT, PATCH and DELETE bodies are JSON only (415 otherwise) '
+    "and a request a browser marks cross-site is 403; a user holding too many jobs or streams at once gets 429 "
+    "with Retry-After."
 )
 
 
@@ -194,6 +200,8 @@ def _error(status: int, note: str | None) -> dict[str, Any]:
     }
     if status == 401:
         body["headers"] = {"WWW-Authenticate": {"$ref": "#/components/headers/WWW-Authenticate"}}
+    if status == 429:
+        body["headers"] = {"Retry-After": {"$ref": "#/components/headers/Retry-After"}}
     return body
 
 
@@ -214,6 +222,8 @@ def _param(param: Param) -> dict[str, Any]:
 
 def error_statuses(op: Operation) -> list[int]:
     statuses = set(op.errors) | set(op.error_notes)
+    if op.method.upper() in MUTATING_METHODS:
+        statuses |= {403, 415}  # api.http.refuse_cross_site: another site's page, a body that is not JSON
     if op.body is not None:
         statuses |= {400, 413, 422}  # api.http.read_model: malformed, oversized, invalid
     if not op.anonymous:

@@ -11,6 +11,9 @@ from api.openapi_dsl import (
     JOB_LINKS,
     START_FAILED,
     STARTED,
+    TOO_MANY_JOBS,
+    TOO_MANY_RECORDS,
+    TOO_MANY_STREAMS,
     USER_ID,
     Content,
     Operation,
@@ -62,7 +65,7 @@ BATCHES: tuple[Operation, ...] = (
         "Create a batch: folders, prompts with their scoring, a model",
         (json_reply(201, BatchCreated, "Saved (status SAVED).", ("Location",), BATCH_LINKS),),
         body=BatchConfig,
-        error_notes={422: INVALID_CONFIG},
+        error_notes={422: f"{INVALID_CONFIG} Or {TOO_MANY_RECORDS}. Nothing is created."},
     ),
     Operation(
         "list_batches",
@@ -94,7 +97,10 @@ BATCHES: tuple[Operation, ...] = (
         errors=(404, 409),
         params=(BATCH_ID,),
         body=BatchConfig,
-        error_notes={409: "The batch is staging or running.", 422: INVALID_CONFIG},
+        error_notes={
+            409: "The batch is staging or running.",
+            422: f"{INVALID_CONFIG} Or {TOO_MANY_RECORDS}. Nothing changes.",
+        },
     ),
     Operation(
         "stage_batch",
@@ -105,7 +111,7 @@ BATCHES: tuple[Operation, ...] = (
         (JOB_STARTED,),
         errors=(404, 409, 503),
         params=(BATCH_ID,),
-        error_notes={409: BUSY, 503: START_FAILED},
+        error_notes={409: BUSY, 422: f"{TOO_MANY_RECORDS}.", 429: TOO_MANY_JOBS, 503: START_FAILED},
     ),
     Operation(
         "reprocess_batch_staging",
@@ -118,6 +124,8 @@ BATCHES: tuple[Operation, ...] = (
         params=(BATCH_ID,),
         error_notes={
             409: f"{BUSY} Or the staging job was cancelled (`staging_cancelled`).",
+            422: f"{TOO_MANY_RECORDS}.",
+            429: TOO_MANY_JOBS,
             500: "The staging job failed (`staging_failed`; `details.statusQueryGetUri` has the job).",
             503: START_FAILED,
         },
@@ -136,6 +144,7 @@ BATCHES: tuple[Operation, ...] = (
         error_notes={
             409: BUSY,
             422: "Invalid body, or mode `economy` without a Batch API (`mode_not_available`).",
+            429: TOO_MANY_JOBS,
             503: START_FAILED,
         },
     ),
@@ -240,6 +249,7 @@ STREAMS: tuple[Operation, ...] = (
             ),
             Reply(204, "The client already has the terminal event (Last-Event-ID): EventSource stops reconnecting."),
         ),
+        error_notes={429: TOO_MANY_STREAMS},
         params=(
             JOB_ID,
             Param("Last-Event-ID", "header", {"type": "string"}, "The `seq` of the last `job_update` received."),
@@ -259,6 +269,7 @@ STREAMS: tuple[Operation, ...] = (
             ),
         ),
         errors=(400,),
+        error_notes={429: TOO_MANY_STREAMS},
         params=USER_STREAM_PARAMS,
     ),
     Operation(
@@ -275,6 +286,7 @@ STREAMS: tuple[Operation, ...] = (
             ),
         ),
         errors=(400, 403),
+        error_notes={429: TOO_MANY_STREAMS},
         params=(USER_ID, *USER_STREAM_PARAMS),
     ),
 )

@@ -14,11 +14,18 @@ ERROR_MEANINGS: dict[int, str] = {
     400: "Malformed: a body that is not JSON (`malformed_json`) or a query parameter or path that cannot be "
     "understood (`bad_request`).",
     401: "No App Service Authentication principal (`unauthenticated`).",
-    403: "The path names another user (`forbidden`).",
+    403: "The path names another user (`forbidden`); for POST, PUT, PATCH and DELETE also a request a browser "
+    "sent for another site's page (`Sec-Fetch-Site: cross-site`, or an `Origin` that is not this app: "
+    "`cross_site_request`), refused before anything is read.",
     404: "Unknown id; another user's object is just as unknown (`not_found`).",
     409: "The object's state does not allow this now (`conflict`, `invalid_transition`).",
     413: "The body is over MAX_REQUEST_BYTES, or a document over MAX_CONTRACT_BYTES (`payload_too_large`).",
+    415: "A body that is not declared JSON: POST, PUT, PATCH and DELETE bodies need `Content-Type: "
+    "application/json` (optionally `; charset=utf-8`); a request without a body needs none "
+    "(`unsupported_media_type`). Nothing is read or created.",
     422: "Well-formed but invalid: `details` lists the fields (`invalid_request` and more specific codes).",
+    429: "The caller already holds as much as one user may at once (see the operation); nothing was created. "
+    "`Retry-After` says when to ask again.",
     500: "The request did not do what it asked (see the operation).",
     503: "A service the request needs is not available (see the operation).",
 }
@@ -139,3 +146,15 @@ USER_ID = Param(
     "user_id", "path", {"type": "string", "minLength": 1}, "Must be the caller's own user id (403 otherwise).", True
 )
 START_FAILED = "The job was created but its orchestration could not start: it is marked failed (`start_failed`)."
+TOO_MANY_JOBS = (
+    "The caller already has MAX_ACTIVE_JOBS_PER_USER jobs queued or running (`too_many_active_jobs`, `details.limit`); "
+    "nothing was created. `Retry-After` says when to ask again."
+)
+TOO_MANY_STREAMS = (
+    "The caller already has MAX_STREAMS_PER_USER streams open on this instance (`too_many_streams`, "
+    "`details.limit`). `Retry-After` says when the oldest ends by itself; poll `GET /api/jobs` meanwhile."
+)
+TOO_MANY_RECORDS = (
+    "More records (documents in the folders x prompts) than MAX_RECORDS_PER_BATCH (`too_many_batch_records`, "
+    "`details.limit`, `details.records`)"
+)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.health import HealthReport
+from api.health import HealthReport, HealthStatus
 from api.legacy import (
     LegacyBatchAccepted,
     LegacyCompareRequest,
@@ -17,6 +17,7 @@ from api.openapi_dsl import (
     JOB_LINKS,
     START_FAILED,
     STARTED,
+    TOO_MANY_JOBS,
     USER_ID,
     Operation,
     Param,
@@ -51,6 +52,7 @@ JOBS: tuple[Operation, ...] = (
         error_notes={
             422: "Invalid body, unknown contracts (`unknown_contracts`) or selected clauses the standard does not "
             "have (`unknown_clauses`); nothing is created.",
+            429: TOO_MANY_JOBS,
             503: START_FAILED,
         },
     ),
@@ -63,7 +65,11 @@ JOBS: tuple[Operation, ...] = (
         (json_reply(202, JobSubmitted, "Queued; poll `statusQueryGetUri`.", STARTED, JOB_LINKS),),
         errors=(503,),
         body=SubmitQueryJob,
-        error_notes={422: "Invalid body or unknown contracts (`unknown_contracts`).", 503: START_FAILED},
+        error_notes={
+            422: "Invalid body or unknown contracts (`unknown_contracts`).",
+            429: TOO_MANY_JOBS,
+            503: START_FAILED,
+        },
     ),
     Operation(
         "list_jobs",
@@ -131,6 +137,7 @@ JOBS: tuple[Operation, ...] = (
         error_notes={
             409: "Only failed or cancelled jobs can be retried.",
             422: "Its contracts are gone (`unknown_contracts`).",
+            429: TOO_MANY_JOBS,
             503: START_FAILED,
         },
     ),
@@ -149,12 +156,19 @@ JOBS: tuple[Operation, ...] = (
         "GET",
         "/jobs/health",
         "Operations",
-        "Storage and LLM configuration checks (no secrets, nobody's data)",
+        "The app's health: the status for anyone, the storage and LLM configuration checks for operators",
         (
-            json_reply(200, HealthReport, "Healthy."),
-            json_reply(503, HealthReport, "Unhealthy: `checks` says what failed."),
+            json_reply(200, HealthReport | HealthStatus, "Healthy. `checks` only for callers with the app role `ops`."),
+            json_reply(
+                503,
+                HealthReport | HealthStatus,
+                "Unhealthy. Callers with the app role `ops` get `checks`, which say what failed.",
+            ),
         ),
         anonymous=True,
+        description='Anonymous callers (and signed-in callers without the app role `ops`) get `{"status"}` only: '
+        "which store, model endpoint, deployments and authentication the app uses is for operators. An `ops` "
+        "caller gets `timestamp` and `checks` too (never a secret), with `Cache-Control: no-store`.",
     ),
 )
 
@@ -171,7 +185,11 @@ LEGACY: tuple[Operation, ...] = (
         ),
         errors=(503,),
         body=LegacyCompareRequest,
-        error_notes={422: "Invalid body, unknown contracts or clauses.", 503: START_FAILED},
+        error_notes={
+            422: "Invalid body, unknown contracts or clauses.",
+            429: TOO_MANY_JOBS + " Only when it would become a background job.",
+            503: START_FAILED,
+        },
     ),
     Operation(
         "query_contracts",
@@ -185,6 +203,10 @@ LEGACY: tuple[Operation, ...] = (
         ),
         errors=(503,),
         body=LegacyQueryRequest,
-        error_notes={422: "Invalid body or unknown contracts.", 503: START_FAILED},
+        error_notes={
+            422: "Invalid body or unknown contracts.",
+            429: TOO_MANY_JOBS + " Only when it would become a background job.",
+            503: START_FAILED,
+        },
     ),
 )

@@ -91,7 +91,8 @@ DOCUMENTS: tuple[Operation, ...] = (
         body=DocumentUpload,
         error_notes={
             422: "Invalid body (`invalid_request`), base64 (`invalid_document`), file name (`invalid_filename`) or "
-            "type (`unsupported_file_type`).",
+            "type (`unsupported_file_type`), or the folder already holds MAX_DOCUMENTS_PER_FOLDER documents "
+            "(`too_many_documents_in_folder`, `details.limit`).",
             503: "No document storage is configured (`document_storage_not_configured`).",
         },
     ),

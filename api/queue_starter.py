@@ -79,6 +79,8 @@ async def job_request_starter(msg: func.QueueMessage, client: df.DurableOrchestr
             message.request,
             priority=message.priority,
             job_id=job_id_for_message(message_id),
+            # Trusted back ends only (storage credentials): a per-user limit here could only poison an accepted request.
+            enforce_limits=False,
         )
     except StartFailed:
         # The job exists and is marked failed with the reason; a redelivery would not change that.

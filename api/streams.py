@@ -11,6 +11,8 @@
   opened. Each event's id is a cursor that orders all of the caller's changes (the newest change's time).
 - `heartbeat` events every STREAM_HEARTBEAT_SECONDS and keep-alive comments between events; every stream ends
   itself after STREAM_MAX_SECONDS (Azure ends a response at 230 s) and the client resumes with Last-Event-ID.
+- A user has at most MAX_STREAMS_PER_USER streams open per worker process (api/stream_slots.py): one more is 429
+  `too_many_streams` with Retry-After.
 
 Where updates come from: the job document, read when a change in this process wakes the stream
 (shared/jobs/stream_wakeups.py), and otherwise every STREAM_POLL_SECONDS while a listed job runs
@@ -32,6 +34,7 @@ from azurefunctions.extensions.http.fastapi import Request, Response
 from api import sse
 from api.http import blocking, handle, path_param, path_user
 from api.jobs import parse_statuses
+from api.stream_slots import held, stream_slots
 from shared.errors import DomainError, ErrorBody, ErrorInfo, NotFoundError
 from shared.identity import Caller, require_same_user
 from shared.jobs.document import Job, JobsUpdate
@@ -86,7 +89,8 @@ async def _job_stream(req: Request, caller: Caller) -> Response:
         return sse.response(_error_only(exc, settings))
     if last is not None and job.status.is_terminal and job.progress.seq <= last:
         return Response(status_code=204)  # the client has the terminal event: EventSource stops reconnecting
-    return sse.response(follow_job(job_service(), job, last, settings))
+    slot = stream_slots().acquire(caller.user_id, settings)  # 429 when the user has too many open
+    return sse.response(held(follow_job(job_service(), job, last, settings), slot))
 
 
 async def follow_job(service: JobService, job: Job, last: int | None, settings: Settings) -> AsyncIterator[str]:
@@ -123,7 +127,9 @@ async def follow_job(service: JobService, job: Job, last: int | None, settings: 
 async def _user_stream(req: Request, caller: Caller) -> Response:
     statuses = parse_statuses(req.query_params.get("status"))
     cursor = _last_cursor(req)
-    return sse.response(follow_user(job_service(), caller.user_id, statuses, cursor, get_settings()))
+    settings = get_settings()
+    slot = stream_slots().acquire(caller.user_id, settings)  # 429 when the user has too many open
+    return sse.response(held(follow_user(job_service(), caller.user_id, statuses, cursor, settings), slot))
 
 
 class _Listed:

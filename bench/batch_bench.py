@@ -57,7 +57,9 @@ NAIVE_APP = "from bench.batch_bench_naive import app  # noqa: F401  (the naive b
 
 
 def start_app(root: Path, variant: str, storage: str, trace: Path) -> RunningApp:
-    app = make_app(root, storage, LLM_PROVIDER="offline", DEVHOST_EPISODE_TRACE=str(trace))
+    # 10,000 records (1,000 documents x 10 prompts) in one batch and folder: above the per-user defaults on purpose.
+    limits = {"MAX_RECORDS_PER_BATCH": "100000", "MAX_DOCUMENTS_PER_FOLDER": "100000"}
+    app = make_app(root, storage, LLM_PROVIDER="offline", DEVHOST_EPISODE_TRACE=str(trace), **limits)
     if variant == "naive":  # the overlay links the repo's function_app.py: put the naive app in its place
         (app.app_dir / "function_app.py").unlink()
         (app.app_dir / "function_app.py").write_text(NAIVE_APP)

@@ -196,7 +196,8 @@ def main(argv: list[str] | None = None) -> None:
     server = OpenAITestServer().start()
     try:
         with tempfile.TemporaryDirectory(prefix="stream-bench-") as tmp, start_azurite() as storage:
-            app = make_app(Path(tmp) / "app", storage, **openai_settings(server)).start()
+            # One user's 20 concurrent streams: above MAX_STREAMS_PER_USER's default on purpose.
+            app = make_app(Path(tmp) / "app", storage, **openai_settings(server), MAX_STREAMS_PER_USER="100").start()
             try:
                 with app.client(USER) as client:
                     standard = upload_sample(client, NDA_STANDARD)

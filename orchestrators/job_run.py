@@ -5,6 +5,7 @@ activities and timers and reads the Durable context.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Generator
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -31,6 +32,7 @@ OutcomeT = TypeVar("OutcomeT", bound=Outcome)
 Steps = Generator[Any, Any, Any]
 
 MAX_ERROR_CHARS = 1_000
+logger = logging.getLogger(__name__)
 
 
 class JobCancelled(Exception):
@@ -105,12 +107,15 @@ class JobRun:
         return {"job_id": self.ref.job_id, "status": status.value, "result_id": result_id}
 
     def _describe(self, exc: Exception) -> StepError:
-        """error_details for a step whose activity kept raising: its message (the first line of the host's
-        exception text; the rest is the traceback)."""
+        """error_details for a step whose activity kept raising something no step classifies: a stable code and a
+        plain message for the user; the exception's text (the first line of the host's exception text: an SDK's
+        message can name hosts, containers or keys) goes to the log with the job id."""
         reason = str(exc).split("\n", 1)[0].strip() or exc.__class__.__name__
-        message = f"{self.step} failed after retries: {reason}"
-        if len(message) > MAX_ERROR_CHARS:
-            message = message[: MAX_ERROR_CHARS - 1] + "…"
+        if not self.context.is_replaying:
+            logger.error(
+                "job %s: step %s failed after retries: %s", self.ref.job_id, self.step, reason[:MAX_ERROR_CHARS]
+            )
+        message = f"{self.step} failed after retries: an unexpected error (logged with the job id)"
         return StepError(step=self.step, message=message, type="step_failed")
 
     # --- progress ------------------------------------------------------------------------------

@@ -52,6 +52,17 @@ class PayloadTooLarge(DomainError):
     code = "payload_too_large"
 
 
+class LimitReached(DomainError):
+    """The caller already holds as much of something as one user may at once (429, with Retry-After): what it
+    holds ends by itself (a job finishes, a stream closes), so asking again later may work."""
+
+    code = "limit_reached"
+
+    def __init__(self, message: str, details: Any = None, *, retry_after: int = 10) -> None:
+        super().__init__(message, details)
+        self.retry_after = max(1, retry_after)
+
+
 class ServiceUnavailable(DomainError):
     """Something the request needs is not there or not answering now (503); trying again later may work."""
 

@@ -2,8 +2,10 @@
 
 App Service strips client-sent `X-MS-CLIENT-PRINCIPAL*` headers and sets its own after signing the user in, so
 these headers are the only identity source. A `user_id` in a query string is never read; a `user_id` in a path
-must be the caller's own (403 otherwise). Without a principal the caller is 401, except when the app runs
-locally (`WEBSITE_SITE_NAME` unset) with `DEV_USER_ID` set: then that user is assumed, for development.
+must be the caller's own (403 otherwise). Without a principal the caller is 401, except on a local host (no
+`WEBSITE_*` platform variable: shared/hosting.py) with `DEV_USER_ID` set: then that user is assumed, for
+development. Whether principal headers are trusted at all is the platform's to say, never an app setting's: in Azure
+only with App Service Authentication on (`WEBSITE_AUTH_ENABLED`); on no known platform nobody is (401).
 """
 
 import base64
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from shared.errors import DomainError
+from shared.hosting import Hosting, get_hosting
 from shared.settings import Settings, get_settings
 
 PRINCIPAL_ID_HEADER = "x-ms-client-principal-id"
@@ -79,16 +82,17 @@ def user_id_from_principal(principal: Mapping[str, Any]) -> str | None:
     return next((by_type[t] for t in USER_ID_CLAIMS if by_type.get(t)), None)
 
 
-def resolve_caller(headers: Mapping[str, str], settings: Settings | None = None) -> Caller:
-    """The calling user, from the EasyAuth headers (or DEV_USER_ID locally); AuthenticationRequired if none."""
+def resolve_caller(
+    headers: Mapping[str, str], settings: Settings | None = None, hosting: Hosting | None = None
+) -> Caller:
+    """The calling user, from the EasyAuth headers (or DEV_USER_ID on a local host); AuthenticationRequired if
+    none."""
     settings = settings or get_settings()
-    if settings.running_in_azure and not settings.easy_auth_enabled:
+    hosting = hosting or get_hosting()
+    if not hosting.trusts_principal_headers:
         # Without EasyAuth in front, App Service passes client-sent principal headers through: anyone could
         # claim to be anyone. Refuse every caller rather than trust a forgeable header.
-        raise AuthenticationRequired(
-            "App Service Authentication is not enabled on this app (WEBSITE_AUTH_ENABLED is not true); "
-            "principal headers cannot be trusted"
-        )
+        raise AuthenticationRequired(hosting.refusal())
     principal_id = header_value(headers, PRINCIPAL_ID_HEADER)
     if principal_id:
         return Caller(principal_id, "principal_id")
@@ -98,7 +102,7 @@ def resolve_caller(headers: Mapping[str, str], settings: Settings | None = None)
         if user_id:
             return Caller(user_id, "principal")
         raise AuthenticationRequired(f"{PRINCIPAL_HEADER} has no user id claim (expected one of {USER_ID_CLAIMS})")
-    if not settings.running_in_azure and settings.dev_user_id:
+    if hosting.allows_dev_user and settings.dev_user_id:
         return Caller(settings.dev_user_id, "dev_user")
     raise AuthenticationRequired("sign in required: no App Service Authentication principal on the request")
 

@@ -3,8 +3,8 @@ principal in `X-MS-CLIENT-PRINCIPAL`.
 
 The one role the app knows is `ops`: it opens the operations summary. Role claims are trusted exactly as far as the
 caller's identity is (shared/identity.py: in Azure only with EasyAuth in front, which strips client-sent principal
-headers). Locally (not in Azure), DEV_OPS=true gives the role to the development caller, the DEV_USER_ID user; in
-Azure the setting is ignored.
+headers). On a local host (shared/hosting.py: no WEBSITE_* platform variable), DEV_OPS=true gives the role to the
+development caller, the DEV_USER_ID user; anywhere else the setting is ignored.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import contextlib
 from collections.abc import Mapping
 from typing import Any
 
+from shared.hosting import Hosting, get_hosting
 from shared.identity import (
     PRINCIPAL_HEADER,
     AuthenticationRequired,
@@ -53,12 +54,15 @@ def roles_in_principal(principal: Mapping[str, Any]) -> frozenset[str]:
     )
 
 
-def caller_roles(headers: Mapping[str, str], caller: Caller, settings: Settings) -> frozenset[str]:
+def caller_roles(
+    headers: Mapping[str, str], caller: Caller, settings: Settings, hosting: Hosting | None = None
+) -> frozenset[str]:
     """The app roles (of KNOWN_ROLES) the caller has."""
+    hosting = hosting or get_hosting()
     roles: set[str] = set()
     if caller.source == "dev_user":
-        # Only ever locally (resolve_caller assumes DEV_USER_ID nowhere else); checked again all the same.
-        if settings.dev_ops and not settings.running_in_azure:
+        # Only ever on a local host (resolve_caller assumes DEV_USER_ID nowhere else); checked again all the same.
+        if settings.dev_ops and hosting.allows_dev_user:
             roles.add(OPS_ROLE)
     else:
         encoded = header_value(headers, PRINCIPAL_HEADER)

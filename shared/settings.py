@@ -27,17 +27,9 @@ class Settings(BaseSettings):
     )
     READS_ENVIRONMENT: ClassVar[bool] = False  # only Settings.from_env's subclass reads the environment
 
-    # identity
-    # WEBSITE_SITE_NAME is set by App Service: its presence means "in Azure".
-    running_in_azure: bool = Field(
-        default=False, validation_alias=AliasChoices("running_in_azure", "WEBSITE_SITE_NAME")
-    )
-    # WEBSITE_AUTH_ENABLED=True is set by App Service when Authentication (EasyAuth) is on. Only then does the
-    # platform strip client-sent X-MS-CLIENT-PRINCIPAL* headers, so only then can they be trusted.
-    easy_auth_enabled: bool = Field(
-        default=False, validation_alias=AliasChoices("easy_auth_enabled", "WEBSITE_AUTH_ENABLED")
-    )
-    dev_user_id: str | None = None  # DEV_USER_ID: assumed caller when running locally without EasyAuth
+    # identity. Where the app runs and whether principal headers can be trusted are the platform's to say, not a
+    # setting's: shared/hosting.py reads WEBSITE_SITE_NAME / WEBSITE_INSTANCE_ID / WEBSITE_AUTH_ENABLED itself.
+    dev_user_id: str | None = None  # DEV_USER_ID: assumed caller without a principal, on a local host only
 
     # storage
     cosmos_endpoint: str | None = None
@@ -163,6 +155,14 @@ class Settings(BaseSettings):
     llm_price_per_1k_prompt_tokens_secondary: float = Field(default=0.00015, ge=0)
     llm_price_per_1k_completion_tokens_secondary: float = Field(default=0.0006, ge=0)
 
+    # per-user limits (shared/limits.py): what one user may hold at once, so no tenant can stall or starve the
+    # others. Jobs and streams end by themselves (429 with Retry-After); records and documents are the size of
+    # what a user builds (422 naming the limit).
+    max_active_jobs_per_user: int = Field(default=20, ge=1)  # queued + processing jobs of every type
+    max_streams_per_user: int = Field(default=10, ge=1)  # open SSE streams, per worker process
+    max_records_per_batch: int = Field(default=5_000, ge=1)  # documents x prompts of one batch
+    max_documents_per_folder: int = Field(default=1_000, ge=1)
+
     # streams (Server-Sent Events)
     # Azure ends an HTTP response after 230 s: a stream closes itself before that and the client resumes.
     stream_max_seconds: float = Field(default=200.0, gt=0, le=225)
@@ -184,16 +184,8 @@ class Settings(BaseSettings):
     telemetry_user_salt: str | None = None
 
     # operations (the ops summary, GET /api/ops/summary): app role `ops` from the EasyAuth principal's claims;
-    # DEV_OPS=true grants it to the local development caller (ignored in Azure).
+    # DEV_OPS=true grants it to the development caller on a local host (ignored anywhere else).
     dev_ops: bool = False
-
-    @field_validator("running_in_azure", mode="before")
-    @classmethod
-    def _site_name_means_azure(cls, value: Any) -> Any:
-        # WEBSITE_SITE_NAME holds the app's name, not a boolean: any name means "in Azure".
-        if isinstance(value, str) and value.strip().lower() not in ("true", "false", "1", "0"):
-            return bool(value.strip())
-        return value
 
     @field_validator("llm_fair_share_weights", "llm_fair_share_job_type_weights", mode="before")
     @classmethod

@@ -34,6 +34,7 @@ from shared.batches.scoring import checks_refusal
 from shared.batches.service import BatchService
 from shared.documents.models import DocumentText
 from shared.errors import NotFoundError
+from shared.hosting import get_hosting
 from shared.jobs.models import utcnow
 from shared.jobs.scope import JobScope
 from shared.llm.batch_api import BatchAPI, RemoteStatus
@@ -62,7 +63,7 @@ def lines_name(start: int) -> str:
 
 def poll_seconds(settings: Settings) -> float:
     seconds = settings.batch_api_poll_seconds
-    return max(seconds, AZURE_MIN_POLL_SECONDS) if settings.running_in_azure else seconds
+    return max(seconds, AZURE_MIN_POLL_SECONDS) if get_hosting().in_azure else seconds
 
 
 def settled_here(record: ResponseRecord, job_id: str) -> bool:

@@ -8,7 +8,8 @@ import json
 from shared.batches.evaluation import Evaluation, EvaluationTask
 from shared.batches.models import Checks, PassFail, Scoring
 from shared.llm.chat_message import ChatMessage
-from shared.llm.framing import DATA_NOT_INSTRUCTIONS, chat, neutralise
+from shared.llm.delimiters import element
+from shared.llm.framing import DATA_NOT_INSTRUCTIONS, chat
 
 
 def scoring_rule(scoring: Scoring) -> str:
@@ -33,8 +34,9 @@ def _system(task: EvaluationTask, what: str) -> str:
     )
 
 
-def _document(task: EvaluationTask, text: str, part: str = "") -> str:
-    return f'<document filename="{neutralise(task.filename)}"{part}>\n{neutralise(text)}\n</document>'
+def _document(task: EvaluationTask, text: str, part: str | None = None) -> str:
+    # The filename is the uploader's: escaped as an attribute (a quote in it cannot add an attribute).
+    return element("document", text, {"filename": task.filename, "part": part}, lines=True)
 
 
 def evaluation_messages(
@@ -42,15 +44,15 @@ def evaluation_messages(
 ) -> list[ChatMessage]:
     """The call for the whole document, or (with `part`) for part k of n of it."""
     what = "Evaluate the document below against the reviewer's prompt."
-    marker = ""
+    marker = None
     if part is not None:
         what = (
             f"The document is long: below is part {part[0]} of {part[1]}. Evaluate this part against the prompt; "
             "say what it shows and what it does not (the other parts are evaluated separately)."
         )
-        marker = f' part="{part[0]} of {part[1]}"'
+        marker = f"{part[0]} of {part[1]}"
     document = _document(task, task.text if text is None else text, marker)
-    user = f"<prompt>{neutralise(task.prompt.text)}</prompt>\n\n{document}"
+    user = f"{element('prompt', task.prompt.text)}\n\n{document}"
     return chat(_system(task, what), user)
 
 
@@ -61,8 +63,8 @@ def combine_messages(task: EvaluationTask, parts: list[Evaluation]) -> list[Chat
         "evaluations below into one evaluation of the whole document; keep only evidence the parts quote."
     )
     blocks = [
-        f'<part index="{i + 1}">\n{neutralise(json.dumps(p.model_dump(), ensure_ascii=False))}\n</part>'
+        element("part", json.dumps(p.model_dump(), ensure_ascii=False), {"index": i + 1}, lines=True)
         for i, p in enumerate(parts)
     ]
-    user = f"<prompt>{neutralise(task.prompt.text)}</prompt>\n\n" + "\n\n".join(blocks)
+    user = f"{element('prompt', task.prompt.text)}\n\n" + "\n\n".join(blocks)
     return chat(_system(task, what), user)

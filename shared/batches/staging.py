@@ -24,6 +24,7 @@ from shared.jobs.models import JobType, ProcessingStep
 from shared.jobs.progress import saving
 from shared.jobs.scope import JobScope
 from shared.jobs.steps import save_result
+from shared.limits import ensure_batch_records_fit
 from shared.settings import get_settings
 from shared.text.extraction import ExtractionError, ReadingLimits, extract_text
 from shared.text.tokens import count_tokens
@@ -40,6 +41,8 @@ def plan(scope: JobScope) -> Outcome:
     )
     assert batch.snapshot is not None
     found = scope.repos.documents.in_folders(scope.user_id, batch.snapshot.folders)
+    # Documents uploaded since the stage was accepted count too: over MAX_RECORDS_PER_BATCH the job fails (422).
+    ensure_batch_records_fit(len(found), len(batch.snapshot.prompts))
     done = {d.document_id for d in batch.documents if d.status == "staged"}
     todo = [d.document_id for d in found if d.document_id not in done]
     scope.artifacts.put_text(names.STAGING_DOCUMENTS, _IDS.dump_json(todo).decode())

@@ -9,7 +9,8 @@ from shared.comparison.models import ComparisonTask
 from shared.comparison.selection import listed_clauses
 from shared.contracts.analysis import ContractForAnalysis
 from shared.llm.chat_message import ChatMessage
-from shared.llm.framing import DATA_NOT_INSTRUCTIONS, chat, neutralise, render_contract
+from shared.llm.delimiters import element
+from shared.llm.framing import DATA_NOT_INSTRUCTIONS, chat, render_contract
 
 STATUS_DEFINITIONS = """Clause status (one per finding):
 - matched: the clause is in both contracts with the same legal effect. Differences only in wording, numbering,
@@ -75,7 +76,6 @@ def comparison_messages(task: ComparisonTask) -> list[ChatMessage]:
         render_contract(task.compared, role="compared"),
     ]
     if titles is not None:
-        listed = json.dumps([neutralise(title) for title in titles], ensure_ascii=False)
-        parts.append(f"<selected_clauses>{listed}</selected_clauses>")
+        parts.append(element("selected_clauses", json.dumps(titles, ensure_ascii=False)))
     user = "\n\n".join(parts)
     return chat(system, user)

@@ -46,8 +46,15 @@ async def reconcile(client: StatusClient, service: JobService, job: Job) -> Job:
     runtime = _runtime_status(status)
     if runtime not in _ENDED:
         return job
+    # The orchestration's output of a failure is its exception and traceback: for the log, never for the user.
     output = str(getattr(status, "output", "") or "")[:MAX_REASON_CHARS]
-    logger.error("job %s: orchestration is %s but the job is %s; recording it", job.job_id, runtime, job.status)
+    logger.error(
+        "job %s: orchestration is %s but the job is %s; recording it. Output: %s",
+        job.job_id,
+        runtime,
+        job.status,
+        output,
+    )
     try:
         if runtime in ("Terminated", "Canceled"):
             healed = await asyncio.to_thread(
@@ -61,8 +68,7 @@ async def reconcile(client: StatusClient, service: JobService, job: Job) -> Job:
                 JobStatus.FAILED,
                 error_details={
                     "code": "orchestration_ended",
-                    "message": f"orchestration ended {runtime} without finishing the job"
-                    + (f": {output}" if output else ""),
+                    "message": f"The job stopped without finishing (its orchestration ended {runtime}); retry it.",
                 },
             )
     except ConflictError:

@@ -3,8 +3,9 @@ endpoints and the queue starter.
 
 Order matters: validate the request, the caller's contracts and the clauses a comparison selects from its
 standard first (bad input creates nothing), then create the job document, then start its orchestration
-(instance id == job id), then record the instance. If the start fails, the job is marked failed with the reason,
-so no job is ever left queued with nothing running it.
+(instance id == job id), then record the instance. If the start fails, the job is marked failed (a stable code
+and a plain message; the exception goes to the log with the job id, never to the user: it can name endpoints or
+keys), so no job is ever left queued with nothing running it.
 """
 
 import asyncio
@@ -19,6 +20,7 @@ from shared.jobs.events import publish_job_event
 from shared.jobs.models import JobRef, JobStatus, JobType
 from shared.jobs.service import JobService, job_service
 from shared.jobs.workflows import ORCHESTRATOR_BY_JOB_TYPE, check_startable
+from shared.limits import job_admission
 from shared.storage.base import Repositories
 from shared.validation import parse_model
 
@@ -46,6 +48,12 @@ class StartFailed(ServiceUnavailable):
     """The job was created but its orchestration could not be started; the job is now failed (503)."""
 
     code = "start_failed"
+
+
+START_FAILED_MESSAGE = (
+    "The job could not be started: the background service did not accept it. It is marked failed; retry it later."
+)
+"""What the job's error_details say (status, streams, job-events, the ops summary); the cause is in the log."""
 
 
 def validate_request(job_type: JobType, request: BaseModel | dict[str, Any]) -> JobRequest:
@@ -76,9 +84,12 @@ async def submit_job(
     priority: int = 5,
     retry_of: str | None = None,
     job_id: str | None = None,
+    enforce_limits: bool = True,
 ) -> Job:
     """Create a job and start its orchestration. With `job_id` (queue redelivery) it is idempotent: an
-    existing job is returned as is, or started if an earlier attempt created it but never started it."""
+    existing job is returned as is, or started if an earlier attempt created it but never started it.
+    A user already holding MAX_ACTIVE_JOBS_PER_USER queued or running jobs gets TooManyActiveJobs (429) and
+    nothing is created (shared/limits.py); `enforce_limits=False` is for the trusted job-requests queue only."""
     typed = validate_request(job_type, request)
     service = job_service(repos)
     if job_id is not None:
@@ -90,15 +101,16 @@ async def submit_job(
     await asyncio.to_thread(ensure_contracts_owned, repos, user_id, typed.contract_ids_touched())
     await asyncio.to_thread(check_startable, repos, user_id, typed)
     try:
-        job = await asyncio.to_thread(
-            service.create_job,
-            user_id,
-            job_type,
-            typed,
-            priority=priority,
-            retry_of=retry_of,
-            job_id=job_id,
-        )
+        async with job_admission(repos, user_id, enforce=enforce_limits):
+            job = await asyncio.to_thread(
+                service.create_job,
+                user_id,
+                job_type,
+                typed,
+                priority=priority,
+                retry_of=retry_of,
+                job_id=job_id,
+            )
     except ConflictError:
         # A concurrent delivery of the same queue message won the race: it owns the start.
         if job_id is None:
@@ -123,15 +135,15 @@ async def _start(client: OrchestrationClient, service: JobService, job: Job) -> 
     try:
         instance_id = await client.start_new(orchestrator, job.job_id, job_input)
     except Exception as exc:
-        reason = f"could not start orchestration {orchestrator!r}: {type(exc).__name__}: {exc}"
-        logger.exception("job %s: %s", job.job_id, reason)
+        # The exception's text stays here: the Durable client's errors carry URLs (with the system key) and hosts.
+        logger.exception("job %s: could not start orchestration %r (%s)", job.job_id, orchestrator, type(exc).__name__)
         try:
             failed = await asyncio.to_thread(
                 service.update_status,
                 job.user_id,
                 job.job_id,
                 JobStatus.FAILED,
-                error_details={"code": StartFailed.code, "message": reason},
+                error_details={"code": StartFailed.code, "message": START_FAILED_MESSAGE},
             )
         except DomainError:
             # The orchestration may have started after all and moved the job on; its state wins.

@@ -17,6 +17,7 @@ from shared.comparison.findings import check_selection
 from shared.comparison.request import ComparisonJobRequest
 from shared.jobs.document import BatchEvaluationJob, BatchStagingJob, ComparisonJob, Job, JobRequest, QueryJob
 from shared.jobs.models import JobProgress, JobStatus, JobType
+from shared.limits import ensure_batch_fits
 from shared.query import names as query_names
 from shared.query import progress as query_progress
 from shared.settings import get_settings
@@ -45,7 +46,8 @@ def first_progress(job: Job) -> JobProgress:
 
 def check_startable(repos: Repositories, user_id: str, request: JobRequest) -> None:
     """What must hold before a job is created (bad input creates nothing): a comparison's selected clauses exist
-    in its standard; a batch is in a state that lets it be staged or run (409 otherwise)."""
+    in its standard; a batch is in a state that lets it be staged or run (409 otherwise), and one to stage has no
+    more records than MAX_RECORDS_PER_BATCH (422)."""
     if isinstance(request, ComparisonJobRequest):
         check_selection(repos.contracts, user_id, request)
     elif isinstance(request, StagingJobRequest):
@@ -54,6 +56,9 @@ def check_startable(repos: Repositories, user_id: str, request: JobRequest) -> N
             ensure_can(batch, "re-staged", CAN_RESTAGE)
         else:
             ensure_can(batch, "staged", CAN_STAGE)
+        # What staging will snapshot: the batch's own snapshot when re-staging, else its configuration (422).
+        staged = batch.snapshot if request.reprocess and batch.snapshot is not None else batch.config
+        ensure_batch_fits(repos, user_id, staged.folders, len(staged.prompts))
     elif isinstance(request, EvaluationJobRequest):
         ensure_mode_available(request.mode, get_settings().llm_provider)  # economy needs a Batch API (422)
         ensure_can(BatchService(repos.batches).get(user_id, request.batch_id), "run", CAN_RUN)

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from shared.analysis.token_usage import TokenUsage
 from shared.llm.chat_message import ChatMessage
+from shared.llm.delimiters import neutralise
 from shared.llm.errors import LLMOutputInvalid, LLMPermanentError
 from shared.text.tokens import count_tokens, encoding_for_model
 
@@ -67,13 +68,15 @@ def describe_validation(exc: ValidationError, limit: int = 10) -> str:
 
 
 def corrective_messages(raw: str, problems: str) -> list[ChatMessage]:
+    """The rejected reply and what was wrong with it. `problems` can quote titles from the contracts (a clause the
+    reply skipped): neutralised like any other untrusted text."""
     return [
         {"role": "assistant", "content": raw},
         {
             "role": "user",
             "content": (
                 "Your previous reply was rejected because it is not valid for the required JSON schema: "
-                f"{problems}. Reply again with only one JSON object that follows the schema exactly."
+                f"{neutralise(problems)}. Reply again with only one JSON object that follows the schema exactly."
             ),
         },
     ]

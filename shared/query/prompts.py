@@ -8,7 +8,8 @@ from collections.abc import Sequence
 
 from shared.contracts.analysis import ContractForAnalysis
 from shared.llm.chat_message import ChatMessage
-from shared.llm.framing import DATA_NOT_INSTRUCTIONS, chat, neutralise, render_contract
+from shared.llm.delimiters import close_tag, element, neutralise, open_tag
+from shared.llm.framing import DATA_NOT_INSTRUCTIONS, chat, render_contract
 from shared.query.models import PartAnswer, QueryCombineTask, QueryPartTask
 
 PART_SYSTEM_PROMPT = (
@@ -30,7 +31,7 @@ PART_SEPARATOR = "\n\n"
 def render_question(question: str) -> str:
     """The head of a part's user message: the question as delimited data, and the separator before the first
     contract."""
-    return f"<question>{neutralise(question)}</question>{PART_SEPARATOR}"
+    return element("question", question) + PART_SEPARATOR
 
 
 def render_part(question: str, contracts: Sequence[ContractForAnalysis]) -> str:
@@ -55,15 +56,15 @@ COMBINE_SEPARATOR = "\n\n"
 
 
 def render_combine_question(question: str) -> str:
-    return f"<question>{neutralise(question)}</question>{COMBINE_SEPARATOR}"
+    return element("question", question) + COMBINE_SEPARATOR
 
 
 def render_combine_part(part: PartAnswer) -> str:
     """One partial answer in a combine prompt (the combine budget counts these blocks)."""
     citations = json.dumps([c.model_dump() for c in part.citations], ensure_ascii=False)
     return (
-        f'<part index="{part.part_index}">\nanswer: {neutralise(part.answer)}\n'
-        f"citations: {neutralise(citations)}\n</part>"
+        f"{open_tag('part', {'index': part.part_index})}\nanswer: {neutralise(part.answer)}\n"
+        f"citations: {neutralise(citations)}\n{close_tag('part')}"
     )
 
 

@@ -113,6 +113,7 @@ class DocumentRepository(Protocol):
     ) -> Page[Document]: ...  # ordered by filename, document_id
 
     def folders(self, user_id: str) -> list[FolderSummary]: ...  # ordered by folder name
+    def count_in_folder(self, user_id: str, folder: str) -> int: ...  # documents in exactly that folder
     def delete(self, user_id: str, document_id: str) -> None: ...  # NotFoundError; its text goes too
     def put_text(self, text: DocumentText) -> None:
         """Upsert; a text larger than one Cosmos item is split across items, never truncated."""

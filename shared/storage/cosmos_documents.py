@@ -96,6 +96,16 @@ class CosmosDocumentRepository:
         counts = Counter(str(name) for name in names)
         return [FolderSummary(folder=name, document_count=counts[name]) for name in sorted(counts)]
 
+    def count_in_folder(self, user_id: str, folder: str) -> int:
+        values: list[Any] = list(
+            self.container.query_items(
+                "SELECT VALUE COUNT(1) FROM c WHERE c.user_id = @user_id AND c.folder = @folder",
+                parameters=params(user_id=user_id, folder=folder),
+                partition_key=user_id,
+            )
+        )
+        return int(values[0]) if values else 0
+
     def delete(self, user_id: str, document_id: str) -> None:
         if not is_item_id(document_id):
             raise _not_found(document_id)

@@ -22,6 +22,7 @@ from typing import Any
 
 from opentelemetry import metrics, trace
 
+from shared.hosting import get_hosting
 from shared.llm import events
 from shared.settings import Settings
 from shared.telemetry.instruments import Instruments
@@ -121,7 +122,7 @@ def _start(settings: Settings, exporters: Exporters | None) -> Telemetry:
         tracer_provider, meter_provider = _own_providers(resource, pipelines, closers, install=exporters is None)
     instruments = Instruments(meter_provider.get_meter(SCOPE), settings.llm_provider)
     closers.append(events.listen(instruments.on_model_event))
-    if settings.telemetry_console and settings.running_in_azure:
+    if settings.telemetry_console and get_hosting().in_azure:
         log.warning("TELEMETRY_CONSOLE is on in Azure: the host forwards stdout, so every item is sent twice")
     return Telemetry(tracer_provider.get_tracer(SCOPE), instruments, settings.telemetry_user_salt, closers)
 

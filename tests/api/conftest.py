@@ -27,6 +27,7 @@ from devhost.functions import FunctionInfo
 from devhost.http_host import HttpFunction
 from devhost.indexing import index_app
 from devhost.routing import Route, RouteTable
+from shared.hosting import Hosting, use_hosting
 from shared.settings import Settings, use_settings
 from shared.storage.base import Repositories
 from shared.storage.factory import get_repositories, reset_repositories
@@ -192,9 +193,11 @@ def _request(
 def settings(tmp_path: Path) -> Iterator[Settings]:
     current = Settings(data_dir=tmp_path / "data")
     use_settings(current)
+    use_hosting(Hosting.from_environ({}))  # a local host, whatever the machine's environment holds
     reset_repositories()
     yield current
     use_settings(None)
+    use_hosting(None)
     reset_repositories()
 
 
@@ -203,11 +206,19 @@ def configure(settings: Settings) -> Any:
     """Change settings for one test: configure(max_request_bytes=100)."""
 
     def apply(**changes: Any) -> Settings:
+        unknown = set(changes) - set(Settings.model_fields)
+        assert not unknown, f"not settings: {sorted(unknown)} (model_copy would accept them silently)"
         updated = settings.model_copy(update=changes)
         use_settings(updated)
         return updated
 
     return apply
+
+
+@pytest.fixture
+def host_in(settings: Settings) -> Any:
+    """Run one test on another platform: host_in(Hosting.azure(easy_auth=True)) (the settings fixture resets it)."""
+    return use_hosting
 
 
 @pytest.fixture

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import pytest
 
+from shared.hosting import Hosting
 from tests.api.conftest import CONTRACT_TEXT, Api, upload, upload_sample
 from tests.support import hostile_files as hostile
 
@@ -77,12 +79,12 @@ async def test_no_principal_is_401(api: Api) -> None:
     assert "www-authenticate" in reply.headers
 
 
-async def test_dev_user_is_assumed_locally_but_not_in_azure(api: Api, configure: object) -> None:
-    configure(dev_user_id="dev-user")  # type: ignore[operator]
+async def test_dev_user_is_assumed_locally_but_not_in_azure(api: Api, configure: Any, host_in: Any) -> None:
+    configure(dev_user_id="dev-user")
     assert (
         await api.call("POST", "/api/contracts", json_body={"title": "t", "text": CONTRACT_TEXT}, user=None)
     ).status == 201
-    configure(dev_user_id="dev-user", running_in_azure=True)  # type: ignore[operator]
+    host_in(Hosting.azure(easy_auth=True))
     assert (await api.call("GET", "/api/contracts", user=None)).status == 401
 
 

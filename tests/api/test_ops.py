@@ -16,6 +16,7 @@ import pytest
 from pydantic import BaseModel
 
 from shared.errors import ErrorBody
+from shared.hosting import Hosting
 from shared.jobs.document import Job, parse_job
 from shared.jobs.errors import describe
 from shared.jobs.models import JobStatus, JobType, utcnow
@@ -72,8 +73,9 @@ async def test_dev_ops_grants_it_to_the_local_development_caller(api: Api, confi
     assert (await api.call("GET", SUMMARY, user=None)).status == 403
 
 
-async def test_dev_ops_is_ignored_in_azure(api: Api, configure: Any) -> None:
-    configure(dev_user_id="dev", dev_ops=True, running_in_azure=True, easy_auth_enabled=True)
+async def test_dev_ops_is_ignored_in_azure(api: Api, configure: Any, host_in: Any) -> None:
+    configure(dev_user_id="dev", dev_ops=True)
+    host_in(Hosting.azure(easy_auth=True))
     assert (await api.call("GET", SUMMARY, user=None)).status == 401  # no development caller in Azure
     assert (await api.call("GET", SUMMARY, user="oid-1")).status == 403
     assert (await api.call("GET", SUMMARY, user=None, headers=principal("oid-1", "ops"))).status == 200

@@ -13,13 +13,21 @@ from tests.e2e.helpers import REPO_ROOT, client_for
 from tests.support.openai_server import OpenAITestServer
 
 # Settings that must not leak from the developer's shell into the app under test.
-_SCRUBBED_PREFIXES = ("LLM_", "OPENAI_", "AZURE_OPENAI_", "COSMOS_", "DEVHOST_", "JOB_", "AzureFunctionsJobHost__")
+_SCRUBBED_PREFIXES = (
+    "LLM_",
+    "OPENAI_",
+    "AZURE_OPENAI_",
+    "COSMOS_",
+    "DEVHOST_",
+    "JOB_",
+    "AzureFunctionsJobHost__",
+    "WEBSITE_",  # a platform variable makes the app "not a local host" (shared/hosting.py): every caller 401
+)
 _SCRUBBED = {
     "DEV_USER_ID",
     "DATA_DIR",
     "AzureWebJobsStorage",
     "DOCUMENTS_STORAGE",
-    "WEBSITE_SITE_NAME",
     "QUERY_BATCH_TOKEN_THRESHOLD",
 }
 # Where the app comes from (default: this checkout); lets the suite run against another working tree.

@@ -33,6 +33,16 @@ class JobTimeout(AssertionError):
     """A job did not reach a terminal state in time: the test shows every status it saw."""
 
 
+OBJECT_ID_CLAIM = "http://schemas.microsoft.com/identity/claims/objectidentifier"
+
+
+def principal_headers(user: str, *roles: str) -> dict[str, str]:
+    """The `X-MS-CLIENT-PRINCIPAL` App Service Authentication sends for `user` with app `roles` (e.g. "ops")."""
+    claims = [{"typ": OBJECT_ID_CLAIM, "val": user}, *({"typ": "roles", "val": role} for role in roles)]
+    body = {"auth_typ": "aad", "claims": claims, "name_typ": "name", "role_typ": "roles"}
+    return {"X-MS-CLIENT-PRINCIPAL": base64.b64encode(json.dumps(body).encode()).decode()}
+
+
 def client_for(base_url: str, user: str | None) -> httpx.Client:
     """An HTTP client acting as `user` (EasyAuth principal header; devhost trusts it in tests), or anonymous."""
     headers = {PRINCIPAL_ID_HEADER: user} if user is not None else {}

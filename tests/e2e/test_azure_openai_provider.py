@@ -12,6 +12,7 @@ from tests.e2e.helpers import (
     NDA_VARIANT_B,
     comparison_for,
     finding,
+    principal_headers,
     result_of,
     submit_comparison,
     upload_sample,
@@ -47,7 +48,7 @@ def azure_app(
 
 def test_comparison_job_on_azure_openai_deployment(azure_app: RunningApp, openai_server: OpenAITestServer) -> None:
     with azure_app.client(USER) as client:
-        health = client.get("/api/jobs/health").json()
+        health = client.get("/api/jobs/health", headers=principal_headers(USER, "ops")).json()  # checks: operators
         assert health["checks"]["llm"]["provider"] == "azure_openai" and health["checks"]["llm"]["configured"]
         standard = upload_sample(client, NDA_STANDARD)
         variant = upload_sample(client, NDA_VARIANT_B)

@@ -19,13 +19,14 @@ FUNCTION_APP = ROOT / "infra" / "modules" / "function-app.bicep"
 MAIN = ROOT / "infra" / "main.bicep"
 SAMPLE = ROOT / "local.settings.sample.json"
 
-# Set by App Service itself in Azure.
-PLATFORM = {"WEBSITE_SITE_NAME", "WEBSITE_AUTH_ENABLED"}
+# Set by App Service itself in Azure; read by shared/hosting.py, never by shared/settings.py (no app setting
+# may decide where the app runs or whether principal headers are trusted).
+PLATFORM = {"WEBSITE_SITE_NAME", "WEBSITE_INSTANCE_ID", "WEBSITE_AUTH_ENABLED"}
 
 # Read by the app, left unset in Azure on purpose: the default (or unset) is the right value there.
 DEFAULT_IN_AZURE = {
-    "DEV_USER_ID": "local development only; ignored in Azure (WEBSITE_SITE_NAME is set)",
-    "DEV_OPS": "local development only; in Azure the ops role comes from Entra ID",
+    "DEV_USER_ID": "local hosts only; ignored wherever a WEBSITE_* platform variable is set (Azure)",
+    "DEV_OPS": "local hosts only; in Azure the ops role comes from Entra ID",
     "COSMOS_KEY": "keyless: unset means Entra ID (Cosmos DB local auth is disabled)",
     "COSMOS_VERIFY_TLS": "true: only local test servers turn it off",
     "DATA_DIR": "the embedded SQLite store, unused when COSMOS_ENDPOINT is set",
@@ -69,6 +70,19 @@ DEFAULT_IN_AZURE = {
     "LLM_PRICE_PER_1K_COMPLETION_TOKENS_PRIMARY": "gpt-4o list price",
     "LLM_PRICE_PER_1K_PROMPT_TOKENS_SECONDARY": "gpt-4o-mini list price",
     "LLM_PRICE_PER_1K_COMPLETION_TOKENS_SECONDARY": "gpt-4o-mini list price",
+    "MAX_ACTIVE_JOBS_PER_USER": "the app's per-user limit (README: Security)",
+    "MAX_STREAMS_PER_USER": "the app's per-user limit, per worker instance",
+    "MAX_RECORDS_PER_BATCH": "the app's per-batch limit",
+    "MAX_DOCUMENTS_PER_FOLDER": "the app's per-folder limit",
+    "MAX_EXTRACTED_CHARS": "the app's reading limit (README: Security)",
+    "MAX_PDF_PAGES": "the app's reading limit",
+    "MAX_DOCX_UNZIPPED_MB": "the app's reading limit",
+    "EXTRACTION_TIMEOUT_SECONDS": "the app's reading limit, well below the Functions timeout",
+    "EXTRACTION_MEMORY_MB": "the app's reading limit, sized for a Flex Consumption instance's memory",
+    "EXTRACTION_WORKERS": "two reader processes per worker, sized for a Flex Consumption instance",
+    "LLM_FAIR_SHARE": "on: the quota is shared fairly among users",
+    "LLM_FAIR_SHARE_WEIGHTS": "unset: every user weighs the same",
+    "LLM_FAIR_SHARE_JOB_TYPE_WEIGHTS": "unset: every job type weighs the same",
     "STREAM_MAX_SECONDS": "200: below Azure's 230 s HTTP limit",
     "STREAM_HEARTBEAT_SECONDS": "the app's default",
     "STREAM_KEEPALIVE_SECONDS": "the app's default",

@@ -45,6 +45,7 @@ class FakeContext:
         self.handlers = handlers
         self.instance_id = instance_id
         self.current_utc_datetime = datetime(2026, 1, 1, tzinfo=UTC)
+        self.is_replaying = False  # the fake runs each generator once: every line is the first execution
         self.calls: list[Call] = []
         self.timers: list[datetime] = []
         self.custom_statuses: list[dict[str, Any]] = []

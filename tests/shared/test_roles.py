@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from shared.hosting import Hosting
 from shared.identity import Caller, Forbidden, resolve_caller
 from shared.roles import OPS_ROLE, RoleRequired, caller_roles, require_role, roles_in_principal
 from shared.settings import Settings
@@ -22,9 +23,13 @@ def principal(*claims: tuple[str, str], **fields: Any) -> str:
     return base64.b64encode(json.dumps(body).encode()).decode()
 
 
-def roles_of(headers: dict[str, str], settings: Settings | None = None) -> frozenset[str]:
+LOCAL = Hosting.from_environ({})
+AZURE = Hosting.azure(easy_auth=True)
+
+
+def roles_of(headers: dict[str, str], settings: Settings | None = None, hosting: Hosting = LOCAL) -> frozenset[str]:
     settings = settings or Settings()
-    return caller_roles(headers, resolve_caller(headers, settings), settings)
+    return caller_roles(headers, resolve_caller(headers, settings, hosting), settings, hosting)
 
 
 @pytest.mark.parametrize("claim_type", ["roles", LONG_ROLE])
@@ -60,11 +65,11 @@ def test_dev_ops_gives_the_role_to_the_local_development_caller_only() -> None:
 
 
 def test_dev_ops_is_ignored_in_azure() -> None:
-    azure = Settings(dev_user_id="dev", dev_ops=True, running_in_azure=True, easy_auth_enabled=True)
-    assert caller_roles({}, Caller("dev", "dev_user"), azure) == frozenset()
-    assert roles_of({"x-ms-client-principal-id": "oid-1"}, azure) == frozenset()
+    dev = Settings(dev_user_id="dev", dev_ops=True)
+    assert caller_roles({}, Caller("dev", "dev_user"), dev, AZURE) == frozenset()
+    assert roles_of({"x-ms-client-principal-id": "oid-1"}, dev, AZURE) == frozenset()
     headers = {"x-ms-client-principal": principal((OID, "oid-1"), ("roles", "ops"))}
-    assert roles_of(headers, azure) == {OPS_ROLE}  # the real role works there
+    assert roles_of(headers, dev, AZURE) == {OPS_ROLE}  # the real role works there
 
 
 def test_require_role_is_a_403_naming_the_role() -> None:

@@ -15,7 +15,7 @@ from shared.settings import Settings, get_settings, use_settings
 SAMPLE = Path(__file__).resolve().parents[2] / "local.settings.sample.json"
 # Set by the Functions host or App Service for the host itself; the app reads none of them.
 HOST_ONLY = {"FUNCTIONS_WORKER_RUNTIME", "AzureWebJobsFeatureFlags", "PYTHON_ENABLE_INIT_INDEXING"}
-PLATFORM = ("WEBSITE_SITE_NAME", "WEBSITE_AUTH_ENABLED")
+PLATFORM = ("WEBSITE_SITE_NAME", "WEBSITE_AUTH_ENABLED", "RUNNING_IN_AZURE", "EASY_AUTH_ENABLED")
 
 
 @pytest.fixture(autouse=True)
@@ -94,28 +94,29 @@ def test_every_setting_of_the_sample_is_read(environment: pytest.MonkeyPatch) ->
     assert (settings.llm_provider, settings.dev_user_id, settings.cosmos_endpoint) == ("offline", "dev-user", None)
 
 
-def test_platform_settings_go_by_their_azure_names(environment: pytest.MonkeyPatch) -> None:
-    local = Settings.from_env()
-    assert (local.running_in_azure, local.easy_auth_enabled, local.storage_connection) == (False, False, None)
-
-    environment.setenv("WEBSITE_SITE_NAME", "contract-jobs-prod")  # the app's name, not a flag
-    environment.setenv("WEBSITE_AUTH_ENABLED", "True")  # as App Service sets it
+def test_no_app_setting_decides_the_platform(environment: pytest.MonkeyPatch) -> None:
+    # Where the app runs and whether principal headers are trusted are the platform's to say (shared/hosting.py):
+    # no setting reads a WEBSITE_* variable, and the old overrides are not settings at all.
+    for name in ("RUNNING_IN_AZURE", "EASY_AUTH_ENABLED"):
+        environment.setenv(name, "true")
     environment.setenv("AzureWebJobsStorage", "DefaultEndpointsProtocol=https;AccountName=jobs")
     settings = Settings.from_env()
-
-    assert settings.running_in_azure is True
-    assert settings.easy_auth_enabled is True
     assert settings.storage_connection == "DefaultEndpointsProtocol=https;AccountName=jobs"
-
-    environment.setenv("WEBSITE_AUTH_ENABLED", "False")
-    assert Settings.from_env().easy_auth_enabled is False
+    fields = set(Settings.model_fields)
+    assert not fields & {"running_in_azure", "easy_auth_enabled"}
+    aliases = {
+        choice.upper()
+        for field in Settings.model_fields.values()
+        if isinstance(field.validation_alias, AliasChoices)
+        for choice in field.validation_alias.choices
+        if isinstance(choice, str)
+    }
+    assert not {name for name in aliases | {f.upper() for f in fields} if name.startswith("WEBSITE_")}
 
 
 def test_empty_values_count_as_unset(environment: pytest.MonkeyPatch) -> None:
     # The sample (and the portal) hold empty strings for settings nobody filled in.
     for name in (
-        "WEBSITE_SITE_NAME",
-        "WEBSITE_AUTH_ENABLED",
         "AzureWebJobsStorage",
         "COSMOS_ENDPOINT",
         "COSMOS_DATABASE",
@@ -129,7 +130,7 @@ def test_empty_values_count_as_unset(environment: pytest.MonkeyPatch) -> None:
 
     settings = Settings.from_env()
 
-    assert (settings.running_in_azure, settings.easy_auth_enabled, settings.storage_connection) == (False, False, None)
+    assert settings.storage_connection is None
     assert (settings.cosmos_endpoint, settings.cosmos_database, settings.cosmos_verify_tls) == (
         None,
         "contractjobs",
@@ -141,9 +142,9 @@ def test_empty_values_count_as_unset(environment: pytest.MonkeyPatch) -> None:
 
 def test_explicit_settings_ignore_the_environment(environment: pytest.MonkeyPatch) -> None:
     environment.setenv("COSMOS_ENDPOINT", "https://cosmos.example:8081/")
-    environment.setenv("WEBSITE_SITE_NAME", "contract-jobs-prod")
+    environment.setenv("DEV_USER_ID", "someone")
     settings = Settings(llm_provider="openai", storage_connection="UseDevelopmentStorage=true")
-    assert (settings.cosmos_endpoint, settings.running_in_azure) == (None, False)
+    assert (settings.cosmos_endpoint, settings.dev_user_id) == (None, None)
     assert (settings.llm_provider, settings.storage_connection) == ("openai", "UseDevelopmentStorage=true")
 
 

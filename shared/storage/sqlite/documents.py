@@ -87,6 +87,14 @@ class SqliteDocumentRepository:
         )
         return [FolderSummary(folder=row[0], document_count=row[1]) for row in rows]
 
+    def count_in_folder(self, user_id: str, folder: str) -> int:
+        row = (
+            self._store.connection()
+            .execute("SELECT COUNT(*) FROM documents WHERE user_id = ? AND folder = ?", (user_id, folder))
+            .fetchone()
+        )
+        return int(row[0]) if row else 0
+
     def delete(self, user_id: str, document_id: str) -> None:
         with self._store.write() as conn:
             conn.execute("DELETE FROM document_texts WHERE user_id = ? AND document_id = ?", (user_id, document_id))

@@ -111,6 +111,18 @@ def test_folders_are_counted_and_ordered_by_name(repos: Repositories, user: str,
     assert [f.folder for f in repos.documents.folders(user)] == ["Customers", "Vendors"]
 
 
+def test_documents_are_counted_in_one_exact_folder(repos: Repositories, user: str, other_user: str) -> None:
+    assert repos.documents.count_in_folder(user, "Vendors") == 0
+    for index, folder in enumerate(["Vendors", "Vendors/2025", "Vendors", "vendors"]):
+        repos.documents.add(make_document(user, f"d{index}", folder, f"{index}.txt"))
+    repos.documents.add(make_document(other_user, "x", "Vendors"))
+    assert repos.documents.count_in_folder(user, "Vendors") == 2  # not the subfolder, not another case
+    assert repos.documents.count_in_folder(user, "Vendors/2025") == 1
+    assert repos.documents.count_in_folder(other_user, "Vendors") == 1
+    repos.documents.delete(user, "d0")
+    assert repos.documents.count_in_folder(user, "Vendors") == 1
+
+
 def test_text_put_is_an_upsert_and_a_missing_text_is_not_found(repos: Repositories, user: str) -> None:
     repos.documents.add(make_document(user, "d1"))
     with pytest.raises(NotFoundError, match="d1"):
