@@ -68,6 +68,7 @@ class DeploymentBacklog(BaseModel):
 
 class RunningJob(BaseModel):
     job_id: str
+    title: str = Field(description="The job's title, as its owner sees it in the job monitor")
     job_type: JobType
     step: str
     age_s: float = Field(description="Since the job was submitted")
@@ -77,6 +78,7 @@ class RunningJob(BaseModel):
 
 class FailedJob(BaseModel):
     job_id: str
+    title: str = Field(description="The job's title, as its owner sees it in the job monitor")
     job_type: JobType
     failed_at: datetime | None
     step: str | None
