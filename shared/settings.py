@@ -138,6 +138,8 @@ class Settings(BaseSettings):
     llm_price_per_1k_completion_tokens_primary: float = Field(default=0.01, ge=0)
     llm_price_per_1k_prompt_tokens_secondary: float = Field(default=0.00015, ge=0)
     llm_price_per_1k_completion_tokens_secondary: float = Field(default=0.0006, ge=0)
+    # The currency of those prices (ISO 4217), shown with every estimated cost (the ops view, a batch's summary).
+    cost_currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
 
     # streams (Server-Sent Events)
     # Azure ends an HTTP response after 230 s: a stream closes itself before that and the client resumes.

@@ -92,6 +92,7 @@ class OpsSummary(BaseModel):
 
     generated_at: datetime
     provider: str  # LLM_PROVIDER
+    currency: str = Field(description="ISO 4217 code of every estimated_cost (COST_CURRENCY)")
     last_hour: OpsWindow
     last_day: OpsWindow
     backlog: list[DeploymentBacklog]

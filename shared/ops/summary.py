@@ -55,6 +55,7 @@ def build_summary(repos: Repositories, settings: Settings, now: datetime) -> Ops
     return OpsSummary(
         generated_at=now,
         provider=settings.llm_provider,
+        currency=settings.cost_currency,
         last_hour=windows["hour"],
         last_day=windows["day"],
         backlog=backlog(repos, settings, now),

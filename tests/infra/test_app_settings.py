@@ -69,6 +69,7 @@ DEFAULT_IN_AZURE = {
     "LLM_PRICE_PER_1K_COMPLETION_TOKENS_PRIMARY": "gpt-4o list price",
     "LLM_PRICE_PER_1K_PROMPT_TOKENS_SECONDARY": "gpt-4o-mini list price",
     "LLM_PRICE_PER_1K_COMPLETION_TOKENS_SECONDARY": "gpt-4o-mini list price",
+    "COST_CURRENCY": "USD, the currency of those list prices",
     "STREAM_MAX_SECONDS": "200: below Azure's 230 s HTTP limit",
     "STREAM_HEARTBEAT_SECONDS": "the app's default",
     "STREAM_KEEPALIVE_SECONDS": "the app's default",
