@@ -95,8 +95,10 @@ function summarySection(summary, config) {
   const section = h("section", { class: "batch-section", "aria-labelledby": "batch-summary-heading" });
   section.append(h("h3", { id: "batch-summary-heading" }, "Summary"));
   const byStatus = summary.by_status || {};
+  // Pass/fail prompts score 1 or 0: their mean is their pass rate, and is called that.
+  const allPassFail = config.prompts.every((p) => !p.scoring || p.scoring.type === "pass_fail");
   const facts = [
-    ["Mean score", percent(summary.mean_score)],
+    [allPassFail ? "Pass rate" : "Mean score", percent(summary.mean_score)],
     ["Answered", formatNumber(byStatus.S || 0)],
     ["Failed", formatNumber(byStatus.F || 0)],
     ["Answers reused", formatNumber(summary.reused_answers)],
@@ -122,7 +124,12 @@ function summarySection(summary, config) {
           {},
           prompts.map((p, index) => {
             const scoring = (config.prompts[index] || {}).scoring;
-            const mean = scoring && scoring.type === "scale" ? (typeof p.mean === "number" ? p.mean.toFixed(1) : "—") : percent(p.mean);
+            const passFail = !scoring || scoring.type === "pass_fail";
+            const mean = passFail
+              ? h("span", {}, h("span", { "aria-hidden": "true" }, "—"), h("span", { class: "visually-hidden" }, "see the pass rate"))
+              : scoring.type === "scale"
+                ? typeof p.mean === "number" ? p.mean.toFixed(1) : "—"
+                : percent(p.mean);
             return h(
               "tr",
               {},

@@ -141,7 +141,9 @@ export class Monitor {
     else this.openResult(job.result_id);
   }
 
+  /** The job's title as the server fixed it at submission, whatever client submitted it (older servers: made here). */
   describe(job) {
+    if (job.title) return job.title;
     const request = job.request || {};
     if (BATCH_JOB_LABELS[job.job_type]) {
       const again = request.reprocess ? " (reprocess)" : "";
