@@ -214,6 +214,15 @@ class ComparisonCard {
       this.changesNav(),
       h("div", { class: "result-tools" }, modeSwitch, this.matchedButton),
       h(
+        "p",
+        { class: "redline-legend" },
+        "In the redline, ",
+        h("del", {}, "struck-through words"),
+        " are the standard's, gone from this contract; ",
+        h("ins", {}, "underlined words"),
+        " are new in this contract.",
+      ),
+      h(
         "div",
         { class: "table-wrap" },
         h("table", { class: "data findings", id: this.tableId, "aria-labelledby": this.headingId }, this.thead, this.tbody),
@@ -363,15 +372,17 @@ class ComparisonCard {
 /** Redline runs as text: <ins> underlined, <del> struck through, each with words a screen reader says. */
 export function redlineText(runs) {
   const p = h("p", { class: "redline" });
-  for (const run of runs) {
+  runs.forEach((run, i) => {
     if (run.op === "insert") {
-      p.append(h("ins", {}, h("span", { class: "visually-hidden" }, "[inserted: "), run.text, h("span", { class: "visually-hidden" }, "]")));
+      // A replacement: the new words right after the old, set a little apart so each reads as a word of its own.
+      const replaces = i > 0 && runs[i - 1].op === "delete";
+      p.append(h("ins", { class: replaces ? "replaces" : null }, h("span", { class: "visually-hidden" }, "[inserted: "), run.text, h("span", { class: "visually-hidden" }, "]")));
     } else if (run.op === "delete") {
       p.append(h("del", {}, h("span", { class: "visually-hidden" }, "[deleted: "), run.text, h("span", { class: "visually-hidden" }, "]")));
     } else {
       p.append(run.text);
     }
-  }
+  });
   return p;
 }
 
