@@ -21,6 +21,7 @@ from tests.e2e.helpers import (
     get_json,
     status_url,
     submit_comparison,
+    submit_query,
     upload_sample,
     wait_for_job,
 )
@@ -60,7 +61,15 @@ def comparison(dev_app: RunningApp) -> dict[str, Any]:
         submitted = submit_comparison(client, standard, [a, b])
         watch = wait_for_job(client, status_url(submitted["job_id"]))
         assert watch.final["status"] == "completed", watch.final
-        return {"job_id": submitted["job_id"], "result_id": watch.final["output"]["result_id"], "standard": standard}
+        asked = submit_query(client, "Which state's law governs the agreement?", [standard, a])
+        answered = wait_for_job(client, status_url(asked["job_id"]))
+        assert answered.final["status"] == "completed", answered.final
+        return {
+            "job_id": submitted["job_id"],
+            "result_id": watch.final["output"]["result_id"],
+            "question_id": answered.final["output"]["result_id"],
+            "standard": standard,
+        }
 
 
 def results_table(page: Page, contract: str) -> Any:
@@ -181,6 +190,20 @@ def test_the_result_opens_on_the_changes_as_a_redline(
     session.assert_no_js_errors()
 
 
+def test_a_citation_opens_its_clause(open_page, dev_app: RunningApp, comparison: dict[str, Any]) -> None:
+    session: PageSession = open_page(dev_app.base_url)
+    page = session.page
+    page.goto(f"/api/ui#result/{comparison['question_id']}")
+    citation = page.locator("li.citation").first
+    quote = citation.locator("blockquote").inner_text()
+    citation.get_by_role("link", name="Read in the contract").click()
+    located = page.locator(".contract-clause.located")
+    expect(located).to_be_focused()
+    words = quote.strip('“”"…').split()[:4]
+    expect(located.locator("mark")).to_contain_text(" ".join(words))
+    session.assert_no_js_errors()
+
+
 def test_the_library_opens_a_contract_with_its_clauses(
     open_page, dev_app: RunningApp, comparison: dict[str, Any]
 ) -> None:
@@ -237,6 +260,7 @@ def test_no_view_has_a_serious_accessibility_violation(
         ("new analysis", "#analyze", "#cmp-compared input"),
         ("result, redline", result, "table.findings ins"),
         ("result, side by side", result, "table.findings"),
+        ("question and answer", f"#result/{comparison['question_id']}", "li.citation"),
         ("contract viewer", f"#contract/{comparison['standard']}?clause=Remedies", ".contract-clause.located"),
         ("batches", "#batches", "#batch-list-body tr"),
         ("a batch", f"#batches/{batch}", "#batch-detail-body .batch-section"),
