@@ -2,7 +2,7 @@
 // staged document, one column per prompt: score, status, a short response, its evidence on demand) and the summary
 // (mean, pass rate per prompt, answers reused). Text from the API only ever goes in as text.
 
-import { clear, formatNumber, h, plural, truncate } from "./dom.js";
+import { clear, formatCost, formatNumber, h, plural, truncate } from "./dom.js";
 
 export const STATUS_LABELS = {
   SAVED: "Saved",
@@ -104,6 +104,9 @@ function summarySection(summary, config) {
     ["Answers reused", formatNumber(summary.reused_answers)],
     ["Model calls", formatNumber(summary.model_calls)],
   ];
+  if (typeof summary.estimated_cost === "number") {
+    facts.push(["Estimated cost", formatCost(summary.estimated_cost, summary.currency || "USD")]);
+  }
   section.append(h("dl", { class: "facts", id: "batch-summary" }, facts.map(([term, value]) => h("div", {}, h("dt", {}, term), h("dd", {}, value)))));
   const prompts = summary.prompts || [];
   section.append(

@@ -5,7 +5,7 @@
 // day's failures with their reasons. Text from the API only ever goes in as text.
 
 import { JOB_STATUS_LABELS as STATUS_LABELS, api } from "./api.js";
-import { byId, clear, formatDateTime, formatNumber, h, hideError, showError } from "./dom.js";
+import { byId, clear, formatCost, formatDateTime, formatNumber, h, hideError, showError } from "./dom.js";
 
 const REFRESH_MS = 15_000;
 const OPS_ROLE = "ops";
@@ -17,24 +17,8 @@ const TYPE_LABELS = {
   batch_evaluation: "Batch run",
 };
 const SELECTION_LABELS = { primary: "Primary", secondary: "Secondary" };
-const costFormats = new Map();
 
-/** An estimated cost with its currency (the summary's COST_CURRENCY): "$0.1076", "€0.1076". */
-export function formatCost(value, currency = "USD") {
-  if (typeof value !== "number") return "—";
-  if (!costFormats.has(currency)) {
-    let format;
-    try {
-      format = new Intl.NumberFormat(undefined, { style: "currency", currency, minimumFractionDigits: 4, maximumFractionDigits: 4 });
-    } catch {
-      const plain = new Intl.NumberFormat(undefined, { minimumFractionDigits: 4, maximumFractionDigits: 4 });
-      format = { format: (n) => `${plain.format(n)} ${currency}` };
-    }
-    costFormats.set(currency, format);
-  }
-  return costFormats.get(currency).format(value);
-}
-
+export { formatCost };
 export function formatShare(value) {
   if (typeof value !== "number") return "—";
   const pct = value * 100;
