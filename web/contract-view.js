@@ -85,7 +85,8 @@ export class ContractView {
     const text = h("div", { class: "contract-text", id: "contract-text" });
     let at = 0;
     for (const clause of clauses) {
-      if (clause.start > at) text.append(h("div", { class: "contract-gap" }, contract.text.slice(at, clause.start)));
+      const gap = contract.text.slice(at, clause.start);
+      if (gap.trim()) text.append(h("div", { class: "contract-gap" }, gap.trim())); // blank lines: the layout's job
       const section = h(
         "section",
         {
@@ -108,7 +109,8 @@ export class ContractView {
       text.append(section);
       at = Math.max(at, clause.end);
     }
-    if (at < contract.text.length) text.append(h("div", { class: "contract-gap" }, contract.text.slice(at)));
+    const tail = contract.text.slice(at).trim();
+    if (tail) text.append(h("div", { class: "contract-gap" }, tail));
     const outline = h(
       "nav",
       { class: "contract-outline", "aria-label": "Clauses" },
