@@ -38,6 +38,30 @@ export function findQuote(text, quote) {
   return match ? { start: match.index, end: match.index + match[0].length } : null;
 }
 
+// Markdown's emphasis marks: kept in the text (offsets are the stored text's) but not shown in a Markdown contract.
+const EMPHASIS = /(\*\*|__)/;
+
+/** The nodes of `text`: emphasis marks hidden when `markdown`, and the characters in `range` (offsets into `text`)
+ * inside <mark> elements. */
+function textNodes(text, markdown, range = null) {
+  const pieces = markdown ? text.split(EMPHASIS) : [text];
+  const nodes = [];
+  let at = 0;
+  for (const piece of pieces) {
+    if (markdown && EMPHASIS.test(piece) && piece.length === 2) {
+      nodes.push(h("span", { class: "md-mark", "aria-hidden": "true" }, piece));
+    } else if (range && range.start < at + piece.length && range.end > at) {
+      const from = Math.max(0, range.start - at);
+      const to = Math.min(piece.length, range.end - at);
+      nodes.push(piece.slice(0, from), h("mark", {}, piece.slice(from, to)), piece.slice(to));
+    } else {
+      nodes.push(piece);
+    }
+    at += piece.length;
+  }
+  return nodes.filter((node) => node !== "");
+}
+
 function normalTitle(title) {
   return String(title || "").toLowerCase().replace(/[^\p{L}\p{N}]+/gu, " ").trim();
 }
@@ -75,6 +99,7 @@ export class ContractView {
     const contract = this.contract;
     byId("contract-heading").textContent = contract.title;
     const clauses = contract.clauses || [];
+    this.markdown = contract.source_format === "md";
     const meta = [
       FORMAT_LABELS[contract.source_format] || contract.source_format,
       plural(clauses.length, "clause"),
@@ -103,7 +128,7 @@ export class ContractView {
           clause.title,
           h("span", { class: "clause-offsets" }, `characters ${formatNumber(clause.start)}–${formatNumber(clause.end)}`),
         ),
-        h("div", { class: "clause-body" }, contract.text.slice(clause.start, clause.end)),
+        h("div", { class: "clause-body" }, textNodes(contract.text.slice(clause.start, clause.end), this.markdown)),
       );
       this.sections.set(clause.index, section);
       text.append(section);
@@ -170,15 +195,20 @@ export class ContractView {
 
   focus(clause, quoteRange) {
     for (const other of byId("contract-text").querySelectorAll(".located")) other.classList.remove("located");
-    for (const mark of byId("contract-text").querySelectorAll("mark")) mark.replaceWith(...mark.childNodes);
+    const text = this.contract.text;
+    for (const body of byId("contract-text").querySelectorAll(".clause-body.marked")) {
+      const section = body.closest(".contract-clause");
+      const other = (this.contract.clauses || []).find((c) => `clause-${c.index}` === section.id);
+      if (other) body.replaceChildren(...textNodes(text.slice(other.start, other.end), this.markdown));
+      body.classList.remove("marked");
+    }
     const section = this.sections.get(clause.index);
     if (!section) return;
     if (quoteRange) {
       const body = section.querySelector(".clause-body");
-      const text = body.textContent;
-      const start = quoteRange.start - clause.start;
-      const end = quoteRange.end - clause.start;
-      body.replaceChildren(text.slice(0, start), h("mark", {}, text.slice(start, end)), text.slice(end));
+      const range = { start: quoteRange.start - clause.start, end: quoteRange.end - clause.start };
+      body.replaceChildren(...textNodes(text.slice(clause.start, clause.end), this.markdown, range));
+      body.classList.add("marked");
     }
     section.classList.add("located");
     section.scrollIntoView({ block: "start" });
