@@ -48,7 +48,8 @@ class Report:
 def build_report(repos: Repositories, stored: AnalysisResult, fmt: ReportFormat) -> Report:
     if stored.job_type is JobType.COMPARISON:
         comparison = add_redlines(ComparisonResult.model_validate(stored.result))
-        titles = _titles(repos, stored.user_id, [comparison.standard_contract_id], comparison.standard_contract_title)
+        known = comparison.standard_contract_title
+        titles = _titles(repos, stored.user_id, [] if known else [comparison.standard_contract_id])
         compared = [c.contract_title for c in comparison.comparisons]
         fallback = comparison_title(comparison.standard_contract_title or "Standard contract", compared)
         ctx = ReportContext(_job_title(repos, stored, fallback), stored.created_at, titles)
@@ -60,7 +61,7 @@ def build_report(repos: Repositories, stored: AnalysisResult, fmt: ReportFormat)
         ctx = ReportContext(
             _job_title(repos, stored, query_title(query.question)),
             stored.created_at,
-            _titles(repos, stored.user_id, list(dict.fromkeys(unnamed)), None),
+            _titles(repos, stored.user_id, list(dict.fromkeys(unnamed))),
         )
         body = query_docx(query, ctx) if fmt == "docx" else query_markdown(query, ctx).encode()
     else:
@@ -80,11 +81,9 @@ def _job_title(repos: Repositories, stored: AnalysisResult, fallback: str) -> st
         return fallback
 
 
-def _titles(repos: Repositories, user_id: str, contract_ids: list[str], known: str | None) -> dict[str, str]:
+def _titles(repos: Repositories, user_id: str, contract_ids: list[str]) -> dict[str, str]:
     """Titles of contracts the result does not name (a result saved before it kept the standard's title; a cited
     contract without a per-contract answer). A contract deleted since is left out: the report says so in words."""
-    if known is not None or not contract_ids:
-        return {contract_ids[0]: known} if known is not None and contract_ids else {}
     titles: dict[str, str] = {}
     for contract_id in contract_ids:
         try:

@@ -217,6 +217,7 @@ async def test_a_result_saved_before_redlines_gets_them_when_read(
 ) -> None:
     result_id, _ = await comparison_result(api, repos)
     stored = repos.results.get("alice", result_id)
+    stored.result.pop("standard_contract_title")
     for comparison in stored.result["comparisons"]:
         for finding in comparison["clauses"]:
             finding.pop("redline")
@@ -226,3 +227,6 @@ async def test_a_result_saved_before_redlines_gets_them_when_read(
     assert all((f["redline"] is not None) == (f["status"] == "modified") for f in findings)
     law = next(f for f in findings if f["title"].startswith("Governing Law"))
     assert {"op": "delete", "text": "Delaware"} in law["redline"]
+    # Its report: the redlines computed too, the standard named from the library.
+    md = (await api.call("GET", f"/api/results/{result_id}/report.md")).body.decode()
+    assert "**Standard contract:** NDA Mutual Standard  \n" in md and "<del>Delaware</del>" in md
