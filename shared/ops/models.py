@@ -1,7 +1,9 @@
 """The operations summary's answer (GET /api/ops/summary) and the caller's own view (GET /api/me).
 
 Counts and figures of the whole app: jobs are counted across users, but no job names its user except as a
-`user_hash` (the same one telemetry's spans carry), and nothing quotes a contract, a prompt or an answer.
+`user_hash` (the same one telemetry's spans carry), and nothing quotes a contract's text or an answer. The running
+and failed jobs listed carry their `title` (shared/jobs/titles.py: contract and batch titles, a question's first
+words), so that an operator and the job's owner talk about the same job by the same name.
 """
 
 from __future__ import annotations
