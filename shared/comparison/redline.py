@@ -36,6 +36,8 @@ __all__ = ["Token", "add_redlines", "opcodes", "redline", "runs", "tokens"]
 # A number in brackets as contracts write them ("thirty (30) days"), so "(30)" -> "(60)" reads as one change; words
 # as markup.comparable_words reads them; each other punctuation mark on its own.
 _TOKEN = re.compile(r"\([^\W_]{1,12}\)|[^\W_]+(?:'[^\W_]+)*|[^\w\s]|_")
+# An HTML entity is one character of the comparable form: its token spans the whole entity in the verbatim text.
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 # A clause pair takes about 1 ms; a clause rewritten from end to end (every word moved) would take Myers' algorithm
 # ~60 ms in pure Python. Past this deadline diff-match-patch stops looking for the smallest diff and reports the rest
 # as one replacement, which is what such a rewrite is to a reader anyway.
@@ -62,6 +64,8 @@ def tokens(text: str) -> list[Token]:
     for m in _TOKEN.finditer(s):
         start = max(where[m.start()], last)
         end = max(where[m.end() - 1] + 1, start)
+        if text[end - 1 : end] == "&" and (entity := _ENTITY.match(text, end - 1)):
+            end = entity.end()
         out.append(Token(m.group(), start, end))
         last = end
     return out

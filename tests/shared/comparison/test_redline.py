@@ -201,3 +201,15 @@ def test_the_result_carries_redlines_and_the_standards_title() -> None:
         {"op": "insert", "text": "two (2)"},
         {"op": "equal", "text": " years"},
     ]
+
+
+@pytest.mark.parametrize(
+    ("standard", "compared", "expected"),
+    [
+        ("A &amp; B", "A and B", "A [-&amp;-]{+and+} B"),
+        ("fees &#36;100", "fees $200", "fees $[-100-]{+200+}"),
+        ("the caf&eacute; lease", "the bistro lease", "the [-caf&eacute;-]{+bistro+} lease"),
+    ],
+)
+def test_an_html_entity_is_one_character_never_cut_in_two(standard: str, compared: str, expected: str) -> None:
+    assert marked(redline(standard, compared)) == expected
