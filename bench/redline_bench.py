@@ -25,11 +25,12 @@ import re
 import statistics
 import time
 from collections.abc import Callable, Sequence
+from typing import cast
 
 from bench.text_bench import build_contract
 from shared.comparison.findings import MAX_EXCERPT_CHARS
 from shared.comparison.models import RedlineRun
-from shared.comparison.redline import Opcode, opcodes, runs, tokens
+from shared.comparison.redline import Opcode, OpcodeTag, opcodes, runs, tokens
 from shared.text.segmentation import segment, top_level
 
 Differ = Callable[[str, str], list[RedlineRun]]
@@ -103,7 +104,11 @@ def _rapidfuzz_differ() -> Differ | None:
         return None
 
     def codes(a: Sequence[str], b: Sequence[str]) -> list[Opcode]:
-        return [(op.tag, op.src_start, op.src_end, op.dest_start, op.dest_end) for op in Indel.opcodes(a, b)]  # type: ignore[misc]
+        out: list[Opcode] = []
+        for op in Indel.opcodes(a, b):
+            tag = cast(OpcodeTag, op.tag)  # rapidfuzz's tags are difflib's words
+            out.append((tag, op.src_start, op.src_end, op.dest_start, op.dest_end))
+        return out
 
     return _token_differ(codes)
 
