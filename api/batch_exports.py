@@ -2,10 +2,14 @@
 so an export of any size holds one page in memory, never the batch.
 
 One row per record: document, folder, prompt, status, score, response, evidence, error (then document_id and
-record_id, to join with the API). CSV is written by the csv module (RFC 4180 quoting, CRLF), UTF-8 with a byte order
-mark so that spreadsheet programs read it as UTF-8; evidence quotes are joined by line breaks inside their cell. A
-text cell that a spreadsheet would run as a formula (it starts with = + - @ or a tab/CR) gets a leading apostrophe:
-the CSV is for people, the JSON Lines export keeps every value exactly.
+record_id, to join with the API), then the same in words: `outcome` ("answered", "failed", "queued" for the seed's
+S / F / QUEUED) and, for a pass/fail prompt, `verdict` ("pass" / "fail" for its score 1 / 0; empty for other
+scorings, whose score speaks for itself).
+
+CSV is written by the csv module (RFC 4180 quoting, CRLF), UTF-8 with a byte order mark so that spreadsheet programs
+read it as UTF-8; evidence quotes are joined by line breaks inside their cell. A text cell that a spreadsheet would
+run as a formula (it starts with = + - @ or a tab/CR) gets a leading apostrophe: the CSV is for people, the JSON
+Lines export keeps every value exactly.
 """
 
 from __future__ import annotations
@@ -16,13 +20,13 @@ import json
 import logging
 import re
 from collections.abc import AsyncIterator, Iterable
-from typing import Any
+from typing import Any, Literal
 
 from azurefunctions.extensions.http.fastapi import StreamingResponse
 from pydantic import BaseModel
 
 from api.http import blocking
-from shared.batches.models import Batch, RecordStatus, ResponseRecord
+from shared.batches.models import Batch, PassFail, RecordStatus, ResponseRecord
 from shared.storage.base import RecordRepository
 
 log = logging.getLogger(__name__)
@@ -63,10 +67,28 @@ class ExportRow(BaseModel):
     error: str | None
     document_id: str
     record_id: str
+    outcome: Literal["answered", "failed", "queued"]
+    verdict: Literal["pass", "fail"] | None
 
 
-def row(record: ResponseRecord) -> dict[str, Any]:
-    """The export's fields of one record, as JSON values."""
+OUTCOMES: dict[RecordStatus, Literal["answered", "failed", "queued"]] = {
+    RecordStatus.S: "answered",
+    RecordStatus.F: "failed",
+    RecordStatus.QUEUED: "queued",
+}
+
+
+def pass_fail_prompts(batch: Batch) -> frozenset[int]:
+    """The indexes of the prompts scored pass/fail (the snapshot's: what the records were evaluated against)."""
+    config = batch.snapshot or batch.config
+    return frozenset(i for i, p in enumerate(config.prompts) if isinstance(p.scoring, PassFail))
+
+
+def row(record: ResponseRecord, pass_fail: frozenset[int] = frozenset()) -> dict[str, Any]:
+    """The export's fields of one record, as JSON values (`pass_fail`: the prompts whose score is a verdict)."""
+    verdict: Literal["pass", "fail"] | None = None
+    if record.prompt_index in pass_fail and record.status is RecordStatus.S and record.score is not None:
+        verdict = "pass" if record.score >= 1 else "fail"
     return ExportRow(
         document=record.filename,
         folder=record.folder,
@@ -78,6 +100,8 @@ def row(record: ResponseRecord) -> dict[str, Any]:
         error=record.error,
         document_id=record.document_id,
         record_id=record.record_id,
+        outcome=OUTCOMES[record.status],
+        verdict=verdict,
     ).model_dump(mode="json")
 
 
@@ -95,11 +119,11 @@ def _cell(value: Any) -> str:
     return f"'{text}" if text.startswith(_FORMULA_START) else text
 
 
-def csv_rows(records: Iterable[ResponseRecord]) -> str:
+def csv_rows(records: Iterable[ResponseRecord], pass_fail: frozenset[int] = frozenset()) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)  # QUOTE_MINIMAL: quotes, commas and line breaks inside a cell are quoted
     for record in records:
-        fields = row(record)
+        fields = row(record, pass_fail)
         writer.writerow(_cell(fields[column]) for column in COLUMNS)
     return buffer.getvalue()
 
@@ -110,15 +134,15 @@ def csv_header() -> str:
     return BOM + buffer.getvalue()
 
 
-async def _csv(pages: AsyncIterator[list[ResponseRecord]]) -> AsyncIterator[bytes]:
+async def _csv(pages: AsyncIterator[list[ResponseRecord]], pass_fail: frozenset[int]) -> AsyncIterator[bytes]:
     yield csv_header().encode("utf-8")
     async for page in pages:
-        yield csv_rows(page).encode("utf-8")
+        yield csv_rows(page, pass_fail).encode("utf-8")
 
 
-async def _jsonl(pages: AsyncIterator[list[ResponseRecord]]) -> AsyncIterator[bytes]:
+async def _jsonl(pages: AsyncIterator[list[ResponseRecord]], pass_fail: frozenset[int]) -> AsyncIterator[bytes]:
     async for page in pages:
-        lines = (json.dumps(row(record), ensure_ascii=False) + "\n" for record in page)
+        lines = (json.dumps(row(record, pass_fail), ensure_ascii=False) + "\n" for record in page)
         yield "".join(lines).encode("utf-8")
 
 
@@ -142,7 +166,8 @@ def filename(batch: Batch, extension: str) -> str:
 
 def export_response(records: RecordRepository, batch: Batch, kind: str) -> StreamingResponse:
     pages = record_pages(records, batch.user_id, batch.batch_id)
-    body, media_type = (_csv(pages), CSV_TYPE) if kind == "csv" else (_jsonl(pages), JSONL_TYPE)
+    verdicts = pass_fail_prompts(batch)
+    body, media_type = (_csv(pages, verdicts), CSV_TYPE) if kind == "csv" else (_jsonl(pages, verdicts), JSONL_TYPE)
     headers = {
         "Content-Disposition": f'attachment; filename="{filename(batch, kind)}"',
         "Cache-Control": "no-store",

@@ -19,8 +19,10 @@ from api.openapi_dsl import (
     STARTED,
     TOO_MANY_JOBS,
     USER_ID,
+    Content,
     Operation,
     Param,
+    Reply,
     comma_list,
     json_reply,
     limit,
@@ -31,6 +33,7 @@ from shared.comparison.request import SubmitComparisonJob
 from shared.jobs.document import Job, JobCancelAccepted, JobList, JobStatusView, JobSubmitted
 from shared.jobs.results import ResultView
 from shared.query.request import SubmitQueryJob
+from shared.reports import MEDIA_TYPES
 
 JOB_FILTERS = (
     comma_list("status", ref("JobStatus"), "Only jobs in these statuses, comma-separated (`queued,processing`)."),
@@ -39,6 +42,7 @@ JOB_FILTERS = (
     CONTINUATION,
 )
 
+REPORT_DOCX = MEDIA_TYPES["docx"]
 JOBS: tuple[Operation, ...] = (
     Operation(
         "submit_comparison_job",
@@ -149,6 +153,50 @@ JOBS: tuple[Operation, ...] = (
         "A completed job's result",
         (json_reply(200, ResultView, "The result."),),
         errors=(404,),
+        params=(path_id("result_id", "result"),),
+        description="A comparison's modified findings carry `redline`: the word-level changes from the standard's "
+        "excerpt to the compared one as `equal` / `insert` / `delete` runs (results saved before redlines get them "
+        "when read).",
+    ),
+    Operation(
+        "get_result_report_docx",
+        "GET",
+        "/results/{result_id}/report.docx",
+        "Jobs",
+        "A comparison or query result as a Word document to send",
+        (
+            Reply(
+                200,
+                "A .docx file: title (the job's), date, the contracts by name; a comparison's summary table "
+                "(clauses matched / modified / missing / added and high-severity findings per contract), its "
+                "high-severity list, then per contract each finding with its severity, the redline as Word "
+                "formatting (insertions underlined, deletions struck through) and the explanation; a query's "
+                "question, answer and citations. Named after the job's title.",
+                (Content(REPORT_DOCX, schema={"type": "string", "format": "binary"}),),
+                ("Content-Disposition",),
+            ),
+        ),
+        errors=(404,),
+        error_notes={404: "Unknown result, or a batch's result, which has no report (`report_not_available`)."},
+        params=(path_id("result_id", "result"),),
+    ),
+    Operation(
+        "get_result_report_markdown",
+        "GET",
+        "/results/{result_id}/report.md",
+        "Jobs",
+        "The same report as Markdown, for pasting",
+        (
+            Reply(
+                200,
+                "UTF-8 Markdown with the Word report's content; the redline as <ins> and <del>; every piece of "
+                "contract and model text escaped, so it cannot add headings, links, lists or HTML.",
+                (Content("text/markdown", schema={"type": "string"}),),
+                ("Content-Disposition",),
+            ),
+        ),
+        errors=(404,),
+        error_notes={404: "Unknown result, or a batch's result, which has no report (`report_not_available`)."},
         params=(path_id("result_id", "result"),),
     ),
     Operation(

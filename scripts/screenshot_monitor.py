@@ -48,7 +48,6 @@ def main() -> None:
                 page = browser.new_page(viewport={"width": 1440, "height": 900})
                 page.goto(f"{app.base_url}/api/ui#result/{result_id}")
                 expect(page.locator("#feed-state")).to_have_text("Live", timeout=20_000)
-                page.get_by_label("Show differences only").check()
                 with app.client(USER) as client:
                     body = {"request": {"standardContractId": standard, "compareContractIds": suppliers}}
                     client.post("/api/jobs/comparison", json=body).raise_for_status()

@@ -154,6 +154,8 @@ class Settings(BaseSettings):
     llm_price_per_1k_completion_tokens_primary: float = Field(default=0.01, ge=0)
     llm_price_per_1k_prompt_tokens_secondary: float = Field(default=0.00015, ge=0)
     llm_price_per_1k_completion_tokens_secondary: float = Field(default=0.0006, ge=0)
+    # The currency of those prices (ISO 4217), shown with every estimated cost (the ops view, a batch's summary).
+    cost_currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
 
     # per-user limits (shared/limits.py): what one user may hold at once, so no tenant can stall or starve the
     # others. Jobs and streams end by themselves (429 with Retry-After); records and documents are the size of

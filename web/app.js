@@ -1,8 +1,9 @@
 // Contract Jobs web page: wiring and the view router (#contracts, #analyze, #batches[/<batch_id>],
-// #result/<result_id>, and #ops for callers with the app role `ops`).
+// #result/<result_id>, #contract/<contract_id>[?clause=&quote=], and #ops for callers with the app role `ops`).
 
 import { setUpAnalyzeView } from "./analyze.js";
 import { BatchNames, BatchesView } from "./batches.js";
+import { ContractView } from "./contract-view.js";
 import { Library, setUpContractsView } from "./contracts.js";
 import { byId } from "./dom.js";
 import { JobFeed } from "./jobs-feed.js";
@@ -10,7 +11,7 @@ import { Monitor } from "./monitor.js";
 import { OpsView } from "./ops.js";
 import { showResult } from "./results.js";
 
-const VIEWS = ["contracts", "analyze", "batches", "result"];
+const VIEWS = ["contracts", "analyze", "batches", "result", "contract"];
 const OPS_VIEW = "ops"; // a view only once GET /api/me says the caller has the role
 
 const library = new Library();
@@ -22,6 +23,7 @@ const monitor = new Monitor(library, {
 });
 const batches = new BatchesView({ names: batchNames, monitor, navigate });
 const ops = new OpsView();
+const contractView = new ContractView(library);
 
 function navigate(hash) {
   if (location.hash === `#${hash}`) route(true);
@@ -33,12 +35,14 @@ function views() {
 }
 
 function route(userAction = false) {
-  const [name, ...rest] = location.hash.replace(/^#/, "").split("/");
+  const [path, query = ""] = location.hash.replace(/^#/, "").split("?");
+  const [name, ...rest] = path.split("/");
   // Other fragments (the skip link's #main) are in-page links, not views: the current view stays.
   if (userAction && !views().includes(name)) return;
   const view = views().includes(name) ? name : "contracts";
   const resultId = view === "result" ? decodeURIComponent(rest.join("/")) : "";
   const batchId = view === "batches" ? decodeURIComponent(rest.join("/")) : "";
+  const contractId = view === "contract" ? decodeURIComponent(rest.join("/")) : "";
   for (const section of document.querySelectorAll("[data-view]")) section.hidden = section.dataset.view !== view;
   for (const link of document.querySelectorAll("[data-view-link]")) {
     if (link.dataset.viewLink === view) link.setAttribute("aria-current", "page");
@@ -51,14 +55,21 @@ function route(userAction = false) {
     showResult(resultId, library);
   }
   if (view === "batches") batches.show(batchId);
+  const contractLink = document.querySelector("[data-view-link=contract]");
+  if (view === "contract") {
+    contractLink.hidden = false;
+    contractLink.href = location.hash;
+    const params = new URLSearchParams(query);
+    contractView.show(contractId, { clause: params.get("clause") || "", quote: params.get("quote") || "" });
+  }
   if (view === OPS_VIEW) ops.show();
   else ops.hide();
   // Moving focus to the new view's heading tells screen-reader users the page changed; not on the first load.
   if (userAction) {
     const heading = byId(batchId ? "batch-detail-heading" : `${view}-heading`);
     heading.focus({ preventScroll: true });
-    if (batchId) byId("batch-detail").scrollIntoView({ block: "start" });
-    else window.scrollTo({ top: 0 });
+    // The contract viewer scrolls to the clause it was asked for itself.
+    if (!(view === "contract" && query)) window.scrollTo({ top: 0 });
   }
 }
 

@@ -2,7 +2,7 @@
 // staged document, one column per prompt: score, status, a short response, its evidence on demand) and the summary
 // (mean, pass rate per prompt, answers reused). Text from the API only ever goes in as text.
 
-import { clear, formatNumber, h, plural, truncate } from "./dom.js";
+import { clear, formatCost, formatNumber, h, plural, truncate } from "./dom.js";
 
 export const STATUS_LABELS = {
   SAVED: "Saved",
@@ -95,13 +95,18 @@ function summarySection(summary, config) {
   const section = h("section", { class: "batch-section", "aria-labelledby": "batch-summary-heading" });
   section.append(h("h3", { id: "batch-summary-heading" }, "Summary"));
   const byStatus = summary.by_status || {};
+  // Pass/fail prompts score 1 or 0: their mean is their pass rate, and is called that.
+  const allPassFail = config.prompts.every((p) => !p.scoring || p.scoring.type === "pass_fail");
   const facts = [
-    ["Mean score", percent(summary.mean_score)],
+    [allPassFail ? "Pass rate" : "Mean score", percent(summary.mean_score)],
     ["Answered", formatNumber(byStatus.S || 0)],
     ["Failed", formatNumber(byStatus.F || 0)],
     ["Answers reused", formatNumber(summary.reused_answers)],
     ["Model calls", formatNumber(summary.model_calls)],
   ];
+  if (typeof summary.estimated_cost === "number") {
+    facts.push(["Estimated cost", formatCost(summary.estimated_cost, summary.currency || "USD")]);
+  }
   section.append(h("dl", { class: "facts", id: "batch-summary" }, facts.map(([term, value]) => h("div", {}, h("dt", {}, term), h("dd", {}, value)))));
   const prompts = summary.prompts || [];
   section.append(
@@ -122,7 +127,12 @@ function summarySection(summary, config) {
           {},
           prompts.map((p, index) => {
             const scoring = (config.prompts[index] || {}).scoring;
-            const mean = scoring && scoring.type === "scale" ? (typeof p.mean === "number" ? p.mean.toFixed(1) : "—") : percent(p.mean);
+            const passFail = !scoring || scoring.type === "pass_fail";
+            const mean = passFail
+              ? h("span", {}, h("span", { "aria-hidden": "true" }, "—"), h("span", { class: "visually-hidden" }, "see the pass rate"))
+              : scoring.type === "scale"
+                ? typeof p.mean === "number" ? p.mean.toFixed(1) : "—"
+                : percent(p.mean);
             return h(
               "tr",
               {},

@@ -1,6 +1,6 @@
-// The Batches view (#batches, #batches/<batch_id>): documents and folders, the New batch form, the list of batches
-// with their live status, and one batch at a time with its Stage / Reprocess / Run / Cancel buttons, staging report,
-// scores, summary and export links.
+// The Batches view (#batches, #batches/<batch_id>): documents and folders, the New batch form and the list of batches
+// with their live status; or one batch on its own (the overview hidden, a link back to it) with its Stage / Reprocess /
+// Run / Cancel buttons, staging report, scores, summary and export links.
 //
 // Live: the job monitor's feed hands every job update here (jobsChanged); an update of a batch job (batch_staging,
 // batch_evaluation) refreshes the list and, when it concerns the open batch, the batch — at most once a second
@@ -62,6 +62,8 @@ export class BatchesView {
     this.started = false;
 
     setUpDocuments(this.folders);
+    // A batch not staged yet counts the documents its folders hold now.
+    this.folders.addEventListener("change", () => this.renderList());
     setUpBatchForm(this.folders, { onCreated: (batchId) => this.created(batchId) });
     byId("batch-list-refresh").addEventListener("click", () => this.loadList());
     byId("batch-list-more").addEventListener("click", () => this.loadList({ more: true }));
@@ -83,6 +85,8 @@ export class BatchesView {
     this.ensureStarted();
     this.current = batchId || null;
     byId("batch-detail").hidden = !this.current;
+    byId("batches-overview").hidden = Boolean(this.current);
+    byId("batches-lede").hidden = Boolean(this.current);
     if (this.current) {
       if (!this.batch || this.batch.batch_id !== this.current) {
         byId("batch-detail-heading").textContent = this.names.names.get(this.current) || "Batch";
@@ -165,7 +169,7 @@ export class BatchesView {
           h("th", { scope: "row" }, h("a", { href }, batch.name)),
           h("td", {}, statusPill(h("span"), batch.status)),
           h("td", {}, (batch.folders || []).join(", ")),
-          h("td", { class: "num" }, docs.failed ? `${formatNumber(docs.staged)} (${formatNumber(docs.failed)} not staged)` : formatNumber(docs.staged)),
+          h("td", { class: "num" }, this.documentCount(batch)),
           h("td", { class: "num" }, percent(batch.mean_score)),
           h("td", {}, formatDateTime(batch.updated_at)),
         ),
@@ -175,6 +179,18 @@ export class BatchesView {
     byId("batch-list-empty").hidden = this.batches.length > 0;
     byId("batch-list-more").hidden = !this.continuation;
     this.markCurrentRow();
+  }
+
+  /** Staged documents (and those that could not be); before staging, what the batch's folders hold now. */
+  documentCount(batch) {
+    const docs = batch.documents || {};
+    if (docs.staged || docs.failed) {
+      return docs.failed ? `${formatNumber(docs.staged)} (${formatNumber(docs.failed)} not staged)` : formatNumber(docs.staged);
+    }
+    if (batch.status !== "SAVED" && batch.status !== "STAGING") return formatNumber(0);
+    const counts = new Map(this.folders.folders.map((f) => [f.folder, f.document_count]));
+    const held = (batch.folders || []).reduce((sum, folder) => sum + (counts.get(folder) || 0), 0);
+    return h("span", { title: "In the batch's folders now; staging reads them" }, `${formatNumber(held)} in folders`);
   }
 
   markCurrentRow() {
@@ -244,7 +260,10 @@ export class BatchesView {
     const focused = document.activeElement;
     for (const button of document.querySelectorAll("[data-batch-action]")) {
       const action = button.dataset.batchAction;
-      button.hidden = !actions.has(action) || (action === "reprocess" && batch.status === "SAVED");
+      // Reprocess staging mends a staging (documents that failed, or added since); once the batch has run, its
+      // records are answered and "Re-run failed records" is what a user wants.
+      const staged = batch.status === "STAGED" || batch.status === "FAILED_STAGING";
+      button.hidden = !actions.has(action) || (action === "reprocess" && !staged);
       if (action === "run") button.textContent = FINISHED.has(batch.status) ? "Re-run failed records" : "Run";
     }
     // A button that hid itself (Stage, once staging runs) must not drop the keyboard focus to the page.

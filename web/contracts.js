@@ -1,6 +1,8 @@
-// The contract library: upload (a file or pasted text), list, delete. Other views read titles from it.
+// The contract library: upload (a file or pasted text), list (each title opens the contract viewer), delete. Other
+// views read titles from it.
 
 import { api } from "./api.js";
+import { contractHref } from "./contract-view.js";
 import { byId, clear, formatDateTime, formatNumber, h, hideError, showError } from "./dom.js";
 
 const PAGE_SIZE = 100;
@@ -165,7 +167,12 @@ function renderLibrary(library, onDelete) {
       h(
         "tr",
         { dataset: { contractId: contract.contract_id } },
-        h("th", { scope: "row", class: "title-cell" }, contract.title, contract.filename ? h("span", { class: "sub" }, contract.filename) : null),
+        h(
+          "th",
+          { scope: "row", class: "title-cell" },
+          h("a", { href: contractHref(contract.contract_id) }, contract.title),
+          contract.filename ? h("span", { class: "sub" }, contract.filename) : null,
+        ),
         h("td", {}, FORMAT_LABELS[contract.source_format] || contract.source_format),
         h("td", { class: "num" }, formatNumber(contract.clause_count)),
         h("td", { class: "num" }, formatNumber(contract.token_count)),

@@ -53,6 +53,24 @@ export function formatNumber(value) {
   return typeof value === "number" ? number.format(value) : "";
 }
 
+const costFormats = new Map();
+
+/** An estimated cost with its currency (the summary's COST_CURRENCY): "$0.1076", "€0.1076". */
+export function formatCost(value, currency = "USD") {
+  if (typeof value !== "number") return "—";
+  if (!costFormats.has(currency)) {
+    let format;
+    try {
+      format = new Intl.NumberFormat(undefined, { style: "currency", currency, minimumFractionDigits: 4, maximumFractionDigits: 4 });
+    } catch {
+      const plain = new Intl.NumberFormat(undefined, { minimumFractionDigits: 4, maximumFractionDigits: 4 });
+      format = { format: (n) => `${plain.format(n)} ${currency}` };
+    }
+    costFormats.set(currency, format);
+  }
+  return costFormats.get(currency).format(value);
+}
+
 export function plural(count, one, many = `${one}s`) {
   return `${formatNumber(count)} ${count === 1 ? one : many}`;
 }

@@ -9,7 +9,7 @@ import { toast } from "./toasts.js";
 
 const MAX_CARDS = 30;
 const KIND_LABELS = { comparison: "Comparison", query: "Question", batch_staging: "Batch", batch_evaluation: "Batch" };
-// A batch job's title: "Batch staging — <batch name>".
+// An older server's batch job without a title: "Batch staging — <batch name>".
 const BATCH_JOB_LABELS = { batch_staging: "Batch staging", batch_evaluation: "Batch run" };
 const FEED_LABELS = {
   [FeedState.CONNECTING]: "Connecting…",
@@ -141,7 +141,9 @@ export class Monitor {
     else this.openResult(job.result_id);
   }
 
+  /** The job's title as the server fixed it at submission, whatever client submitted it (older servers: made here). */
   describe(job) {
+    if (job.title) return job.title;
     const request = job.request || {};
     if (BATCH_JOB_LABELS[job.job_type]) {
       const again = request.reprocess ? " (reprocess)" : "";

@@ -5,7 +5,7 @@
 // day's failures with their reasons. Text from the API only ever goes in as text.
 
 import { JOB_STATUS_LABELS as STATUS_LABELS, api } from "./api.js";
-import { byId, clear, formatDateTime, formatNumber, h, hideError, showError } from "./dom.js";
+import { byId, clear, formatCost, formatDateTime, formatNumber, h, hideError, showError } from "./dom.js";
 
 const REFRESH_MS = 15_000;
 const OPS_ROLE = "ops";
@@ -17,12 +17,8 @@ const TYPE_LABELS = {
   batch_evaluation: "Batch run",
 };
 const SELECTION_LABELS = { primary: "Primary", secondary: "Secondary" };
-const cost = new Intl.NumberFormat(undefined, { minimumFractionDigits: 4, maximumFractionDigits: 4 });
 
-export function formatCost(value) {
-  return typeof value === "number" ? cost.format(value) : "—";
-}
-
+export { formatCost };
 export function formatShare(value) {
   if (typeof value !== "number") return "—";
   const pct = value * 100;
@@ -142,7 +138,7 @@ export class OpsView {
       "section",
       { class: "card", "aria-labelledby": "ops-deployments-heading" },
       h("div", { class: "card-head" }, h("h2", { id: "ops-deployments-heading" }, "Model deployments"), switcher),
-      deploymentTable(window, summary.backlog),
+      deploymentTable(window, summary.backlog, summary.currency),
       h(
         "p",
         { class: "hint" },
@@ -180,7 +176,7 @@ function keyFigures(summary) {
     tile("Model calls", hour.total.calls, day.total.calls),
     tile("429 share", hour.total.throttled_share, day.total.throttled_share, formatShare),
     tile("Tokens", tokens(hour), tokens(day)),
-    tile("Est. cost", hour.total.estimated_cost, day.total.estimated_cost, formatCost),
+    tile(`Est. cost (${summary.currency || "USD"})`, hour.total.estimated_cost, day.total.estimated_cost, (v) => formatCost(v, summary.currency)),
   );
 }
 
@@ -194,7 +190,7 @@ function nowTile(label, value, sub) {
   );
 }
 
-function deploymentTable(window, backlog) {
+function deploymentTable(window, backlog, currency) {
   const queues = new Map(backlog.map((row) => [row.deployment, row]));
   const names = [...new Set([...window.deployments.map((d) => d.deployment), ...queues.keys()])];
   if (!names.length) return h("p", { class: "empty" }, "No model calls in this period, and no model service configured.");
@@ -217,7 +213,7 @@ function deploymentTable(window, backlog) {
           numeric("429s", "Requests answered 429 Too Many Requests"),
           numeric("429 share"),
           numeric("Tokens in / out", "Prompt / completion tokens of the answered requests"),
-          numeric("Est. cost"),
+          numeric(`Est. cost (${currency || "USD"})`),
           numeric("Queue wait", "Waited in a worker for the deployment's quota, per call"),
           numeric("Waiting", "Calls queued for the deployment's quota now"),
         ),
@@ -225,14 +221,14 @@ function deploymentTable(window, backlog) {
       h(
         "tbody",
         {},
-        names.map((name) => deploymentRow(name, byName.get(name), queues.get(name))),
+        names.map((name) => deploymentRow(name, byName.get(name), queues.get(name), currency)),
       ),
-      h("tfoot", {}, totalRow(window.total, backlog)),
+      h("tfoot", {}, totalRow(window.total, backlog, currency)),
     ),
   );
 }
 
-function figureCells(figures) {
+function figureCells(figures, currency) {
   const cell = (text) => h("td", { class: "num" }, text);
   const f = figures || { calls: 0, throttled: 0, throttled_share: 0, prompt_tokens: 0, completion_tokens: 0 };
   return [
@@ -240,19 +236,19 @@ function figureCells(figures) {
     cell(formatNumber(f.throttled)),
     cell(formatShare(f.throttled_share)),
     cell(`${formatNumber(f.prompt_tokens)} / ${formatNumber(f.completion_tokens)}`),
-    cell(formatCost(f.estimated_cost || 0)),
+    cell(formatCost(f.estimated_cost || 0, currency)),
     cell(f.calls ? formatDuration(f.avg_queue_wait_s) : "—"),
   ];
 }
 
-function deploymentRow(name, figures, queue) {
+function deploymentRow(name, figures, queue, currency) {
   const selection = (figures && figures.selection) || (queue && queue.selection) || "";
   const about = [SELECTION_LABELS[selection] || selection, queue ? schedulerState(queue) : ""].filter(Boolean);
   return h(
     "tr",
     { dataset: { deployment: name } },
     h("th", { scope: "row" }, name, about.length ? h("span", { class: "sub" }, about.join(" · ")) : null),
-    figureCells(figures),
+    figureCells(figures, currency),
     h("td", { class: "num" }, queue ? formatNumber(queue.waiting) : "—"),
   );
 }
@@ -265,13 +261,13 @@ function schedulerState(queue) {
   return parts.join(", ");
 }
 
-function totalRow(total, backlog) {
+function totalRow(total, backlog, currency) {
   const waiting = backlog.reduce((sum, row) => sum + row.waiting, 0);
   return h(
     "tr",
     {},
     h("th", { scope: "row" }, "All deployments"),
-    figureCells(total),
+    figureCells(total, currency),
     h("td", { class: "num" }, formatNumber(waiting)),
   );
 }
@@ -340,7 +336,7 @@ function oldestCard(job) {
     h(
       "dl",
       { class: "ops-facts" },
-      h("div", { class: "ops-fact-wide" }, h("dt", {}, "Job"), h("dd", {}, h("code", {}, job.job_id))),
+      h("div", { class: "ops-fact-wide" }, h("dt", {}, "Job"), h("dd", {}, job.title || TYPE_LABELS[job.job_type] || "Job", h("code", { class: "sub" }, job.job_id))),
       row("Type", TYPE_LABELS[job.job_type] || job.job_type),
       row("Step", job.step || "—"),
       row("Running for", job.running_s === null ? "not started" : formatDuration(job.running_s)),
@@ -389,8 +385,8 @@ function failuresCard(summary) {
               h(
                 "td",
                 {},
-                h("code", {}, job.job_id),
-                h("span", { class: "sub" }, TYPE_LABELS[job.job_type] || job.job_type),
+                h("span", { class: "ops-job-title" }, job.title || TYPE_LABELS[job.job_type] || "Job"),
+                h("span", { class: "sub" }, TYPE_LABELS[job.job_type] || job.job_type, " · ", h("code", {}, job.job_id)),
               ),
               h("td", { class: "nowrap" }, h("code", {}, job.error_type), job.step ? h("span", { class: "sub" }, job.step) : null),
               h("td", { class: "ops-reason" }, job.message),

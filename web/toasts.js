@@ -1,10 +1,13 @@
 // Notifications in the corner: job finished ("View results"), job failed ("Retry"), action errors.
-// They stay until dismissed or acted on (a timed toast with a button is a trap for keyboard and screen-reader
-// users); the oldest goes when more than MAX_TOASTS are open.
+// A success dismisses itself after SUCCESS_MS (what it offers stays on the job's card in the monitor, so nothing is
+// lost), but not while the pointer is on it or the keyboard focus in it: a timed toast must not move under a user
+// who is reading or about to press it. Failures and errors stay until dismissed or acted on. The oldest goes when
+// more than MAX_TOASTS are open.
 
 import { byId, h } from "./dom.js";
 
 const MAX_TOASTS = 4;
+export const SUCCESS_MS = 6000;
 
 /** toast({kind: "success" | "error" | "info", title, message, action: {label, run}}) */
 export function toast({ kind = "info", title, message = "", action = null }) {
@@ -41,5 +44,24 @@ export function toast({ kind = "info", title, message = "", action = null }) {
   );
   region.append(el);
   while (region.children.length > MAX_TOASTS) region.firstElementChild.remove();
+  if (kind === "success") dismissLater(el);
   return el;
+}
+
+function dismissLater(el) {
+  let timer = null;
+  const held = () => el.matches(":hover") || el.contains(document.activeElement);
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      if (held()) arm();
+      else el.remove();
+    }, SUCCESS_MS);
+  };
+  el.addEventListener("mouseenter", () => clearTimeout(timer));
+  el.addEventListener("focusin", () => clearTimeout(timer));
+  el.addEventListener("mouseleave", () => held() || arm());
+  el.addEventListener("focusout", () => setTimeout(() => held() || arm(), 0));
+  el.dataset.autoDismiss = "true";
+  arm();
 }

@@ -208,6 +208,7 @@ class BatchSummary(BaseModel):
     # saved against the standard price (economy runs; 0 in standard ones). None: a summary from before prices.
     estimated_cost: float | None = None
     cost_saved: float | None = None
+    currency: str | None = None  # of the two figures above (COST_CURRENCY); None: a summary from before it
     finished_at: datetime = Field(default_factory=utcnow)
 
 

@@ -63,6 +63,7 @@ def summarize(
         mode=mode,
         estimated_cost=cost,
         cost_saved=saved,
+        currency=prices.currency if prices is not None else None,
     )
     scored = [d.model_copy(update={"overall_score": _mean(per_document.get(d.document_id, []))}) for d in documents]
     return summary, scored

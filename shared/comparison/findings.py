@@ -18,6 +18,7 @@ from shared.comparison.models import (
     ContractComparison,
     excerpt,
 )
+from shared.comparison.redline import add_redlines
 from shared.comparison.request import ComparisonJobRequest
 from shared.comparison.selection import listed_indexes
 from shared.contracts.analysis import ContractForAnalysis, load_contracts, to_analysis
@@ -149,13 +150,16 @@ def summarize(findings: Sequence[ClauseFinding]) -> str:
     return f"{text}; {high} high-severity deviation{'s' if high != 1 else ''}."
 
 
-def enhance(standard_contract_id: str, items: Sequence[AnalyzedComparison]) -> ComparisonResult:
-    """The job's result: every compared contract's findings in request order, with total usage."""
+def enhance(standard: ContractForAnalysis, items: Sequence[AnalyzedComparison]) -> ComparisonResult:
+    """The job's result: every compared contract's findings in request order, with total usage, the standard's
+    title and every modified finding's redline (computed here, once, whichever analyzer found it)."""
     usage, model = total_usage(items)
-    return ComparisonResult(
-        standard_contract_id=standard_contract_id,
+    result = ComparisonResult(
+        standard_contract_id=standard.contract_id,
+        standard_contract_title=standard.title,
         model=model,
         usage=usage,
         comparisons=[item.comparison for item in items],
         warnings=[f"{item.comparison.contract_title}: {note}" for item in items for note in item.comparison.warnings],
     )
+    return add_redlines(result)

@@ -29,4 +29,4 @@ def run_comparison_inline(
                 comparison=findings.validate_item(task, reply.output), model=reply.model, usage=reply.usage
             )
         )
-    return findings.enhance(request.standardContractId, items)
+    return findings.enhance(standard, items)

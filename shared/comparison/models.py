@@ -31,6 +31,18 @@ class ComparisonTask(BaseModel):
     model_selection: ModelSelection = "primary"
 
 
+RedlineOp = Literal["equal", "insert", "delete"]
+
+
+class RedlineRun(BaseModel):
+    """One run of a redline: text both excerpts share (`equal`, as the compared contract writes it), text only the
+    compared contract has (`insert`) or only the standard has (`delete`). Read in order, the equal and insert runs
+    are the compared excerpt verbatim; the equal and delete runs are the standard's wording."""
+
+    op: RedlineOp
+    text: str
+
+
 class ClauseFinding(BaseModel):
     title: str
     status: ClauseStatus = Field(
@@ -43,6 +55,9 @@ class ClauseFinding(BaseModel):
     standard_excerpt: str = ""
     compared_excerpt: str = ""
     explanation: str
+    # A modified finding's word-level redline from standard_excerpt to compared_excerpt (shared/comparison/redline.py),
+    # computed once when the result is put together; None for other statuses (and in results saved before it).
+    redline: list[RedlineRun] | None = None
 
 
 class ContractComparison(BaseModel):
@@ -59,6 +74,8 @@ class ContractComparison(BaseModel):
 
 class ComparisonResult(BaseModel):
     standard_contract_id: str
+    # The standard's title when the job ran (results saved before it was kept have None: readers look it up).
+    standard_contract_title: str | None = None
     model: str
     usage: TokenUsage
     comparisons: list[ContractComparison]

@@ -64,7 +64,8 @@ def enhance(scope: JobScope) -> Outcome:
     request = scope.request(ComparisonJobRequest)
     store = scope.artifacts
     items = [store.get(names.of_contract("output", cid), AnalyzedComparison) for cid in request.compareContractIds]
-    store.put(names.RESULT, findings.enhance(request.standardContractId, items))
+    [standard] = snapshots(scope, [request.standardContractId])
+    store.put(names.RESULT, findings.enhance(standard, items))
     return Outcome(progress=scope.report(saving()))
 
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import BaseModel, Field, TypeAdapter, model_validator
 
 from shared.batches.request import EvaluationJobRequest, StagingJobRequest
 from shared.comparison.request import ComparisonJobRequest
 from shared.jobs.models import JOB_TTL_SECONDS, JobProgress, JobStatus, JobType, utcnow
+from shared.jobs.titles import fallback_title
 from shared.query.request import QueryJobRequest
 
 RuntimeStatus = Literal["Pending", "Running", "Completed", "Failed", "Terminated"]
@@ -26,6 +27,9 @@ class JobDocument(BaseModel):
 
     job_id: str
     user_id: str
+    # What people call the job ("NDA Standard vs 3 contracts", a question's first words, "Run — Vendor review"),
+    # fixed at submission (shared/jobs/titles.py); a job stored before titles gets one from its request when read.
+    title: str | None = None
     status: JobStatus = JobStatus.QUEUED
     priority: int = Field(default=5, ge=1, le=10)
     progress: JobProgress = Field(default_factory=JobProgress)
@@ -40,6 +44,12 @@ class JobDocument(BaseModel):
     # None while telemetry is off.
     traceparent: str | None = None
     ttl: int = JOB_TTL_SECONDS
+
+    @model_validator(mode="after")
+    def _readable_title(self) -> JobDocument:
+        if not self.title:
+            self.title = fallback_title(getattr(self, "request", None))
+        return self
 
 
 class ComparisonJob(JobDocument):

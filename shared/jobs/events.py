@@ -1,6 +1,6 @@
 """job-events: one queue message per job that reaches a terminal state, for downstream consumers.
 
-Message: {"job_id", "user_id", "job_type", "status", "result_id", "error"} as JSON, base64-encoded like every
+Message: {"job_id", "user_id", "job_type", "title", "status", "result_id", "error"} as JSON, base64-encoded like every
 message a Functions queue trigger reads. Consumers must accept duplicates
 (an activity that runs twice publishes the same content twice); they never see a half-finished job.
 """
@@ -28,6 +28,7 @@ def job_event(job: Job) -> dict[str, Any]:
         "job_id": job.job_id,
         "user_id": job.user_id,
         "job_type": job.job_type.value,
+        "title": job.title,
         "status": job.status.value,
         "result_id": job.result_id,
         "error": job.error_details,

@@ -98,6 +98,7 @@ class JobService:
         priority: int = 5,
         retry_of: str | None = None,
         job_id: str | None = None,
+        title: str | None = None,
     ) -> Job:
         now = self._clock()
         job_id = job_id or new_job_id(now)
@@ -110,6 +111,7 @@ class JobService:
             progress=JobProgress(updated_at=now),
             created_at=now,
             retry_of=retry_of,
+            title=title,
             ttl=self._ttl,
             # The submit request's trace: every step of the job joins it (shared/telemetry/spans.py).
             traceparent=telemetry.job_submitted(job_id, str(job_type), user_id),

@@ -19,7 +19,7 @@ from shared.jobs.document import Job, JobRequest, request_model
 from shared.jobs.events import publish_job_event
 from shared.jobs.models import JobRef, JobStatus, JobType
 from shared.jobs.service import JobService, job_service
-from shared.jobs.workflows import ORCHESTRATOR_BY_JOB_TYPE, check_startable
+from shared.jobs.workflows import ORCHESTRATOR_BY_JOB_TYPE, check_startable, job_title
 from shared.limits import job_admission
 from shared.storage.base import Repositories
 from shared.validation import parse_model
@@ -100,6 +100,7 @@ async def submit_job(
             return existing
     await asyncio.to_thread(ensure_contracts_owned, repos, user_id, typed.contract_ids_touched())
     await asyncio.to_thread(check_startable, repos, user_id, typed)
+    title = await asyncio.to_thread(job_title, repos, user_id, typed)  # names, read once: the job keeps them
     try:
         async with job_admission(repos, user_id, enforce=enforce_limits):
             job = await asyncio.to_thread(
@@ -110,6 +111,7 @@ async def submit_job(
                 priority=priority,
                 retry_of=retry_of,
                 job_id=job_id,
+                title=title,
             )
     except ConflictError:
         # A concurrent delivery of the same queue message won the race: it owns the start.

@@ -15,6 +15,7 @@ from shared.comparison import names as comparison_names
 from shared.comparison import progress as comparison_progress
 from shared.comparison.findings import check_selection
 from shared.comparison.request import ComparisonJobRequest
+from shared.jobs import titles
 from shared.jobs.document import BatchEvaluationJob, BatchStagingJob, ComparisonJob, Job, JobRequest, QueryJob
 from shared.jobs.models import JobProgress, JobStatus, JobType
 from shared.limits import ensure_batch_fits
@@ -62,6 +63,20 @@ def check_startable(repos: Repositories, user_id: str, request: JobRequest) -> N
     elif isinstance(request, EvaluationJobRequest):
         ensure_mode_available(request.mode, get_settings().llm_provider)  # economy needs a Batch API (422)
         ensure_can(BatchService(repos.batches).get(user_id, request.batch_id), "run", CAN_RUN)
+
+
+def job_title(repos: Repositories, user_id: str, request: JobRequest) -> str:
+    """The job's title, read when it is submitted (shared/jobs/titles.py words it): the standard's title and the
+    compared contract's (or how many), the question's first words, the batch's name."""
+    if isinstance(request, ComparisonJobRequest):
+        standard = repos.contracts.get(user_id, request.standardContractId).title
+        compared = request.compareContractIds
+        if len(compared) == 1:
+            return titles.comparison_title(standard, [repos.contracts.get(user_id, compared[0]).title])
+        return titles.comparison_title(standard, len(compared))
+    if isinstance(request, StagingJobRequest | EvaluationJobRequest):
+        return titles.batch_title(request, BatchService(repos.batches).get(user_id, request.batch_id).name)
+    return titles.fallback_title(request)  # a question's title is its own first words
 
 
 def on_finished(repos: Repositories, job: Job) -> None:

@@ -21,6 +21,7 @@ COST_DIGITS = 6
 class Prices:
     prompt_per_1k: float
     completion_per_1k: float
+    currency: str = "USD"  # COST_CURRENCY: what the prices are in
 
     def standard_cost(self, usage: TokenUsage) -> float:
         """What `usage` costs at the standard (per-call) price."""
@@ -30,9 +31,15 @@ class Prices:
 def prices_for(settings: Settings, selection: ModelSelection) -> Prices:
     if selection == "secondary":
         return Prices(
-            settings.llm_price_per_1k_prompt_tokens_secondary, settings.llm_price_per_1k_completion_tokens_secondary
+            settings.llm_price_per_1k_prompt_tokens_secondary,
+            settings.llm_price_per_1k_completion_tokens_secondary,
+            settings.cost_currency,
         )
-    return Prices(settings.llm_price_per_1k_prompt_tokens_primary, settings.llm_price_per_1k_completion_tokens_primary)
+    return Prices(
+        settings.llm_price_per_1k_prompt_tokens_primary,
+        settings.llm_price_per_1k_completion_tokens_primary,
+        settings.cost_currency,
+    )
 
 
 def run_cost(usage: TokenUsage, prices: Prices, mode: Literal["standard", "economy"]) -> tuple[float, float]:

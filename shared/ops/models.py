@@ -1,7 +1,9 @@
 """The operations summary's answer (GET /api/ops/summary) and the caller's own view (GET /api/me).
 
 Counts and figures of the whole app: jobs are counted across users, but no job names its user except as a
-`user_hash` (the same one telemetry's spans carry), and nothing quotes a contract, a prompt or an answer.
+`user_hash` (the same one telemetry's spans carry), and nothing quotes a contract's text or an answer. The running
+and failed jobs listed carry their `title` (shared/jobs/titles.py: contract and batch titles, a question's first
+words), so that an operator and the job's owner talk about the same job by the same name.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ class DeploymentBacklog(BaseModel):
 
 class RunningJob(BaseModel):
     job_id: str
+    title: str = Field(description="The job's title, as its owner sees it in the job monitor")
     job_type: JobType
     step: str
     age_s: float = Field(description="Since the job was submitted")
@@ -77,6 +80,7 @@ class RunningJob(BaseModel):
 
 class FailedJob(BaseModel):
     job_id: str
+    title: str = Field(description="The job's title, as its owner sees it in the job monitor")
     job_type: JobType
     failed_at: datetime | None
     step: str | None
@@ -90,6 +94,7 @@ class OpsSummary(BaseModel):
 
     generated_at: datetime
     provider: str  # LLM_PROVIDER
+    currency: str = Field(description="ISO 4217 code of every estimated_cost (COST_CURRENCY)")
     last_hour: OpsWindow
     last_day: OpsWindow
     backlog: list[DeploymentBacklog]

@@ -55,6 +55,7 @@ def build_summary(repos: Repositories, settings: Settings, now: datetime) -> Ops
     return OpsSummary(
         generated_at=now,
         provider=settings.llm_provider,
+        currency=settings.cost_currency,
         last_hour=windows["hour"],
         last_day=windows["day"],
         backlog=backlog(repos, settings, now),
@@ -87,6 +88,7 @@ def job_counts(counts: dict[tuple[JobStatus, JobType], int]) -> JobCounts:
 def running_job(row: RunningJobRow, now: datetime, salt: str | None) -> RunningJob:
     return RunningJob(
         job_id=row.job_id,
+        title=row.title,
         job_type=row.job_type,
         step=row.step,
         age_s=_seconds(now - row.created_at),
@@ -102,6 +104,7 @@ def failed_job(row: FailedJobRow, salt: str | None) -> FailedJob:
     message = str(error.get("message") or error.get("reason") or "no reason recorded")
     return FailedJob(
         job_id=row.job_id,
+        title=row.title,
         job_type=row.job_type,
         failed_at=row.completed_at,
         step=str(error["step"]) if error.get("step") else None,

@@ -196,6 +196,7 @@ class RunningJobRow:
     created_at: datetime
     started_at: datetime | None
     step: str
+    title: str = "Job"  # the job's title (shared/jobs/titles.py), or one from its request for an older job
 
 
 @dataclass(frozen=True)
@@ -205,6 +206,7 @@ class FailedJobRow:
     job_type: JobType
     completed_at: datetime | None
     error: dict[str, Any] | None  # the job's error_details
+    title: str = "Job"
 
 
 class UsageRepository(Protocol):

@@ -30,7 +30,8 @@ class CosmosJobOverview:
         rows = list(
             self.container.query_items(
                 "SELECT TOP 1 c.id AS job_id, c.user_id, c.job_type, c.created_at, c.started_at,"
-                " c.progress.current_step AS step FROM c WHERE c.status = @status ORDER BY c.created_at",
+                " c.progress.current_step AS step, c.title, c.request"
+                " FROM c WHERE c.status = @status ORDER BY c.created_at",
                 parameters=params(status=JobStatus.PROCESSING.value),
                 enable_cross_partition_query=True,
             )
@@ -41,7 +42,8 @@ class CosmosJobOverview:
         check_limit(limit)
         lower, upper = second_bounds(since, until)
         rows = self.container.query_items(
-            "SELECT TOP @top c.id AS job_id, c.user_id, c.job_type, c.completed_at, c.error_details AS error FROM c"
+            "SELECT TOP @top c.id AS job_id, c.user_id, c.job_type, c.completed_at, c.error_details AS error,"
+            " c.title, c.request FROM c"
             " WHERE c.status = @status AND c.completed_at >= @lower AND c.completed_at < @upper"
             " ORDER BY c.completed_at DESC",
             parameters=params(top=limit, status=JobStatus.FAILED.value, lower=lower, upper=upper),

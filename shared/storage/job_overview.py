@@ -13,7 +13,11 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pydantic import ValidationError
+
+from shared.jobs.document import request_model
 from shared.jobs.models import JobStatus, JobType
+from shared.jobs.titles import fallback_title
 from shared.storage.base import FailedJobRow, RunningJobRow
 
 
@@ -50,6 +54,21 @@ def tally(rows: Iterable[tuple[Any, Any, int]]) -> dict[tuple[JobStatus, JobType
     return {(JobStatus(s), JobType(t)): n for (s, t), n in counted.items()}
 
 
+def title(data: Mapping[str, Any]) -> str:
+    """The projected job's title; for a job stored before titles, the one its request gives."""
+    stored = data.get("title")
+    if isinstance(stored, str) and stored:
+        return stored
+    model = request_model(JobType(data["job_type"]))
+    request = data.get("request")
+    if model is None or not isinstance(request, dict):
+        return fallback_title(None)
+    try:
+        return fallback_title(model.model_validate(request))
+    except ValidationError:
+        return fallback_title(None)
+
+
 def running_row(data: Mapping[str, Any]) -> RunningJobRow:
     created = parse_time(data.get("created_at"))
     return RunningJobRow(
@@ -59,6 +78,7 @@ def running_row(data: Mapping[str, Any]) -> RunningJobRow:
         created_at=created or datetime.fromtimestamp(0, UTC),
         started_at=parse_time(data.get("started_at")),
         step=str(data.get("step") or ""),
+        title=title(data),
     )
 
 
@@ -70,4 +90,5 @@ def failed_row(data: Mapping[str, Any]) -> FailedJobRow:
         job_type=JobType(data["job_type"]),
         completed_at=parse_time(data.get("completed_at")),
         error=error if isinstance(error, dict) else None,
+        title=title(data),
     )

@@ -143,8 +143,8 @@ def test_job_event_content() -> None:
                      "request": {"question": "Who pays?", "contract_ids": ["c"]},
                      "error_details": {"step": "x", "message": "m", "type": "t"}})  # fmt: skip
     assert events.job_event(job) == {
-        "job_id": "j", "user_id": "u", "job_type": "query", "status": "failed", "result_id": None,
-        "error": {"step": "x", "message": "m", "type": "t"},
+        "job_id": "j", "user_id": "u", "job_type": "query", "title": "“Who pays?”", "status": "failed",
+        "result_id": None, "error": {"step": "x", "message": "m", "type": "t"},
     }  # fmt: skip
 
 
@@ -169,6 +169,7 @@ def test_finalize_publishes_to_the_job_events_queue(
     # On the wire the JSON is base64-encoded, as a Functions queue trigger expects by default.
     messages = [json.loads(base64.b64decode(text)) for text in raw]
     expected = {"job_id": "job-a", "user_id": USER, "job_type": "comparison", "status": "completed",
-                "result_id": "res_job-a", "error": None}  # fmt: skip
+                "result_id": "res_job-a", "error": None,
+                "title": service.get_job(USER, "job-a").title}  # fmt: skip
     assert messages == [expected, expected]
     assert service.get_job(USER, "job-a").status is JobStatus.COMPLETED

@@ -556,6 +556,12 @@ async def test_the_csv_export_parses_back_one_row_per_record(
     assert first["evidence"] == "'=HYPERLINK(1)\ntwo"  # a formula is never run by a spreadsheet
     key_terms = next(r for r in rows if r["document"] == "acme.txt" and r["prompt"] == "Key terms")
     assert key_terms["score"] == "1" and "governed by the laws" in key_terms["evidence"]
+    # The seed's codes stay; the same in words beside them: answered / failed, and pass / fail for a pass/fail prompt.
+    assert {r["outcome"] for r in rows} == {"answered"}
+    assert key_terms["verdict"] == ""  # checks: the score is the share of checks that pass
+    for r in rows:
+        if r["prompt"] == "Confidentiality":
+            assert r["verdict"] == {"1": "pass", "0": "fail"}[r["score"]]
 
 
 async def test_the_jsonl_export_is_one_json_object_per_record(api: Api, repos: Repositories) -> None:
@@ -567,6 +573,9 @@ async def test_the_jsonl_export_is_one_json_object_per_record(api: Api, repos: R
     lines = [json.loads(line) for line in body.decode("utf-8").splitlines()]
     assert len(lines) == 4 and all(set(line) == set(batch_exports.COLUMNS) for line in lines)
     assert all(isinstance(line["evidence"], list) and isinstance(line["score"], float) for line in lines)
+    assert {line["outcome"] for line in lines} == {"answered"}
+    assert {line["verdict"] for line in lines if line["prompt"] == "Key terms"} == {None}
+    assert {line["verdict"] for line in lines if line["prompt"] == "Confidentiality"} <= {"pass", "fail"}
 
 
 async def test_the_export_of_an_unstaged_batch_is_just_the_header(api: Api) -> None:

@@ -26,9 +26,9 @@ def test_every_http_function_uses_the_streaming_extension(api: Api) -> None:
     infos = list(api.infos.values())
     assert check_http_kinds(infos) is True  # Azure refuses an app that mixes classic and extension functions
     http = [i for i in infos if i.trigger_type == "httpTrigger"]
-    # 32 API functions (16 jobs and contracts, 5 documents, 11 batches), 3 streams (api/streams.py), the page and its
-    # assets (api/ui.py), the OpenAPI description (api/openapi.py)
-    assert len(http) == 40
+    # 34 API functions (18 jobs, results and their reports, and contracts, 5 documents, 11 batches), 3 streams
+    # (api/streams.py), the page and its assets (api/ui.py), the OpenAPI description (api/openapi.py)
+    assert len(http) == 42
     assert all(uses_http_extension(i) for i in http)
 
 
@@ -67,7 +67,7 @@ def test_http_functions_are_anonymous_at_host_level(api: Api) -> None:
 def test_every_durable_name_is_a_registered_function_and_nothing_else_is(api: Api) -> None:
     infos = list(api.infos.values())
     assert Counter(i.trigger_type for i in infos) == {
-        "httpTrigger": 40,
+        "httpTrigger": 42,
         "queueTrigger": 1,  # job_request_starter
         "orchestrationTrigger": 5,  # comparison, query, batch staging, batch evaluation and its chunks
         # start and finalize, 5 comparison steps, 7 query steps, 7 batch steps and 4 of economy runs (the Batch

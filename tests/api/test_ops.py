@@ -62,6 +62,7 @@ async def test_an_easyauth_principal_with_the_ops_role_reads_it(api: Api) -> Non
     assert reply.status == 200, reply.body
     summary = OpsSummary.model_validate(reply.json)
     assert summary.last_hour.jobs.total == 0 and summary.last_day.deployments == []
+    assert summary.currency == "USD"  # every estimated_cost is in COST_CURRENCY
     assert reply.headers["cache-control"] == "no-store"
 
 
@@ -200,6 +201,7 @@ async def test_the_figures_of_model_calls_jobs_queue_and_failures(
     assert oldest is not None and (oldest.job_id, oldest.job_type) == ("job-running", JobType.COMPARISON)
     assert oldest.running_s is not None and oldest.age_s >= oldest.running_s
     assert oldest.user_hash == user_hash("alice", None)
+    assert oldest.title.startswith("Comparison of ")  # a job's title, never its id
 
     [failed] = summary.failed_jobs
     assert (failed.job_id, failed.step, failed.error_type) == ("job-failing", "calling_llm", "llm_rejected")

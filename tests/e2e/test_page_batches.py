@@ -122,18 +122,25 @@ def test_a_batch_from_upload_to_scores_and_export(open_page, dev_app: RunningApp
     assert page.evaluate(UNLABELLED_CONTROLS) == []
     form.get_by_role("button", name="Create batch").click()
 
-    # The new batch opens below the list, SAVED, with Stage offered.
+    # The new batch opens in its own view, SAVED, with Stage offered; the forms and the list are one link away.
     detail = page.locator("#batch-detail")
     expect(detail.get_by_role("heading", name=BATCH)).to_be_focused()
     expect(page).to_have_url(re.compile(r"#batches/bat_"))
     batch_id = page.url.rsplit("/", 1)[-1]
     status = page.locator("#batch-detail-status")
     expect(status).to_have_text("Saved")
-    expect(page.get_by_role("table", name="Your batches").get_by_role("row", name=BATCH)).to_contain_text("Saved")
+    expect(page.locator("#batch-form")).to_be_hidden()
+    assert detail.bounding_box()["y"] < 400, "the open batch is at the top of the view"  # type: ignore[index]
+    detail.get_by_role("link", name="All batches").click()
+    listed = page.get_by_role("table", name="Your batches").get_by_role("row", name=BATCH)
+    expect(listed).to_contain_text("Saved")
+    expect(listed).to_contain_text("2 in folders")  # not staged yet: what its folder holds, not "0"
+    listed.get_by_role("link", name=BATCH).click()
+    expect(detail.get_by_role("heading", name=BATCH)).to_be_focused()
 
     # Stage: the job shows in the monitor with the batch's name; the batch becomes Staged.
     detail.get_by_role("button", name="Stage").click()
-    staging_card = monitor(page).get_by_role("listitem").filter(has_text=f"Batch staging — {BATCH}")
+    staging_card = monitor(page).get_by_role("listitem").filter(has_text=f"Staging — {BATCH}")
     expect(staging_card).to_have_attribute("data-status", "completed", timeout=JOB_TIMEOUT_MS)
     expect(status).to_have_text("Staged", timeout=JOB_TIMEOUT_MS)
     expect(detail).to_contain_text("2 of 2 documents staged.")
@@ -150,7 +157,7 @@ def test_a_batch_from_upload_to_scores_and_export(open_page, dev_app: RunningApp
 
     # Run: the score table fills in and the summary appears, live.
     detail.get_by_role("button", name="Run", exact=True).click()
-    run_card = monitor(page).get_by_role("listitem").filter(has_text=f"Batch run — {BATCH}")
+    run_card = monitor(page).get_by_role("listitem").filter(has_text=f"Run — {BATCH}")
     expect(run_card).to_have_attribute("data-status", "completed", timeout=JOB_TIMEOUT_MS)
     expect(status).to_have_text("Completed", timeout=JOB_TIMEOUT_MS)
     expect(scores.locator("td[data-status=S]")).to_have_count(4)
@@ -165,7 +172,12 @@ def test_a_batch_from_upload_to_scores_and_export(open_page, dev_app: RunningApp
     expect(evidence.locator("blockquote").first).to_be_visible()
     expect(evidence).to_contain_text("governed by the laws")
     summary = page.get_by_role("table", name="Per prompt")
-    expect(summary.get_by_role("row", name="Confidentiality")).to_contain_text("50 %")  # one of two passes
+    confidentiality = summary.get_by_role("row", name="Confidentiality")
+    expect(confidentiality).to_contain_text("50 %")  # one of two passes
+    # A pass/fail prompt's mean is its pass rate: shown once, as the pass rate.
+    expect(confidentiality.locator("td").nth(3)).to_have_text("—see the pass rate")
+    # Once it has run, reprocessing the staging is no longer offered; re-running failed records is.
+    expect(detail.get_by_role("button", name="Reprocess staging")).to_be_hidden()
     expect(page.locator("#batch-summary")).to_contain_text("Answers reused")
     session.screenshot("completed", full_page=True)
 
@@ -177,6 +189,7 @@ def test_a_batch_from_upload_to_scores_and_export(open_page, dev_app: RunningApp
     saved = tmp_path / download.suggested_filename
     download.save_as(saved)
     rows = list(csv.DictReader(io.StringIO(saved.read_text(encoding="utf-8-sig"), newline="")))
+    assert {r["outcome"] for r in rows} == {"answered"}  # the seed's S, in words beside it
     assert sorted((r["document"], r["prompt"], r["status"]) for r in rows) == [
         ("acme.txt", "Confidentiality", "S"),
         ("acme.txt", "Key terms", "S"),

@@ -104,6 +104,9 @@ def test_a_failed_job_shows_its_reason_and_retry_starts_a_new_job(
     toast = page.get_by_role("region", name="Notifications").get_by_role("alert").filter(has_text="Comparison failed")
     expect(toast).to_contain_text("response_format")
     expect(toast.get_by_role("button", name="Retry")).to_be_visible()
+    page.mouse.move(0, 0)
+    page.wait_for_timeout(7_000)  # longer than a success toast stays: a failure stays until dismissed
+    expect(toast).to_be_visible()
     expect(failed.get_by_role("button", name="Cancel")).to_be_hidden()
     failed_id = failed.get_attribute("data-job-id")
     session.screenshot("failed")

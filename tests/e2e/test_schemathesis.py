@@ -159,6 +159,8 @@ def examples(seeds: Seeded) -> dict[str, dict[str, Any]]:
         "cancel_job": ids(job_id=s.completed_job),
         "retry_job": ids(job_id=s.cancelled_job),
         "get_result": ids(result_id=s.result),
+        "get_result_report_docx": ids(result_id=s.result),
+        "get_result_report_markdown": ids(result_id=s.result),
         "create_batch": {"body": config},
         "get_batch": ids(batch_id=s.finished_batch),
         "update_batch": {**ids(batch_id=s.saved_batch), "body": config},

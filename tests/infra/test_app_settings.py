@@ -83,6 +83,7 @@ DEFAULT_IN_AZURE = {
     "LLM_FAIR_SHARE": "on: the quota is shared fairly among users",
     "LLM_FAIR_SHARE_WEIGHTS": "unset: every user weighs the same",
     "LLM_FAIR_SHARE_JOB_TYPE_WEIGHTS": "unset: every job type weighs the same",
+    "COST_CURRENCY": "USD, the currency of those list prices",
     "STREAM_MAX_SECONDS": "200: below Azure's 230 s HTTP limit",
     "STREAM_HEARTBEAT_SECONDS": "the app's default",
     "STREAM_KEEPALIVE_SECONDS": "the app's default",

@@ -117,14 +117,17 @@ def playwright_driver() -> Iterator[Playwright]:
 def open_page(
     playwright_driver: Playwright, tmp_path: Path, request: pytest.FixtureRequest
 ) -> Iterator[Callable[..., PageSession]]:
-    """`open_page(base_url, principal=None)`: a page in a new Chromium with a fresh user-data dir. `principal` is
-    sent as `X-MS-CLIENT-PRINCIPAL-ID` on every request, as App Service Authentication adds it in Azure (the page
-    itself sends no identity)."""
+    """`open_page(base_url, principal=None, bypass_csp=False)`: a page in a new Chromium with a fresh user-data dir.
+    `principal` is sent as `X-MS-CLIENT-PRINCIPAL-ID` on every request, as App Service Authentication adds it in
+    Azure (the page itself sends no identity). `bypass_csp` lets a test inject a script tag of its own."""
     sessions: list[PageSession] = []
     test_name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
 
-    def open_(base_url: str, *, principal: str | None = None) -> PageSession:
+    def open_(base_url: str, *, principal: str | None = None, bypass_csp: bool = False) -> PageSession:
         options: dict[str, Any] = {}
+        if bypass_csp:
+            # Only to inject a test tool as a <script> (axe-core): the page's CSP refuses any script not its own.
+            options["bypass_csp"] = True
         if principal is not None:
             options["extra_http_headers"] = {"X-MS-CLIENT-PRINCIPAL-ID": principal}
         context = playwright_driver.chromium.launch_persistent_context(

@@ -35,7 +35,8 @@ class SqliteJobOverview:
             self._store.connection()
             .execute(
                 "SELECT job_id, user_id, job_type, created_at, json_extract(doc, '$.started_at'),"
-                f" json_extract(doc, '$.progress.current_step') FROM jobs WHERE status = ? AND {LIVE}"
+                " json_extract(doc, '$.progress.current_step'), json_extract(doc, '$.title'),"
+                f" json_extract(doc, '$.request') FROM jobs WHERE status = ? AND {LIVE}"
                 " ORDER BY created_at, job_id LIMIT 1",
                 (JobStatus.PROCESSING.value, self._store.clock()),
             )
@@ -43,8 +44,10 @@ class SqliteJobOverview:
         )
         if row is None:
             return None
-        keys = ("job_id", "user_id", "job_type", "created_at", "started_at", "step")
-        return running_row(dict(zip(keys, row, strict=True)))
+        keys = ("job_id", "user_id", "job_type", "created_at", "started_at", "step", "title", "request")
+        data = dict(zip(keys, row, strict=True))
+        data["request"] = json.loads(data["request"]) if data["request"] else None
+        return running_row(data)
 
     def failed_between(self, since: datetime, until: datetime, *, limit: int = 20) -> list[FailedJobRow]:
         check_limit(limit)
@@ -52,7 +55,8 @@ class SqliteJobOverview:
         rows = (
             self._store.connection()
             .execute(
-                f"SELECT job_id, user_id, job_type, {_COMPLETED}, json_extract(doc, '$.error_details') FROM jobs"
+                f"SELECT job_id, user_id, job_type, {_COMPLETED}, json_extract(doc, '$.error_details'),"
+                " json_extract(doc, '$.title'), json_extract(doc, '$.request') FROM jobs"
                 f" WHERE status = ? AND {_COMPLETED} >= ? AND {_COMPLETED} < ? AND {LIVE}"
                 f" ORDER BY {_COMPLETED} DESC, job_id DESC LIMIT ?",
                 (JobStatus.FAILED.value, lower, upper, self._store.clock(), limit),
@@ -67,6 +71,8 @@ class SqliteJobOverview:
                     "job_type": r[2],
                     "completed_at": r[3],
                     "error": json.loads(r[4]) if r[4] else None,
+                    "title": r[5],
+                    "request": json.loads(r[6]) if r[6] else None,
                 }
             )
             for r in rows

@@ -231,7 +231,8 @@ def test_a_clause_not_assessed_stays_unrated_and_the_result_carries_its_warning(
     )
 
     clean = comparison.validate_item(task, raw)
-    result = comparison.enhance("std", [AnalyzedComparison(comparison=clean, model="m", usage=TokenUsage())])
+    standard = ContractForAnalysis(contract_id="std", title="Standard", clauses=[])
+    result = comparison.enhance(standard, [AnalyzedComparison(comparison=clean, model="m", usage=TokenUsage())])
 
     assert [(f.status, f.severity) for f in clean.clauses] == [("matched", None), ("not_assessed", None)]
     assert clean.summary == "1 matched, 1 not assessed; 0 high-severity deviations."

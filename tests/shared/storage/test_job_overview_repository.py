@@ -100,3 +100,28 @@ def test_failures_of_a_window_latest_first_with_their_reasons(repos: Repositorie
     assert rows[1].error == {"reason": "orchestration ended"} and rows[0].error is None
     assert rows[1].completed_at == base + timedelta(seconds=30.5)
     assert [r.job_id for r in repos.jobs.failed_between(base, base + timedelta(seconds=59), limit=1)] == ["f3"]
+
+
+def test_rows_carry_the_jobs_title_or_one_from_an_older_jobs_request(
+    repos: Repositories, user: str, other_user: str
+) -> None:
+    base = datetime(1987, 1, 1, tzinfo=UTC)
+    repos.jobs.create(at(base, user, "t-run", 0, status=JobStatus.PROCESSING, title="NDA Standard vs 3 contracts"))
+    repos.jobs.create(failed(base, other_user, "t-failed", 5, message="m").model_copy(update={"title": "Run — Q3"}))
+    oldest = repos.jobs.oldest_running()
+    assert oldest is not None and (oldest.job_id, oldest.title) == ("t-run", "NDA Standard vs 3 contracts")
+    [row] = repos.jobs.failed_between(base, base + timedelta(seconds=10))
+    assert row.title == "Run — Q3"
+
+
+def test_an_older_jobs_row_is_titled_from_its_request() -> None:
+    from shared.storage.job_overview import running_row
+
+    row = {"job_id": "j", "user_id": "u", "job_type": "comparison", "created_at": None, "step": "queued"}
+    request = {"standardContractId": "s", "compareContractIds": ["a", "b", "c"]}
+    assert running_row({**row, "request": request}).title == "Comparison of 3 contracts with a standard"
+    assert (
+        running_row({**row, "job_type": "query", "request": {"question": "Who pays?", "contract_ids": ["a"]}}).title
+        == "“Who pays?”"
+    )
+    assert running_row({**row, "request": {"nonsense": 1}}).title == "Job"
