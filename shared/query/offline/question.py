@@ -7,6 +7,7 @@ staff" ~ "solicit employees", "heard" ~ "courts"), which count for a little less
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from shared.analysis.offline.similarity import STOPWORDS, fold, lemma, wordlist, words
@@ -45,6 +46,7 @@ class Query:
     concepts: tuple[Concept, ...]
     topic: str
     asks_scope: bool = False  # "what does ... mean / cover / include": definitions are answers like any other
+    text: str = ""  # the question (or part) as asked
 
 
 # Leading words of a question that are not its topic: "What is the" governing law?
@@ -80,4 +82,29 @@ def parse_question(question: str) -> Query:
         concept = Concept(word, RELATED_TERMS.get(word, ()))
         concepts.append(concept)
         covered.update(concept.terms())
-    return Query(tuple(concepts), _topic(question), asks_scope=bool(_SCOPE_WORDS.intersection(words(text))))
+    return Query(
+        tuple(concepts), _topic(question), asks_scope=bool(_SCOPE_WORDS.intersection(words(text))), text=question
+    )
+
+
+# A second question joined to the first: ", and how long ...", "; can they ...", "? Where ...". A noun joined by
+# "and" ("the governing law and the forum") is one question.
+_ASKING = (
+    r"what|which|who|whom|whose|when|where|why|how|can|could|do|does|did|is|are|was|were|will|would|shall|should"
+    r"|may|might|must|has|have|if"
+)
+_PART_BREAK = re.compile(rf"(?:,?\s+and\s+|;\s*|,\s+(?:but|or)\s+|\?\s+)(?=(?:{_ASKING})\b)", re.I)
+MIN_PART_WORDS = 3
+
+
+def question_parts(question: str) -> list[str]:
+    """The questions a question asks: "What is the governing law, and how long do the confidentiality obligations
+    last?" is two. A part too short to stand alone stays with the one before it."""
+    pieces = [p.strip(" ,;") for p in _PART_BREAK.split(question.strip()) if p.strip(" ,;?")]
+    parts: list[str] = []
+    for piece in pieces:
+        if parts and len(piece.split()) < MIN_PART_WORDS:
+            parts[-1] = f"{parts[-1]} and {piece}"
+        else:
+            parts.append(piece)
+    return [p if p.endswith("?") else p + "?" for p in parts] if len(parts) > 1 else [question]
