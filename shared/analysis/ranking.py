@@ -48,12 +48,16 @@ SEMANTIC = 0.4
 COVERAGE_FLOOR = 0.5
 FRAMING_FACTOR = 0.5
 # A clause with fewer content words than this holds a heading or a line of framing, not a provision.
-SHORT_CLAUSE_WORDS = 25
+SHORT_CLAUSE_WORDS = 8
 BM25_K1 = 1.2
 BM25_B = 0.75
 _FRAMING_TITLES = frozenset(
     {"definitions", "defined terms", "interpretation", "preamble", "recitals", "background", "summary"}
 )
+# The document's own title heading near the top ("GitHub Corporate Terms of Service", "Cloud Service Agreement"):
+# its words are the document's name, its text a version line or an introduction.
+_DOCUMENT_TITLE = re.compile(r"\b(?:terms of service|terms of use|terms and conditions|terms|agreement|addendum)$")
+DOCUMENT_TITLE_POSITION = 3
 # Party descriptions, not provisions: "a Delaware limited liability company" says nothing about liability.
 _ENTITY_FORMS = re.compile(r"limited\s+liability\s+(?:company|partnership)", re.I)
 _CONTENT_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
@@ -163,7 +167,7 @@ def content_words(text: str, stop: frozenset[str] = frozenset()) -> str:
 
 
 def _semantic(query: Query, headings: list[list[str]], plains: list[str]) -> np.ndarray:
-    asked = content_words(query.text, QUESTION_STOP)
+    asked = content_words(f"{query.text} {query.reading}", QUESTION_STOP)
     if not asked:
         return np.zeros(len(plains))
     model = semantic_model()
@@ -181,6 +185,7 @@ def _framing(clauses: Sequence[ClauseText], headings: list[list[str]], bodies: l
     out = []
     for k, heading in enumerate(headings):
         introduction = any(t.startswith(titles[k] + PATH_SEPARATOR) for t in titles[k + 1 : k + 2])
-        named = normalize_heading(heading[-1]) in _FRAMING_TITLES
+        name = normalize_heading(heading[-1])
+        named = name in _FRAMING_TITLES or (k < DOCUMENT_TITLE_POSITION and bool(_DOCUMENT_TITLE.search(name)))
         out.append(named or introduction or len(bodies[k]) < SHORT_CLAUSE_WORDS)
     return out

@@ -47,6 +47,7 @@ class Query:
     topic: str
     asks_scope: bool = False  # "what does ... mean / cover / include": definitions are answers like any other
     text: str = ""  # the question (or part) as asked
+    reading: str = ""  # ... with its everyday phrases rewritten in the contracts' words ("lock us out": suspend)
 
 
 # Leading words of a question that are not its topic: "What is the" governing law?
@@ -83,7 +84,11 @@ def parse_question(question: str) -> Query:
         concepts.append(concept)
         covered.update(concept.terms())
     return Query(
-        tuple(concepts), _topic(question), asks_scope=bool(_SCOPE_WORDS.intersection(words(text))), text=question
+        tuple(concepts),
+        _topic(question),
+        asks_scope=bool(_SCOPE_WORDS.intersection(words(text))),
+        text=question,
+        reading=text,
     )
 
 

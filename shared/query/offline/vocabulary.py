@@ -55,6 +55,19 @@ _RELATED_TERMS = """
 = deliver delivery
 = write writing written
 = duration period
+= suspend suspension
+= repository repo
+= subcontract subcontractor subcontracting
+= own ownership owner owned
+= publicity publicize publicly announce announcement
+= uptime availability
+= error bug defect
+= refund refundable reimburse reimbursement
+= arbitration arbitrate arbitrator arbitral
+= sow statement-of-work
+= price pricing
+= minor child children
+= reside resident residence
 # defined terms and drafting words a question's plain word stands for
 employee staff adviser advisor agent: representative
 warranty: disclaimer disclaim
@@ -97,6 +110,47 @@ share reveal leak pass: disclose disclosure
 report: notify notice
 quickly promptly: prompt delay
 oral orally verbal verbally: writing written
+# how people say what contracts say (the phrases below are rewritten first)
+promise promises promised: warrant warranty guarantee represent
+glitch glitches buggy: error defect malfunction
+down downtime outage outages online: uptime availability available uninterrupted interruption
+lock block blocked freeze frozen: suspend access restrict disable
+pull pulled withdraw drop dropped: remove discontinue change
+strip reduce: remove reduce decrease
+feature features: functionality feature
+code: content software
+push pushed upload uploads submit submitted: post content upload submit
+stuff files file documents: content data material
+farm outsource: subcontract delegate subprocessor
+subcontract subcontractor: subprocessor
+consultant contractor: provider
+announce advertise advertising marketing: publicity publicize publicly logo
+tell told inform: notify notice notification inform
+fast soon: prompt promptly delay hour
+old: age
+kid kids: minor age
+hook: liable responsible
+misuse misuses abuse: unauthorized violation misuse
+team colleagues: user employee
+money: refund fee payment
+partway prorate prorated: prorate unused remaining
+automatically auto automatic: automatic automatically
+site website: website service
+break broke broken: breach violate
+kick ban banned close closed: terminate suspend
+increase raise hike: increase change price
+parcel package shipment shipping: shipping delivery carrier
+lost missing: loss lost damage
+store shop: ecommerce sell merchant store
+live lives living: reside resident country
+scrape scrapes scraping crawl crawler bot bots: scraping automated
+ai: artificial intelligence machine learning
+train training: train model learning
+rights: license grant right
+retain: retain keep
+backup backups: backup copy
+sue suing: court claim liability suit action
+leave quit: terminate
 """
 
 # Colloquial phrases rewritten before the words are read: "give back" means return, "end up" means nothing.
@@ -117,6 +171,37 @@ QUESTION_PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"non[ -]?compete", "compete"),
         (r"non[ -]?solicit(?:ation)?", "solicit"),
         (r"non[ -]?disclosure", "nondisclosure"),
+        # everyday phrases for what contracts name otherwise
+        (r"lock(?:s|ed|ing)? (?:\w+ ){0,2}out", "suspend access"),
+        (r"cut(?:s|ting)? (?:\w+ ){0,3}off", "suspend access"),
+        (r"shut(?:s|ting)? (?:\w+ ){0,3}(?:off|down)", "suspend terminate"),
+        (r"(?:kick|kicks|kicked|throw|throws|threw) (?:\w+ ){0,2}out", "terminate suspend"),
+        (r"farm(?:s|ed|ing)? (?:\w+ ){0,3}out", "subcontract"),
+        (r"(?:hand|hands|handed|pass|passes|passed) (?:\w+ ){0,3}off to", "subcontract delegate"),
+        (r"some(?:one|body) else|another (?:company|firm|vendor)|other (?:companies|firms|vendors)", "third party"),
+        (r"(?:data|security) breach(?:es)?|hack(?:ed|s|ing)?|(?:data )?leak(?:ed|s)?", "security incident breach"),
+        (r"statements? of work", "sow"),
+        (r"(?:the )?most (?:\w+ ){0,4}(?:pay|owe|be liable|compensate)", "maximum liability"),
+        (r"(?:goes|go|went|going|gone) wrong", "damages claim"),
+        (r"money back", "refund"),
+        (r"on the hook", "liable responsible"),
+        (r"gives? up|giving up", "waive grant"),
+        (r"always be (?:up|available|online|running)|up and running|stay up|be up", "uninterrupted available"),
+        (r"(?:bug|error)[- ]free", "error"),
+        (r"whenever (?:they|we|you|it|he|she) (?:likes?|wants?|chooses?|wish(?:es)?|please)", "any time"),
+        (r"strip(?:s|ped|ping)? (?:\w+ ){0,2}out", "remove reduce"),
+        (r"what can (?:we|i|you|the customer|customer) do", "remedy"),
+        (r"by itself|on its own", "automatic"),
+        (
+            r"break(?:s|ing)? (?:the|their|our|your|any|these|those) (?:rules|terms|agreement|contract|policies)",
+            "breach violate",
+        ),
+        (r"how old", "age minimum"),
+        (r"(?:that )?(?:we|i) (?:hired|engaged|use|used|chose|picked) (?:them|the vendor|the provider|you|it)", ""),
+        (r"(?:have|has|need|needs|must|required) to (?:tell|inform|let)", "notify"),
+        (r"look(?:s|ing)? (?:inside|into|at|through)|see inside|peek (?:at|into)", "access view"),
+        (r"how (?:fast|quickly)", "prompt"),
+        (r"sign(?:s|ed|ing)? up", "register account"),
     )
 )
 
@@ -133,6 +218,7 @@ QUESTION_STOP = frozenset(
     gone happen happens happened make makes made take takes taken put puts let lets want wants know knows
     have has had having keep keeps kept hold holds come comes see bring brings brought thing things way
     kind type sort rule rules anything really actually exactly count counts matter matters able allowed
+    vendor vendors supplier suppliers whenever ever like likes once
     signing sign signed one ones other others another either without handle handles handled cover covers
     covered try tries seem seems become becomes ask asks call calls work works initial particular certain
     specific current original actual nda ndas mnda msa msas sow after before until since within"""
