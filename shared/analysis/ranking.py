@@ -186,6 +186,8 @@ def _framing(clauses: Sequence[ClauseText], headings: list[list[str]], bodies: l
     for k, heading in enumerate(headings):
         introduction = any(t.startswith(titles[k] + PATH_SEPARATOR) for t in titles[k + 1 : k + 2])
         name = normalize_heading(heading[-1])
-        named = name in _FRAMING_TITLES or (k < DOCUMENT_TITLE_POSITION and bool(_DOCUMENT_TITLE.search(name)))
+        named = any(normalize_heading(h) in _FRAMING_TITLES for h in heading) or (
+            k < DOCUMENT_TITLE_POSITION and bool(_DOCUMENT_TITLE.search(name))
+        )
         out.append(named or introduction or len(bodies[k]) < SHORT_CLAUSE_WORDS)
     return out

@@ -29,6 +29,7 @@ class Concept:
 
     word: str
     related: tuple[str, ...]
+    surface: str = ""  # the word as asked ("competitors" for "competitor")
 
     def credit(self, found: set[str]) -> float:
         if self.word in found:
@@ -74,13 +75,16 @@ def parse_question(question: str) -> Query:
     text = fold(question)
     for pattern, replacement in QUESTION_PHRASES:
         text = pattern.sub(replacement, text)
-    asked = [lemma(w) for w in words(text) if w not in STOPWORDS and w not in QUESTION_STOP and w not in _RAW_STOP]
+    asked: dict[str, str] = {}  # lemma -> the first word asked that way
+    for w in words(text):
+        if w not in STOPWORDS and w not in QUESTION_STOP and w not in _RAW_STOP:
+            asked.setdefault(lemma(w), w)
     concepts: list[Concept] = []
     covered: set[str] = set()
-    for word in dict.fromkeys(asked):
+    for word, surface in asked.items():
         if word in covered:
             continue
-        concept = Concept(word, RELATED_TERMS.get(word, ()))
+        concept = Concept(word, RELATED_TERMS.get(word, ()), surface)
         concepts.append(concept)
         covered.update(concept.terms())
     return Query(

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 from shared.analysis.ranking import Scores, score_clauses
 from shared.contracts.analysis import ContractForAnalysis
-from shared.query.offline.question import Query
+from shared.query.offline.question import Concept, Query
 
 MIN_COVERAGE = 0.5
 MIN_TITLED_COVERAGE = 0.25
-TOPIC_SHARE = 0.8
+TOPIC_SHARE = 0.6
 # A second clause is cited only when nearly as good as the best one.
 SECOND_CLAUSE_SHARE = 0.6
 MAX_CLAUSES_PER_CONTRACT = 2
@@ -41,11 +41,25 @@ def _topics(scores: Scores) -> set[int]:
 
 
 def _plausible(scores: Scores, k: int, topics: set[int]) -> bool:
+    """Does clause k carry enough of the question to answer it? Framing text (definitions, a summary) answers only
+    a question about what something means, or when its heading names the topic."""
     clause = scores.clauses[k]
+    concepts = scores.query.concepts
+    titled = [i for i in topics if concepts[i].credit(scores.titles[k])]
+    if clause.framing and not scores.query.asks_scope and not titled:
+        return False
     if clause.coverage >= MIN_COVERAGE:
         return True
-    titled = any(scores.query.concepts[i].credit(scores.titles[k]) for i in topics)
-    return clause.coverage >= MIN_TITLED_COVERAGE and titled
+    # A heading that names the topic answers with less of the question, unless what the question asks about most
+    # specifically is nowhere in the contract ("Do disputes go to arbitration?" is not answered by "Payment
+    # Dispute" in a contract that never mentions arbitration).
+    absent = max((w for c, w in zip(concepts, scores.weights, strict=True) if not _mentioned(c, scores)), default=0.0)
+    named = max((scores.weights[i] for i in titled), default=0.0)
+    return clause.coverage >= MIN_TITLED_COVERAGE and named > 0 and named >= absent
+
+
+def _mentioned(concept: Concept, scores: Scores) -> bool:
+    return any(concept.credit(found) for found in scores.found)
 
 
 def answering_clauses(contract: ContractForAnalysis, query: Query) -> tuple[list[ClauseHit], list[float]]:

@@ -77,7 +77,7 @@ obliged bound bind: obligation oblige
 liable: responsible
 default: breach
 breach: default
-cap ceiling maximum: limit exceed
+cap ceiling maximum: limit exceed cap
 limit: cap
 subpoena: compel order
 due: payable pay
@@ -151,6 +151,12 @@ retain: retain keep
 backup backups: backup copy
 sue suing: court claim liability suit action
 leave quit: terminate
+app apps: application
+build develop: create develop build
+warning warn warned: notice notify
+test testing tested try: acceptance accept test
+win wins prevail prevails: prevail control govern precedence
+buy buys buyer acquire acquirer acquires: acquisition merger sale control
 """
 
 # Colloquial phrases rewritten before the words are read: "give back" means return, "end up" means nothing.
@@ -182,7 +188,8 @@ QUESTION_PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"(?:data|security) breach(?:es)?|hack(?:ed|s|ing)?|(?:data )?leak(?:ed|s)?", "security incident breach"),
         (r"statements? of work", "sow"),
         (r"(?:the )?most (?:\w+ ){0,4}(?:pay|owe|be liable|compensate)", "maximum liability"),
-        (r"(?:goes|go|went|going|gone) wrong", "damages claim"),
+        (r"(?:if )?(?:something|anything|things|it) (?:goes|go|went|going|gone) wrong", ""),
+        (r"(?:which|what|whose) (?:\w+'?s? )?laws? (?:applies|apply|governs?|is used|controls?)", "governing law"),
         (r"money back", "refund"),
         (r"on the hook", "liable responsible"),
         (r"gives? up|giving up", "waive grant"),
@@ -202,6 +209,16 @@ QUESTION_PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"look(?:s|ing)? (?:inside|into|at|through)|see inside|peek (?:at|into)", "access view"),
         (r"how (?:fast|quickly)", "prompt"),
         (r"sign(?:s|ed|ing)? up", "register account"),
+        (r"(?:my|our|your|their|its|his|her) own\b", ""),
+        (r"on top of", "using"),
+        (r"hand(?:s|ed|ing)? over", "provide"),
+        (
+            r"(?:hire|hires|hiring|engage|engages|use|uses|bring in|brings in) (?:sub-?contractors?|sub-?processors?|"
+            r"contractors?|third part(?:y|ies)|other vendors?)",
+            "subcontract subprocessor",
+        ),
+        (r"without (?:asking|telling|checking with|consulting) (?:us|me|them|you|the customer)", "without consent"),
+        (r"(?:stay|stays|remain|remains|be|is|are) in (?:effect|force)", "term duration"),
     )
 )
 
@@ -218,7 +235,7 @@ QUESTION_STOP = frozenset(
     gone happen happens happened make makes made take takes taken put puts let lets want wants know knows
     have has had having keep keeps kept hold holds come comes see bring brings brought thing things way
     kind type sort rule rules anything really actually exactly count counts matter matters able allowed
-    vendor vendors supplier suppliers whenever ever like likes once
+    vendor vendors supplier suppliers whenever ever like likes once too
     signing sign signed one ones other others another either without handle handles handled cover covers
     covered try tries seem seems become becomes ask asks call calls work works initial particular certain
     specific current original actual nda ndas mnda msa msas sow after before until since within"""
