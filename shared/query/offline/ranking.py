@@ -50,12 +50,13 @@ def _plausible(scores: Scores, k: int, topics: set[int]) -> bool:
         return False
     if clause.coverage >= MIN_COVERAGE:
         return True
-    # A heading that names the topic answers with less of the question, unless what the question asks about most
-    # specifically is nowhere in the contract ("Do disputes go to arbitration?" is not answered by "Payment
-    # Dispute" in a contract that never mentions arbitration).
+    # A heading that names the topic answers with less of the question, unless a word the question asks about
+    # weighs more than all it carries and is nowhere in the contract ("Do disputes go to arbitration?" is not
+    # answered by "Payment Dispute" in a contract that never mentions arbitration; "Who pays the sales tax?" is
+    # answered by "Responsibility for Payment", which names payment and taxes but not sales).
     absent = max((w for c, w in zip(concepts, scores.weights, strict=True) if not _mentioned(c, scores)), default=0.0)
-    named = max((scores.weights[i] for i in titled), default=0.0)
-    return clause.coverage >= MIN_TITLED_COVERAGE and named > 0 and named >= absent
+    carried = clause.coverage * sum(scores.weights)
+    return clause.coverage >= MIN_TITLED_COVERAGE and bool(titled) and carried >= absent
 
 
 def _mentioned(concept: Concept, scores: Scores) -> bool:

@@ -157,6 +157,23 @@ warning warn warned: notice notify
 test testing tested try: acceptance accept test
 win wins prevail prevails: prevail control govern precedence
 buy buys buyer acquire acquirer acquires: acquisition merger sale control
+# everyday words for the topics of online terms and SaaS agreements
+teen teens teenager teenagers child: minor age
+password passwords login logins hacked compromised: security credential password account
+take takedown: remove removal
+delete deleted erase wipe: delete deletion remove
+download downloads: export copy
+charge charged charges billing bill: fee payment charge invoice
+call phone telephone: phone support
+plan plans tier: subscription plan account
+gdpr privacy personal: data protection personal privacy
+police subpoena subpoenas: law enforcement legal process compel disclose
+plugin plugins theme themes extension extensions integration integrations: third-party service application
+spam: unsolicited spam
+language languages translated translation: translation language english
+copyright copyrighted: copyright infringement
+pirate pirated piracy infringe infringing: infringement copyright
+trademark trademarks brand logo logos: trademark logo brand
 """
 
 # Colloquial phrases rewritten before the words are read: "give back" means return, "end up" means nothing.
@@ -209,6 +226,14 @@ QUESTION_PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"look(?:s|ing)? (?:inside|into|at|through)|see inside|peek (?:at|into)", "access view"),
         (r"how (?:fast|quickly)", "prompt"),
         (r"sign(?:s|ed|ing)? up", "register account"),
+        (r"take(?:s|n)? down|taken? (?:it |them |my \w+ )?down", "remove"),
+        (r"(?:get|take|move|export) (?:my|our) (?:data|content|files?|stuff) out", "export data"),
+        (r"change (?:my|our|the) plan|switch plans?", "upgrade downgrade plan"),
+        (
+            r"(?:who|what company|which company|which entity) (?:am i|are we|is the customer) "
+            r"(?:contracting|dealing) with",
+            "entity contract",
+        ),
         (r"(?:my|our|your|their|its|his|her) own\b", ""),
         (r"on top of", "using"),
         (r"hand(?:s|ed|ing)? over", "provide"),
