@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from shared.analysis.offline.similarity import lemmas
 from shared.contracts.analysis import ContractForAnalysis
 from shared.query.models import Citation, PartAnswer, PerContractAnswer, QueryAnswer, QueryCombineTask, QueryPartTask
-from shared.query.offline.facts import state_fact
+from shared.query.offline.facts import joined, state_fact
 from shared.query.offline.question import Query, parse_question, question_parts
 from shared.query.offline.quotes import verbatim_quotes
 from shared.query.offline.ranking import ClauseHit, answering_clauses
@@ -24,8 +24,8 @@ OVERALL_FACT_CHARS = 220
 
 
 @dataclass(frozen=True)
-class _PartFinding:
-    """What one contract says on one part of the question."""
+class PartFinding:
+    """What one contract says on one part of the question: its answering clauses, their quotes, the fact."""
 
     query: Query
     hits: list[ClauseHit]
@@ -59,7 +59,7 @@ def topic_of(parts: list[Query]) -> str:
     return " or ".join(topics)
 
 
-def _find(contract: ContractForAnalysis, part: Query) -> _PartFinding:
+def find(contract: ContractForAnalysis, part: Query) -> PartFinding:
     hits, weights = answering_clauses(contract, part)
     citations = []
     for hit in hits:
@@ -69,7 +69,7 @@ def _find(contract: ContractForAnalysis, part: Query) -> _PartFinding:
             [Citation(contract_id=contract.contract_id, clause_title=clause.title, quote=q) for q in quotes]
         )
     fact = state_fact(part, _best_quote(citations[0], part)) if citations and citations[0] else ""
-    return _PartFinding(part, hits, citations, fact)
+    return PartFinding(part, hits, citations, fact)
 
 
 def _best_quote(citations: list[Citation], part: Query) -> str:
@@ -78,7 +78,7 @@ def _best_quote(citations: list[Citation], part: Query) -> str:
 
 
 def _answer_contract(contract: ContractForAnalysis, parts: list[Query]) -> tuple[PerContractAnswer, list[float]]:
-    found = [_find(contract, part) for part in parts]
+    found = [find(contract, part) for part in parts]
     answered = [f for f in found if f.hits]
     if not answered:
         answer = PerContractAnswer(
@@ -107,7 +107,7 @@ def _answer_contract(contract: ContractForAnalysis, parts: list[Query]) -> tuple
     answer = PerContractAnswer(
         contract_id=contract.contract_id,
         contract_title=contract.title,
-        answer=_sentence("; ".join(statements)),
+        answer=joined(statements),
         citations=citations,
     )
     return answer, scores

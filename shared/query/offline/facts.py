@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import re
 
-from shared.analysis.offline.similarity import clip, fold, lemmas, sentences, strip_heading
+from shared.analysis.offline.similarity import clip, fold, lemmas, sentences, strip_heading, wordlist
 from shared.comparison.offline.places import Place, places
 from shared.comparison.offline.quantities import Quantity, quantities
 from shared.query.offline.question import Query
 from shared.text.markup import comparable
 
-FACT_CHARS = 160
+FACT_CHARS = 200
 _LAW = re.compile(r"\b(?:law|laws|govern\w*|applicable|construed)\b")
 _VENUE = re.compile(r"\b(?:court\w*|venue|forum|heard|jurisdiction|sue|litigat\w*|arbitrat\w*|disputes?)\b")
 _TIME = re.compile(
@@ -71,13 +71,17 @@ def _place_name(display: str) -> str:
 
 
 def _around(plain: str, quantity: Quantity) -> str:
-    """The quantity with the words that say what it applies to: the sentence, or the part of it around."""
+    """The quantity with the words that say what it applies to: the sentence, or as much of it as reads whole."""
     if len(plain) <= FACT_CHARS:
         return _tidy(plain)
+    end = quantity.start + len(quantity.phrase)
+    if end <= FACT_CHARS:  # from the sentence's start to the end of the phrase that holds the quantity
+        head = plain[:FACT_CHARS]
+        cut = max(head.rfind(", ", end), head.rfind("; ", end))
+        return _tidy(head[:cut] if cut > end else clip(plain, FACT_CHARS))
     start = plain.rfind(";", 0, quantity.start) + 1
-    end_candidates = [i for i in (plain.find(";", quantity.start), plain.find(". ", quantity.start)) if i >= 0]
-    end = min(end_candidates) if end_candidates else len(plain)
-    chunk = plain[start:end]
+    stops = [i for i in (plain.find(";", quantity.start), plain.find(". ", quantity.start)) if i >= 0]
+    chunk = plain[start : min(stops) if stops else len(plain)]
     if len(chunk) <= FACT_CHARS:
         return _tidy(chunk)
     return _tidy(clip(chunk, FACT_CHARS, quantity.start - start))
@@ -104,3 +108,21 @@ def _tidy(text: str) -> str:
     text = _LEAD.sub("", text).rstrip(".")
     text = text[:1].upper() + text[1:] if text else text
     return text + "\u2026" if cut and text else text
+
+
+_LOWER_LEAD = frozenset(
+    wordlist("the a an each either any all no if in on upon for this these such its their our your we you it")
+)
+
+
+def joined(statements: list[str]) -> str:
+    """Statements as one sentence: "Delaware law; the obligations survive five (5) years ...", ending with a stop
+    (or the ellipsis of a cut-off statement)."""
+    out = []
+    for i, statement in enumerate(statements):
+        first = statement.split(" ", 1)[0]
+        if i and first.lower() in _LOWER_LEAD and first[:1].isupper():
+            statement = statement[:1].lower() + statement[1:]
+        out.append(statement)
+    text = "; ".join(out)
+    return text if text.endswith(("\u2026", ".", "?", "!")) else text + "."
