@@ -30,7 +30,8 @@ def run(prompt: str, text: str, filename: str, scale: bool = False) -> tuple[str
 
 def test_a_missing_topic_reads_as_a_sentence() -> None:
     reason, score, evidence = run("Governed by the laws of Delaware", LETTER, "consultant_letter.txt")
-    assert reason == "Not addressed: consultant_letter.txt has no clause on \u201cGoverned by the laws of Delaware\u201d."
+    missing = "Not addressed: consultant_letter.txt has no clause on \u201cGoverned by the laws of Delaware\u201d."
+    assert reason == missing
     assert (score, evidence) == (0.0, [])
     reason, _, _ = run("What is the governing law?", LETTER, "consultant_letter.txt")
     assert reason == "Not addressed: consultant_letter.txt has no clause on governing law."
