@@ -33,8 +33,8 @@ import bm25s
 import numpy as np
 
 from shared.analysis.offline.headings import normalize_heading
-from shared.analysis.offline.similarity import STOPWORDS, lemmas
-from shared.analysis.semantic import semantic_model
+from shared.analysis.offline.similarity import lemmas
+from shared.analysis.semantic import content_words, semantic_model
 from shared.contracts.analysis import ClauseText
 from shared.query.offline.question import SYNONYM_CREDIT, Query, parse_question, question_parts
 from shared.query.offline.vocabulary import QUESTION_STOP
@@ -60,7 +60,6 @@ _DOCUMENT_TITLE = re.compile(r"\b(?:terms of service|terms of use|terms and cond
 DOCUMENT_TITLE_POSITION = 3
 # Party descriptions, not provisions: "a Delaware limited liability company" says nothing about liability.
 _ENTITY_FORMS = re.compile(r"limited\s+liability\s+(?:company|partnership)", re.I)
-_CONTENT_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 
 
 @dataclass(frozen=True)
@@ -159,11 +158,6 @@ def _bm25(documents: list[list[str]]) -> Callable[[str], np.ndarray]:
     index.index(documents, show_progress=False)
     known = index.vocab_dict
     return lambda term: index.get_scores([term]).astype(float) if term in known else zeros
-
-
-def content_words(text: str, stop: frozenset[str] = frozenset()) -> str:
-    """The words that carry meaning, for the embedding: a mean of token vectors drowns in "the" and "of"."""
-    return " ".join(w for w in _CONTENT_WORD.findall(text) if (low := w.lower()) not in STOPWORDS and low not in stop)
 
 
 def _semantic(query: Query, headings: list[list[str]], plains: list[str]) -> np.ndarray:

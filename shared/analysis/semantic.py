@@ -17,12 +17,14 @@ CHUNK_TOKENS tokens (a 5 MB working set however long the clause).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from shared.analysis.offline.similarity import STOPWORDS
 from shared.singletons import ProcessSingleton
 
 CONFIG = "l2_supercat"
@@ -30,6 +32,14 @@ DIMENSIONS = 256
 CHUNK_TOKENS = 4096
 # Characters of a text embedded: a clause's opening carries its topic; very long texts are cut here.
 MAX_CHARS = 20_000
+
+
+_CONTENT_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
+
+
+def content_words(text: str, stop: frozenset[str] = frozenset()) -> str:
+    """The words that carry meaning, for embedding: a mean of token vectors drowns in "the" and "of"."""
+    return " ".join(w for w in _CONTENT_WORD.findall(text) if (low := w.lower()) not in STOPWORDS and low not in stop)
 
 
 class SemanticModel:

@@ -135,3 +135,52 @@ def test_a_changed_date_is_named_but_not_escalated(analyzer: OfflineAnalyzer) ->
     finding = compare_fees(analyzer, standard, standard.replace("April 24", "May 7"), title="Terms of Service")
     assert finding.status == "modified" and finding.severity == "low"
     assert "April 24, 2020" in finding.explanation and "May 7, 2020" in finding.explanation
+
+
+def test_alignment_reads_meaning_as_well_as_shared_terms(monkeypatch: pytest.MonkeyPatch) -> None:
+    from shared.comparison.offline import alignment
+    from shared.contracts.analysis import ClauseText
+
+    standard = [
+        ClauseText(
+            title="Return of Information",
+            text="Upon termination of this Agreement or upon the Disclosing Party's written request, the Receiving "
+            "Party shall promptly return or destroy all Confidential Information and all copies, notes and extracts "
+            "of it, and confirm the destruction in writing.",
+        )
+    ]
+    compared = [
+        ClauseText(
+            title="Giving Back Materials",
+            text="When the contract ends, or whenever the discloser asks, the recipient must quickly hand back or "
+            "delete every document containing confidential information, including any copies and notes, and certify "
+            "in writing that it has done so.",
+        ),
+        ClauseText(title="Payment", text="Customer shall pay each invoice within thirty days after receipt."),
+    ]
+    texts = [[c.title + " " + c.text for c in side] for side in (standard, compared)]
+    meaning = alignment._meaning(*texts)
+    assert meaning[0, 0] > 0 and meaning[0, 1] == 0  # the reworded clause means the same; payment does not
+    with_meaning = {p.compared: p.score for p in alignment.align(standard, compared)}
+    monkeypatch.setattr(alignment, "SEMANTIC_SHARE", 0.0)
+    words_only = {p.compared: p.score for p in alignment.align(standard, compared)}
+    assert with_meaning.get(0, 0.0) >= words_only.get(0, 0.0)
+
+
+def test_alignment_is_not_misled_by_markup() -> None:
+    from shared.comparison.offline.alignment import align
+    from shared.contracts.analysis import ClauseText
+
+    span = '<span class="coverpage_link">{}</span>'
+    standard = [
+        ClauseText(title="Fees", text=f"{span.format('Customer')} pays {span.format('Fees')} monthly."),
+        ClauseText(title="Notices", text=f"{span.format('Provider')} sends notices by email."),
+    ]
+    compared = [
+        ClauseText(title="Notices", text="Provider sends notices by email."),
+        ClauseText(title="Fees", text="Customer pays Fees monthly."),
+    ]
+    assert [(p.standard, p.compared, round(p.text_similarity, 3)) for p in align(standard, compared)] == [
+        (0, 1, 1.0),
+        (1, 0, 1.0),
+    ]
