@@ -22,6 +22,7 @@ TOPIC_SHARE = 0.6
 # A second clause is cited only when nearly as good as the best one.
 SECOND_CLAUSE_SHARE = 0.6
 MAX_CLAUSES_PER_CONTRACT = 2
+CONSENSUS = True
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,9 @@ def _plausible(scores: Scores, k: int, topics: set[int]) -> bool:
     # answered by "Responsibility for Payment", which names payment and taxes but not sales).
     absent = max((w for c, w in zip(concepts, scores.weights, strict=True) if not _mentioned(c, scores)), default=0.0)
     carried = clause.coverage * sum(scores.weights)
-    return clause.coverage >= MIN_TITLED_COVERAGE and bool(titled) and carried >= absent
+    # ... and so does the clause both the words and the meaning rank first.
+    agreed = CONSENSUS and clause.lexical >= 1.0 and clause.semantic >= 1.0
+    return clause.coverage >= MIN_TITLED_COVERAGE and (bool(titled) or agreed) and carried >= absent
 
 
 def _mentioned(concept: Concept, scores: Scores) -> bool:

@@ -176,7 +176,8 @@ pirate pirated piracy infringe infringing: infringement copyright
 trademark trademarks brand logo logos: trademark logo brand
 """
 
-# Colloquial phrases rewritten before the words are read: "give back" means return, "end up" means nothing.
+# Colloquial phrases rewritten before the words are read: "give back" means return, "end up" means nothing. A
+# replacement may keep what the asker named ("\1": "hire subprocessors" is subprocessors, subcontracted).
 QUESTION_PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(r"\b" + phrase + r"\b"), replacement)
     for phrase, replacement in (
@@ -238,9 +239,9 @@ QUESTION_PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"on top of", "using"),
         (r"hand(?:s|ed|ing)? over", "provide"),
         (
-            r"(?:hire|hires|hiring|engage|engages|use|uses|bring in|brings in) (?:sub-?contractors?|sub-?processors?|"
+            r"(?:hire|hires|hiring|engage|engages|use|uses|bring in|brings in) (sub-?contractors?|sub-?processors?|"
             r"contractors?|third part(?:y|ies)|other vendors?)",
-            "subcontract subprocessor",
+            r"\1 subcontract",
         ),
         (r"without (?:asking|telling|checking with|consulting) (?:us|me|them|you|the customer)", "without consent"),
         (r"(?:stay|stays|remain|remains|be|is|are) in (?:effect|force)", "term duration"),
