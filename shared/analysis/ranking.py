@@ -56,7 +56,9 @@ _FRAMING_TITLES = frozenset(
 )
 # The document's own title heading near the top ("GitHub Corporate Terms of Service", "Cloud Service Agreement"):
 # its words are the document's name, its text a version line or an introduction.
-_DOCUMENT_TITLE = re.compile(r"\b(?:terms of service|terms of use|terms and conditions|terms|agreement|addendum)$")
+_DOCUMENT_TITLE = re.compile(
+    r"(?:\bterms of service|\bterms of use|\bterms and conditions|^terms|\bagreement|\baddendum)$"
+)
 DOCUMENT_TITLE_POSITION = 3
 # Party descriptions, not provisions: "a Delaware limited liability company" says nothing about liability.
 _ENTITY_FORMS = re.compile(r"limited\s+liability\s+(?:company|partnership)", re.I)

@@ -174,6 +174,14 @@ language languages translated translation: translation language english
 copyright copyrighted: copyright infringement
 pirate pirated piracy infringe infringing: infringement copyright
 trademark trademarks brand logo logos: trademark logo brand
+owe owes owed owing: pay payable due responsible
+help helps helping assist: assist assistance cooperate support
+complain complains complaint complaints: notice claim report takedown
+regulator regulators authority authorities: authority regulator supervisory government inquiry
+foreign: international transfer government
+inquiry inquiries question questions: inquiry request
+ok okay approval permission: consent approval authorize authorization
+deliver delivered delivers: deliverable delivery
 """
 
 # Colloquial phrases rewritten before the words are read: "give back" means return, "end up" means nothing. A
@@ -238,6 +246,21 @@ QUESTION_PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"(?:my|our|your|their|its|his|her) own\b", ""),
         (r"on top of", "using"),
         (r"hand(?:s|ed|ing)? over", "provide"),
+        (r"hand(?:s|ed|ing)? (?:\w+ ){1,3}(?:to|over to)", "disclose provide"),
+        (r"log(?:s|ged|ging)? ?(?:in|on)(?:to)?", "access login account"),
+        (r"turn(?:s|ed|ing)? on|switch(?:es|ed|ing)? on", "enable"),
+        (r"two[- ]factor|2fa|multi[- ]factor", "two-factor authentication"),
+        (r"(?:asks?|asked|asking) (?:them|you|us|the vendor|the provider) (?:about|for)", "inquiry request"),
+        (r"lock(?:s|ed|ing)? (?:our|my|the|their) (?:account|site|access)", "suspend account access"),
+        (
+            r"(?:move|moves|moved|send|sends|sent|store|stores|stored|keep|keeps|kept|transfer|transfers) (?:\w+ ){0,3}"
+            r"(?:to|in|into) (?:another|other|a different|a foreign|foreign|different) (?:country|countries)",
+            "transfer international",
+        ),
+        (r"(?:do not|dont|don't|doesn't|doesnt) (?:like|accept|want|approve)", "reject"),
+        (r"(?:stop(?:s|ped)? paying|(?:do not|dont|don't|fail to|can't|cannot) pay)", "pay overdue"),
+        (r"break(?:s|ing)? (?:my|our|the|your) (?:site|website|store|service|account|computer)", "damage harm"),
+        (r"(?:goes|go|went|is|are|was|were) down", "uptime available"),
         (
             r"(?:hire|hires|hiring|engage|engages|use|uses|bring in|brings in) (sub-?contractors?|sub-?processors?|"
             r"contractors?|third part(?:y|ies)|other vendors?)",
@@ -262,6 +285,7 @@ QUESTION_STOP = frozenset(
     have has had having keep keeps kept hold holds come comes see bring brings brought thing things way
     kind type sort rule rules anything really actually exactly count counts matter matters able allowed
     vendor vendors supplier suppliers whenever ever like likes once too
+    dont doesnt didnt wont cant isnt arent wasnt werent shouldnt wouldnt couldnt havent hasnt
     signing sign signed one ones other others another either without handle handles handled cover covers
     covered try tries seem seems become becomes ask asks call calls work works initial particular certain
     specific current original actual nda ndas mnda msa msas sow after before until since within"""
