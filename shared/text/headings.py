@@ -37,8 +37,6 @@ _MD_NUMBER = re.compile(r"^(\d{1,3}(?:\.\d{1,3})*\.?|[A-Za-z]\.|[IVXLC]{1,6}\.)\
 # An item of a nested Markdown list: "    1. ..." or "    a. ..." (indented under its parent item).
 _LIST_ITEM = re.compile(r"^(\d{1,3}|[a-z])[.)] +(\S.*)$")
 _PAREN_ITEM = re.compile(r"^\(([a-z]{1,2}|[ivxl]{1,6}|\d{1,2})\) +(\S.*)$")
-# A title wrapped in markup: "**Term**", "<span ...>Service</span>", "__Fees__".
-_MARKED = re.compile(r"^(?:\*\*|__|<[A-Za-z][^>]*>)")
 _ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
 
 
@@ -51,7 +49,6 @@ class Heading:
     title: str
     level: int
     body: str = ""  # rest of the line after the title, for deriving a title
-    marked: bool = False  # a Markdown heading or a title in bold or HTML: the author marked it as a heading
     anchor: int | None = field(default=None, repr=False)  # "(a)" items: index of the heading they sit under
     depth: int = field(default=0, repr=False)  # ... and how many levels below it
 
@@ -147,14 +144,13 @@ class _Scanner:
         plain = plain_inline(stripped)
         if not plain:
             return
-        marked = bool(_MARKED.match(_after_number(stripped)))
-        if self._article_or_section(start, plain.lstrip("*_").strip(), plain_inline(next_line)):
+        if self._article_or_section(start, plain, next_line):
             return
         if indent >= 2 and self.list_stack and _LIST_ITEM.match(plain):
-            self._nested_item(start, indent, plain, marked)
+            self._nested_item(start, indent, plain)
             return
         if plain[0].isdigit() or first in "*_":
-            self._numbered(start, stripped, plain, indent, paragraph_start, marked)
+            self._numbered(start, stripped, plain, indent, paragraph_start)
             return
         if plain[0] == "(" and paragraph_start:
             self._paren(start, plain)
@@ -172,25 +168,24 @@ class _Scanner:
             self._note_number(number)
         self.md_levels.append((len(self.headings), hashes))
         title = clean_title(content) or (f"Section {number}" if number else "Untitled")
-        self._add(Heading(start, number, title, 1, marked=True))
+        self._add(Heading(start, number, title, 1))
 
     def _article_or_section(self, start: int, line: str, next_line: str, hashes: int = 0) -> bool:
         """ARTICLE and Section headings (``hashes``: the Markdown heading they are written as, if any)."""
-        marked = hashes > 0
         m = _ARTICLE.match(line)
         if m:
             number = m.group(1)
             title = clean_title(m.group(2) or "")
             if not title:
-                candidate = next_line.strip().lstrip("*_").strip()
+                candidate = plain_inline(next_line)
                 if candidate and not candidate.endswith(".") and is_title(candidate):
                     title = clean_title(candidate.rstrip(":"))
             self.in_articles = True
             value = _roman_to_int(number) if number.isalpha() else int(number)
             self.last_top, self.last_sub = value, None
-            if marked:
+            if hashes:
                 self.md_levels.append((len(self.headings), hashes))
-            self._add(Heading(start, number, title or f"Article {number}", 1, marked=marked))
+            self._add(Heading(start, number, title or f"Article {number}", 1))
             return True
         m = _SECTION.match(line)
         if m:
@@ -204,9 +199,9 @@ class _Scanner:
                 title, body = "", rest
             self._note_number(number)
             level = self._numbered_level(number)
-            if marked:
+            if hashes:
                 self.md_levels.append((len(self.headings), hashes))
-            self._add(Heading(start, number, clean_title(title) or f"Section {number}", level, body, marked=marked))
+            self._add(Heading(start, number, clean_title(title) or f"Section {number}", level, body))
             return True
         return False
 
@@ -216,15 +211,13 @@ class _Scanner:
         if "." not in number:
             self.list_stack.append((indent, _ordinal(number), number))
 
-    def _numbered(self, start: int, raw: str, line: str, indent: int, paragraph_start: bool, marked: bool) -> None:
+    def _numbered(self, start: int, raw: str, line: str, indent: int, paragraph_start: bool) -> None:
         m = _BOLD_NUMBER.match(raw) or _NUMBER_IN_BOLD.match(raw)
         if m:  # "1. **Title**." / "**1. Title.**": unambiguous headings
             number = m.group(1)
             self._note_number(number)
             self._open_list(indent, number)
-            heading = Heading(start, number, clean_title(m.group(2)), self._numbered_level(number), m.group(3) or "")
-            heading.marked = True
-            self._add(heading)
+            self._add(Heading(start, number, clean_title(m.group(2)), self._numbered_level(number), m.group(3) or ""))
             return
         if line[0] in "*_":
             return
@@ -236,7 +229,7 @@ class _Scanner:
                 self._open_list(indent, number)
                 body = m.group(3) or "" if pattern is _NUMBER_TITLE else ""
                 level = self._numbered_level(number)
-                self._add(Heading(start, number, clean_title(m.group(2)), level, body, marked=marked))
+                self._add(Heading(start, number, clean_title(m.group(2)), level, body))
                 return
         m = _NUMBER_ANY.match(line)
         # Untitled numbered paragraph: only at a paragraph start and only as the next number in sequence, and not
@@ -247,7 +240,7 @@ class _Scanner:
             self._open_list(indent, number)
             self._add(Heading(start, number, derive_title(m.group(2)), self._numbered_level(number)))
 
-    def _nested_item(self, start: int, indent: int, line: str, marked: bool) -> None:
+    def _nested_item(self, start: int, indent: int, line: str) -> None:
         """A titled item of a nested list ("    2. <span>Support.</span> During ..."): a sub-section numbered
         under its parent item ("1.2"); an untitled one is an item of a list, not a heading."""
         m = _LIST_ITEM.match(line)
@@ -272,7 +265,7 @@ class _Scanner:
         if not is_title(title) or len(title.split()) > 8:
             return
         level = len(self.list_stack) + (1 if self.in_articles else 0)
-        self._add(Heading(start, number, clean_title(title), level, body, marked=marked))
+        self._add(Heading(start, number, clean_title(title), level, body))
 
     def _paren(self, start: int, line: str) -> None:
         m = _PAREN_ITEM.match(line)
@@ -315,11 +308,6 @@ class _Scanner:
             if heading.anchor is not None:
                 heading.level = max(self.headings[heading.anchor].level, 1) + heading.depth
         return self.headings
-
-
-def _after_number(line: str) -> str:
-    """The line after its leading number ("1. ", "    2. ", "**3.**"): where a marked-up title would start."""
-    return re.sub(r"^\s*(?:\d{1,3}(?:\.\d{1,3})*|[a-z])[.)]?\s+", "", line, count=1)
 
 
 def _front_matter_end(lines: list[str]) -> int:

@@ -10,6 +10,7 @@ EMPHASIS = re.compile(r"[*_`]+")
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>")
 _LINK = re.compile(r"!?\[([^\]\n]*)\]\((?:[^()\n]|\([^()\n]*\))*\)")
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~])")
+_MARKUP_CHARS = frozenset("<[\\*_`")
 _SMALL_WORDS = frozenset(
     [
         "a",
@@ -55,6 +56,8 @@ def plain_inline(line: str) -> str:
     """A line without its inline markup: HTML tags, link syntax (the link text stays), backslash escapes and
     emphasis marks. ``1. <span class="header_2">Service</span>`` -> ``1. Service``; ``1\\. Who's Who`` -> ``1. Who's
     Who``. (shared/text/markup.py's `comparable` goes further: it also drops list numbering and folds typography.)"""
+    if not _MARKUP_CHARS.intersection(line):  # most lines: nothing to drop
+        return " ".join(line.split())
     text = _ESCAPE.sub(r"\1", _LINK.sub(r"\1", _TAG.sub("", line)))
     return " ".join(EMPHASIS.sub("", text).split())
 
