@@ -23,11 +23,13 @@ best clauses interleaved.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import bm25s
 import numpy as np
@@ -167,13 +169,38 @@ def _semantic(query: Query, headings: list[list[str]], plains: list[str]) -> np.
     if not asked:
         return np.zeros(len(plains))
     model = semantic_model()
-    vectors = np.stack([_clause_vector(" ".join(h) + ". " + p) for h, p in zip(headings, plains, strict=True)])
+    vectors = _clause_vectors.vectors([" ".join(h) + ". " + p for h, p in zip(headings, plains, strict=True)])
     return vectors @ model.embed([asked])[0]
 
 
-@lru_cache(maxsize=2048)  # a contract's clauses are asked many questions: 1 KB a vector
-def _clause_vector(text: str) -> np.ndarray:
-    return semantic_model().embed([content_words(text)])[0]
+class _VectorCache:
+    """Clause vectors by a digest of their text (a contract's clauses are asked many questions): at most
+    CACHED_VECTORS of 1 KB each, least recently used dropped; the texts themselves are not kept."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._vectors: OrderedDict[bytes, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def vectors(self, texts: list[str]) -> np.ndarray:
+        keys = [hashlib.blake2b(t.encode("utf-8"), digest_size=16).digest() for t in texts]
+        with self._lock:
+            found = {k: self._vectors[k] for k in keys if k in self._vectors}
+            for k in found:
+                self._vectors.move_to_end(k)
+        missing = [i for i, k in enumerate(keys) if k not in found]
+        if missing:
+            fresh = semantic_model().embed([content_words(texts[i]) for i in missing])
+            with self._lock:
+                for i, vector in zip(missing, fresh, strict=True):
+                    found[keys[i]] = self._vectors[keys[i]] = vector
+                while len(self._vectors) > self._size:
+                    self._vectors.popitem(last=False)
+        return np.stack([found[k] for k in keys])
+
+
+CACHED_VECTORS = 4096
+_clause_vectors = _VectorCache(CACHED_VECTORS)
 
 
 def _framing(clauses: Sequence[ClauseText], headings: list[list[str]], bodies: list[list[str]]) -> list[bool]:

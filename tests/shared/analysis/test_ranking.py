@@ -61,3 +61,13 @@ def test_markup_does_not_change_the_ranking() -> None:
 
 def test_no_clauses_no_ranking() -> None:
     assert rank_clauses([], "What is the governing law?") == []
+
+
+def test_clause_vectors_are_cached_by_digest_within_a_bound() -> None:
+    from shared.analysis.ranking import _VectorCache
+
+    cache = _VectorCache(2)
+    first = cache.vectors(["fees are due monthly", "notices by email"])
+    again = cache.vectors(["fees are due monthly", "the law of Delaware"])
+    assert (first[0] == again[0]).all()
+    assert len(cache._vectors) == 2 and all(isinstance(k, bytes) and len(k) == 16 for k in cache._vectors)
