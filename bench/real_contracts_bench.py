@@ -36,7 +36,9 @@ Baselines in the same run, on the same segmentation:
 - naive query: BM25 (bm25s) over the question's stemmed words, the top three clauses with a positive score
   cited in order (as bench/query_answer_bench.py's baseline, with three citations instead of one).
 With --reference-sections the offline analyzer also runs on the reference sections themselves as clauses: what
-it would do with the document's real structure (a ceiling for segmentation work, not the app's figure).
+it would do with the document's real structure (a ceiling for segmentation work, not the app's figure). With
+--without-semantic it also runs with the WordLlama similarity switched off (query ranking and clause alignment on
+words alone): what the semantic model buys.
 
 The held-out split must not be looked at while tuning (tests/data/real/README.md); its figures are printed so
 they can be reported, --verbose lists misses and false positives per split, and --split limits the run.
@@ -49,15 +51,19 @@ import argparse
 import difflib
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import bm25s
 import numpy as np
 
+from shared.analysis import ranking
 from shared.analysis.offline.analyzer import OfflineAnalyzer
 from shared.analysis.offline.similarity import terms
 from shared.comparison.models import ClauseFinding, ClauseStatus, ComparisonTask
+from shared.comparison.offline import alignment
 from shared.contracts.analysis import ClauseText, ContractForAnalysis
 from shared.query.models import Citation, PartAnswer, PerContractAnswer, QueryPartTask
 from shared.text.segmentation import segment_top_level
@@ -456,6 +462,7 @@ def bench(
     splits: Sequence[str] = SPLITS,
     verbose: bool = False,
     reference_sections: bool = False,
+    without_semantic: bool = False,
 ) -> None:
     analyzer = OfflineAnalyzer()
     comparers: list[tuple[str, Comparer, Segmenter]] = [
@@ -466,6 +473,11 @@ def bench(
         ("offline", lambda task: analyzer.answer_part(task).output, app_segments),
         ("naive BM25 top-3", naive_answer, app_segments),
     ]
+    if without_semantic:
+        comparers.append(("offline, no semantic", _words_only(offline_compare(analyzer)), app_segments))
+        answerers.append(
+            ("offline, no semantic", _words_only(lambda task: analyzer.answer_part(task).output), app_segments)
+        )
     if reference_sections:
         comparers.append(("offline, ref. sections", offline_compare(analyzer), reference_segments))
         answerers.append(("offline, ref. sections", lambda task: analyzer.answer_part(task).output, reference_segments))
@@ -488,6 +500,29 @@ def bench(
             report_query(label, outcomes, time.perf_counter() - start, verbose)
 
 
+@contextmanager
+def _semantic_off() -> Iterator[None]:
+    saved = ranking.LEXICAL, ranking.SEMANTIC, alignment.SEMANTIC_SHARE
+    ranking.LEXICAL, ranking.SEMANTIC, alignment.SEMANTIC_SHARE = 1.0, 0.0, 0.0
+    try:
+        yield
+    finally:
+        ranking.LEXICAL, ranking.SEMANTIC, alignment.SEMANTIC_SHARE = saved
+
+
+T = TypeVar("T")
+
+
+def _words_only(run: Callable[..., T]) -> Callable[..., T]:
+    """The same analyzer with the semantic model's share of every score set to zero."""
+
+    def wrapped(*args: object) -> T:
+        with _semantic_off():
+            return run(*args)
+
+    return wrapped
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0] if __doc__ else None)
     parser.add_argument("--split", choices=SPLITS, help="only this split (default: both, and all)")
@@ -496,6 +531,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--questions", help="comma-separated question ids (default: all)")
     parser.add_argument(
         "--reference-sections", action="store_true", help="also run the analyzer on the reference sections"
+    )
+    parser.add_argument(
+        "--without-semantic", action="store_true", help="also run the analyzer with the semantic model switched off"
     )
     args = parser.parse_args(argv)
     pairs, questions = load_pairs(), load_questions()
@@ -506,7 +544,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         wanted = set(args.questions.split(","))
         questions = [q for q in questions if q.id in wanted]
     splits: tuple[str, ...] = (args.split,) if args.split else SPLITS
-    bench(pairs, questions, splits, args.verbose, args.reference_sections)
+    bench(pairs, questions, splits, args.verbose, args.reference_sections, args.without_semantic)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,11 @@ import re
 
 # Markdown emphasis and code marks around or inside a heading.
 EMPHASIS = re.compile(r"[*_`]+")
+# Inline markup a heading line may carry: HTML tags, links (their text stays), backslash escapes.
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>")
+_LINK = re.compile(r"!?\[([^\]\n]*)\]\((?:[^()\n]|\([^()\n]*\))*\)")
+_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~])")
+_MARKUP_CHARS = frozenset("<[\\*_`")
 _SMALL_WORDS = frozenset(
     [
         "a",
@@ -47,14 +52,24 @@ def is_title(candidate: str) -> bool:
     return all(w[0].isupper() for w in significant)
 
 
+def plain_inline(line: str) -> str:
+    """A line without its inline markup: HTML tags, link syntax (the link text stays), backslash escapes and
+    emphasis marks. ``1. <span class="header_2">Service</span>`` -> ``1. Service``; ``1\\. Who's Who`` -> ``1. Who's
+    Who``. (shared/text/markup.py's `comparable` goes further: it also drops list numbering and folds typography.)"""
+    if not _MARKUP_CHARS.intersection(line):  # most lines: nothing to drop
+        return " ".join(line.split())
+    text = _ESCAPE.sub(r"\1", _LINK.sub(r"\1", _TAG.sub("", line)))
+    return " ".join(EMPHASIS.sub("", text).split())
+
+
 def clean_title(title: str) -> str:
-    """A heading's title without emphasis marks and trailing '.' or ':'."""
-    return EMPHASIS.sub("", title).strip().rstrip(".:").strip()
+    """A heading's title without markup (emphasis, tags, links) and trailing '.' or ':'."""
+    return " ".join(plain_inline(title).split()).strip().rstrip(".:").strip()
 
 
 def derive_title(body: str) -> str:
     """A title for an untitled clause: the first words of its body."""
-    words = EMPHASIS.sub("", body).split()
+    words = plain_inline(body).split()
     return " ".join(words[:8]).rstrip(".,;:") if words else ""
 
 
@@ -67,7 +82,7 @@ _NON_WORD = re.compile(r"[^\w]+")
 
 def normalize_title(title: str) -> str:
     """Comparable form of a heading: "ARTICLE III - Limitation of Liability." -> "limitation of liability"."""
-    t = EMPHASIS.sub(" ", title).replace("#", " ").lower().replace("&", " and ")
+    t = EMPHASIS.sub(" ", plain_inline(title)).replace("#", " ").lower().replace("&", " and ")
     t = t.replace("\u2019", "'").replace("'s ", "s ")
     t = _NUMBER_PREFIX.sub("", t, count=1)
     return " ".join(_NON_WORD.sub(" ", t).split())

@@ -7,6 +7,7 @@ preambles by theirs.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from shared.analysis.offline.similarity import fold
 
@@ -16,6 +17,7 @@ _NUMBERING = re.compile(
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 
 
+@lru_cache(maxsize=8192)
 def normalize_heading(title: str) -> str:
     """'**9. Governing Law & Jurisdiction.**' -> 'governing law and jurisdiction'."""
     text = fold(title).replace("&", " and ").replace("*", " ").replace("#", " ").replace("_", " ").strip()

@@ -134,8 +134,8 @@ _LEMMA_SUFFIXES = (
 _SHORT_ROOT = frozenset({"ings", "ing", "ed", "ment"})
 _LONG_ROOT = frozenset({"ive", "ively"})  # survive, receive keep their "iv": only adjectives (injunctive) lose it
 # Words whose suffix is not one: stripped, they would meet another word ("exception" is not "except", "during"
-# is not "duration").
-_LEMMA_WHOLE = frozenset({"exception", "during"})
+# is not "duration", a "government" is not what "governs").
+_LEMMA_WHOLE = frozenset({"exception", "during", "government", "governmental"})
 
 
 @lru_cache(maxsize=65536)  # the hot path of answering: a contract's vocabulary is small and repeats

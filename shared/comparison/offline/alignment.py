@@ -1,8 +1,11 @@
 """Pair the clauses of a standard contract with those of a compared contract.
 
 A pair scores on its headings (same normalized title or same legal concept, so "Choice of Law" meets
-"Governing Law") and on its text (TF-IDF cosine, so a renamed or moved clause still meets its original).
-Pairs are taken greedily, best first: one standard clause pairs with at most one compared clause.
+"Governing Law") and on its text, read in comparable form (markup is not words): the TF-IDF cosine of their terms,
+blended with their meaning — the cosine of their WordLlama embeddings (shared/analysis/semantic.py), rescaled so
+that unrelated clauses of one contract (about 0.3) count nothing and a rewritten clause (0.8 and more) counts —
+so a clause renamed and reworded still meets its original. Pairs are taken greedily, best first: one standard
+clause pairs with at most one compared clause.
 """
 
 from __future__ import annotations
@@ -11,15 +14,23 @@ import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from shared.analysis.offline.headings import normalize_heading
 from shared.analysis.offline.similarity import TfIdf, cosine, terms
+from shared.analysis.semantic import content_words, semantic_model
 from shared.comparison.offline.concepts import heading_concepts, heading_terms
 from shared.contracts.analysis import ClauseText
+from shared.text.markup import comparable
 
 # Below this a pair with different headings is two different clauses that share some vocabulary.
 MIN_SCORE = 0.42
 # Same heading: the pair holds even when the text was rewritten, as long as it is not unrelated text.
 SAME_HEADING_FLOOR = 0.55
+# Share of the text similarity that is meaning rather than shared terms, and the embedding cosine that counts as
+# no likeness at all (unrelated clauses of one contract sit around 0.3, rarely above 0.6).
+SEMANTIC_SHARE = 0.25
+SEMANTIC_FLOOR = 0.5
 
 
 @dataclass(frozen=True)
@@ -42,17 +53,29 @@ def heading_similarity(a: str, b: str) -> float:
     return max(concept, words)
 
 
+def _meaning(standard: Sequence[str], compared: Sequence[str]) -> np.ndarray:
+    """Embedding cosines of every standard clause with every compared clause, rescaled to 0..1."""
+    if not standard or not compared:
+        return np.zeros((len(standard), len(compared)))
+    model = semantic_model()
+    cosines = model.embed([content_words(t) for t in standard]) @ model.embed([content_words(t) for t in compared]).T
+    return np.clip((cosines - SEMANTIC_FLOOR) / (1 - SEMANTIC_FLOOR), 0.0, 1.0)
+
+
 def align(standard: Sequence[ClauseText], compared: Sequence[ClauseText]) -> list[Pair]:
     """Greedy best-first pairing; returns pairs in standard order."""
-    docs_a = [terms(c.title + " " + c.text) for c in standard]
-    docs_b = [terms(c.title + " " + c.text) for c in compared]
+    texts_a = [c.title + " " + comparable(c.text) for c in standard]
+    texts_b = [c.title + " " + comparable(c.text) for c in compared]
+    docs_a = [terms(t) for t in texts_a]
+    docs_b = [terms(t) for t in texts_b]
     model = TfIdf(docs_a + docs_b)
     vec_a = [model.vector(d) for d in docs_a]
     vec_b = [model.vector(d) for d in docs_b]
+    meaning = _meaning(texts_a, texts_b)
     candidates: list[Pair] = []
     for i, ca in enumerate(standard):
         for j, cb in enumerate(compared):
-            text = cosine(vec_a[i], vec_b[j])
+            text = (1 - SEMANTIC_SHARE) * cosine(vec_a[i], vec_b[j]) + SEMANTIC_SHARE * float(meaning[i, j])
             head = heading_similarity(ca.title, cb.title)
             if head >= 1.0:
                 score = SAME_HEADING_FLOOR + (1 - SAME_HEADING_FLOOR) * text

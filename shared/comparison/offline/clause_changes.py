@@ -32,6 +32,8 @@ class Change:
 
 def _number_subject(text: str, at: int, concepts: frozenset[str], unit: str) -> str:
     """What a number is about, from the words just around it in its sentence (or the clause's concept)."""
+    if unit == "date":
+        return "date"
     # Only the current sentence, and the keyword nearest the number wins ("... notice ... liability of $X").
     before = re.split(r"[.;:]\s", text[max(0, at - 240) : at].lower())[-1]
     after = re.split(r"[.;:]\s", text[at : at + 50].lower())[0]
@@ -57,6 +59,7 @@ def _number_subject(text: str, at: int, concepts: frozenset[str], unit: str) -> 
         ("solicit", "non-solicit period"),
         ("liabil", "liability cap"),
         ("exceed", "liability cap"),
+        ("version", "version"),
         ("interest", "interest rate"),
         ("late", "late fee"),
         ("rent", "rent"),
@@ -102,15 +105,17 @@ def number_changes(standard: str, compared: str, concepts: frozenset[str]) -> li
         if partner is None and len(removed) == 1 and len(added) == 1:
             partner = added[0]  # one number replaced by one number: a change, even if the unit moved
         subject = _number_subject(standard, q.start, concepts, q.unit)
+        # A date ("last updated", "effective") is worth naming, not escalating by itself.
+        high = q.unit != "date"
         if partner is not None:
             added.remove(partner)
             text = f"{subject} changed from {q.phrase} to {partner.phrase}"
-            changes.append(Change("number", text, q.start, partner.start))
+            changes.append(Change("number", text, q.start, partner.start, high))
         else:
-            changes.append(Change("number", f"{subject} of {q.phrase} removed", q.start, None))
+            changes.append(Change("number", f"{subject} of {q.phrase} removed", q.start, None, high))
     for p in added:
         subject = _number_subject(compared, p.start, concepts, p.unit)
-        changes.append(Change("number", f"{subject} of {p.phrase} added", None, p.start))
+        changes.append(Change("number", f"{subject} of {p.phrase} added", None, p.start, p.unit != "date"))
     return changes
 
 
@@ -261,9 +266,14 @@ def subclause_changes(standard: str, compared: str, concepts: frozenset[str]) ->
 
 def detect_changes(standard: str, compared: str, concepts: frozenset[str]) -> list[Change]:
     """All concrete changes, most telling first."""
+    return subclause_changes(standard, compared, concepts) + text_changes(standard, compared, concepts)
+
+
+def text_changes(standard: str, compared: str, concepts: frozenset[str]) -> list[Change]:
+    """The changes read in the words alone (no line structure): places, numbers, caps, obligations. The
+    comparison runs them on the comparable text (shared/text/markup.py), where markup cannot pass for a change."""
     return (
-        subclause_changes(standard, compared, concepts)
-        + place_changes(standard, compared)
+        place_changes(standard, compared)
         + number_changes(standard, compared, concepts)
         + protection_changes(standard, compared)
         + obligation_changes(standard, compared)

@@ -9,8 +9,7 @@ reports the standard's listed clauses and nothing else).
 from __future__ import annotations
 
 import difflib
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from shared.analysis.offline.headings import normalize_heading
@@ -20,13 +19,14 @@ from shared.analysis.offline.similarity import (
     clip,
     sentences,
     strip_heading,
-    word_spans,
     words,
 )
 from shared.comparison.models import ClauseFinding, ComparisonTask, ContractComparison, Severity
 from shared.comparison.offline.alignment import Pair, align
-from shared.comparison.offline.clause_changes import Change, detect_changes
+from shared.comparison.offline.clause_changes import Change, subclause_changes, text_changes
 from shared.comparison.offline.concepts import BOILERPLATE, heading_concepts, is_high_risk
+from shared.comparison.offline.edits import Reading, canonical_words, is_trivial, item_changes, only_moved, read
+from shared.comparison.offline.references import numbering, reference_at, references, target
 from shared.comparison.selection import listed_indexes
 from shared.contracts.analysis import ClauseText
 
@@ -34,21 +34,14 @@ EXCERPT_CHARS = 400
 # Word-level similarity at or above which a change with few content words is "minor wording".
 MINOR_RATIO = 0.9
 MINOR_CONTENT_WORDS = 3
-# "will" and "shall" are used interchangeably by drafters; treat them as one word.
-_EQUIVALENT = {"will": "shall", "must": "shall", "agrees": "shall"}
 # Word swaps no longer than this ("are effective when delivered" -> "take effect upon delivery") are rewording;
 # a longer insertion or deletion adds or removes a term.
 SWAP_WORDS = 4
 SWAP_SHARE = 0.35
 # A deletion or insertion this long is worth quoting in the explanation.
 RUN_WORDS = 5
-# Clause numbering at the start of any line: renumbering is formatting, not substance.
-_LEADING_NUMBER = re.compile(r"^[ \t#*>]*(?:\(?[0-9]+(?:\.[0-9]+)*[.)]?|\([a-z]\)|[ivx]+\.)(?=\s)", re.I | re.M)
-
-
-def _canonical_words(text: str) -> list[str]:
-    """Words with formatting, numbering, case and will/shall differences removed."""
-    return [_EQUIVALENT.get(w, w) for w in words(_LEADING_NUMBER.sub("", text))]
+# Named list items in an explanation before "and N more".
+MAX_NAMED_ITEMS = 3
 
 
 @dataclass(frozen=True)
@@ -58,17 +51,31 @@ class _Diff:
     changes: list[Change]
     only_swaps: bool = True  # every edit is a short word swap (see SWAP_WORDS)
     content_words: int = 0
+    unchanged: str = ""  # why a pair with different text is the same clause: "formatting", "spelling", "moved"
 
 
-def _diff(a: str, b: str, concepts: frozenset[str]) -> _Diff:
-    wa, wb = _canonical_words(a), _canonical_words(b)
+Opcode = tuple[str, int, int, int, int]
+_NO_NUMBERS: tuple[dict[str, str], dict[str, str]] = ({}, {})
+
+
+def _diff(
+    a_text: str, b_text: str, concepts: frozenset[str], numbers: tuple[dict[str, str], dict[str, str]] = _NO_NUMBERS
+) -> _Diff:
+    a, b = read(a_text), read(b_text)
+    wa, wb = a.words, b.words
     if wa == wb:
-        return _Diff(1.0, 0, [])
+        return _Diff(1.0, 0, [], unchanged="formatting")
     matcher = difflib.SequenceMatcher(None, wa, wb, autojunk=False)
+    opcodes: list[Opcode] = [op for op in matcher.get_opcodes() if not is_trivial(*op, wa, wb)]
+    opcodes, repointed = _references(a, b, opcodes, numbers)
+    if not opcodes and not repointed:
+        return _Diff(1.0, 0, [], unchanged="spelling" if matcher.ratio() < 1 else "renumbered")
+    if not repointed and only_moved(a, b):
+        return _Diff(1.0, 0, [], unchanged="moved")
     changed = 0
     only_swaps = True
     runs: list[tuple[int, str, int, int]] = []  # (words, side, i1, i2): long deletions and insertions
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    for tag, i1, i2, j1, j2 in opcodes:
         if tag != "equal":
             changed += sum(w not in STOPWORDS for w in wa[i1:i2]) + sum(w not in STOPWORDS for w in wb[j1:j2])
             only_swaps = only_swaps and i2 - i1 <= SWAP_WORDS and j2 - j1 <= SWAP_WORDS
@@ -77,24 +84,106 @@ def _diff(a: str, b: str, concepts: frozenset[str]) -> _Diff:
             if j2 - j1 >= RUN_WORDS and j2 - j1 > 2 * (i2 - i1):
                 runs.append((j2 - j1, "b", j1, j2))
     content = sum(w not in STOPWORDS for w in wa) + sum(w not in STOPWORDS for w in wb)
-    changes = detect_changes(a, b, concepts)
-    if not any(c.kind == "subclause" for c in changes):
+    # Sub-clause headings are read on the verbatim lines; the other detectors on the comparable text, their
+    # offsets taken back to the verbatim text for the excerpts.
+    changes = subclause_changes(a_text, b_text, concepts) + repointed + _item_changes(a, b, concepts)
+    changes += [
+        replace(c, standard_at=a.raw_offset(c.standard_at), compared_at=b.raw_offset(c.compared_at))
+        for c in text_changes(a.plain, b.plain, concepts)
+    ]
+    if not any(c.kind in ("subclause", "item") for c in changes):
         changes += _run_changes(a, b, runs)
+    if not changes and changed:
+        changes = _edit_changes(a, b, opcodes)
     return _Diff(matcher.ratio(), changed, changes, only_swaps, content)
 
 
-def _run_changes(a: str, b: str, runs: list[tuple[int, str, int, int]]) -> list[Change]:
-    """Name the longest removed and the longest added passage, quoted as written."""
+# Short edits are quoted whole when nothing else names the change: "“are effective when delivered” changed to
+# “take effect upon delivery”".
+EDIT_WORDS = 8
+MAX_EDITS_NAMED = 2
+
+
+def _edit_changes(a: Reading, b: Reading, opcodes: list[Opcode]) -> list[Change]:
+    out: list[Change] = []
+    for tag, i1, i2, j1, j2 in opcodes:
+        if tag == "equal" or i2 - i1 > EDIT_WORDS or j2 - j1 > EDIT_WORDS:
+            continue
+        old = _quoted(a, i1, i2)
+        new = _quoted(b, j1, j2)
+        at_a = a.spans[i1][0] if i1 < len(a.spans) else None
+        at_b = b.spans[j1][0] if j1 < len(b.spans) else None
+        if tag == "replace":
+            out.append(Change("text", f"wording changed from {old} to {new}", at_a, at_b, high=False))
+        elif tag == "delete":
+            out.append(Change("text", f"{old} removed", at_a, None, high=False))
+        else:
+            out.append(Change("text", f"{new} added", None, at_b, high=False))
+    return out[:MAX_EDITS_NAMED]
+
+
+def _quoted(reading: Reading, lo: int, hi: int) -> str:
+    """Words lo..hi of a reading as written (without markup), in quotes."""
+    if hi <= lo:
+        return "“”"
+    return "“" + " ".join(reading.plain[reading.plain_spans[lo][0] : reading.plain_spans[hi - 1][1]].split()) + "”"
+
+
+def _references(
+    a: Reading, b: Reading, opcodes: list[Opcode], numbers: tuple[dict[str, str], dict[str, str]]
+) -> tuple[list[Opcode], list[Change]]:
+    """Edits of a cross-reference's number: dropped when both point to the same clause (renumbering), named when
+    the reference now points elsewhere (or where it points cannot be told)."""
+    refs_a, refs_b = references(a.plain), references(b.plain)
+    if not refs_a or not refs_b:
+        return opcodes, []
+    kept: list[Opcode] = []
+    repointed: list[Change] = []
+    for op in opcodes:
+        tag, i1, i2, j1, j2 = op
+        ra = reference_at(refs_a, a.plain_spans[i1][0]) if tag == "replace" else None
+        rb = reference_at(refs_b, b.plain_spans[j1][0]) if tag == "replace" else None
+        if ra is None or rb is None or a.plain_spans[i2 - 1][1] > ra.end or b.plain_spans[j2 - 1][1] > rb.end:
+            kept.append(op)
+            continue
+        ta, tb = target(ra, numbers[0]), target(rb, numbers[1])
+        if ta is not None and ta == tb:
+            continue  # renumbered, same clause
+        what = f"cross-reference changed from “{ra.text}” to “{rb.text}”"
+        if ta is not None and tb is not None:
+            what += f" (the standard's {ra.number} is “{ta}”, this contract's {rb.number} is “{tb}”)"
+        repointed.append(Change("reference", what, a.raw_offset(ra.start), b.raw_offset(rb.start)))
+        kept.append(op)
+    return kept, repointed
+
+
+def _item_changes(a: Reading, b: Reading, concepts: frozenset[str]) -> list[Change]:
+    """Items of a list added, removed or reworded, each named (verbatim offsets)."""
+    found = item_changes(a, b)
+    high = is_high_risk(concepts)
+    described = {"added": "item added: {}", "removed": "item removed: {}", "reworded": "item reworded: {}"}
+    out = [
+        Change("item", described[c.kind].format(c.name), c.standard_at, c.compared_at, high=high)
+        for c in found[:MAX_NAMED_ITEMS]
+    ]
+    if len(found) > MAX_NAMED_ITEMS:
+        out.append(Change("item", f"{len(found) - MAX_NAMED_ITEMS} more items changed", None, None, high=high))
+    return out
+
+
+def _run_changes(a: Reading, b: Reading, runs: list[tuple[int, str, int, int]]) -> list[Change]:
+    """Name the longest removed and the longest added passage, quoted as written (without markup)."""
     out: list[Change] = []
     for side in ("a", "b"):
         found = sorted((r for r in runs if r[1] == side), key=lambda r: (-r[0], r[2]))
         if not found:
             continue
         _, _, lo, hi = found[0]
-        text = a if side == "a" else b
-        spans = word_spans(_LEADING_NUMBER.sub(lambda m: " " * len(m.group()), text))
-        start, end = spans[lo][1], spans[hi - 1][2]
-        passage = clip(" ".join(text[start:end].split()), 140)
+        reading = a if side == "a" else b
+        passage = clip(
+            " ".join(reading.plain[reading.plain_spans[lo][0] : reading.plain_spans[hi - 1][1]].split()), 140
+        )
+        start = reading.spans[lo][0]
         if side == "a":
             out.append(Change("text", f"wording removed: “{passage}”", start, None, high=False))
         else:
@@ -123,8 +212,8 @@ def _most_changed(a: str, b: str, change: Change | None) -> tuple[str, str]:
     sa, sb = sentences(a), sentences(b)
     if not sa or not sb:
         return clip(a, EXCERPT_CHARS), clip(b, EXCERPT_CHARS)
-    wa = [_canonical_words(s.text) for s in sa]
-    wb = [_canonical_words(s.text) for s in sb]
+    wa = [canonical_words(s.text) for s in sa]
+    wb = [canonical_words(s.text) for s in sb]
 
     def best_partner(words_: list[str], others: list[list[str]]) -> tuple[int, float]:
         scored = [(difflib.SequenceMatcher(None, words_, o, autojunk=False).ratio(), -k) for k, o in enumerate(others)]
@@ -173,22 +262,34 @@ def _sentence_case(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _pair_finding(sa: ClauseText, sb: ClauseText) -> tuple[ClauseFinding, float]:
+_UNCHANGED = {
+    "formatting": "Formatting only: the same text as the standard",
+    "spelling": "Formatting and spelling only: the same text as the standard, typos or doubled words fixed",
+    "moved": "Formatting only: the same items as the standard, moved or renumbered",
+    "renumbered": "Formatting only: the same text as the standard; its cross-references are renumbered but point to "
+    "the same clauses",
+}
+
+
+def _pair_finding(
+    sa: ClauseText, sb: ClauseText, numbers: tuple[dict[str, str], dict[str, str]] = _NO_NUMBERS
+) -> tuple[ClauseFinding, float]:
     concepts = heading_concepts(sa.title) | heading_concepts(sb.title)
-    diff = _diff(sa.text, sb.text, concepts)
+    diff = _diff(sa.text, sb.text, concepts, numbers)
     renamed = normalize_heading(sa.title) != normalize_heading(sb.title)
     heading_note = f" (heading “{sb.title}” in this contract)" if renamed else ""
     if not diff.changes and diff.content_words_changed == 0:
-        if diff.ratio >= 1.0:
-            explanation = "Same text as the standard, apart from formatting"
+        if diff.unchanged:
+            explanation = _UNCHANGED[diff.unchanged]
         else:
             explanation = "Same substance as the standard; only connecting words differ"
         finding = ClauseFinding(title=sa.title, status="matched", explanation=f"{explanation}{heading_note}.")
         return finding, max(diff.ratio, 0.98)
     severity = _severity(diff, concepts)
     if diff.changes:
-        named = "; ".join(c.description for c in diff.changes[:3])
-        more = f" (and {len(diff.changes) - 3} more changes)" if len(diff.changes) > 3 else ""
+        described = list(dict.fromkeys(c.description for c in diff.changes))
+        named = "; ".join(described[:3])
+        more = f" (and {len(described) - 3} more changes)" if len(described) > 3 else ""
         explanation = _sentence_case(named) + more
     elif severity == "low":
         explanation = "Minor wording changes that do not alter the substance"
@@ -237,6 +338,7 @@ def compare_contracts(task: ComparisonTask) -> ContractComparison:
     # Alignment always sees every clause of both sides: a listed clause must not pair with a compared clause
     # that is the counterpart of an unlisted one.
     pairs: dict[int, Pair] = {p.standard: p for p in align(standard, compared)}
+    numbers = (numbering(standard), numbering(compared))
     paired_b = {p.compared for p in pairs.values()}
     clauses_mode = task.mode == "clauses"
     listed = set(listed_indexes(task.standard, task.selected_clauses)) if clauses_mode else set(range(len(standard)))
@@ -253,7 +355,7 @@ def compare_contracts(task: ComparisonTask) -> ContractComparison:
             weight += size_a
             continue
         sb = compared[pair.compared]
-        finding, ratio = _pair_finding(sa, sb)
+        finding, ratio = _pair_finding(sa, sb, numbers)
         findings.append(finding)
         size = size_a + len(words(sb.text))
         weighted += ratio * size

@@ -8,6 +8,7 @@ comparison rate a deviation by what the clause is about.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from shared.analysis.offline.headings import normalize_heading
 from shared.analysis.offline.similarity import stem, words
@@ -132,6 +133,7 @@ _PHRASE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
+@lru_cache(maxsize=8192)  # every pair of clauses compares headings: each heading is read once
 def heading_concepts(title: str) -> frozenset[str]:
     """Concepts named by a heading: 'Term and Termination' -> {term, termination}."""
     normalized = normalize_heading(title)
@@ -143,6 +145,7 @@ def heading_concepts(title: str) -> frozenset[str]:
     return frozenset(found)
 
 
+@lru_cache(maxsize=8192)
 def heading_terms(title: str) -> frozenset[str]:
     return frozenset(stem(w) for w in words(normalize_heading(title)) if len(w) > 2 and w not in _HEADING_STOP)
 

@@ -42,7 +42,7 @@ _NUMBER_WORDS = {
 }
 _NUM_WORD = r"(?:" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")"
 _NUM_WORDS = rf"{_NUM_WORD}(?:[\s-]+{_NUM_WORD})*"
-_DIGITS = r"\d[\d,]*(?:\.\d+)?"
+_DIGITS = r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"  # commas only as thousands separators: "July 20, 2020"
 _UNIT = (
     r"(?:calendar\s+|business\s+|working\s+)?(?:years?|months?|weeks?|days?|hours?|minutes?)"
     r"|percent|per\s*cent|%|dollars|usd|eur|euros?|gbp|pounds"
@@ -50,10 +50,28 @@ _UNIT = (
 _MULTIPLIER = r"(?:\s+(?:thousand|million|billion))?"
 # "five (5) years", "5 years", "$1,000,000", "twelve months", "10%", "USD 50,000"; bare "(5)" list markers and
 # "Section 5" references are not quantities.
+_MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
+_MONTH = r"(?:" + "|".join(m.capitalize() for m in _MONTHS) + r")"
+# "November 16, 2020", "16 November 2020", "November 2020": one date, not three numbers.
+_DATE = rf"{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH},?\s+\d{{4}}"
 _QUANTITY = re.compile(
-    rf"(?P<money>(?:\$|usd\s*|eur\s*|€|£)\s?{_DIGITS}{_MULTIPLIER})"
+    rf"(?P<date>\b(?:{_DATE})\b)"
+    rf"|(?P<money>(?:\$|usd\s*|eur\s*|€|£)\s?{_DIGITS}{_MULTIPLIER})"
     rf"|(?P<words>\b{_NUM_WORDS}\b)(?:\s*\(\s*(?P<paren>\$?{_DIGITS}%?)\s*\))?(?:\s+(?P<unit1>{_UNIT})\b)?"
-    rf"|(?<![\w.(§])(?P<digits>{_DIGITS}){_MULTIPLIER}(?:\s*(?P<unit2>{_UNIT})\b)?",
+    rf"|(?<![\w.(§])(?P<digits>{_DIGITS}){_MULTIPLIER}(?:\s*(?P<unit2>{_UNIT})(?:\b|(?<=%)))?",
     re.I,
 )
 _REFERENCE = re.compile(r"(?:section|sections|article|clause|exhibit|schedule|§|paragraph)\s*$", re.I)
@@ -101,6 +119,16 @@ def _multiplier(text: str) -> float:
     return 1.0
 
 
+def _date_value(phrase: str) -> float:
+    """A date as a sortable number: 2020-11-16 -> 20201116."""
+    lowered = phrase.lower()
+    month = next(i for i, name in enumerate(_MONTHS, start=1) if name in lowered)
+    numbers = [int(n) for n in re.findall(r"\d+", phrase)]
+    year = next(n for n in numbers if n >= 1000)
+    day = next((n for n in numbers if n < 1000), 0)
+    return float(year * 10000 + month * 100 + day)
+
+
 def quantities(text: str) -> list[Quantity]:
     """Amounts, durations, percentages and plain numbers, with the phrase as written."""
     out: list[Quantity] = []
@@ -111,7 +139,9 @@ def quantities(text: str) -> list[Quantity]:
         line_head = text[text.rfind("\n", 0, m.start()) + 1 : m.start()]
         if m.group("digits") and not m.group("unit2") and not line_head.strip(" \t#*(>"):
             continue  # "12." or "8.3" opening a line is clause numbering, not a quantity
-        if m.group("money"):
+        if m.group("date"):
+            out.append(Quantity(_date_value(phrase), "date", phrase, m.start()))
+        elif m.group("money"):
             out.append(Quantity(_parse_digits(phrase) * _multiplier(phrase), "$", phrase, m.start()))
         elif m.group("words"):
             unit, paren = m.group("unit1"), m.group("paren")

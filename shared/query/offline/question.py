@@ -7,6 +7,7 @@ staff" ~ "solicit employees", "heard" ~ "courts"), which count for a little less
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from shared.analysis.offline.similarity import STOPWORDS, fold, lemma, wordlist, words
@@ -28,6 +29,7 @@ class Concept:
 
     word: str
     related: tuple[str, ...]
+    surface: str = ""  # the word as asked ("competitors" for "competitor")
 
     def credit(self, found: set[str]) -> float:
         if self.word in found:
@@ -45,6 +47,8 @@ class Query:
     concepts: tuple[Concept, ...]
     topic: str
     asks_scope: bool = False  # "what does ... mean / cover / include": definitions are answers like any other
+    text: str = ""  # the question (or part) as asked
+    reading: str = ""  # ... with its everyday phrases rewritten in the contracts' words ("lock us out": suspend)
 
 
 # Leading words of a question that are not its topic: "What is the" governing law?
@@ -71,13 +75,45 @@ def parse_question(question: str) -> Query:
     text = fold(question)
     for pattern, replacement in QUESTION_PHRASES:
         text = pattern.sub(replacement, text)
-    asked = [lemma(w) for w in words(text) if w not in STOPWORDS and w not in QUESTION_STOP and w not in _RAW_STOP]
+    asked: dict[str, str] = {}  # lemma -> the first word asked that way
+    for w in words(text):
+        if w not in STOPWORDS and w not in QUESTION_STOP and w not in _RAW_STOP:
+            asked.setdefault(lemma(w), w)
     concepts: list[Concept] = []
     covered: set[str] = set()
-    for word in dict.fromkeys(asked):
+    for word, surface in asked.items():
         if word in covered:
             continue
-        concept = Concept(word, RELATED_TERMS.get(word, ()))
+        concept = Concept(word, RELATED_TERMS.get(word, ()), surface)
         concepts.append(concept)
         covered.update(concept.terms())
-    return Query(tuple(concepts), _topic(question), asks_scope=bool(_SCOPE_WORDS.intersection(words(text))))
+    return Query(
+        tuple(concepts),
+        _topic(question),
+        asks_scope=bool(_SCOPE_WORDS.intersection(words(text))),
+        text=question,
+        reading=text,
+    )
+
+
+# A second question joined to the first: ", and how long ...", "; can they ...", "? Where ...". A noun joined by
+# "and" ("the governing law and the forum") is one question.
+_ASKING = (
+    r"what|which|who|whom|whose|when|where|why|how|can|could|do|does|did|is|are|was|were|will|would|shall|should"
+    r"|may|might|must|has|have|if"
+)
+_PART_BREAK = re.compile(rf"(?:,?\s+and\s+|;\s*|,\s+(?:but|or)\s+|\?\s+)(?=(?:{_ASKING})\b)", re.I)
+MIN_PART_WORDS = 3
+
+
+def question_parts(question: str) -> list[str]:
+    """The questions a question asks: "What is the governing law, and how long do the confidentiality obligations
+    last?" is two. A part too short to stand alone stays with the one before it."""
+    pieces = [p.strip(" ,;") for p in _PART_BREAK.split(question.strip()) if p.strip(" ,;?")]
+    parts: list[str] = []
+    for piece in pieces:
+        if parts and len(piece.split()) < MIN_PART_WORDS:
+            parts[-1] = f"{parts[-1]} and {piece}"
+        else:
+            parts.append(piece)
+    return [p if p.endswith("?") else p + "?" for p in parts] if len(parts) > 1 else [question]

@@ -201,3 +201,98 @@ def test_a_markdown_heading_with_a_long_run_of_spaces_is_read_in_linear_time() -
     assert markdown_heading("# C# and F#") == (1, "C# and F#")
     assert markdown_heading("# ##") == (1, "##")
     assert markdown_heading("#No space") is None and markdown_heading("####### seven") is None
+
+
+def test_front_matter_belongs_to_the_preamble() -> None:
+    text = "---\ntitle: Terms\nversions:\n  fpt: '*'\n---\n\nWelcome.\n\n## Fees\n\nPay.\n\n## Term\n\nOne year."
+    clauses = segment(text)
+    assert [c.title for c in clauses] == ["Preamble", "Fees", "Term"]
+    assert clauses[0].text.startswith("---\ntitle: Terms") and clauses[0].text.endswith("Welcome.")
+
+
+def test_setext_headings() -> None:
+    text = "Terms\n=====\n\nIntro.\n\n1\\. Who We Are\n-------------\n\nUs.\n\n2\\. Fees\n-------\n\nPay."
+    clauses = segment(text)
+    assert [(c.number, c.title, c.level) for c in clauses] == [
+        (None, "Terms", 1),  # a lone document title is a sibling of the sections, as with "#"
+        ("1", "Who We Are", 1),
+        ("2", "Fees", 1),
+    ]
+
+
+def test_lettered_articles_with_numbered_sections_under_them() -> None:
+    text = (
+        "### A. Definitions\n\nWords.\n\n### B. Account Terms\n\nShort version.\n\n"
+        "#### 5. Requirements\n\nBe human.\n\n#### 6. Security\n\nKeep it safe.\n\n### C. Acceptable Use\n\nBe nice."
+    )
+    clauses = segment(text)
+    assert [(c.number, c.title, c.level) for c in clauses] == [
+        ("A", "Definitions", 1),
+        ("B", "Account Terms", 1),
+        ("5", "Requirements", 2),
+        ("6", "Security", 2),
+        ("C", "Acceptable Use", 1),
+    ]
+    units = top_level(clauses, text)
+    assert [u.title for u in units] == [
+        "Definitions",
+        "Account Terms",
+        "Account Terms > Requirements",
+        "Account Terms > Security",
+        "Acceptable Use",
+    ]
+    assert units[1].text == "### B. Account Terms\n\nShort version."
+    assert units[3].text == "#### 6. Security\n\nKeep it safe."
+
+
+def test_numbered_bold_headings_with_trailing_period() -> None:
+    text = "Intro.\n\n1. **Term and Termination**. This runs a year.\n\n2. **Fees**. Pay monthly."
+    assert [(c.number, c.title) for c in segment(text)] == [
+        (None, "Preamble"),
+        ("1", "Term and Termination"),
+        ("2", "Fees"),
+    ]
+
+
+def test_in_a_markdown_document_numbered_list_items_are_not_clauses() -> None:
+    text = (
+        "# Terms\n\nIntro.\n\n## Account Terms\n\n1. You are responsible for your account.\n"
+        "2. You must be a human.\n\n## Payment\n\n1. Fees are due monthly."
+    )
+    clauses = segment(text)
+    assert [c.title for c in clauses] == ["Terms", "Account Terms", "Payment"]
+    assert clauses[1].text.endswith("2. You must be a human.")
+
+
+def test_summary_table_before_the_terms_is_its_own_clause() -> None:
+    text = (
+        "## Summary\n\n| Section | What |\n| --- | --- |\n| [A. Fees](#a-fees) | You pay. |\n\n"
+        "## A. Fees\n\nCustomer pays monthly."
+    )
+    clauses = segment(text)
+    assert [(c.number, c.title) for c in clauses] == [(None, "Summary"), ("A", "Fees")]
+    assert "| [A. Fees](#a-fees) |" in clauses[0].text
+
+
+def test_nested_list_items_with_html_titles_are_sections() -> None:
+    text = (
+        "# Agreement\n\n"
+        '1. <span class="header_2">Service</span>\n'
+        '    1. <span class="header_3">Access.</span>  Customer may use it.\n'
+        '    2. <span class="header_3">Support.</span>  Provider helps.\n'
+        "        a. Except as permitted, Customer will not copy it.\n\n"
+        '2. <span class="header_2">Fees</span>\n'
+        '    1. <span class="header_3">Invoicing.</span>  Monthly.\n'
+    )
+    clauses = segment(text)
+    assert [(c.number, c.title, c.level) for c in clauses] == [
+        (None, "Agreement", 1),
+        ("1", "Service", 1),
+        ("1.1", "Access", 2),
+        ("1.2", "Support", 2),
+        ("2", "Fees", 1),
+        ("2.1", "Invoicing", 2),
+    ]
+    units = top_level(clauses, text)
+    assert [u.title for u in units][1:4] == ["Service", "Service > Access", "Service > Support"]
+    assert units[3].text.endswith("Customer will not copy it.")
