@@ -55,6 +55,7 @@ def test_a_pattern_re2_cannot_run_is_a_422_naming_the_check_on_create_and_edit(
         assert attack.seconds < 1.0, attack.seconds
         print(bystander.assert_kept_answering(attack, within=BYSTANDER_WITHIN))
 
+        upload_document(client, "Contracts", "nda.md", (SAMPLE_DATA / "nda_mutual_standard.md").read_bytes())
         batch_id = create_batch(client, "Contracts", [{"name": "P", "text": "Check."}])
         edited = client.put(f"/api/batches/{batch_id}", json=body)
         assert edited.status_code == 422 and edited.json()["error"]["details"] == error["details"], edited.text
