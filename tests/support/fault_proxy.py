@@ -73,6 +73,7 @@ class Exchange:
     status: int | None = None  # the upstream's status (None: the upstream never answered), or the proxy's own
     delivered: bool = False  # the answer's last byte was written to the client
     body: bytes | None = None  # the request body, when the proxy was asked to keep it
+    reply: bytes | None = None  # the upstream's answer body, kept with the request body
     finished: float | None = None
 
     @property
@@ -401,6 +402,8 @@ class FaultProxy:
                     self._abort(writer)
                     return
                 exchange.status = _status(reply.start)
+                if keep:
+                    exchange.reply = reply.body
                 reply = self._rewritten(request, reply)
                 if await self._wait_blackhole():
                     exchange.fault = "blackhole"
