@@ -107,7 +107,11 @@ class _Message:
 
 
 class _Closed(Exception):
-    """The other side closed the connection before a whole message."""
+    """The other side closed the connection before a whole message (`partial`: after some of it)."""
+
+    def __init__(self, partial: bool = False) -> None:
+        super().__init__("closed")
+        self.partial = partial
 
 
 class FaultProxy:
@@ -386,21 +390,32 @@ class FaultProxy:
                     await writer.drain()
                     exchange.delivered, exchange.finished = True, time.monotonic()
                     continue
-                if upstream is None:
-                    upstream = await self._connect()
-                    if upstream is None:
-                        exchange.fault = "refused"
-                        self._abort(writer)
-                        return
-                up_reader, up_writer = upstream
-                up_writer.write(message.head + message.raw_body)
-                await up_writer.drain()
-                try:
-                    reply = await _read_message(up_reader, request_method=method)
-                except (_Closed, ConnectionError, asyncio.IncompleteReadError):
-                    exchange.fault = "upstream closed"
-                    self._abort(writer)
-                    return
+                reply = None
+                for fresh in (upstream is None, True):
+                    # A kept-alive upstream connection the server closed while idle (its keep-alive timeout) is
+                    # opened again, as a client's pool would: nothing was read from it, so nothing was done.
+                    if fresh:
+                        if upstream is not None:
+                            upstream[1].transport.abort()
+                        upstream = await self._connect()
+                        if upstream is None:
+                            exchange.fault = "refused"
+                            self._abort(writer)
+                            return
+                    assert upstream is not None
+                    up_reader, up_writer = upstream
+                    try:
+                        up_writer.write(message.head + message.raw_body)
+                        await up_writer.drain()
+                        reply = await _read_message(up_reader, request_method=method)
+                        break
+                    except (_Closed, ConnectionError, asyncio.IncompleteReadError) as exc:
+                        stale = isinstance(exc, ConnectionError) or (isinstance(exc, _Closed) and not exc.partial)
+                        if fresh or not stale:
+                            exchange.fault = "upstream closed"
+                            self._abort(writer)
+                            return
+                assert reply is not None
                 exchange.status = _status(reply.start)
                 if keep:
                     exchange.reply = reply.body
@@ -458,7 +473,7 @@ async def _read_message(reader: asyncio.StreamReader, request_method: str | None
     try:
         head = await reader.readuntil(b"\r\n\r\n")
     except asyncio.IncompleteReadError as exc:
-        raise _Closed() from exc
+        raise _Closed(partial=bool(exc.partial)) from exc
     except asyncio.LimitOverrunError as exc:
         raise _Closed() from exc
     text = head.decode("latin-1")
