@@ -81,7 +81,7 @@ class Figures:
 
     def report(self) -> str:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        data = asdict(self) | {"ledger": self.ledger.as_dict(), "records_exactly_once": self.records_exactly_once}
+        data = asdict(self) | {"records_exactly_once": self.records_exactly_once}
         (ARTIFACTS / f"{self.scenario}-{self.size}.json").write_text(json.dumps(data, indent=2, default=str))
         line = self.line()
         print(f"\nFAULTS {line}")

@@ -20,13 +20,16 @@ import re
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from azure.core.exceptions import ResourceNotFoundError
-from azure.storage.queue import QueueClient
+from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
+from api.queue_starter import JOB_REQUESTS_QUEUE as JOB_REQUESTS
+from api.queue_starter import job_id_for_message
 from bench.batch_bench_data import PROMPTS, contract_text, filename
 from tests.faults.figures import ARTIFACTS, Figures
 from tests.faults.ledger import Kill, account
@@ -96,7 +99,9 @@ class Api:
 
 
 def problem_in(status: int, text: str | None) -> str | None:
-    """What is wrong with an answer a user got, or None."""
+    """What is wrong with an answer a user got, or None (599: a failed job's error, shown in a 200)."""
+    if status == 599:
+        return text
     if status < 400:
         return None
     if status == 500:
@@ -217,8 +222,9 @@ class StreamFollower(threading.Thread):
 
 
 class Run:
-    def __init__(self, world: World, size: Sizes, *, economy_documents: int = 0) -> None:
+    def __init__(self, world: World, size: Sizes, *, economy_documents: int = 0, query_by_queue: bool = False) -> None:
         self.world, self.size = world, size
+        self.query_by_queue = query_by_queue
         self.api = Api(world)
         self.jobs: dict[str, JobSeen] = {}
         self.batch_ids: list[str] = []
@@ -270,8 +276,8 @@ class Run:
         self._submit("staging", "POST", f"/api/batches/{self.batch_id}/stage")
         body = {"request": {"standardContractId": self.standard["contract_id"], "compareContractIds": self.compared}}
         self._submit("comparison", "POST", "/api/jobs/comparison", json=body)
-        query = {"question": QUESTION, "contract_ids": self.compared, "modelSelection": "secondary"}
-        self._submit("query", "POST", "/api/jobs/query", json={"request": query})
+        if not self.query_by_queue:
+            self._submit("query", "POST", "/api/jobs/query", json={"request": self._query()})
         if self.economy_documents:
             self._submit("economy staging", "POST", f"/api/batches/{self.economy_batch_id}/stage")
         self._probe = Probe(self.api, self.jobs, self.batch_ids)
@@ -279,9 +285,26 @@ class Run:
         self._driver = threading.Thread(target=self._drive, daemon=True, name="fault-driver")
         self._driver.start()
 
+    def _query(self) -> dict[str, Any]:
+        return {"question": QUESTION, "contract_ids": self.compared, "modelSelection": "secondary"}
+
+    def submit_query_by_queue(self) -> None:
+        """The query job as another system submits it: a message on `job-requests` (put on Azurite itself); its
+        job id follows from the message id (api/queue_starter.py)."""
+        message = {"user_id": USER, "job_type": "query", "request": self._query(), "priority": 5}
+        with QueueClient.from_connection_string(
+            self.world.azurite.direct_connection, JOB_REQUESTS, message_encode_policy=TextBase64EncodePolicy()
+        ) as queue:
+            with contextlib.suppress(ResourceExistsError):
+                queue.create_queue()
+            sent = queue.send_message(json.dumps(message))
+        self._follow(JobSeen(job_id_for_message(sent.id), "query", time.monotonic()))
+
     def _submit(self, kind: str, method: str, path: str, **kwargs: Any) -> None:
         submitted = self.api.patient(method, path, (202,), **kwargs)
-        job = JobSeen(submitted["job_id"], kind, time.monotonic())
+        self._follow(JobSeen(submitted["job_id"], kind, time.monotonic()))
+
+    def _follow(self, job: JobSeen) -> None:
         self.jobs[job.job_id] = job
         follower = StreamFollower(self.api, job.job_id, self._deadline)
         self.followers.append(follower)
@@ -316,6 +339,21 @@ class Run:
                 raise AssertionError(f"only {self.model_calls()} of {wanted} model calls after {timeout} s")
             time.sleep(0.1)
 
+    def wait_until(self, predicate: Callable[[], bool], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out after {timeout} s waiting for {predicate}")
+            time.sleep(0.3)
+
+    def remote_batch_status(self) -> str | None:
+        """The economy batch's remote batch status as the API shows it (None: none yet, or no answer)."""
+        reply = self.api.call("GET", f"/api/batches/{self.economy_batch_id}")
+        if reply is None or reply.status_code != 200:
+            return None
+        remote = reply.json().get("remote_batches") or []
+        return str(remote[0]["status"]) if remote else None
+
     def all_ended(self) -> bool:
         by_kind = {job.kind: job for job in self.jobs.values()}
         wanted = {"staging", "comparison", "query", "batch run"}
@@ -345,6 +383,11 @@ class Run:
         failed = {job.kind: job.output for job in self.jobs.values() if job.status != "completed"}
         if failed:
             self.notes["not_completed"] = failed
+        for job in self.jobs.values():  # what a failed job tells its user is an answer too
+            error = (job.output or {}).get("error") if isinstance(job.output, dict) else None
+            leaked = INTERNALS.search(json.dumps(error)) if error else None
+            if leaked:
+                self.api.record(f"GET /api/jobs/{job.job_id}/status (output)", 599, f"internals in {error}")
         self._keep_host_log()
         last_end = max((j.ended for j in self.jobs.values() if j.ended is not None), default=ended)
         problems = [a for a in self.api.answers if a.problem]

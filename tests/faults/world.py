@@ -41,6 +41,7 @@ from tests.support.ports import free_port
 from tests.support.prerequisites import require
 
 FULL_SETTING = "FAULTS_FULL"
+INJECT = Path(__file__).with_name("inject")  # on the app's PYTHONPATH: faults inside its own process
 MODEL_PRIMARY = "fault-model-primary"
 MODEL_SECONDARY = "fault-model-secondary"
 SMALL_CONTEXT_TOKENS = 7_000  # the secondary model: a query over a few contracts is split into parts, then combined
