@@ -57,6 +57,8 @@ class Figures:
     def check(self) -> None:
         """What the issue says must hold, each with what was seen."""
         assert self.jobs_completed == self.jobs_total, f"not every job completed: {self.jobs}"
+        created = self.notes.get("jobs_created", self.jobs_total)
+        assert created == self.jobs_total, f"{created} jobs created for {self.jobs_total} submitted"
         assert self.records_exactly_once, f"records not answered exactly once: {self.records}"
         assert self.ledger.paid_twice == 0, f"answers paid twice: {self.ledger.paid_twice_examples}"
         assert not self.api_problems, f"users saw: {self.api_problems[:10]}"

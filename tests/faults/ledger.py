@@ -63,6 +63,13 @@ def question_key(body: bytes | None) -> str:
     return hashlib.sha256(json.dumps(messages, sort_keys=True).encode()).hexdigest()
 
 
+def schema_of(body: bytes | None) -> str:
+    try:
+        return str(json.loads(body or b"{}")["response_format"]["json_schema"]["name"])
+    except (ValueError, KeyError, TypeError):
+        return "?"
+
+
 def nonce_of(exchange: Exchange) -> str | None:
     found = NONCE.search((exchange.reply or b"").decode(errors="replace"))
     return found.group(0) if found else None
@@ -117,7 +124,10 @@ def account(exchanges: Iterable[Exchange], kills: list[Kill] | None = None) -> L
                 ledger.killed_before_stored_resent += 1
             else:
                 ledger.paid_twice += 1
-                ledger.paid_twice_examples.append(f"{key[:12]} {sorted(nonces)} re-sent at {again.started:.1f}")
+                ledger.paid_twice_examples.append(
+                    f"{schema_of(again.body)} {key[:12]}: answered {sorted(nonces)} (delivered at "
+                    f"{received:.1f}), asked again at {again.started:.1f}"
+                )
     return ledger
 
 

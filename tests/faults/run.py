@@ -380,6 +380,8 @@ class Run:
         for follower in self.followers:
             follower.join(timeout=max(1.0, self._deadline - time.monotonic()))
         records = self._records()
+        listed = self.api.patient("GET", "/api/jobs?limit=100", (200,), timeout=60)
+        self.notes["jobs_created"] = len(listed["jobs"])  # more than submitted: a retried submission made a second
         failed = {job.kind: job.output for job in self.jobs.values() if job.status != "completed"}
         if failed:
             self.notes["not_completed"] = failed

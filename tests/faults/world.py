@@ -27,6 +27,7 @@ from azure.cosmos import CosmosClient
 from devhost.process import DevHostProcess
 from shared.storage.setup import ensure_cosmos
 from tests.e2e.app import RunningApp, make_app
+from tests.faults.ledger import NonceResponder
 from tests.support.azurite import (
     _stop,
     _wait_listening,
@@ -173,6 +174,7 @@ def world(root: Path, *, store: str = "cosmos", **settings: str) -> Iterator[Wor
     with contextlib.ExitStack() as stack:
         model = OpenAITestServer().start()
         stack.callback(model.stop)
+        model.set_default(NonceResponder())  # every answer carries a nonce: which ones the store holds is known
         model_proxy = stack.enter_context(FaultProxy(model.port, name="model", keep_bodies=is_chat))
         azurite = Azurite(Path(tempfile.mkdtemp(prefix="faults-azurite-", dir=root))).start()
         stack.callback(azurite.stop)
