@@ -37,4 +37,5 @@ def test_blob_resets_and_azurite_restarted_mid_run(tmp_path: Path) -> None:
         figures.notes["blob_reset"] = sum(1 for e in blob if e.fault == "reset")
         figures.notes["azurite_down_s"] = RESTART_PAUSE_S
     figures.report()
+    assert figures.notes["blob_reset"] > 0  # the resets reached the app
     figures.check()

@@ -178,7 +178,8 @@ def world(root: Path, *, store: str = "cosmos", **settings: str) -> Iterator[Wor
         model_proxy = stack.enter_context(FaultProxy(model.port, name="model", keep_bodies=is_chat))
         azurite = Azurite(Path(tempfile.mkdtemp(prefix="faults-azurite-", dir=root))).start()
         stack.callback(azurite.stop)
-        blob_proxy = stack.enter_context(FaultProxy(azurite.ports["blob"], name="blob"))
+        # Seed 5: a tenth of the default run's blob requests (an upload, then staging's reads) draw a reset.
+        blob_proxy = stack.enter_context(FaultProxy(azurite.ports["blob"], name="blob", seed=5))
         queue_proxy = stack.enter_context(FaultProxy(azurite.ports["queue"], name="queue"))
         env: dict[str, str] = {
             "LLM_PROVIDER": "openai",
