@@ -4,8 +4,9 @@ A model call is paid for when the server answered it (200). The same question (t
 is one of three things, told apart honestly:
 
 - lost in transit, re-sent: no earlier answer to it ever reached the app (a reset mid-response, a timeout);
-- received, not stored before a kill, re-sent: an earlier answer reached the app, the host was killed before the
-  app stored it (the store at the kill, read while the host was down, does not hold it), and the app asked again;
+- received, not stored before a kill, re-sent: an earlier answer reached the app (or was on its way), the host was
+  killed before the app stored it (the store at the kill, read while the host was down, does not hold it), and the
+  app asked again;
 - paid twice: an earlier answer reached the app and was not lost to a kill. That is the figure that must be 0: it
   includes answers the app received but failed to keep through a store fault (no excuse is taken for those).
 
@@ -118,7 +119,9 @@ def account(exchanges: Iterable[Exchange], kills: list[Kill] | None = None) -> L
                 continue
             last = delivered[-1]
             received = last.finished or last.started
-            between = [k for k in kills or [] if received < k.at < again.started]
+            # A kill after the call went out may have come before the app read its answer (the proxy's write to a
+            # dead process still "succeeds"), or before it stored it: the store at that kill tells.
+            between = [k for k in kills or [] if last.started < k.at < again.started]
             nonces = {n for n in (nonce_of(p) for p in delivered) if n}
             if between and not any(nonces & k.stored for k in between):
                 ledger.killed_before_stored_resent += 1

@@ -32,7 +32,7 @@ from api.queue_starter import JOB_REQUESTS_QUEUE as JOB_REQUESTS
 from api.queue_starter import job_id_for_message
 from bench.batch_bench_data import PROMPTS, contract_text, filename
 from tests.faults.figures import ARTIFACTS, Figures
-from tests.faults.ledger import Kill, account
+from tests.faults.ledger import Kill, account, nonce_of, question_key, schema_of
 from tests.faults.world import Sizes, World
 from tests.support.sse import parse_block
 
@@ -418,10 +418,28 @@ class Run:
         )
 
     def _keep_host_log(self) -> None:
-        """The app's warnings and errors, beside the figures (test-artifacts/faults/), for whoever reads them."""
+        """The app's warnings and errors and every model call and kill, beside the figures (test-artifacts/faults/),
+        for whoever reads them."""
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         lines = [line for line in self.world.output().splitlines() if " INFO " not in line]
         (ARTIFACTS / f"host-{self.world.root.name}.log").write_text("\n".join(lines))
+        calls = [
+            {
+                "started": round(e.started, 3),
+                "finished": None if e.finished is None else round(e.finished, 3),
+                "status": e.status,
+                "fault": e.fault,
+                "delivered": e.delivered,
+                "schema": schema_of(e.body),
+                "question": question_key(e.body)[:12],
+                "nonce": nonce_of(e),
+            }
+            for e in self.world.model_proxy.snapshot()
+            if e.body is not None
+        ]
+        kills = [{"kill": round(k.at, 3), "stored": len(k.stored)} for k in self.kills]
+        timeline = sorted(calls + kills, key=lambda row: row.get("started", row.get("kill", 0.0)) or 0.0)
+        (ARTIFACTS / f"calls-{self.world.root.name}.jsonl").write_text("\n".join(json.dumps(r) for r in timeline))
 
     def _records(self) -> dict[str, Any]:
         found: dict[str, Any] = {}
