@@ -16,6 +16,7 @@ from shared.jobs.service import job_service
 from shared.llm.calls import call_context, call_key
 from shared.settings import get_settings
 from shared.storage.factory import get_repositories
+from shared.storage.unavailable import StoreUnavailable, is_unavailable, unavailable
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,18 @@ def job_scope(ref: JobRef) -> JobScope:
 
 
 def run_step(activity: str, step: str, ref: JobRef, run: Callable[[JobScope], Outcome]) -> dict[str, Any]:
+    """`_run_step`, with a store that did not answer raised as StoreUnavailable: the job's retry policy applies as
+    to any raised failure, and if the job fails of it, its error says so in plain words, not the SDK's (which name
+    hosts, ports and request ids)."""
+    try:
+        return _run_step(activity, step, ref, run)
+    except Exception as exc:
+        if is_unavailable(exc) and not isinstance(exc, StoreUnavailable):
+            raise unavailable(exc) from exc
+        raise
+
+
+def _run_step(activity: str, step: str, ref: JobRef, run: Callable[[JobScope], Outcome]) -> dict[str, Any]:
     """Run a step of the activity named `activity` (its Durable name: its spans carry it) in the job's scope. A failure
     it knows how to classify becomes its outcome (`error`: the job fails at once; `retry`: the orchestrator tries again
     after a durable timer; `wait`: a model call waits for its turn at the quota, on a durable timer too); any other

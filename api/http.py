@@ -39,6 +39,7 @@ from shared.errors import (
 )
 from shared.identity import AuthenticationRequired, Caller, Forbidden, resolve_caller
 from shared.settings import get_settings
+from shared.storage.unavailable import RETRY_AFTER_S, is_unavailable, unavailable
 from shared.validation import parse_model
 
 logger = logging.getLogger(__name__)
@@ -204,7 +205,12 @@ async def _respond(req: Request, work: Awaitable[Response]) -> Response:
         return await work
     except DomainError as exc:
         return domain_error_response(exc)
-    except Exception:
+    except Exception as exc:
+        if is_unavailable(exc):  # the store or storage did not answer after its SDK's retries: "try again"
+            logger.warning("%s %s: the store is unavailable: %s", req.method, req.url.path, type(exc).__name__)
+            error = unavailable(exc)
+            headers = {"Retry-After": str(RETRY_AFTER_S)}
+            return error_response(status_for(error), error.code, error.message, error.details, headers)
         # The message of an unexpected error may carry internals (paths, keys): log it, return a generic 500.
         logger.exception("unhandled error in %s %s", req.method, req.url.path)
         return error_response(500, "internal_error", "the server failed to handle the request")

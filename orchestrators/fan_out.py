@@ -13,19 +13,27 @@ the recorded top-level actions one after another. So a call started while others
 action that ends at once, or the shim would start nothing more until that call finished — the fan-out would go
 serial after its first window. `start_now` is that action: the new tasks in a WhenAny with a timer due now.
 tests/orchestrators/test_fan_out_on_the_shim.py replays it the way the shim does and fails if it goes serial.
+
+For the same reason a fan-out call is scheduled without Durable's own retry, and an activity that raised is called
+again here, after a durable timer of the policy's interval, up to the policy's attempts. A host-side retry (a
+timer, then a new task, both scheduled by the extension inside the window's WhenAny) takes sequence numbers the
+orchestrator never sees: once the fan-out is over, a replay of the shim reaches the next step as soon as that first
+WhenAny ends and gives it a number the history had given a retry — "non-deterministic", and the job failed
+(tests/orchestrators/test_fan_out_raised_retry.py; found by tests/faults, a store that failed one call).
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Generator, Sequence
+from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
 from orchestrators.job_run import JobRun
 from orchestrators.retry_policies import StepPolicy
-from shared.jobs.messages import Outcome
+from shared.jobs.messages import Outcome, history_json
 from shared.jobs.models import ProcessingStep
 
 OutcomeT = TypeVar("OutcomeT", bound=Outcome)
@@ -66,16 +74,17 @@ def fan_out(
     run.step = step
     results: list[OutcomeT | None] = [None] * len(payloads)
     retries = [0] * len(payloads)
+    raised = [0] * len(payloads)
     waited_ms = [0] * len(payloads)
     queue = deque(range(len(payloads)))
     pending: dict[Any, _Slot[OutcomeT]] = {}  # task -> what it is, in scheduling order (replay-deterministic)
 
     def call(index: int) -> Any:
-        payload = payloads[index]
-        if sub_orchestrations:
-            task = run.schedule_sub(name, policy, payload, f"{name}:{index}")
-        else:
-            task = run.schedule(name, policy, payload)
+        payload = history_json(payloads[index])
+        if sub_orchestrations:  # started once (a retry would reuse its instance id): its failure fails the job
+            task = run.context.call_sub_orchestrator(name, payload, f"{run.ref.job_id}:{name}:{index}")
+        else:  # no host-side retry: an activity that raised is called again below
+            task = run.context.call_activity(name, payload)
         pending[task] = _Slot(index)
         return task
 
@@ -92,6 +101,14 @@ def fan_out(
         if slot.timer:  # a wait is over: call again, ahead of the queue
             yield from start_now(run, [call(slot.index)])
             continue
+        if isinstance(winner.result, Exception) and not sub_orchestrations:
+            raised[slot.index] += 1
+            if raised[slot.index] < policy.raised.max_number_of_attempts:  # else accept() raises it below
+                delay = timedelta(milliseconds=policy.raised.first_retry_interval_in_milliseconds)
+                timer = run.context.create_timer(run.context.current_utc_datetime + delay)
+                pending[timer] = _Slot(slot.index, timer=True, holds_place=False)
+                yield from start_now(run, [timer, *refill()])
+                continue
         result = run.accept(outcome, winner)
         if result.status == "wait":  # no attempt counted; the wait keeps its window place
             timer, waited_ms[slot.index] = run.quota_timer(policy, waited_ms[slot.index], result)

@@ -132,11 +132,6 @@ class JobRun:
     def schedule(self, name: str, policy: StepPolicy, payload: BaseModel) -> Any:
         return self.context.call_activity_with_retry(name, policy.raised, history_json(payload))
 
-    def schedule_sub(self, name: str, policy: StepPolicy, payload: BaseModel, key: str) -> Any:
-        """A sub-orchestration, with an instance id derived from the job's: a replay schedules the same one."""
-        instance_id = f"{self.ref.job_id}:{key}"
-        return self.context.call_sub_orchestrator_with_retry(name, policy.raised, history_json(payload), instance_id)
-
     def call(
         self,
         step: ProcessingStep,

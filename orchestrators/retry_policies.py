@@ -55,17 +55,21 @@ class StepPolicy:
     waits: QuotaWaitLimit = MODEL_QUOTA_WAIT
 
 
-# Steps that only read and write our own storage: a throttled (429) or briefly unreachable store recovers in
-# seconds; more attempts would only delay the job's failure report.
-STORAGE_STEP = StepPolicy(df.RetryOptions(first_retry_interval_in_milliseconds=5_000, max_number_of_attempts=3))
+# An activity that raised: the store stayed unavailable past its SDK's own retries (a 30 s outage, a Cosmos 503
+# twice in a row), or the worker crashed. Every 5 s for a minute (13 attempts), so a store outage of up to a minute
+# costs the job a delay, not its life (tests/faults: Cosmos unreachable for 30 s); a bug fails the job a minute
+# later than it would with fewer attempts. The SDK's retries are not stacked on these: each attempt's own
+# requests give up within seconds (shared/storage/cosmos_client.py).
+STORAGE_STEP = StepPolicy(df.RetryOptions(first_retry_interval_in_milliseconds=5_000, max_number_of_attempts=13))
 
 # A model call. The LLM client already retries 429/408/5xx/timeouts in-process for seconds, honouring
 # retry-after; what outlasts that (a regional outage of minutes) comes back as `retry` and is tried 4 times in all
 # over ~3.5 min of timers. A raised failure (a worker that crashed mid-call) is a storage-like retry.
 LLM_CALL = StepPolicy(STORAGE_STEP.raised, TransientRetry(attempts=4, first_delay_ms=30_000))
 
-# Job bookkeeping (start, finalize): if these give up the job document is left in processing, so they try longest.
-JOB_BOOKKEEPING = df.RetryOptions(first_retry_interval_in_milliseconds=2_000, max_number_of_attempts=6)
+# Job bookkeeping (start, finalize): if these give up the job document is left in processing, so they try longest:
+# every 5 s for two minutes.
+JOB_BOOKKEEPING = df.RetryOptions(first_retry_interval_in_milliseconds=5_000, max_number_of_attempts=25)
 
 # A sub-orchestration (a chunk of a batch's records): its activities retry themselves, and a retried
 # sub-orchestration would reuse its instance id, so it is started once; its failure fails the job with the reason.

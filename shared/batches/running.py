@@ -36,6 +36,7 @@ from shared.llm.calls import QuotaWait
 from shared.llm.errors import LLMTransientError
 from shared.llm.prices import prices_for
 from shared.settings import get_settings
+from shared.storage.unavailable import keep
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +147,7 @@ def evaluate_record(
         model=reply.model,
         usage=reply.usage,
     )
-    scope.repos.answers.put(answer)  # paid for: kept before anything else can fail
+    keep(lambda: scope.repos.answers.put(answer), f"answer {answer.key!r}")  # paid for: kept first, in place
     return _close(scope, record, etag, total, answer=answer, usage=spent + reply.usage)
 
 

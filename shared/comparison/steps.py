@@ -49,11 +49,11 @@ def compare_one(scope: JobScope, analyzer: Analyzer, contract_id: str, total: in
         return Outcome(status="skipped")
     task = store.get(names.of_contract("task", contract_id), ComparisonTask)
     reply = analyzer.compare(task)
-    store.put_text(names.of_contract("raw", contract_id), reply.raw)
+    store.keep_text(names.of_contract("raw", contract_id), reply.raw)  # paid for: kept through store blips
     item = AnalyzedComparison(
         comparison=findings.validate_item(task, reply.output), model=reply.model, usage=reply.usage
     )
-    store.put(names.of_contract("output", contract_id), item)
+    store.keep(names.of_contract("output", contract_id), item)
     done = scope.advance(
         ProcessingStep.CALLING_LLM, total, progress.comparing, after=lambda: progress.processing(total)
     )

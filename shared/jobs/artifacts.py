@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from shared.errors import NotFoundError
 from shared.storage.base import ArtifactRepository
+from shared.storage.unavailable import keep
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -32,6 +33,14 @@ class Artifacts:
 
     def put_text(self, name: str, content: str) -> None:
         self._repo.put(self._user_id, self._job_id, name, content, ttl=self._ttl)
+
+    def keep_text(self, name: str, content: str) -> None:
+        """put_text for what a model call paid for: written in place while the store is briefly unavailable (a
+        re-run of the step would buy it again; shared/storage/unavailable.py)."""
+        keep(lambda: self.put_text(name, content), f"artifact {name!r} of job {self._job_id!r}")
+
+    def keep(self, name: str, model: BaseModel) -> None:
+        self.keep_text(name, model.model_dump_json())
 
     def get_text(self, name: str) -> str:
         return self._repo.get(self._user_id, self._job_id, name)

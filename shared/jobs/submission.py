@@ -22,6 +22,7 @@ from shared.jobs.service import JobService, job_service
 from shared.jobs.workflows import ORCHESTRATOR_BY_JOB_TYPE, check_startable, job_title
 from shared.limits import job_admission
 from shared.storage.base import Repositories
+from shared.storage.unavailable import is_unavailable, keep
 from shared.validation import parse_model
 
 logger = logging.getLogger(__name__)
@@ -36,6 +37,10 @@ class OrchestrationClient(Protocol):
     ) -> str: ...
 
     async def raise_event(self, instance_id: str, event_name: str, event_data: Any = None) -> None: ...
+
+
+SET_INSTANCE_BUDGET_S = 5.0
+"""How long a started job's instance is written in place before the request answers without it."""
 
 
 class UnknownContracts(ValidationFailed):
@@ -160,4 +165,17 @@ async def _start(client: OrchestrationClient, service: JobService, job: Job) -> 
             "the job was created but could not be started; it is marked failed and can be retried",
             {"job_id": job.job_id},
         ) from exc
-    return await asyncio.to_thread(service.set_instance, job.user_id, job.job_id, instance_id)
+    try:
+        return await asyncio.to_thread(
+            keep,
+            lambda: service.set_instance(job.user_id, job.job_id, instance_id),
+            f"instance of job {job.job_id!r}",
+            budget_s=SET_INSTANCE_BUDGET_S,
+        )
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise
+        # The job runs: answering 503 now would have the caller submit it again, and pay for it twice. Its start
+        # activity records the instance (the job id) on the job document as soon as the store answers.
+        logger.warning("job %s: started; its instance not recorded yet (the store is unavailable)", job.job_id)
+        return job.model_copy(update={"instance_id": instance_id})

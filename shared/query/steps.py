@@ -56,9 +56,9 @@ def answer_part(scope: JobScope, analyzer: Analyzer, part_index: int, parts_tota
         return Outcome(status="skipped")
     task = store.get(names.part(part_index), QueryPartTask)
     reply = analyzer.answer_part(task)
-    store.put_text(names.raw(part_index), reply.raw)
+    store.keep_text(names.raw(part_index), reply.raw)  # paid for: kept through store blips
     analyzed = AnalyzedPart(answer=answers.validate_part(task, reply.output), model=reply.model, usage=reply.usage)
-    store.put(names.answer(part_index), analyzed)
+    store.keep(names.answer(part_index), analyzed)
     done = scope.advance(
         ProcessingStep.CALLING_LLM,
         parts_total,
@@ -93,8 +93,8 @@ def combine(
         return Outcome(status="skipped")
     node, raw = answers.combine_group(analyzer, scope.request(QueryJobRequest), children, index)
     if raw:
-        store.put_text(names.node_raw(level, index), raw)
-    store.put(names.node(level, index), node)
+        store.keep_text(names.node_raw(level, index), raw)  # paid for: kept through store blips
+    store.keep(names.node(level, index), node)
     done = scope.advance(
         ProcessingStep.PROCESSING_RESULTS,
         round_total,

@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 import pytest
+from azure.core.exceptions import ServiceRequestError
 
 from activities import comparison as comparison_activities
 from activities import query as query_activities
@@ -26,6 +27,7 @@ from shared.jobs.service import JobService
 from shared.llm.errors import LLMOutputInvalid, LLMPermanentError, LLMTransientError
 from shared.settings import Settings, use_settings
 from shared.storage.base import Repositories
+from shared.storage.unavailable import StoreUnavailable
 from tests.orchestrators.fake_context import activity_table
 from tests.support.chat_tokens import guide_prompt_tokens
 from tests.support.jobs import USER, add_sample, comparison_job
@@ -247,3 +249,19 @@ def test_clauses_mode_without_selection_is_counted_exactly_as_sent(
     assert '"added"' not in schema
     standard, _ = parse_contracts(sent.text())
     assert len(standard.clauses) == 14  # the whole standard NDA, one finding each
+
+
+def test_a_store_that_did_not_answer_is_raised_in_plain_words(
+    prepared: Repositories, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sdk_words = ServiceRequestError(
+        "HTTPSConnection(host='acct.documents.azure.com', port=443): Failed to establish a new connection: "
+        "[Errno 111] Connection refused"
+    )
+    monkeypatch.setattr(comparison_activities, "get_analyzer", lambda: Failing(sdk_words))
+
+    # Raised, so the step's retry policy runs it again; if the job fails of it, it says so without the SDK's words.
+    with pytest.raises(StoreUnavailable) as raised:
+        ACT[comparison_names.COMPARE](compare_payload())
+    assert raised.value.__cause__ is sdk_words
+    assert "azure.com" not in str(raised.value) and "Errno" not in str(raised.value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from itertools import count
 from typing import Any
 
@@ -131,7 +132,7 @@ def test_llm_calls_use_the_llm_policy_and_storage_steps_the_storage_policy() -> 
     drive(comparison_orchestration(ctx), ctx)
 
     policy = {c.name: c.retry for c in ctx.calls}
-    assert policy[comparison_names.COMPARE] is retry_policies.LLM_CALL.raised
+    assert policy[comparison_names.COMPARE] is None  # a fan-out call: LLM_CALL applied by fan_out itself
     assert policy[comparison_names.RETRIEVE] is retry_policies.STORAGE_STEP.raised
     assert policy[job_names.FINALIZE_JOB] is retry_policies.JOB_BOOKKEEPING
 
@@ -281,3 +282,23 @@ def test_a_cancel_that_raced_the_save_is_reported_as_cancelled() -> None:
     finalized = {"job_status": "cancelled", "event_published": True, "progress": recorded(50, 90, "Cancelled")}
     ctx = FakeContext(REF, handlers(2, **{job_names.FINALIZE_JOB: lambda p: finalized}))
     assert drive(comparison_orchestration(ctx), ctx) == {"job_id": "job-1", "status": "cancelled", "result_id": None}
+
+
+def test_a_fan_out_call_that_raised_is_called_again_after_the_policys_interval() -> None:
+    attempts = retry_policies.LLM_CALL.raised.max_number_of_attempts
+    failures = iter([RuntimeError("store briefly unavailable")] * (attempts - 1))
+    base = handlers(2)
+
+    def compare(payload: dict[str, Any]) -> Any:
+        if payload["contract_id"] == "c0":
+            failure = next(failures, None)
+            if failure is not None:
+                raise failure
+        return base[comparison_names.COMPARE](payload)
+
+    ctx = FakeContext(REF, {**base, comparison_names.COMPARE: compare})
+    assert drive(comparison_orchestration(ctx), ctx)["status"] == "completed"
+    calls = [c.payload["contract_id"] for c in ctx.calls if c.name == comparison_names.COMPARE]
+    assert calls.count("c0") == attempts
+    interval = timedelta(milliseconds=retry_policies.LLM_CALL.raised.first_retry_interval_in_milliseconds)
+    assert ctx.current_utc_datetime + interval in ctx.timers

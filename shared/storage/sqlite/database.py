@@ -3,6 +3,12 @@
 Activities run in threads: every thread gets its own connection (sqlite3 connections must not be shared), WAL
 lets readers run beside the one writer, and busy_timeout makes a second writer wait instead of failing.
 
+"database is locked" (or busy) past that wait: a statement outside a transaction (a read, or the BEGIN IMMEDIATE
+that opens a write) is tried again LOCKED_RETRIES times, briefly, as the Cosmos SDK retries a 503; inside a
+transaction it cannot be (the transaction would have to start over) and is raised. What is still locked after that
+is the store being unavailable (shared/storage/unavailable.py): a 503 at the API, a job's activity tried again
+on a durable timer.
+
 TTL as in Cosmos: an item expires `ttl` seconds after its last write. Expired rows are invisible to every read
 at once and are deleted by `purge_expired()` (run when the store opens).
 """
@@ -19,6 +25,8 @@ from typing import Any
 
 DB_FILENAME = "contractjobs.sqlite3"
 BUSY_TIMEOUT_MS = 30_000
+LOCKED_RETRIES = 3
+LOCKED_FIRST_PAUSE_S = 0.05  # then 0.1 s, 0.2 s
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS contracts (
@@ -111,6 +119,28 @@ def list_position(row: Any) -> tuple[str, str]:
     return row[1], row[2]
 
 
+def _locked(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+class _Connection(sqlite3.Connection):
+    """A connection whose statements outside a transaction are tried again while the file is locked."""
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        pause = LOCKED_FIRST_PAUSE_S
+        for attempt in range(LOCKED_RETRIES + 1):
+            outside = not self.in_transaction  # before the statement: BEGIN opens one
+            try:
+                return super().execute(sql, parameters)
+            except sqlite3.OperationalError as exc:
+                if not outside or not _locked(exc) or attempt == LOCKED_RETRIES:
+                    raise
+            time.sleep(pause)
+            pause *= 2
+        raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
+
+
 class SqliteStore:
     """One database file and its per-thread connections."""
 
@@ -129,7 +159,7 @@ class SqliteStore:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             # isolation_level=None: we issue BEGIN ourselves, so a write transaction is exactly what we say.
-            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, factory=_Connection)
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL is durable across app crashes

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,8 @@ from shared.errors import NotFoundError
 from shared.jobs.models import JobStatus, JobType
 from shared.jobs.service import JobService
 from shared.query.request import QueryJobRequest
-from shared.storage.sqlite import DB_FILENAME, sqlite_repositories
+from shared.storage.sqlite import DB_FILENAME, database, sqlite_repositories
+from shared.storage.unavailable import is_unavailable
 from tests.shared.storage.helpers import answered, make_document, make_record
 
 REQUEST = QueryJobRequest(question="Which law governs?", contract_ids=["c1"])
@@ -109,3 +112,43 @@ def test_ten_thousand_records_go_in_one_call(tmp_path: Path) -> None:
     assert repos.records.counts("u", "b1") == {"QUEUED": 5_000, "S": 5_000, "F": 0}
     page = repos.records.query("u", "b1", statuses=[RecordStatus.S], limit=1000)
     assert [r.record_id for r in page.items] == sorted(r.record_id for r in records[::2])[:1000]
+
+
+def _hold_write_lock(path: Path, seconds: float, held: threading.Event) -> None:
+    """Another process's writer, as SQLite sees it: the write lock taken and kept for `seconds`."""
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    held.set()
+    time.sleep(seconds)
+    other.execute("COMMIT")
+    other.close()
+
+
+def test_a_write_that_finds_the_file_locked_past_the_busy_timeout_is_tried_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 50)
+    store = database.SqliteStore(tmp_path / DB_FILENAME)
+    held = threading.Event()
+    holder = threading.Thread(target=_hold_write_lock, args=(store.path, 0.2, held))
+    holder.start()
+    held.wait()
+    with store.write() as conn:  # locked for 0.2 s: past the 50 ms busy wait, within the retries
+        conn.execute("INSERT INTO llm_quota (quota_key, version, state) VALUES ('k', 1, '{}')")
+    holder.join()
+    assert store.connection().execute("SELECT version FROM llm_quota").fetchone() == (1,)
+
+
+def test_a_file_locked_longer_is_the_store_unavailable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 50)
+    store = database.SqliteStore(tmp_path / DB_FILENAME)
+    held = threading.Event()
+    holder = threading.Thread(target=_hold_write_lock, args=(store.path, 2.0, held))
+    holder.start()
+    held.wait()
+    try:
+        with pytest.raises(sqlite3.OperationalError) as raised, store.write():
+            pass
+    finally:
+        holder.join()
+    assert is_unavailable(raised.value)
