@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -174,7 +175,10 @@ async def test_outage_that_outlasts_the_retries_fails_the_job_naming_it(
     status = await wait_done(client, job_id, timeout=30)
 
     assert status.runtime_status == S.Failed
-    assert sorted(attempts) == ["c0", "c0", "c1", "c1"]  # each call tried twice, per the policy
+    # Each call is tried at most twice, per the policy, and the job fails when the first one has used its two: the
+    # other's second attempt may or may not have started by then (the two run side by side).
+    tries = Counter(attempts)
+    assert set(tries) == {"c0", "c1"} and max(tries.values()) == 2 and all(n <= 2 for n in tries.values()), attempts
     job = jobs.get_job(USER, job_id)
     assert job.status is JobStatus.FAILED
     assert job.error_details is not None
