@@ -1,4 +1,5 @@
-"""What the query planner and the LLM client count is what the `openai` SDK sends, to the token.
+"""What the query planner and the LLM client count is what the `openai` SDK sends, to the token, with each part's
+own bounded response schema.
 
 The request bodies are the ones the OpenAI-compatible test server received from the real SDK; they are counted
 here on their own, as OpenAI's token-counting guide counts a chat request (tests/support/chat_tokens.py), with the
@@ -22,8 +23,9 @@ from shared.llm.client import LLMClient
 from shared.llm.framing import render_clause, render_contract_head
 from shared.llm.schema import strict_json_schema
 from shared.query.meter import PartMeter
-from shared.query.outputs import PartOut
-from shared.query.plan import plan_for
+from shared.query.models import QueryPartTask
+from shared.query.outputs import MAX_ID_VALUES, part_bounds, part_schema
+from shared.query.plan import part_tokens, plan_for
 from shared.query.prompts import query_part_messages
 from shared.query.request import QueryJobRequest
 from shared.text.tokens import SUPPORTED_ENCODINGS, count_tokens, encoding_for_model
@@ -125,6 +127,11 @@ def analyzer_for(server: OpenAITestServer, context: int) -> LLMAnalyzer:
     return LLMAnalyzer(LLMClient(settings, sleep=FakeClock().sleep, quota=MemoryQuotaRepository(), clock=FakeClock()))
 
 
+def schema_of(part: QueryPartTask) -> dict[str, object]:
+    """The part's response schema as the client sends it."""
+    return strict_json_schema(part_schema(part_bounds(part.contracts)))
+
+
 @pytest.mark.parametrize("seed", range(8))
 def test_a_planned_part_costs_exactly_what_is_sent(llm: tuple[OpenAITestServer, list[int]], seed: int) -> None:
     server, counted_by_client = llm
@@ -137,8 +144,10 @@ def test_a_planned_part_costs_exactly_what_is_sent(llm: tuple[OpenAITestServer, 
     request = QueryJobRequest(question=question, contract_ids=[c.contract_id for c in contracts])
 
     budget, parts = plan_for(analyzer, request, contracts, RESERVE)
-    meter = PartMeter(question, encoding_for_model(analyzer.model_name("primary")))
-    counted_by_planner = [budget.overhead + meter.part(part.contracts) for part in parts]
+    encoding = encoding_for_model(analyzer.model_name("primary"))
+    counted_by_planner = [budget.overhead + part_tokens(part, encoding) for part in parts]
+    meter = PartMeter(question, encoding)
+    assert [meter.prompt(part.contracts) for part in parts] == counted_by_planner  # the linear count agrees
     for part in parts:
         server.enqueue(Reply(usage=OMIT))
         analyzer.answer_part(part)
@@ -150,6 +159,45 @@ def test_a_planned_part_costs_exactly_what_is_sent(llm: tuple[OpenAITestServer, 
     assert max(sent) <= context - RESERVE
     covered = [c.contract_id for part in parts for c in part.contracts]
     assert list(dict.fromkeys(covered)) == request.contract_ids
+    for part, sent_request in zip(parts, server.requests, strict=True):  # each part's own bounds went on the wire
+        assert sent_request.json_schema == schema_of(part)
+
+
+def test_the_reply_schema_on_the_wire_bounds_ids_and_titles_to_the_part(
+    openai_server: OpenAITestServer,
+) -> None:
+    analyzer = analyzer_for(openai_server, 8_000)
+    contracts = random_contracts(random.Random(3), 3)
+    request = QueryJobRequest(question="When may a party terminate?", contract_ids=[c.contract_id for c in contracts])
+    _, (part,) = plan_for(analyzer, request, contracts, RESERVE)
+
+    analyzer.answer_part(part)
+
+    (sent,) = openai_server.requests
+    definitions = sent.json_schema["$defs"]  # type: ignore[index]
+    ids = [c.contract_id for c in part.contracts]
+    titles = list(dict.fromkeys(cl.title for c in part.contracts for cl in c.clauses))
+    citation, per_contract = definitions["CitationOut"]["properties"], definitions["PerContractOut"]["properties"]
+    assert citation["contract_id"]["enum"] == ids == per_contract["contract_id"]["enum"]
+    assert citation["clause_title"]["enum"] == titles  # as they are: the prompt shows them escaped in attributes
+    assert any("<" in t or '"' in t for t in titles)
+    assert list(citation["contract_id"]) == ["enum", "title", "type"]
+
+
+def test_too_many_values_leave_a_field_open_and_the_count_stays_exact() -> None:
+    many = [
+        ContractForAnalysis(contract_id=f"c{i}", title="t", clauses=[ClauseText(title=f"Clause {i}", text="x")])
+        for i in range(MAX_ID_VALUES + 1)
+    ]
+    bounds = part_bounds(many)
+    assert bounds.contract_ids is None and bounds.clause_titles is not None
+    schema = strict_json_schema(part_schema(bounds))
+    assert "enum" not in schema["$defs"]["CitationOut"]["properties"]["contract_id"]
+    assert len(schema["$defs"]["CitationOut"]["properties"]["clause_title"]["enum"]) == MAX_ID_VALUES + 1
+    task = QueryPartTask(question="q", part_index=0, contracts=many)
+    encoding = "o200k_base"
+    meter = PartMeter("q", encoding)
+    assert meter.prompt(many) == guide_prompt_tokens(query_part_messages(task), encoding, schema)
 
 
 def test_a_corrective_retry_costs_exactly_what_is_sent(llm: tuple[OpenAITestServer, list[int]]) -> None:
@@ -169,13 +217,15 @@ def test_a_corrective_retry_costs_exactly_what_is_sent(llm: tuple[OpenAITestServ
 
 
 def test_the_planner_plans_once(monkeypatch: pytest.MonkeyPatch, openai_server: OpenAITestServer) -> None:
-    """One pass: every piece of the prompt is tokenized once, no part is counted again whole, and the parts are
-    packed as tightly as the exact counts allow."""
+    """One pass: every piece of the prompt (each distinct schema too) is tokenized once, no part is counted again
+    whole, selecting clauses tokenizes nothing twice, and the parts are packed as tightly as the exact counts
+    allow, each with its own schema."""
     rng = random.Random(11)
     context = 6_000
     analyzer = analyzer_for(openai_server, context)
     contracts = random_contracts(rng, 12) + random_contracts(rng, 1, big=3_000, first=12)
-    request = QueryJobRequest(question="Which law governs?", contract_ids=[c.contract_id for c in contracts])
+    question = "Which law governs?"
+    request = QueryJobRequest(question=question, contract_ids=[c.contract_id for c in contracts])
     encoded: list[str] = []
     encode = tokens_module._encode
 
@@ -193,11 +243,11 @@ def test_the_planner_plans_once(monkeypatch: pytest.MonkeyPatch, openai_server: 
     assert not whole, f"{len(whole)} texts holding more than one contract were tokenized, e.g. {whole[:3]}"
     assert any("(part 2 of" in c.title for part in parts for c in part.contracts)  # the big one was split
     encoding = encoding_for_model(analyzer.model_name("primary"))
-    schema = strict_json_schema(PartOut)
-    assert max(guide_prompt_tokens(query_part_messages(p), encoding, schema) for p in parts) <= context - RESERVE
+    costs = [guide_prompt_tokens(query_part_messages(p), encoding, schema_of(p)) for p in parts]
+    assert max(costs) <= context - RESERVE
     for part, following in itertools.pairwise(parts):  # the next part's first contract would not have fitted
         grown = part.model_copy(update={"contracts": [*part.contracts, following.contracts[0]]})
-        assert guide_prompt_tokens(query_part_messages(grown), encoding, schema) > context - RESERVE
+        assert guide_prompt_tokens(query_part_messages(grown), encoding, schema_of(grown)) > context - RESERVE
 
 
 @pytest.mark.parametrize("encoding", SUPPORTED_ENCODINGS)
