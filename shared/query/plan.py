@@ -1,13 +1,14 @@
 """Query planning: split the question over the contracts into parts that each fit the model, exactly, in one pass.
 
-The budget of one part is the model's
+A model-backed query first keeps, of each contract, only the clauses that can hold the answer (retrieval first,
+shared/query/retrieval.py; `"retrieval": "all"` keeps every clause). The budget of one part is then the model's
 context minus the output reserve and the prompt overhead (system prompt, chat framing, the response schema with its
 fields open), all counted with the model's encoding; a part's schema bounds its contract ids and clause titles, so
 what those enums add is counted for each candidate part too. Parts are counted as they are sent: the meter
 (shared/query/meter.py) counts the rendering the call sends (shared/query/prompts.py) and the schema the call sends
 (shared/query/outputs.py), so a planned part fits and nothing is planned again. A contract set larger than one part
 is split across parts; a single contract larger than a part is split by clauses; a clause larger than a part is
-split by paragraphs, then by tokens. Nothing is dropped.
+split by paragraphs, then by tokens. Nothing that was kept is dropped.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from shared.query.models import QueryPartTask
 from shared.query.outputs import OPEN, PartBounds, part_bounds, part_schema_text
 from shared.query.prompts import render_part
 from shared.query.request import QueryJobRequest
+from shared.query.retrieval import select_all, uses_retrieval
 from shared.text.tokens import count_tokens, encoding_for_model, truncate_to_tokens
 
 MIN_PART_TOKENS = 512  # below this a part cannot hold a meaningful clause: the settings are wrong
@@ -247,5 +249,9 @@ def budget_for(analyzer: Analyzer, request: QueryJobRequest, output_reserve: int
 def plan_for(
     analyzer: Analyzer, request: QueryJobRequest, contracts: Sequence[ContractForAnalysis], reserve: int
 ) -> tuple[Budget, list[QueryPartTask]]:
+    """The parts of a job: with a model and `"retrieval": "ranked"`, over each contract's selected clauses."""
     budget = budget_for(analyzer, request, reserve)
-    return budget, plan_parts(request.question, contracts, budget, request.modelSelection)
+    meter = PartMeter(request.question, budget.encoding)  # one meter: a clause is tokenized once, selected or not
+    if uses_retrieval(analyzer, request):
+        contracts = select_all(contracts, request.question, meter)
+    return budget, plan_parts(request.question, contracts, budget, request.modelSelection, meter)

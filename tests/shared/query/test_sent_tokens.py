@@ -1,5 +1,5 @@
 """What the query planner and the LLM client count is what the `openai` SDK sends, to the token, with each part's
-own bounded response schema.
+own bounded response schema, whether the contracts go whole (`"retrieval": "all"`) or as their ranked clauses.
 
 The request bodies are the ones the OpenAI-compatible test server received from the real SDK; they are counted
 here on their own, as OpenAI's token-counting guide counts a chat request (tests/support/chat_tokens.py), with the
@@ -27,7 +27,7 @@ from shared.query.models import QueryPartTask
 from shared.query.outputs import MAX_ID_VALUES, part_bounds, part_schema
 from shared.query.plan import part_tokens, plan_for
 from shared.query.prompts import query_part_messages
-from shared.query.request import QueryJobRequest
+from shared.query.request import QueryJobRequest, Retrieval
 from shared.text.tokens import SUPPORTED_ENCODINGS, count_tokens, encoding_for_model
 from tests.support.chat_tokens import guide_prompt_tokens
 from tests.support.openai_server import OMIT, OpenAITestServer, RecordedRequest, Reply
@@ -90,7 +90,9 @@ def big_text(rng: random.Random, words: int) -> str:
     return random_text(rng, words)
 
 
-def random_contracts(rng: random.Random, count: int, big: int = 0, first: int = 0) -> list[ContractForAnalysis]:
+def random_contracts(
+    rng: random.Random, count: int, big: int = 0, first: int = 0, most_clauses: int = 9
+) -> list[ContractForAnalysis]:
     """`big`: words of the first clause of each contract (larger than a part); one paragraph when odd."""
     contracts = []
     for i in range(first, first + count):
@@ -100,7 +102,7 @@ def random_contracts(rng: random.Random, count: int, big: int = 0, first: int = 
                 number=rng.choice([None, f"{k + 1}.", f"({k + 1})"]),
                 text=big_text(rng, big) if big and k == 0 else random_text(rng, rng.randint(0, 250)),
             )
-            for k in range(rng.randint(1, 9))
+            for k in range(rng.randint(1, most_clauses))
         ]
         title = f'Contract "{i}" {rng.choice(WORDS)}'
         contracts.append(ContractForAnalysis(contract_id=f"c{i}&<{i}>", title=title, clauses=clauses))
@@ -132,8 +134,11 @@ def schema_of(part: QueryPartTask) -> dict[str, object]:
     return strict_json_schema(part_schema(part_bounds(part.contracts)))
 
 
+@pytest.mark.parametrize("retrieval", ["all", "ranked"])
 @pytest.mark.parametrize("seed", range(8))
-def test_a_planned_part_costs_exactly_what_is_sent(llm: tuple[OpenAITestServer, list[int]], seed: int) -> None:
+def test_a_planned_part_costs_exactly_what_is_sent(
+    llm: tuple[OpenAITestServer, list[int]], seed: int, retrieval: Retrieval
+) -> None:
     server, counted_by_client = llm
     rng = random.Random(seed)
     context = rng.randint(3_000, 9_000)
@@ -141,7 +146,7 @@ def test_a_planned_part_costs_exactly_what_is_sent(llm: tuple[OpenAITestServer, 
     question = f'What is the notice period? <contract> "{rng.choice(WORDS)}"'
     big = [0, 2_500, 0, 3_001][seed % 4]  # some contracts larger than a part, with one paragraph larger too
     contracts = random_contracts(rng, rng.randint(2, 7), big=big)
-    request = QueryJobRequest(question=question, contract_ids=[c.contract_id for c in contracts])
+    request = QueryJobRequest(question=question, contract_ids=[c.contract_id for c in contracts], retrieval=retrieval)
 
     budget, parts = plan_for(analyzer, request, contracts, RESERVE)
     encoding = encoding_for_model(analyzer.model_name("primary"))
@@ -161,6 +166,8 @@ def test_a_planned_part_costs_exactly_what_is_sent(llm: tuple[OpenAITestServer, 
     assert list(dict.fromkeys(covered)) == request.contract_ids
     for part, sent_request in zip(parts, server.requests, strict=True):  # each part's own bounds went on the wire
         assert sent_request.json_schema == schema_of(part)
+    if retrieval == "all":  # every clause went (a split one in several runs)
+        assert sum(len(c.clauses) for part in parts for c in part.contracts) >= sum(len(c.clauses) for c in contracts)
 
 
 def test_the_reply_schema_on_the_wire_bounds_ids_and_titles_to_the_part(
@@ -216,16 +223,20 @@ def test_a_corrective_retry_costs_exactly_what_is_sent(llm: tuple[OpenAITestServ
     assert counted_by_client == sent, f"client counted {counted_by_client}, the SDK sent {sent}"
 
 
-def test_the_planner_plans_once(monkeypatch: pytest.MonkeyPatch, openai_server: OpenAITestServer) -> None:
+@pytest.mark.parametrize("retrieval", ["all", "ranked"])
+def test_the_planner_plans_once(
+    monkeypatch: pytest.MonkeyPatch, openai_server: OpenAITestServer, retrieval: Retrieval
+) -> None:
     """One pass: every piece of the prompt (each distinct schema too) is tokenized once, no part is counted again
     whole, selecting clauses tokenizes nothing twice, and the parts are packed as tightly as the exact counts
     allow, each with its own schema."""
     rng = random.Random(11)
     context = 6_000
     analyzer = analyzer_for(openai_server, context)
-    contracts = random_contracts(rng, 12) + random_contracts(rng, 1, big=3_000, first=12)
-    question = "Which law governs?"
-    request = QueryJobRequest(question=question, contract_ids=[c.contract_id for c in contracts])
+    most = 9 if retrieval == "all" else 40  # contracts long enough for a ranking to leave most clauses out
+    contracts = random_contracts(rng, 12, most_clauses=most) + random_contracts(rng, 1, big=3_000, first=12)
+    question = "What is the notice period?"
+    request = QueryJobRequest(question=question, contract_ids=[c.contract_id for c in contracts], retrieval=retrieval)
     encoded: list[str] = []
     encode = tokens_module._encode
 
@@ -241,7 +252,11 @@ def test_the_planner_plans_once(monkeypatch: pytest.MonkeyPatch, openai_server: 
     assert not twice, f"{len(twice)} texts were tokenized more than once while planning, e.g. {twice[:3]}"
     whole = [text[:60] for text in encoded if text.count("<contract id=") > 1]
     assert not whole, f"{len(whole)} texts holding more than one contract were tokenized, e.g. {whole[:3]}"
-    assert any("(part 2 of" in c.title for part in parts for c in part.contracts)  # the big one was split
+    if retrieval == "all":
+        assert any("(part 2 of" in c.title for part in parts for c in part.contracts)  # the big one was split
+    else:  # fewer clauses: most contracts are kept in part
+        kept = {c.contract_id: len(c.clauses) for part in parts for c in part.contracts}
+        assert sum(kept[c.contract_id] < len(c.clauses) for c in contracts) >= len(contracts) / 2, kept
     encoding = encoding_for_model(analyzer.model_name("primary"))
     costs = [guide_prompt_tokens(query_part_messages(p), encoding, schema_of(p)) for p in parts]
     assert max(costs) <= context - RESERVE

@@ -21,7 +21,7 @@ from shared.query.meter import PartMeter, prompt_overhead
 from shared.query.models import AnalyzedPart, Citation, PartAnswer, PerContractAnswer, QueryPartTask, QueryResult
 from shared.query.outputs import OPEN, PartOut, part_bounds, part_schema, part_schema_text
 from shared.query.prompts import part_messages, query_part_messages, render_part
-from shared.query.request import QueryJobRequest
+from shared.query.request import QueryJobRequest, Retrieval
 from shared.settings import Settings, use_settings
 from shared.storage.base import Repositories
 from shared.text.tokens import count_tokens
@@ -277,10 +277,10 @@ def sent_costs(parts: list[QueryPartTask]) -> list[int]:
     ]
 
 
-def planned_parts(repos: Repositories) -> list[QueryPartTask]:
+def planned_parts(repos: Repositories, retrieval: Retrieval) -> list[QueryPartTask]:
     for name in SAMPLES:
         add_sample(repos, name)
-    query_job(repos, QUESTION, SAMPLES)
+    query_job(repos, QUESTION, SAMPLES, retrieval=retrieval)
     scope = job_scope(repos, "job-q")
     query_steps.retrieve_chunk(scope, SAMPLES, len(SAMPLES))
     planned = query_steps.plan(scope, CountingAnalyzer(provider="openai"), output_reserve=800)  # type: ignore[arg-type]
@@ -290,10 +290,35 @@ def planned_parts(repos: Repositories) -> list[QueryPartTask]:
 def test_parts_fit_the_context_as_the_llm_client_lays_them_out(repos: Repositories, settings: Settings) -> None:
     use_settings(settings.model_copy(update={"llm_context_tokens_primary": 5_000}))
 
-    parts = planned_parts(repos)
+    parts = planned_parts(repos, "all")
 
     costs = sent_costs(parts)
     assert max(costs) <= 5_000 - 800
     assert max(costs) > (5_000 - 800) * 0.6  # parts are packed, not split needlessly
     covered = [c.contract_id for p in parts for c in p.contracts]
     assert list(dict.fromkeys(covered)) == SAMPLES
+    whole = {c.contract_id: c for c in snapshots(job_scope(repos, "job-q"), SAMPLES)}
+    sent = {
+        cid: [cl for p in parts for c in p.contracts if c.contract_id == cid for cl in c.clauses] for cid in SAMPLES
+    }
+    assert all(len(sent[cid]) == len(whole[cid].clauses) for cid in SAMPLES)  # "all": every clause goes
+
+
+def test_ranked_retrieval_sends_each_contracts_answering_clauses_only(repos: Repositories, settings: Settings) -> None:
+    use_settings(settings.model_copy(update={"llm_context_tokens_primary": 5_000}))
+
+    parts = planned_parts(repos, "ranked")
+
+    assert len(parts) == 1  # what is kept of four contracts fits one part
+    (part,) = parts
+    assert [c.contract_id for c in part.contracts] == SAMPLES  # every contract is asked, in order
+    whole = {c.contract_id: c for c in snapshots(job_scope(repos, "job-q"), SAMPLES)}
+    for sent in part.contracts:
+        clauses = whole[sent.contract_id].clauses
+        assert 0 < len(sent.clauses) < len(clauses)
+        assert all(clause in clauses for clause in sent.clauses)  # verbatim, titles and numbers too
+        positions = [clauses.index(clause) for clause in sent.clauses]
+        assert positions == sorted(positions)  # in document order
+    titles = {c.contract_id: [cl.title for cl in c.clauses] for c in part.contracts}
+    assert "Governing Law and Jurisdiction" in titles["nda_mutual_standard.md"]
+    assert max(sent_costs(parts)) <= 5_000 - 800
