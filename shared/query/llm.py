@@ -23,7 +23,8 @@ from shared.query.outputs import (
     COMBINE_SCHEMA_NAME,
     PART_SCHEMA_NAME,
     CitationOut,
-    CombineOut,
+    combine_bounds,
+    combine_schema,
     part_bounds,
     part_schema,
 )
@@ -76,7 +77,7 @@ def answer_part(client: LLMClient, task: QueryPartTask) -> AnalyzerReply[PartAns
 def combine(client: LLMClient, task: QueryCombineTask) -> AnalyzerReply[QueryAnswer]:
     out, usage, model, raw = client.complete_json(
         query_combine_messages(task),
-        CombineOut,
+        combine_schema(combine_bounds(task.parts)),  # the ids and titles the partial answers cite
         COMBINE_SCHEMA_NAME,
         task.model_selection,
         max_tokens=combine_tokens(task, client.max_output_tokens),

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 from shared.contracts.analysis import ClauseText, ContractForAnalysis
 from shared.llm.framing import CONTRACT_END, chat_tokens, render_clause, render_contract_head
-from shared.query.outputs import OPEN, PartBounds, part_bounds, part_schema_text
+from shared.query.outputs import OPEN, ReplyBounds, part_bounds, part_schema_text
 from shared.query.prompts import PART_SEPARATOR, part_messages, render_question
 from shared.text.tokens import count_tokens
 
@@ -83,7 +83,7 @@ class PartMeter:
             return self._empty[key]
         return self.head(contract) + sum(self.clause(clause) for clause in contract.clauses)
 
-    def bounds(self, bounds: PartBounds) -> int:
+    def bounds(self, bounds: ReplyBounds) -> int:
         """Tokens a part's schema with these bounds costs over the open schema (in `overhead`)."""
         text = part_schema_text(bounds)
         if text not in self._bounds:

@@ -3,11 +3,12 @@ from our result models (comments, not docstrings: pydantic would bill a docstrin
 
 Each call's schema bounds what the model can answer (shared/llm/schema.py): a part's contract ids are an enum of the
 contracts the part shows, and a citation's clause title an enum of the clause titles it shows (as they are, not as
-escaped in the prompt's attributes); a combine's citations, of the ids and titles its partial answers cite. Too many
-values to enumerate leave a field open (MAX_ID_VALUES ids, since they appear twice; MAX_ENUM_VALUES titles), and the
-verifier still checks every citation. A part's schema therefore depends on the part: the planner counts each
-candidate part's own schema (`part_schema_text`, the exact JSON the client counts, built without pydantic so that
-packing stays fast), and `part_schema` is the model the call validates with; the two are the same schema.
+escaped in the prompt's attributes); a combine's citations, of the ids and titles its partial answers' citations
+show. Too many values to enumerate leave a field open (MAX_ID_VALUES ids, listed twice in a part's schema;
+MAX_ENUM_VALUES titles), and the verifiers still check every citation. A schema therefore depends on its call: the
+planner counts each candidate part's own schema, and the reduce each candidate group's (`part_schema_text`,
+`combine_schema_text`: the exact JSON the client counts, built without pydantic so that packing stays fast), and
+`part_schema` / `combine_schema` are the models the calls validate with; each pair is the same schema.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pydantic import BaseModel, field_validator
 
 from shared.contracts.analysis import ContractForAnalysis
 from shared.llm.schema import MAX_ENUM_CHARS, MAX_ENUM_VALUES, narrowed, one_of, strict_json_schema
+from shared.query.models import PartAnswer
 
 PART_SCHEMA_NAME = "query_part_answer"
 COMBINE_SCHEMA_NAME = "query_answer"
@@ -73,31 +75,46 @@ class CombineOut(BaseModel):
     citations: list[CitationOut]
 
 
-# --- the bounds of a part's schema --------------------------------------------------------------------------------
+# --- the bounds of a reply's schema -------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class PartBounds:
-    """The values a part's reply may use: its contract ids and its clause titles, each distinct in order, or None
-    when there are too many to enumerate (the field is left open)."""
+class ReplyBounds:
+    """The values a reply may use: contract ids and clause titles, each distinct in order, or None when there are
+    too many to enumerate (the field is left open). A part's are those of the contracts it shows, a combine's those
+    of the citations its partial answers show."""
 
     contract_ids: tuple[str, ...] | None = ()
     clause_titles: tuple[str, ...] | None = ()
 
-    def adding(self, contract: ContractForAnalysis) -> PartBounds:
-        """These bounds with `contract` in the part too: more values only ever add, or open a field for good."""
-        ids = _grown(self.contract_ids, [contract.contract_id], MAX_ID_VALUES)
-        return PartBounds(ids, _grown(self.clause_titles, [c.title for c in contract.clauses], MAX_ENUM_VALUES))
+    def adding(self, contract_ids: Sequence[str], clause_titles: Sequence[str]) -> ReplyBounds:
+        """These bounds with more values: they only ever add, or open a field for good."""
+        ids = _grown(self.contract_ids, contract_ids, MAX_ID_VALUES)
+        return ReplyBounds(ids, _grown(self.clause_titles, clause_titles, MAX_ENUM_VALUES))
+
+    def adding_contract(self, contract: ContractForAnalysis) -> ReplyBounds:
+        return self.adding([contract.contract_id], [clause.title for clause in contract.clauses])
+
+    def adding_citations(self, answer: PartAnswer) -> ReplyBounds:
+        """With the citations a combine prompt shows of `answer` (render_combine_part)."""
+        return self.adding([c.contract_id for c in answer.citations], [c.clause_title for c in answer.citations])
 
 
-OPEN = PartBounds(None, None)
-"""Both fields open: PartOut's own schema."""
+OPEN = ReplyBounds(None, None)
+"""Both fields open: the reply model's own schema."""
 
 
-def part_bounds(contracts: Iterable[ContractForAnalysis]) -> PartBounds:
-    bounds = PartBounds()
+def part_bounds(contracts: Iterable[ContractForAnalysis]) -> ReplyBounds:
+    bounds = ReplyBounds()
     for contract in contracts:
-        bounds = bounds.adding(contract)
+        bounds = bounds.adding_contract(contract)
+    return bounds
+
+
+def combine_bounds(answers: Iterable[PartAnswer]) -> ReplyBounds:
+    bounds = ReplyBounds()
+    for answer in answers:
+        bounds = bounds.adding_citations(answer)
     return bounds
 
 
@@ -119,14 +136,25 @@ def _open(values: tuple[str, ...] | None) -> tuple[str, ...] | None:
     return values or None
 
 
-def part_schema(bounds: PartBounds) -> type[PartOut]:
-    """The response schema of a part's call: PartOut with its contract ids and clause titles bounded."""
+def _citation(bounds: ReplyBounds) -> type[CitationOut]:
     ids, titles = _open(bounds.contract_ids), _open(bounds.clause_titles)
-    citation = narrowed(CitationOut, contract_id=_literal(ids), clause_title=_literal(titles))
-    per_contract = narrowed(PerContractOut, contract_id=_literal(ids), citations=_list_of(citation, CitationOut))
+    return narrowed(CitationOut, contract_id=_literal(ids), clause_title=_literal(titles))
+
+
+def part_schema(bounds: ReplyBounds) -> type[PartOut]:
+    """The response schema of a part's call: PartOut with its contract ids and clause titles bounded."""
+    citation = _citation(bounds)
+    per_contract = narrowed(
+        PerContractOut, contract_id=_literal(_open(bounds.contract_ids)), citations=_list_of(citation, CitationOut)
+    )
     return narrowed(
         PartOut, citations=_list_of(citation, CitationOut), per_contract=_list_of(per_contract, PerContractOut)
     )
+
+
+def combine_schema(bounds: ReplyBounds) -> type[CombineOut]:
+    """The response schema of a combine's call: CombineOut with its citations' ids and titles bounded."""
+    return narrowed(CombineOut, citations=_list_of(_citation(bounds), CitationOut))
 
 
 def _literal(values: tuple[str, ...] | None) -> Any | None:
@@ -138,8 +166,8 @@ def _list_of(item: type[BaseModel], unless: type[BaseModel]) -> Any | None:
 
 
 @functools.cache
-def _open_schema_text() -> str:
-    return json.dumps(strict_json_schema(PartOut), separators=(",", ":"))
+def _open_text(model: type[BaseModel]) -> str:
+    return json.dumps(strict_json_schema(model), separators=(",", ":"))
 
 
 def _property(name: str, title: str) -> str:
@@ -150,15 +178,22 @@ _CONTRACT_ID = _property("contract_id", "Contract Id")
 _CLAUSE_TITLE = _property("clause_title", "Clause Title")
 
 
-def part_schema_text(bounds: PartBounds) -> str:
-    """`part_schema(bounds)` as the client counts it (compact JSON of its strict schema), written straight from the
-    open schema's text: the enums go first in their properties, as pydantic puts them."""
-    text = _open_schema_text()
-    ids, titles = _open(bounds.contract_ids), _open(bounds.clause_titles)
-    if ids is not None:
-        listed = json.dumps(list(ids), separators=(",", ":"))
-        text = text.replace(_CONTRACT_ID, _CONTRACT_ID.replace("{", "{" + f'"enum":{listed},', 1))
-    if titles is not None:
-        listed = json.dumps(list(titles), separators=(",", ":"))
-        text = text.replace(_CLAUSE_TITLE, _CLAUSE_TITLE.replace("{", "{" + f'"enum":{listed},', 1))
+def _bounded_text(model: type[BaseModel], bounds: ReplyBounds) -> str:
+    """The schema of `model` with `bounds` as the client counts it (compact JSON of its strict schema), written
+    straight from the open schema's text: the enums go first in their properties, as pydantic puts them."""
+    text = _open_text(model)
+    for field, values in ((_CONTRACT_ID, _open(bounds.contract_ids)), (_CLAUSE_TITLE, _open(bounds.clause_titles))):
+        if values is not None:
+            listed = json.dumps(list(values), separators=(",", ":"))
+            text = text.replace(field, field.replace("{", "{" + f'"enum":{listed},', 1))
     return text
+
+
+def part_schema_text(bounds: ReplyBounds) -> str:
+    """`part_schema(bounds)` as the client counts it."""
+    return _bounded_text(PartOut, bounds)
+
+
+def combine_schema_text(bounds: ReplyBounds) -> str:
+    """`combine_schema(bounds)` as the client counts it."""
+    return _bounded_text(CombineOut, bounds)

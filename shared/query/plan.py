@@ -22,7 +22,7 @@ from shared.errors import ValidationFailed
 from shared.jobs.models import ModelSelection
 from shared.query.meter import PartMeter, prompt_overhead
 from shared.query.models import QueryPartTask
-from shared.query.outputs import OPEN, PartBounds, part_bounds, part_schema_text
+from shared.query.outputs import OPEN, ReplyBounds, part_bounds, part_schema_text
 from shared.query.prompts import render_part
 from shared.query.request import QueryJobRequest
 from shared.query.retrieval import select_all, uses_retrieval
@@ -67,13 +67,13 @@ def plan_parts(
     limit = budget.part_tokens
     parts: list[list[ContractForAnalysis]] = []
     used = 0  # the current part's message, its last contract closed with nothing after it
-    bounds = PartBounds()  # the current part's schema bounds
+    bounds = ReplyBounds()  # the current part's schema bounds
     for contract in contracts:
         for piece in _split_to_fit(contract, meter, limit):
             body = meter.body(piece)
             if parts:
                 grown = used + meter.end(followed=True) + body  # the last contract's end now has a separator after it
-                wider = bounds.adding(piece)
+                wider = bounds.adding_contract(piece)
                 if grown + meter.bounds(wider) <= limit:
                     parts[-1].append(piece)
                     used, bounds = grown, wider
@@ -121,11 +121,11 @@ def _split_to_fit(contract: ContractForAnalysis, meter: PartMeter, limit: int) -
     room = limit - frame - meter.head(_titled(contract, len(clauses), len(clauses)))
     groups: list[list[ClauseText]] = []
     used = 0
-    bounds = PartBounds()
+    bounds = ReplyBounds()
     for clause in clauses:
         cost = meter.clause(clause)
         if groups:
-            wider = bounds.adding(_holding(contract, [clause]))
+            wider = bounds.adding_contract(_holding(contract, [clause]))
             if used + cost + meter.bounds(wider) <= room:
                 groups[-1].append(clause)
                 used, bounds = used + cost, wider

@@ -397,12 +397,15 @@ def test_combine_keeps_only_citations_from_the_parts(openai_server: OpenAITestSe
     openai_server.respond_json(
         {
             "answer": " Vendor pays in 30 days. ",
-            "citations": [cite("ven-7", "whatever", "within 30 days"), cite("ven-7", "Payment", "within 90 days")],
+            "citations": [cite("ven-7", " payment", "within 30 days"), cite("ven-7", "Payment", "within 90 days")],
         }
     )
 
     reply = analyzer.combine(QueryCombineTask(question="Payment?", parts=[part]))
 
+    # The schema allows only what the parts cite (the title's case is forgiven); the quote must be a known one.
+    citation = openai_server.requests[0].json_schema["$defs"]["CitationOut"]["properties"]  # type: ignore[index]
+    assert (citation["contract_id"]["enum"], citation["clause_title"]["enum"]) == (["ven-7"], ["Payment"])
     assert reply.output.answer == "Vendor pays in 30 days."
     assert reply.output.citations == [Citation(contract_id="ven-7", clause_title="Payment", quote="within 30 days")]
     assert artifact(reply.raw)["citations_dropped"] == 1
