@@ -29,6 +29,7 @@ The ranking loads the WordLlama model once per process (shared/analysis/semantic
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -76,9 +77,8 @@ def select_clauses(contract: ContractForAnalysis, question: str, meter: PartMete
     clauses = contract.clauses
     costs = [meter.clause(clause) for clause in clauses]
     total = sum(costs)
-    ranked = rank_clauses(clauses, question)
-    parts = _by_part(ranked)
-    if not parts or any(_flat(part) for part in parts):
+    parts = [rank_clauses(clauses, part) for part in question_parts(question)]  # each part's own ranking
+    if not clauses or any(_flat(part) for part in parts):
         return _whole(contract, costs)
     kept: dict[int, Reason] = {}
     for part in parts:
@@ -94,7 +94,7 @@ def select_clauses(contract: ContractForAnalysis, question: str, meter: PartMete
             following += 1
             kept.setdefault(following, "fragment")
     used = sum(costs[i] for i in kept)
-    for clause in ranked:
+    for clause in itertools.chain.from_iterable(zip(*parts, strict=True)):  # each part's next best in turn
         if clause.index not in kept and used + costs[clause.index] <= FILL_SHARE * total:
             kept[clause.index] = "fill"
             used += costs[clause.index]
@@ -117,14 +117,6 @@ def select_all(contracts: Sequence[ContractForAnalysis], question: str, meter: P
 def _whole(contract: ContractForAnalysis, costs: list[int]) -> Selection:
     total = sum(costs)
     return Selection(contract, dict.fromkeys(range(len(costs)), "whole"), whole=True, tokens=total, total=total)
-
-
-def _by_part(ranked: list[RankedClause]) -> list[list[RankedClause]]:
-    """Each question part's clauses, best first (rank_clauses interleaves the parts' rankings)."""
-    parts: dict[int, list[RankedClause]] = {}
-    for clause in ranked:
-        parts.setdefault(clause.part, []).append(clause)
-    return [parts[p] for p in sorted(parts)]
 
 
 def _flat(part: list[RankedClause]) -> bool:
