@@ -85,7 +85,8 @@ def _strict(node: dict[str, Any], *, root: dict[str, Any], path: str) -> dict[st
     out.pop("default", None)
     if "const" in out:
         # pydantic writes a one-value Literal as `const`; a one-value `enum` says the same in every provider's subset.
-        out["enum"] = [out.pop("const")]
+        # In its place: a schema with one value reads (and is counted) as the same schema with several.
+        out = {("enum" if key == "const" else key): ([v] if key == "const" else v) for key, v in out.items()}
 
     if "$ref" in out and len(out) > 1:
         # A $ref next to e.g. "description" is not allowed: inline the target, local keys winning.

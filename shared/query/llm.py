@@ -19,7 +19,15 @@ from shared.llm.sizing import (
     output_allowance,
 )
 from shared.query.models import Citation, PartAnswer, PerContractAnswer, QueryAnswer, QueryCombineTask, QueryPartTask
-from shared.query.outputs import COMBINE_SCHEMA_NAME, PART_SCHEMA_NAME, CitationOut, CombineOut, PartOut
+from shared.query.outputs import (
+    COMBINE_SCHEMA_NAME,
+    PART_SCHEMA_NAME,
+    CitationOut,
+    combine_bounds,
+    combine_schema,
+    part_bounds,
+    part_schema,
+)
 from shared.query.prompts import query_combine_messages, query_part_messages
 
 NO_ANSWER = "No answer was returned for this contract."
@@ -27,8 +35,9 @@ NO_ANSWER = "No answer was returned for this contract."
 
 def answer_part(client: LLMClient, task: QueryPartTask) -> AnalyzerReply[PartAnswer]:
     allowance = output_allowance(client.max_output_tokens, PART_FIXED_TOKENS, PER_CONTRACT_TOKENS, len(task.contracts))
+    schema = part_schema(part_bounds(task.contracts))  # the ids and clause titles the part shows
     out, usage, model, raw = client.complete_json(
-        query_part_messages(task), PartOut, PART_SCHEMA_NAME, task.model_selection, max_tokens=allowance
+        query_part_messages(task), schema, PART_SCHEMA_NAME, task.model_selection, max_tokens=allowance
     )
     verifier = QuoteVerifier(task.contracts)
     citations = verifier.keep(out.citations)
@@ -68,7 +77,7 @@ def answer_part(client: LLMClient, task: QueryPartTask) -> AnalyzerReply[PartAns
 def combine(client: LLMClient, task: QueryCombineTask) -> AnalyzerReply[QueryAnswer]:
     out, usage, model, raw = client.complete_json(
         query_combine_messages(task),
-        CombineOut,
+        combine_schema(combine_bounds(task.parts)),  # the ids and titles the partial answers cite
         COMBINE_SCHEMA_NAME,
         task.model_selection,
         max_tokens=combine_tokens(task, client.max_output_tokens),

@@ -1,8 +1,11 @@
 """Exact prompt tokens of query parts, in time linear in the contracts: what the planner packs parts with.
 
 A part's prompt is what `query_part_messages` sends (shared/query/prompts.py): the system prompt and the user
-message `render_part` renders, in their chat framing, with the response schema. Everything but the user message's
-text is the same for every part (`overhead`, counted as shared/llm/framing.py counts a call).
+message `render_part` renders, in their chat framing, with the part's response schema (shared/query/outputs.py).
+The system prompt, the framing and the schema with its fields left open are the same for every part (`overhead`,
+counted as shared/llm/framing.py counts a call); what a part's schema adds to that, the enums of its contract ids
+and clause titles (`bounds`), is counted for each candidate part as the JSON the client counts, once per distinct
+schema.
 
 The user message is counted in pieces, each counted once: the question, each contract's opening tag, each clause
 with the newline after it, and each contract's closing tag with the separator after it. Every piece but the last
@@ -17,8 +20,8 @@ import functools
 from collections.abc import Sequence
 
 from shared.contracts.analysis import ClauseText, ContractForAnalysis
-from shared.llm.framing import CONTRACT_END, render_clause, render_contract_head, sent_prompt_tokens
-from shared.query.outputs import PartOut
+from shared.llm.framing import CONTRACT_END, chat_tokens, render_clause, render_contract_head
+from shared.query.outputs import OPEN, ReplyBounds, part_bounds, part_schema_text
 from shared.query.prompts import PART_SEPARATOR, part_messages, render_question
 from shared.text.tokens import count_tokens
 
@@ -27,9 +30,15 @@ _CLAUSE_SEPARATOR = "\n"  # after each clause, before the next clause or the con
 
 @functools.cache
 def prompt_overhead(encoding: str) -> int:
-    """Tokens every part's prompt costs besides its user message's text: the system prompt, the chat framing of
-    both messages and the response schema (the same for every part, of every question)."""
-    return sent_prompt_tokens(part_messages(""), PartOut, encoding)
+    """Tokens every part's prompt costs besides its user message's text and its schema's bounds: the system
+    prompt, the chat framing of both messages and the response schema with its fields open (the same for every
+    part, of every question)."""
+    return chat_tokens(part_messages(""), encoding) + _open_schema_tokens(encoding)
+
+
+@functools.cache
+def _open_schema_tokens(encoding: str) -> int:
+    return count_tokens(part_schema_text(OPEN), encoding)
 
 
 class PartMeter:
@@ -44,6 +53,7 @@ class PartMeter:
         self._heads: dict[tuple[str, str], int] = {}
         self._empty: dict[tuple[str, str], int] = {}
         self._clauses: dict[tuple[str, str | None, str], int] = {}
+        self._bounds: dict[str, int] = {part_schema_text(OPEN): 0}
 
     def head(self, contract: ContractForAnalysis) -> int:
         """The contract's opening tag, with its newline."""
@@ -73,6 +83,13 @@ class PartMeter:
             return self._empty[key]
         return self.head(contract) + sum(self.clause(clause) for clause in contract.clauses)
 
+    def bounds(self, bounds: ReplyBounds) -> int:
+        """Tokens a part's schema with these bounds costs over the open schema (in `overhead`)."""
+        text = part_schema_text(bounds)
+        if text not in self._bounds:
+            self._bounds[text] = count_tokens(text, self.encoding) - _open_schema_tokens(self.encoding)
+        return self._bounds[text]
+
     def part(self, contracts: Sequence[ContractForAnalysis]) -> int:
         """Tokens of the user message of a part holding `contracts`."""
         last = len(contracts) - 1
@@ -80,4 +97,4 @@ class PartMeter:
 
     def prompt(self, contracts: Sequence[ContractForAnalysis]) -> int:
         """Tokens of the whole prompt of a part holding `contracts`, as the LLM client sends it."""
-        return self.overhead + self.part(contracts)
+        return self.overhead + self.part(contracts) + self.bounds(part_bounds(contracts))

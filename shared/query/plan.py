@@ -1,11 +1,14 @@
 """Query planning: split the question over the contracts into parts that each fit the model, exactly, in one pass.
 
-The budget of one part is the model's context minus the output reserve and the prompt overhead (system prompt,
-response schema, chat framing), all counted with the model's encoding. Parts are counted as they are sent: the
-meter (shared/query/meter.py) counts the rendering the call sends (shared/query/prompts.py), so a planned part
-fits and nothing is planned again. A contract set larger than one part is split across parts; a single contract
-larger than a part is split by clauses; a clause larger than a part is split by paragraphs, then by tokens.
-Nothing is dropped.
+A model-backed query first keeps, of each contract, only the clauses that can hold the answer (retrieval first,
+shared/query/retrieval.py; `"retrieval": "all"` keeps every clause). The budget of one part is then the model's
+context minus the output reserve and the prompt overhead (system prompt, chat framing, the response schema with its
+fields open), all counted with the model's encoding; a part's schema bounds its contract ids and clause titles, so
+what those enums add is counted for each candidate part too. Parts are counted as they are sent: the meter
+(shared/query/meter.py) counts the rendering the call sends (shared/query/prompts.py) and the schema the call sends
+(shared/query/outputs.py), so a planned part fits and nothing is planned again. A contract set larger than one part
+is split across parts; a single contract larger than a part is split by clauses; a clause larger than a part is
+split by paragraphs, then by tokens. Nothing that was kept is dropped.
 """
 
 from __future__ import annotations
@@ -19,8 +22,10 @@ from shared.errors import ValidationFailed
 from shared.jobs.models import ModelSelection
 from shared.query.meter import PartMeter, prompt_overhead
 from shared.query.models import QueryPartTask
+from shared.query.outputs import OPEN, ReplyBounds, part_bounds, part_schema_text
 from shared.query.prompts import render_part
 from shared.query.request import QueryJobRequest
+from shared.query.retrieval import select_all, uses_retrieval
 from shared.text.tokens import count_tokens, encoding_for_model, truncate_to_tokens
 
 MIN_PART_TOKENS = 512  # below this a part cannot hold a meaningful clause: the settings are wrong
@@ -50,24 +55,31 @@ def make_budget(context_tokens: int, output_reserve: int, overhead: int, encodin
 
 
 def plan_parts(
-    question: str, contracts: Sequence[ContractForAnalysis], budget: Budget, selection: ModelSelection = "primary"
+    question: str,
+    contracts: Sequence[ContractForAnalysis],
+    budget: Budget,
+    selection: ModelSelection = "primary",
+    meter: PartMeter | None = None,
 ) -> list[QueryPartTask]:
-    """Pack contracts, in order, into as few parts as fit; every part's user message, counted exactly as it is
-    sent, fits the budget."""
-    meter = PartMeter(question, budget.encoding)
+    """Pack contracts, in order, into as few parts as fit; every part's prompt, its user message and its schema's
+    bounds counted exactly as they are sent, fits the budget."""
+    meter = meter or PartMeter(question, budget.encoding)
     limit = budget.part_tokens
     parts: list[list[ContractForAnalysis]] = []
     used = 0  # the current part's message, its last contract closed with nothing after it
+    bounds = ReplyBounds()  # the current part's schema bounds
     for contract in contracts:
         for piece in _split_to_fit(contract, meter, limit):
             body = meter.body(piece)
-            grown = used + meter.end(followed=True) + body  # the last contract's end now has a separator after it
-            if parts and grown <= limit:
-                parts[-1].append(piece)
-                used = grown
-            else:
-                parts.append([piece])
-                used = meter.header + body + meter.end(followed=False)
+            if parts:
+                grown = used + meter.end(followed=True) + body  # the last contract's end now has a separator after it
+                wider = bounds.adding_contract(piece)
+                if grown + meter.bounds(wider) <= limit:
+                    parts[-1].append(piece)
+                    used, bounds = grown, wider
+                    continue
+            parts.append([piece])  # a piece fits a part alone (_split_to_fit)
+            used, bounds = meter.header + body + meter.end(followed=False), part_bounds([piece])
     return [
         QueryPartTask(question=question, part_index=i, contracts=group, model_selection=selection)
         for i, group in enumerate(parts)
@@ -75,8 +87,14 @@ def plan_parts(
 
 
 def part_tokens(task: QueryPartTask, encoding: str) -> int:
-    """Exact tokens of a part's user message, counted whole."""
-    return count_tokens(render_part(task.question, task.contracts), encoding)
+    """Exact tokens of what a part's budget holds, each counted whole: its user message, and what its schema's
+    bounds add to the open schema (the overhead)."""
+    bounded = count_tokens(part_schema_text(part_bounds(task.contracts)), encoding)
+    return (
+        count_tokens(render_part(task.question, task.contracts), encoding)
+        + bounded
+        - count_tokens(part_schema_text(OPEN), encoding)
+    )
 
 
 # --- contracts and clauses larger than a part -------------------------------------------------------------------
@@ -90,9 +108,9 @@ def part_tokens(task: QueryPartTask, encoding: str) -> int:
 
 def _split_to_fit(contract: ContractForAnalysis, meter: PartMeter, limit: int) -> list[ContractForAnalysis]:
     """The contract whole if it fits a part alone; else consecutive groups of its clauses (a clause larger than a
-    part is split first), each as large as fits."""
+    part is split first), each as large as fits a part alone with its schema's bounds."""
     body = meter.body(contract)
-    if meter.header + body + meter.end(followed=False) <= limit:
+    if meter.header + body + meter.end(followed=False) + meter.bounds(part_bounds([contract])) <= limit:
         return [contract]
     frame = meter.header + meter.end(followed=False)
     most = sum(len(clause.text) + 1 for clause in contract.clauses)  # a piece holds a clause or a character of one
@@ -103,17 +121,25 @@ def _split_to_fit(contract: ContractForAnalysis, meter: PartMeter, limit: int) -
     room = limit - frame - meter.head(_titled(contract, len(clauses), len(clauses)))
     groups: list[list[ClauseText]] = []
     used = 0
+    bounds = ReplyBounds()
     for clause in clauses:
         cost = meter.clause(clause)
-        if groups and used + cost <= room:
-            groups[-1].append(clause)
-            used += cost
-        else:
-            groups.append([clause])
-            used = cost
-    return [
-        _titled(contract.model_copy(update={"clauses": group}), i + 1, len(groups)) for i, group in enumerate(groups)
-    ]
+        if groups:
+            wider = bounds.adding_contract(_holding(contract, [clause]))
+            if used + cost + meter.bounds(wider) <= room:
+                groups[-1].append(clause)
+                used, bounds = used + cost, wider
+                continue
+        bounds = part_bounds([_holding(contract, [clause])])
+        if cost + meter.bounds(bounds) > room:  # sized to fit alone (_split_clause): only a title of thousands of chars
+            raise ValidationFailed(f"clause {clause.title!r} of {contract.contract_id!r} cannot fit in a part")
+        groups.append([clause])
+        used = cost
+    return [_titled(_holding(contract, group), i + 1, len(groups)) for i, group in enumerate(groups)]
+
+
+def _holding(contract: ContractForAnalysis, clauses: list[ClauseText]) -> ContractForAnalysis:
+    return contract.model_copy(update={"clauses": clauses})
 
 
 def _titled(contract: ContractForAnalysis, index: int, total: int) -> ContractForAnalysis:
@@ -123,10 +149,14 @@ def _titled(contract: ContractForAnalysis, index: int, total: int) -> ContractFo
 def _split_clause(contract: ContractForAnalysis, clause: ClauseText, meter: PartMeter, room: int) -> list[ClauseText]:
     """The clause whole if its element fits `room`; else consecutive runs of its paragraphs, each the longest that
     fits (a paragraph larger than that is cut by tokens), every run's element counted exactly as rendered."""
-    if meter.clause(clause) <= room:
+    alone = meter.bounds(part_bounds([_holding(contract, [clause])]))
+    if meter.clause(clause) + alone <= room:
         return [clause]
     most = len(clause.text)  # a run holds a character at least
     continued = f"{clause.title} (continued {most}/{most})"
+    # Alone in a part, a run's title is its schema's title enum: sized with the widest title's bounds.
+    widest = meter.bounds(part_bounds([_holding(contract, [clause.model_copy(update={"title": continued})])]))
+    room -= max(alone, widest)
     paragraphs = _paragraphs(clause.text)
     if not paragraphs:
         raise ValidationFailed(f"clause {clause.title!r} of {contract.contract_id!r} cannot fit in a part")
@@ -219,5 +249,9 @@ def budget_for(analyzer: Analyzer, request: QueryJobRequest, output_reserve: int
 def plan_for(
     analyzer: Analyzer, request: QueryJobRequest, contracts: Sequence[ContractForAnalysis], reserve: int
 ) -> tuple[Budget, list[QueryPartTask]]:
+    """The parts of a job: with a model and `"retrieval": "ranked"`, over each contract's selected clauses."""
     budget = budget_for(analyzer, request, reserve)
-    return budget, plan_parts(request.question, contracts, budget, request.modelSelection)
+    meter = PartMeter(request.question, budget.encoding)  # one meter: a clause is tokenized once, selected or not
+    if uses_retrieval(analyzer, request):
+        contracts = select_all(contracts, request.question, meter)
+    return budget, plan_parts(request.question, contracts, budget, request.modelSelection, meter)

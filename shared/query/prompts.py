@@ -15,7 +15,8 @@ from shared.query.models import PartAnswer, QueryCombineTask, QueryPartTask
 PART_SYSTEM_PROMPT = (
     "You are a contracts lawyer answering a question over a set of contracts.\n"
     f"{DATA_NOT_INSTRUCTIONS}\n\n"
-    "Answer only from the contracts given. For each contract give its own answer in per_contract (with "
+    "Answer only from the contracts given (a contract may be shown in part: the clauses that bear on the "
+    "question). For each contract give its own answer in per_contract (with "
     "contract_id exactly as in the id attribute, and relevant=false when the contract does not address the "
     "question). answer is the overall answer across these contracts. Support statements with citations: "
     "contract_id, the clause title as in the clause's title attribute, and quote, a short passage copied "

@@ -1,11 +1,13 @@
 """The query job's reduce, budgeted: group partial answers so that every combine prompt fits the model.
 
 A combine prompt is counted exactly as the LLM client sends it (shared.query.prompts.query_combine_messages, chat
-framing, the response schema), against the same room the planner gives a part: the model's context minus the
-output reserve. Answers are grouped in order, greedily; a group's estimate (the prompt's fixed cost plus each
-answer's block, counted with the separator that follows it) is then checked by counting the whole prompt, and the
-group shrinks if the check disagrees. Combining the groups gives the next, smaller level; the orchestrator repeats
-until one answer remains. An answer that does not fit a prompt on its own fails the job: nothing is cut.
+framing, the group's own response schema, whose citations are bounded to the ids and titles the group's answers
+cite), against the same room the planner gives a part: the model's context minus the output reserve. Answers are
+grouped in order, greedily; a group's estimate (the prompt's fixed cost plus each answer's block, counted with the
+separator that follows it, plus what the group's bounds add to the schema) is then checked by counting the whole
+prompt, and the group shrinks if the check disagrees. Combining the groups gives the next, smaller level; the
+orchestrator repeats until one answer remains. An answer that does not fit a prompt on its own fails the job:
+nothing is cut.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from shared.errors import ValidationFailed
 from shared.llm.framing import prompt_allowance, sent_prompt_tokens
 from shared.query.answers import combine_group
 from shared.query.models import AnalyzedPart, PartAnswer, QueryCombineTask
-from shared.query.outputs import CombineOut
+from shared.query.outputs import OPEN, ReplyBounds, combine_bounds, combine_schema, combine_schema_text
 from shared.query.prompts import COMBINE_SEPARATOR, query_combine_messages, render_combine_part
 from shared.query.request import QueryJobRequest
 from shared.text.tokens import count_tokens, encoding_for_model
@@ -43,12 +45,21 @@ class CombineMeter:
         self.allowed = allowed
         """Prompt tokens a combine call may use: the model's context minus the output reserve."""
         self.fixed = self.prompt([])
-        """A combine prompt with no partial answers: instructions, question, framing, schema."""
+        """A combine prompt with no partial answers: instructions, question, framing, the schema left open."""
+        self._open = count_tokens(combine_schema_text(OPEN), encoding)
+        self._bounds: dict[str, int] = {}
 
     def prompt(self, answers: Sequence[PartAnswer]) -> int:
-        """Exact tokens of the combine prompt over `answers`, counted whole."""
+        """Exact tokens of the combine prompt over `answers`, counted whole, with their bounded schema."""
         messages = query_combine_messages(QueryCombineTask(question=self.question, parts=list(answers)))
-        return sent_prompt_tokens(messages, CombineOut, self.encoding)
+        return sent_prompt_tokens(messages, combine_schema(combine_bounds(answers)), self.encoding)
+
+    def bounds(self, bounds: ReplyBounds) -> int:
+        """Tokens a combine schema with these bounds costs over the open one (in `fixed`)."""
+        text = combine_schema_text(bounds)
+        if text not in self._bounds:
+            self._bounds[text] = count_tokens(text, self.encoding) - self._open
+        return self._bounds[text]
 
     def block(self, answer: PartAnswer, followed: bool) -> int:
         text = render_combine_part(answer) + (COMBINE_SEPARATOR if followed else "")
@@ -69,8 +80,12 @@ def group_answers(meter: CombineMeter, answers: Sequence[PartAnswer], level: int
     while start < len(answers):
         end = start + 1
         used = closed[start]
-        while end < len(answers) and meter.fixed + used + last[end] <= meter.allowed:
-            used += closed[end]
+        bounds = combine_bounds(answers[start:end])
+        while end < len(answers):
+            wider = bounds.adding_citations(answers[end])
+            if meter.fixed + used + last[end] + meter.bounds(wider) > meter.allowed:
+                break
+            used, bounds = used + closed[end], wider
             end += 1
         # The estimate is exact when block boundaries are token boundaries; the whole prompt is the judge.
         while (tokens := meter.prompt(answers[start:end])) > meter.allowed and end - start > 1:

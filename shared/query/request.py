@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.jobs.models import NOT_BLANK, UNIQUE_IDS_SCHEMA, ModelSelection, unique_ids
 from shared.json_types import JsonInt
+
+Retrieval = Literal["ranked", "all"]
+"""What a model-backed query sends of each contract: its clauses ranked for the question and only those that can
+hold the answer (shared/query/retrieval.py), or every clause (the behaviour before retrieval)."""
 
 
 class QueryJobRequest(BaseModel):
@@ -14,6 +20,14 @@ class QueryJobRequest(BaseModel):
     question: str = Field(max_length=4000, json_schema_extra={"pattern": NOT_BLANK})
     contract_ids: list[str] = Field(min_length=1, max_length=200, json_schema_extra=UNIQUE_IDS_SCHEMA)
     modelSelection: ModelSelection = "primary"
+    retrieval: Retrieval = Field(
+        default="ranked",
+        description=(
+            "What a model is sent of each contract: `ranked` (default) its clauses ranked for the question, only "
+            "those that can hold the answer (the whole contract when the ranking cannot tell); `all` every clause. "
+            "The offline analyzer ranks every clause itself either way."
+        ),
+    )
 
     @field_validator("question")
     @classmethod

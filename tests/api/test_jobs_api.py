@@ -72,6 +72,16 @@ async def test_submit_query(api: Api, durable: FakeDurableClient) -> None:
     assert job["priority"] == 9
     assert job["job_type"] == "query"
     assert job["progress"]["percentage"] == 0
+    assert job["request"]["retrieval"] == "ranked"  # the default: a model is sent the ranked clauses
+
+
+async def test_a_query_may_ask_for_every_clause_to_be_sent(api: Api, durable: FakeDurableClient) -> None:
+    a, b, _ = await three_contracts(api)
+    body = {"request": {"question": "What are the payment terms?", "contract_ids": [a, b], "retrieval": "all"}}
+    reply = await api.call("POST", "/api/jobs/query", json_body=body)
+    assert reply.status == 202
+    job = (await api.call("GET", f"/api/jobs/{reply.json['job_id']}")).json
+    assert job["request"]["retrieval"] == "all"
 
 
 async def test_public_base_url_setting_shapes_urls(api: Api, configure: Any) -> None:
@@ -121,6 +131,7 @@ async def test_invalid_comparison_bodies_are_422_with_field_paths(
         {"question": "ok?", "contract_ids": []},
         {"question": "ok?", "contract_ids": ["c1", "c1"]},
         {"contract_ids": ["c1"]},
+        {"question": "ok?", "contract_ids": ["c1"], "retrieval": "some"},
     ],
 )
 async def test_invalid_query_bodies_are_422(api: Api, durable: FakeDurableClient, request_body: Any) -> None:

@@ -117,6 +117,17 @@ async def test_query_batch_by_client_estimate_force_or_our_count(
     assert len(durable.started) == 3
 
 
+async def test_legacy_query_takes_the_retrieval_option(api: Api, durable: FakeDurableClient) -> None:
+    standard, _ = await nda_pair(api)
+    forced = await api.call("POST", "/api/query_contracts", json_body=query_body(standard, forceBatch=True))
+    everything = query_body(standard, forceBatch=True, retrieval="all")
+    sent_whole = await api.call("POST", "/api/query_contracts", json_body=everything)
+    jobs = [(await api.call("GET", f"/api/jobs/{r.json['job_id']}")).json for r in (forced, sent_whole)]
+    assert [job["request"]["retrieval"] for job in jobs] == ["ranked", "all"]
+    odd = await api.call("POST", "/api/query_contracts", json_body=query_body(standard, retrieval="most"))
+    assert odd.status == 422 and odd.json["error"]["details"][0]["field"] == "retrieval"
+
+
 async def test_query_with_unknown_contract_is_422(api: Api, repos: Repositories) -> None:
     reply = await api.call("POST", "/api/query_contracts", json_body=query_body("contract_missing"))
     assert reply.status == 422

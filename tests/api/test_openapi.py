@@ -98,6 +98,11 @@ def test_request_and_response_schemas_are_the_models_own() -> None:
     finding_status = schemas["ClauseFinding"]["properties"]["status"]
     assert finding_status["enum"][-1] == "not_assessed" and "not_assessed" in finding_status["description"]
     assert all("warnings" in schemas[name]["required"] for name in ("ComparisonResult", "ContractComparison"))
+    # A query says what a model is sent of each contract: ranked clauses by default, or every clause.
+    for name in ("QueryJobRequest-Input", "LegacyQueryRequest"):
+        retrieval = schemas[name]["properties"]["retrieval"]
+        assert (retrieval["enum"], retrieval["default"]) == (["ranked", "all"], "ranked"), name
+        assert "retrieval" not in schemas[name].get("required", []) and "every clause" in retrieval["description"]
     # The body of a run is optional; the status of a running job is a 202 with where and when to poll again.
     assert doc["paths"]["/api/batches/{batch_id}/run"]["post"]["requestBody"]["required"] is False
     status = doc["paths"]["/api/jobs/{job_id}/status"]["get"]["responses"]

@@ -77,8 +77,13 @@ def test_cancel_query_during_slow_map(openai_app: RunningApp, openai_server: Ope
         ids = [upload_sample(client, name) for name in (NDA_STANDARD, NDA_VARIANT_A, NDA_VARIANT_B)]
         for _ in range(10):
             openai_server.slow(3.0)
-        body = {
-            "request": {"question": "What is the governing law?", "contract_ids": ids, "modelSelection": "secondary"}
+        body = {  # every clause on the small model: several parts, so a combine would follow the map
+            "request": {
+                "question": "What is the governing law?",
+                "contract_ids": ids,
+                "modelSelection": "secondary",
+                "retrieval": "all",
+            }
         }
         reply = client.post("/api/jobs/query", json=body)
         assert reply.status_code == 202, reply.text

@@ -30,7 +30,7 @@ from tests.e2e.helpers import (
     wait_for_job,
     wait_until,
 )
-from tests.support.openai_server import OpenAITestServer, RecordedRequest, Reply, echo_content
+from tests.support.openai_server import OpenAITestServer, RecordedRequest, Reply, echo_content, parse_contracts
 
 pytestmark = [pytest.mark.slow, pytest.mark.azurite]
 
@@ -244,7 +244,8 @@ def test_query_larger_than_the_context_is_split_and_combined(
     openai_app: RunningApp, ndas: dict[str, str], openai_server: OpenAITestServer
 ) -> None:
     ids = [ndas[NDA_STANDARD], ndas[NDA_VARIANT_A]]
-    body = {"request": {"question": "What is the governing law?", "contract_ids": ids, "modelSelection": "secondary"}}
+    question = "What is the governing law?"
+    body = {"request": {"question": question, "contract_ids": ids, "modelSelection": "secondary", "retrieval": "all"}}
     with openai_app.client(USER) as client:
         reply = client.post("/api/jobs/query", json=body)
         assert reply.status_code == 202, reply.text
@@ -264,6 +265,35 @@ def test_query_larger_than_the_context_is_split_and_combined(
     assert result["citations"], result
     assert TEST_MODEL_SECONDARY in result["model"]
     assert result["usage"]["llm_calls"] == len(calls)
+
+
+def test_a_query_sends_each_contracts_ranked_clauses_in_one_bounded_call(
+    openai_app: RunningApp, ndas: dict[str, str], openai_server: OpenAITestServer
+) -> None:
+    ids = [ndas[NDA_STANDARD], ndas[NDA_VARIANT_A]]
+    body = {"request": {"question": "Which courts hear disputes?", "contract_ids": ids, "modelSelection": "secondary"}}
+    with openai_app.client(USER) as client:
+        reply = client.post("/api/jobs/query", json=body)  # "retrieval": "ranked", the default
+        assert reply.status_code == 202, reply.text
+        stored = result_of(client, wait_for_job(client, reply.json()["statusQueryGetUri"], timeout=60))
+        details = {cid: get_json(client, f"/api/contracts/{cid}")["clauses"] for cid in ids}
+    clauses = {cid: sum(c["level"] == 1 for c in listed) for cid, listed in details.items()}  # what is analysed
+    # What can hold the answer of both NDAs fits the small model at once: one call, no combine.
+    (call,) = openai_server.requests
+    assert call.schema_name == "query_part_answer"
+    sent = parse_contracts(call.text())
+    assert [c.contract_id for c in sent] == ids
+    for contract in sent:
+        titles = [title for title, _ in contract.clauses]
+        assert "Governing Law and Jurisdiction" in titles and len(titles) < clauses[contract.contract_id] / 2
+    # The reply schema on the wire names only what the call shows.
+    citation = call.json_schema["$defs"]["CitationOut"]["properties"]  # type: ignore[index]
+    assert citation["contract_id"]["enum"] == ids
+    assert citation["clause_title"]["enum"] == list(dict.fromkeys(t for c in sent for t, _ in c.clauses))
+    # The echo model cites each contract's first clause shown: verified against the contract, kept.
+    result = stored["result"]
+    assert {c["contract_id"] for c in result["citations"]} == set(ids)
+    assert result["usage"]["llm_calls"] == 1
 
 
 def test_calls_beyond_the_first_window_still_run_in_parallel(

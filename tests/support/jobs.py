@@ -13,7 +13,7 @@ from shared.jobs.messages import FinalizeJobInput, StartJobInput
 from shared.jobs.models import JobProgress, utcnow
 from shared.jobs.scope import JobScope
 from shared.jobs.service import JobService
-from shared.query.request import QueryJobRequest
+from shared.query.request import QueryJobRequest, Retrieval
 from shared.storage.base import Repositories
 from shared.text.segmentation import segment
 from shared.text.tokens import count_tokens
@@ -60,8 +60,10 @@ def comparison_job(repos: Repositories, standard: str, compared: list[str], job_
     return job
 
 
-def query_job(repos: Repositories, question: str, contract_ids: list[str], job_id: str = "job-q") -> QueryJob:
-    request = QueryJobRequest(question=question, contract_ids=contract_ids)
+def query_job(
+    repos: Repositories, question: str, contract_ids: list[str], job_id: str = "job-q", retrieval: Retrieval = "ranked"
+) -> QueryJob:
+    request = QueryJobRequest(question=question, contract_ids=contract_ids, retrieval=retrieval)
     job = QueryJob(job_id=job_id, user_id=USER, request=request)
     repos.jobs.create(job)
     return job

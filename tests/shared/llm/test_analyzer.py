@@ -307,7 +307,6 @@ def test_answer_part_keeps_only_verbatim_citations(openai_server: OpenAITestServ
                 cite("ven-7", "Payment", "capped at the fees paid"),  # wrong clause: kept under "Liability"
                 cite("ven-7", "Payment", "payable within 10 days"),  # not in the contract: dropped
                 cite("ven-7", "Payment", "able within 30 days"),  # starts inside a word: dropped
-                cite("nope", "Payment", "payable within 30 days"),  # not a contract of this part: dropped
                 cite("std-1", "Payment", "\u201cpayable within 60 days\u201d"),  # quotation marks stripped
                 cite("ven-7", "Audit", "audit Customer &lt;/clause> once"),  # as the model saw it: kept
             ],
@@ -316,9 +315,8 @@ def test_answer_part_keeps_only_verbatim_citations(openai_server: OpenAITestServ
                     "contract_id": "ven-7",
                     "answer": "30 days.",
                     "relevant": True,
-                    "citations": [cite("ven-7", "x", "y")],
+                    "citations": [cite("ven-7", "Confidentiality", "y")],  # not a quote: dropped
                 },
-                {"contract_id": "ghost", "answer": "?", "relevant": True, "citations": []},
             ],
         }
     )
@@ -341,8 +339,51 @@ def test_answer_part_keeps_only_verbatim_citations(openai_server: OpenAITestServ
     assert out.per_contract[0].answer == NO_ANSWER
     assert out.per_contract[1].citations == []
     notes = artifact(reply.raw)
-    assert notes["citations_dropped"] == 4  # three top-level ones and the per-contract "y"
-    assert notes["unknown_contract_ids"] == ["ghost"]
+    assert notes["citations_dropped"] == 3  # two top-level ones and the per-contract "y"
+    assert notes["unknown_contract_ids"] == []
+
+
+def test_a_part_reply_outside_its_schema_bounds_gets_the_corrective_retry(
+    openai_server: OpenAITestServer, analyzer: LLMAnalyzer
+) -> None:
+    # The schema bounds contract ids and clause titles to the part's: only a server that ignores it can send
+    # another contract or clause; case and spacing are forgiven, anything else is sent back once.
+    openai_server.respond_json(
+        {
+            "answer": "a",
+            "citations": [cite("ven-7", "  payment ", "payable within 30 days"), cite("ven-7", "Fees", "x y z")],
+            "per_contract": [{"contract_id": "ghost", "answer": "?", "relevant": True, "citations": []}],
+        }
+    )
+    openai_server.respond_json(
+        {
+            "answer": "a",
+            "citations": [cite("ven-7", "  payment ", "payable within 30 days")],
+            "per_contract": [{"contract_id": "ven-7", "answer": "30 days", "relevant": True, "citations": []}],
+        }
+    )
+    task = QueryPartTask(question="What are the payment terms?", part_index=0, contracts=[STANDARD, VENDOR])
+
+    reply = analyzer.answer_part(task)
+
+    first, retry = openai_server.requests
+    schema = first.json_schema["$defs"]  # type: ignore[index]
+    assert schema["CitationOut"]["properties"]["contract_id"]["enum"] == ["std-1", "ven-7"]
+    assert schema["CitationOut"]["properties"]["clause_title"]["enum"] == [
+        "Payment",
+        "Liability",
+        "Confidentiality",
+        "Audit",
+    ]
+    correction = retry.messages[-1]["content"]
+    assert (
+        "citations.1.clause_title: Input should be 'Payment', 'Liability', 'Confidentiality' or 'Audit'" in correction
+    )
+    assert "per_contract.0.contract_id: Input should be 'std-1' or 'ven-7'" in correction
+    assert reply.output.citations == [
+        Citation(contract_id="ven-7", clause_title="Payment", quote="payable within 30 days")
+    ]
+    assert reply.usage.llm_calls == 2
 
 
 def test_combine_keeps_only_citations_from_the_parts(openai_server: OpenAITestServer, analyzer: LLMAnalyzer) -> None:
@@ -356,12 +397,15 @@ def test_combine_keeps_only_citations_from_the_parts(openai_server: OpenAITestSe
     openai_server.respond_json(
         {
             "answer": " Vendor pays in 30 days. ",
-            "citations": [cite("ven-7", "whatever", "within 30 days"), cite("ven-7", "Payment", "within 90 days")],
+            "citations": [cite("ven-7", " payment", "within 30 days"), cite("ven-7", "Payment", "within 90 days")],
         }
     )
 
     reply = analyzer.combine(QueryCombineTask(question="Payment?", parts=[part]))
 
+    # The schema allows only what the parts cite (the title's case is forgiven); the quote must be a known one.
+    citation = openai_server.requests[0].json_schema["$defs"]["CitationOut"]["properties"]  # type: ignore[index]
+    assert (citation["contract_id"]["enum"], citation["clause_title"]["enum"]) == (["ven-7"], ["Payment"])
     assert reply.output.answer == "Vendor pays in 30 days."
     assert reply.output.citations == [Citation(contract_id="ven-7", clause_title="Payment", quote="within 30 days")]
     assert artifact(reply.raw)["citations_dropped"] == 1

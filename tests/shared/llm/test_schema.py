@@ -83,6 +83,7 @@ def test_narrowed_fields_become_enums_on_the_wire_and_in_validation() -> None:
 def test_one_value_is_an_enum_and_nothing_to_narrow_is_the_model_itself() -> None:
     schema = strict_json_schema(narrowed(Scored, title=one_of(["Only"])))
     assert schema["properties"]["title"] == {"enum": ["Only"], "title": "Title", "type": "string"}  # not "const"
+    assert list(schema["properties"]["title"]) == ["enum", "title", "type"]  # where several values go: first
     assert narrowed(Scored, title=None) is Scored
     assert one_of([]) is None
 

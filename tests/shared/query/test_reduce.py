@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from shared.llm.schema import strict_json_schema
 from shared.query.models import Citation, PartAnswer, PerContractAnswer, QueryCombineTask
-from shared.query.outputs import CombineOut
+from shared.query.outputs import OPEN, CombineOut, combine_bounds, combine_schema, combine_schema_text
 from shared.query.prompts import query_combine_messages
 from shared.query.reduce import CombineMeter, CombineTooLarge, group_answers
 from tests.support.chat_tokens import guide_prompt_tokens
@@ -28,9 +30,10 @@ def answer(index: int, words: int) -> PartAnswer:
 
 
 def sent(answers: list[PartAnswer]) -> int:
-    """The combine prompt as the LLM client sends it, counted whole, independently of the meter."""
+    """The combine prompt as the LLM client sends it (its own bounded schema), counted whole, independently of the
+    meter."""
     messages = query_combine_messages(QueryCombineTask(question=QUESTION, parts=answers))
-    return guide_prompt_tokens(messages, ENCODING, strict_json_schema(CombineOut))
+    return guide_prompt_tokens(messages, ENCODING, strict_json_schema(combine_schema(combine_bounds(answers))))
 
 
 def test_groups_fill_the_budget_exactly_and_keep_order() -> None:
@@ -52,7 +55,19 @@ def test_the_meter_counts_the_prompt_the_client_sends() -> None:
     meter = CombineMeter(QUESTION, ENCODING, allowed=10**9)
     assert meter.prompt(answers) == sent(answers)
     blocks = sum(meter.block(a, followed=i < 2) for i, a in enumerate(answers))
-    assert meter.fixed + blocks == meter.prompt(answers)
+    assert meter.fixed + blocks + meter.bounds(combine_bounds(answers)) == meter.prompt(answers)
+    assert meter.fixed == sent([])  # no answers: nothing cited, the schema left open
+
+
+def test_a_combine_schema_bounds_citations_to_what_its_answers_cite() -> None:
+    answers = [answer(i, 5) for i in range(3)]
+    schema = strict_json_schema(combine_schema(combine_bounds(answers)))
+    citation = schema["$defs"]["CitationOut"]["properties"]
+    assert citation["contract_id"]["enum"] == ["c0", "c1", "c2"]
+    assert citation["clause_title"]["enum"] == ["Governing Law"]  # once, however many cite it
+    assert json.dumps(schema, separators=(",", ":")) == combine_schema_text(combine_bounds(answers))
+    assert combine_schema_text(combine_bounds([])) == combine_schema_text(OPEN)
+    assert strict_json_schema(combine_schema(OPEN)) == strict_json_schema(CombineOut)
 
 
 def test_everything_in_one_group_when_it_fits() -> None:

@@ -1,4 +1,5 @@
-"""What the query planner and the LLM client count is what the `openai` SDK sends, to the token.
+"""What the query planner and the LLM client count is what the `openai` SDK sends, to the token, with each part's
+own bounded response schema, whether the contracts go whole (`"retrieval": "all"`) or as their ranked clauses.
 
 The request bodies are the ones the OpenAI-compatible test server received from the real SDK; they are counted
 here on their own, as OpenAI's token-counting guide counts a chat request (tests/support/chat_tokens.py), with the
@@ -22,10 +23,11 @@ from shared.llm.client import LLMClient
 from shared.llm.framing import render_clause, render_contract_head
 from shared.llm.schema import strict_json_schema
 from shared.query.meter import PartMeter
-from shared.query.outputs import PartOut
-from shared.query.plan import plan_for
+from shared.query.models import QueryPartTask
+from shared.query.outputs import MAX_ID_VALUES, part_bounds, part_schema
+from shared.query.plan import part_tokens, plan_for
 from shared.query.prompts import query_part_messages
-from shared.query.request import QueryJobRequest
+from shared.query.request import QueryJobRequest, Retrieval
 from shared.text.tokens import SUPPORTED_ENCODINGS, count_tokens, encoding_for_model
 from tests.support.chat_tokens import guide_prompt_tokens
 from tests.support.openai_server import OMIT, OpenAITestServer, RecordedRequest, Reply
@@ -88,7 +90,9 @@ def big_text(rng: random.Random, words: int) -> str:
     return random_text(rng, words)
 
 
-def random_contracts(rng: random.Random, count: int, big: int = 0, first: int = 0) -> list[ContractForAnalysis]:
+def random_contracts(
+    rng: random.Random, count: int, big: int = 0, first: int = 0, most_clauses: int = 9
+) -> list[ContractForAnalysis]:
     """`big`: words of the first clause of each contract (larger than a part); one paragraph when odd."""
     contracts = []
     for i in range(first, first + count):
@@ -98,7 +102,7 @@ def random_contracts(rng: random.Random, count: int, big: int = 0, first: int = 
                 number=rng.choice([None, f"{k + 1}.", f"({k + 1})"]),
                 text=big_text(rng, big) if big and k == 0 else random_text(rng, rng.randint(0, 250)),
             )
-            for k in range(rng.randint(1, 9))
+            for k in range(rng.randint(1, most_clauses))
         ]
         title = f'Contract "{i}" {rng.choice(WORDS)}'
         contracts.append(ContractForAnalysis(contract_id=f"c{i}&<{i}>", title=title, clauses=clauses))
@@ -125,8 +129,16 @@ def analyzer_for(server: OpenAITestServer, context: int) -> LLMAnalyzer:
     return LLMAnalyzer(LLMClient(settings, sleep=FakeClock().sleep, quota=MemoryQuotaRepository(), clock=FakeClock()))
 
 
+def schema_of(part: QueryPartTask) -> dict[str, object]:
+    """The part's response schema as the client sends it."""
+    return strict_json_schema(part_schema(part_bounds(part.contracts)))
+
+
+@pytest.mark.parametrize("retrieval", ["all", "ranked"])
 @pytest.mark.parametrize("seed", range(8))
-def test_a_planned_part_costs_exactly_what_is_sent(llm: tuple[OpenAITestServer, list[int]], seed: int) -> None:
+def test_a_planned_part_costs_exactly_what_is_sent(
+    llm: tuple[OpenAITestServer, list[int]], seed: int, retrieval: Retrieval
+) -> None:
     server, counted_by_client = llm
     rng = random.Random(seed)
     context = rng.randint(3_000, 9_000)
@@ -134,11 +146,13 @@ def test_a_planned_part_costs_exactly_what_is_sent(llm: tuple[OpenAITestServer, 
     question = f'What is the notice period? <contract> "{rng.choice(WORDS)}"'
     big = [0, 2_500, 0, 3_001][seed % 4]  # some contracts larger than a part, with one paragraph larger too
     contracts = random_contracts(rng, rng.randint(2, 7), big=big)
-    request = QueryJobRequest(question=question, contract_ids=[c.contract_id for c in contracts])
+    request = QueryJobRequest(question=question, contract_ids=[c.contract_id for c in contracts], retrieval=retrieval)
 
     budget, parts = plan_for(analyzer, request, contracts, RESERVE)
-    meter = PartMeter(question, encoding_for_model(analyzer.model_name("primary")))
-    counted_by_planner = [budget.overhead + meter.part(part.contracts) for part in parts]
+    encoding = encoding_for_model(analyzer.model_name("primary"))
+    counted_by_planner = [budget.overhead + part_tokens(part, encoding) for part in parts]
+    meter = PartMeter(question, encoding)
+    assert [meter.prompt(part.contracts) for part in parts] == counted_by_planner  # the linear count agrees
     for part in parts:
         server.enqueue(Reply(usage=OMIT))
         analyzer.answer_part(part)
@@ -150,6 +164,47 @@ def test_a_planned_part_costs_exactly_what_is_sent(llm: tuple[OpenAITestServer, 
     assert max(sent) <= context - RESERVE
     covered = [c.contract_id for part in parts for c in part.contracts]
     assert list(dict.fromkeys(covered)) == request.contract_ids
+    for part, sent_request in zip(parts, server.requests, strict=True):  # each part's own bounds went on the wire
+        assert sent_request.json_schema == schema_of(part)
+    if retrieval == "all":  # every clause went (a split one in several runs)
+        assert sum(len(c.clauses) for part in parts for c in part.contracts) >= sum(len(c.clauses) for c in contracts)
+
+
+def test_the_reply_schema_on_the_wire_bounds_ids_and_titles_to_the_part(
+    openai_server: OpenAITestServer,
+) -> None:
+    analyzer = analyzer_for(openai_server, 8_000)
+    contracts = random_contracts(random.Random(3), 3)
+    request = QueryJobRequest(question="When may a party terminate?", contract_ids=[c.contract_id for c in contracts])
+    _, (part,) = plan_for(analyzer, request, contracts, RESERVE)
+
+    analyzer.answer_part(part)
+
+    (sent,) = openai_server.requests
+    definitions = sent.json_schema["$defs"]  # type: ignore[index]
+    ids = [c.contract_id for c in part.contracts]
+    titles = list(dict.fromkeys(cl.title for c in part.contracts for cl in c.clauses))
+    citation, per_contract = definitions["CitationOut"]["properties"], definitions["PerContractOut"]["properties"]
+    assert citation["contract_id"]["enum"] == ids == per_contract["contract_id"]["enum"]
+    assert citation["clause_title"]["enum"] == titles  # as they are: the prompt shows them escaped in attributes
+    assert any("<" in t or '"' in t for t in titles)
+    assert list(citation["contract_id"]) == ["enum", "title", "type"]
+
+
+def test_too_many_values_leave_a_field_open_and_the_count_stays_exact() -> None:
+    many = [
+        ContractForAnalysis(contract_id=f"c{i}", title="t", clauses=[ClauseText(title=f"Clause {i}", text="x")])
+        for i in range(MAX_ID_VALUES + 1)
+    ]
+    bounds = part_bounds(many)
+    assert bounds.contract_ids is None and bounds.clause_titles is not None
+    schema = strict_json_schema(part_schema(bounds))
+    assert "enum" not in schema["$defs"]["CitationOut"]["properties"]["contract_id"]
+    assert len(schema["$defs"]["CitationOut"]["properties"]["clause_title"]["enum"]) == MAX_ID_VALUES + 1
+    task = QueryPartTask(question="q", part_index=0, contracts=many)
+    encoding = "o200k_base"
+    meter = PartMeter("q", encoding)
+    assert meter.prompt(many) == guide_prompt_tokens(query_part_messages(task), encoding, schema)
 
 
 def test_a_corrective_retry_costs_exactly_what_is_sent(llm: tuple[OpenAITestServer, list[int]]) -> None:
@@ -168,14 +223,20 @@ def test_a_corrective_retry_costs_exactly_what_is_sent(llm: tuple[OpenAITestServ
     assert counted_by_client == sent, f"client counted {counted_by_client}, the SDK sent {sent}"
 
 
-def test_the_planner_plans_once(monkeypatch: pytest.MonkeyPatch, openai_server: OpenAITestServer) -> None:
-    """One pass: every piece of the prompt is tokenized once, no part is counted again whole, and the parts are
-    packed as tightly as the exact counts allow."""
+@pytest.mark.parametrize("retrieval", ["all", "ranked"])
+def test_the_planner_plans_once(
+    monkeypatch: pytest.MonkeyPatch, openai_server: OpenAITestServer, retrieval: Retrieval
+) -> None:
+    """One pass: every piece of the prompt (each distinct schema too) is tokenized once, no part is counted again
+    whole, selecting clauses tokenizes nothing twice, and the parts are packed as tightly as the exact counts
+    allow, each with its own schema."""
     rng = random.Random(11)
     context = 6_000
     analyzer = analyzer_for(openai_server, context)
-    contracts = random_contracts(rng, 12) + random_contracts(rng, 1, big=3_000, first=12)
-    request = QueryJobRequest(question="Which law governs?", contract_ids=[c.contract_id for c in contracts])
+    most = 9 if retrieval == "all" else 40  # contracts long enough for a ranking to leave most clauses out
+    contracts = random_contracts(rng, 12, most_clauses=most) + random_contracts(rng, 1, big=3_000, first=12)
+    question = "What is the notice period?"
+    request = QueryJobRequest(question=question, contract_ids=[c.contract_id for c in contracts], retrieval=retrieval)
     encoded: list[str] = []
     encode = tokens_module._encode
 
@@ -191,13 +252,17 @@ def test_the_planner_plans_once(monkeypatch: pytest.MonkeyPatch, openai_server: 
     assert not twice, f"{len(twice)} texts were tokenized more than once while planning, e.g. {twice[:3]}"
     whole = [text[:60] for text in encoded if text.count("<contract id=") > 1]
     assert not whole, f"{len(whole)} texts holding more than one contract were tokenized, e.g. {whole[:3]}"
-    assert any("(part 2 of" in c.title for part in parts for c in part.contracts)  # the big one was split
+    if retrieval == "all":
+        assert any("(part 2 of" in c.title for part in parts for c in part.contracts)  # the big one was split
+    else:  # fewer clauses: most contracts are kept in part
+        kept = {c.contract_id: len(c.clauses) for part in parts for c in part.contracts}
+        assert sum(kept[c.contract_id] < len(c.clauses) for c in contracts) >= len(contracts) / 2, kept
     encoding = encoding_for_model(analyzer.model_name("primary"))
-    schema = strict_json_schema(PartOut)
-    assert max(guide_prompt_tokens(query_part_messages(p), encoding, schema) for p in parts) <= context - RESERVE
+    costs = [guide_prompt_tokens(query_part_messages(p), encoding, schema_of(p)) for p in parts]
+    assert max(costs) <= context - RESERVE
     for part, following in itertools.pairwise(parts):  # the next part's first contract would not have fitted
         grown = part.model_copy(update={"contracts": [*part.contracts, following.contracts[0]]})
-        assert guide_prompt_tokens(query_part_messages(grown), encoding, schema) > context - RESERVE
+        assert guide_prompt_tokens(query_part_messages(grown), encoding, schema_of(grown)) > context - RESERVE
 
 
 @pytest.mark.parametrize("encoding", SUPPORTED_ENCODINGS)

@@ -19,9 +19,9 @@ from shared.query import steps as query_steps
 from shared.query.inline import answer_query, query_prompt_tokens
 from shared.query.meter import PartMeter, prompt_overhead
 from shared.query.models import AnalyzedPart, Citation, PartAnswer, PerContractAnswer, QueryPartTask, QueryResult
-from shared.query.outputs import PartOut
+from shared.query.outputs import OPEN, PartOut, part_bounds, part_schema, part_schema_text
 from shared.query.prompts import part_messages, query_part_messages, render_part
-from shared.query.request import QueryJobRequest
+from shared.query.request import QueryJobRequest, Retrieval
 from shared.settings import Settings, use_settings
 from shared.storage.base import Repositories
 from shared.text.tokens import count_tokens
@@ -86,8 +86,8 @@ def test_a_set_that_fits_is_one_part() -> None:
 
 def test_a_larger_set_is_split_and_every_part_fits_exactly() -> None:
     contracts = [contract(f"k{i}", 4, 60) for i in range(6)]
-    one = count_tokens(render_part(QUESTION, contracts[:1]))
-    limit = one * 2 + 20  # two contracts per part, not three
+    two = query.part_tokens(QueryPartTask(question=QUESTION, part_index=0, contracts=contracts[:2]), "o200k_base")
+    limit = two + 20  # two contracts per part (their message and their schema's bounds), not three
     parts = query.plan_parts(QUESTION, contracts, budget(limit))
 
     assert len(parts) == 3
@@ -195,6 +195,7 @@ def test_estimate_is_stored_counts_plus_counted_prompt(repos: Repositories) -> N
     estimate = query_prompt_tokens(QUESTION, load_contracts(repos.contracts, USER, [nda.contract_id, msa.contract_id]))
     around = QueryPartTask(question=QUESTION, part_index=0, contracts=[])  # the prompt of a part, less its contracts
     overhead = guide_prompt_tokens(query_part_messages(around), "o200k_base", strict_json_schema(PartOut))
+    assert part_schema_text(OPEN) == part_schema_text(part_bounds([]))  # a part of no contracts: nothing to bound
     assert estimate == nda.token_count + msa.token_count + overhead
     assert nda.token_count == count_tokens(nda.text)
 
@@ -255,29 +256,69 @@ def test_the_linear_meter_counts_exactly_what_is_sent() -> None:
     question = "What happens on termination?\n(and <why>)"
     for encoding in ("o200k_base", "cl100k_base"):
         meter = PartMeter(question, encoding)
-        schema = strict_json_schema(PartOut)
         for n in range(len(contracts) + 1):
             task = QueryPartTask(question=question, part_index=0, contracts=contracts[-n:] if n else [])
+            schema = strict_json_schema(part_schema(part_bounds(task.contracts)))  # the part's own, as sent
             assert meter.part(task.contracts) == count_tokens(render_part(question, task.contracts), encoding)
             assert meter.prompt(task.contracts) == guide_prompt_tokens(query_part_messages(task), encoding, schema)
+            assert meter.prompt(task.contracts) == meter.overhead + query.part_tokens(task, encoding)
+
+
+SAMPLES = ["nda_mutual_standard.md", "msa_standard.txt", "commercial_lease.txt", "employment_agreement.md"]
+
+
+def sent_costs(parts: list[QueryPartTask]) -> list[int]:
+    """Each part's prompt as the LLM client sends it (its own bounded schema), counted whole."""
+    return [
+        guide_prompt_tokens(
+            query_part_messages(p), "o200k_base", strict_json_schema(part_schema(part_bounds(p.contracts)))
+        )
+        for p in parts
+    ]
+
+
+def planned_parts(repos: Repositories, retrieval: Retrieval) -> list[QueryPartTask]:
+    for name in SAMPLES:
+        add_sample(repos, name)
+    query_job(repos, QUESTION, SAMPLES, retrieval=retrieval)
+    scope = job_scope(repos, "job-q")
+    query_steps.retrieve_chunk(scope, SAMPLES, len(SAMPLES))
+    planned = query_steps.plan(scope, CountingAnalyzer(provider="openai"), output_reserve=800)  # type: ignore[arg-type]
+    return [scope.artifacts.get(names.part(i), QueryPartTask) for i in range(planned.parts)]
 
 
 def test_parts_fit_the_context_as_the_llm_client_lays_them_out(repos: Repositories, settings: Settings) -> None:
     use_settings(settings.model_copy(update={"llm_context_tokens_primary": 5_000}))
-    for name in ("nda_mutual_standard.md", "msa_standard.txt", "commercial_lease.txt", "employment_agreement.md"):
-        add_sample(repos, name)
-    ids = ["nda_mutual_standard.md", "msa_standard.txt", "commercial_lease.txt", "employment_agreement.md"]
-    query_job(repos, QUESTION, ids)
-    scope = job_scope(repos, "job-q")
-    query_steps.retrieve_chunk(scope, ids, len(ids))
-    analyzer = CountingAnalyzer(provider="openai")
 
-    planned = query_steps.plan(scope, analyzer, output_reserve=800)  # type: ignore[arg-type]
+    parts = planned_parts(repos, "all")
 
-    parts = [scope.artifacts.get(names.part(i), QueryPartTask) for i in range(planned.parts)]
-    schema = strict_json_schema(PartOut)  # each part's prompt as the LLM client sends it, counted whole
-    costs = [guide_prompt_tokens(query_part_messages(p), "o200k_base", schema) for p in parts]
+    costs = sent_costs(parts)
     assert max(costs) <= 5_000 - 800
     assert max(costs) > (5_000 - 800) * 0.6  # parts are packed, not split needlessly
     covered = [c.contract_id for p in parts for c in p.contracts]
-    assert list(dict.fromkeys(covered)) == ids
+    assert list(dict.fromkeys(covered)) == SAMPLES
+    whole = {c.contract_id: c for c in snapshots(job_scope(repos, "job-q"), SAMPLES)}
+    sent = {
+        cid: [cl for p in parts for c in p.contracts if c.contract_id == cid for cl in c.clauses] for cid in SAMPLES
+    }
+    assert all(len(sent[cid]) == len(whole[cid].clauses) for cid in SAMPLES)  # "all": every clause goes
+
+
+def test_ranked_retrieval_sends_each_contracts_answering_clauses_only(repos: Repositories, settings: Settings) -> None:
+    use_settings(settings.model_copy(update={"llm_context_tokens_primary": 5_000}))
+
+    parts = planned_parts(repos, "ranked")
+
+    assert len(parts) == 1  # what is kept of four contracts fits one part
+    (part,) = parts
+    assert [c.contract_id for c in part.contracts] == SAMPLES  # every contract is asked, in order
+    whole = {c.contract_id: c for c in snapshots(job_scope(repos, "job-q"), SAMPLES)}
+    for sent in part.contracts:
+        clauses = whole[sent.contract_id].clauses
+        assert 0 < len(sent.clauses) < len(clauses)
+        assert all(clause in clauses for clause in sent.clauses)  # verbatim, titles and numbers too
+        positions = [clauses.index(clause) for clause in sent.clauses]
+        assert positions == sorted(positions)  # in document order
+    titles = {c.contract_id: [cl.title for cl in c.clauses] for c in part.contracts}
+    assert "Governing Law and Jurisdiction" in titles["nda_mutual_standard.md"]
+    assert max(sent_costs(parts)) <= 5_000 - 800
