@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from shared.analysis.offline.headings import normalize_heading
 from shared.analysis.offline.similarity import word_spans
 from shared.comparison.offline.concepts import heading_concepts, is_high_risk
-from shared.comparison.offline.places import places
+from shared.comparison.offline.places import Place, places
 from shared.comparison.offline.quantities import Quantity, quantities
 
 
@@ -142,38 +142,70 @@ def _unmatched(qa: list[Quantity], qb: list[Quantity], len_a: int, len_b: int) -
 
 # --- jurisdictions -----------------------------------------------------------------------------------------
 
+_VENUE_WORDS = re.compile(r"\b(?:courts?|venue|forum|jurisdiction|arbitrat\w*|seat)\b")
+_LAW_WORDS = re.compile(r"\b(?:laws?|govern\w*|construed|interpreted)\b")
+
 
 def _place_subject(context: str) -> str:
+    """What a place is named for, from the words just before it in its sentence: the nearer of a court word
+    ("the courts located in ...") and a law word ("governed by the laws of ...") decides."""
     lowered = re.split(r"[.;:]\s", context.lower())[-1]
-    if "court" in lowered or "venue" in lowered or "jurisdiction" in lowered or "arbitrat" in lowered:
-        return "venue"
-    if "law" in lowered or "govern" in lowered or "construed" in lowered:
-        return "governing law"
-    return "jurisdiction"
+    venue = max((m.end() for m in _VENUE_WORDS.finditer(lowered)), default=-1)
+    law = max((m.end() for m in _LAW_WORDS.finditer(lowered)), default=-1)
+    if venue < 0 and law < 0:
+        return "jurisdiction"
+    return "venue" if venue > law else "governing law"
+
+
+@dataclass(frozen=True)
+class _Named:
+    subject: str
+    place: Place
+
+
+def _named(text: str) -> list[_Named]:
+    return [_Named(_place_subject(text[max(0, p.start - 100) : p.start]), p) for p in places(text)]
 
 
 def place_changes(standard: str, compared: str) -> list[Change]:
-    pa, pb = places(standard), places(compared)
-    keys_b = {p.key for p in pb}
-    keys_a = {p.key for p in pa}
-    removed = list({p.key: p for p in reversed(pa) if p.key not in keys_b}.values())[::-1]
-    added = list({p.key: p for p in reversed(pb) if p.key not in keys_a}.values())[::-1]
-    removed.sort(key=lambda p: p.start)
-    added.sort(key=lambda p: p.start)
+    """One change per fact: the governing law and the venue are compared each on its own (what each names, not
+    where), so "Delaware" qualifying a county, or named again for the courts, is not a change of its own."""
+    na, nb = _named(standard), _named(compared)
+    subjects = list(dict.fromkeys(n.subject for n in na + nb))
+    left_a: list[_Named] = []
+    left_b: list[_Named] = []
     changes: list[Change] = []
-    for i, p in enumerate(removed):
-        subject = _place_subject(standard[max(0, p.start - 100) : p.start])
-        if i < len(added):
-            q = added[i]
-            changes.append(
-                Change("jurisdiction", f"{subject} changed from {p.display} to {q.display}", p.start, q.start)
-            )
-        else:
-            changes.append(Change("jurisdiction", f"{subject} reference to {p.display} removed", p.start, None))
-    for q in added[len(removed) :]:
-        subject = _place_subject(compared[max(0, q.start - 100) : q.start])
-        changes.append(Change("jurisdiction", f"{subject} reference to {q.display} added", None, q.start))
+    for subject in subjects:
+        keys_a = {n.place.key for n in na if n.subject == subject}
+        keys_b = {n.place.key for n in nb if n.subject == subject}
+        removed = _first_of_each([n for n in na if n.subject == subject and n.place.key not in keys_b])
+        added = _first_of_each([n for n in nb if n.subject == subject and n.place.key not in keys_a])
+        for a, b in zip(removed, added, strict=False):
+            changes.append(_moved(subject, a.place, b.place))
+        left_a += removed[len(added) :]
+        left_b += added[len(removed) :]
+    # What one side names for one purpose and the other for another (a sentence read differently): paired in
+    # order, named for what the standard used it for.
+    for a, b in zip(left_a, left_b, strict=False):
+        subject = a.subject if a.subject != "jurisdiction" else b.subject
+        changes.append(_moved(subject, a.place, b.place))
+    for a in left_a[len(left_b) :]:
+        changes.append(Change("jurisdiction", f"{a.subject} reference to {a.place.name} removed", a.place.start, None))
+    for b in left_b[len(left_a) :]:
+        changes.append(Change("jurisdiction", f"{b.subject} reference to {b.place.name} added", None, b.place.start))
     return changes
+
+
+def _first_of_each(named: list[_Named]) -> list[_Named]:
+    """Each place once, where it is first named."""
+    seen: dict[str, _Named] = {}
+    for n in named:
+        seen.setdefault(n.place.key, n)
+    return list(seen.values())
+
+
+def _moved(subject: str, a: Place, b: Place) -> Change:
+    return Change("jurisdiction", f"{subject} changed from {a.name} to {b.name}", a.start, b.start)
 
 
 # --- obligations and negation ------------------------------------------------------------------------------

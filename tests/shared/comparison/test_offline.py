@@ -237,6 +237,15 @@ def test_sample_nda_variant_a(analyzer: OfflineAnalyzer) -> None:
     assert "Delaware" in law and "New York" in law
 
 
+def test_sample_nda_variant_a_governing_law_names_each_change_once(analyzer: OfflineAnalyzer) -> None:
+    # The law and the venue are two facts; "Delaware" qualifying the county is not a third one.
+    result = compare(analyzer, sample("nda_mutual_standard.md"), sample("nda_mutual_variant_a.md"))
+    assert finding(result, "Governing Law and Jurisdiction").explanation == (
+        "Governing law changed from Delaware to New York; venue changed from New Castle County, Delaware to "
+        "New York County, New York."
+    )
+
+
 def test_sample_nda_variant_b(analyzer: OfflineAnalyzer) -> None:
     result = compare(analyzer, sample("nda_mutual_standard.md"), sample("nda_mutual_variant_b.txt"))
     assert finding(result, "Remedies").status == "missing"
