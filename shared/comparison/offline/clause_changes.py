@@ -96,27 +96,71 @@ def _number_subject(text: str, at: int, concepts: frozenset[str], unit: str) -> 
     return "period" if time_unit else "number"
 
 
+# What a number is called when the words around it do not say what it is for.
+_UNNAMED = frozenset({"number", "amount", "percentage", "period"})
+
+
+@dataclass(frozen=True)
+class _NumberChange:
+    subject: str
+    old: Quantity | None
+    new: Quantity | None
+
+    def restates(self, other: _NumberChange) -> bool:
+        """The same values moving the same way, said again with a unit left out ("such thirty-day period" after
+        "thirty (30) days") or without saying what it is for ("the 1.5% rate" after "interest at 1.5%")."""
+        if (_value(self.old), _value(self.new)) != (_value(other.old), _value(other.new)):
+            return False
+        units = {q.unit for q in (self.old, self.new, other.old, other.new) if q is not None}
+        if len(units - {""}) > 1:
+            return False
+        return self.subject in _UNNAMED or self.subject == other.subject or not _has_unit(self)
+
+
+def _value(q: Quantity | None) -> float | None:
+    return q.value if q is not None else None
+
+
 def number_changes(standard: str, compared: str, concepts: frozenset[str]) -> list[Change]:
+    """Numbers changed, removed or added, each fact once: the same change written twice in a clause (in other
+    words, or with the unit left out) is named where it is said most fully."""
     qa, qb = quantities(standard), quantities(compared)
     removed, added = _unmatched(qa, qb, len(standard), len(compared))
-    changes: list[Change] = []
+    found: list[_NumberChange] = []
     for q in removed:
         partner = next((p for p in added if p.unit == q.unit), None)
         if partner is None and len(removed) == 1 and len(added) == 1:
             partner = added[0]  # one number replaced by one number: a change, even if the unit moved
-        subject = _number_subject(standard, q.start, concepts, q.unit)
-        # A date ("last updated", "effective") is worth naming, not escalating by itself.
-        high = q.unit != "date"
         if partner is not None:
             added.remove(partner)
-            text = f"{subject} changed from {q.phrase} to {partner.phrase}"
-            changes.append(Change("number", text, q.start, partner.start, high))
-        else:
-            changes.append(Change("number", f"{subject} of {q.phrase} removed", q.start, None, high))
+        found.append(_NumberChange(_number_subject(standard, q.start, concepts, q.unit), q, partner))
     for p in added:
-        subject = _number_subject(compared, p.start, concepts, p.unit)
-        changes.append(Change("number", f"{subject} of {p.phrase} added", None, p.start, p.unit != "date"))
-    return changes
+        found.append(_NumberChange(_number_subject(compared, p.start, concepts, p.unit), None, p))
+    # Named subjects and units first, so a restatement gives way to what it restates.
+    ranked = sorted(found, key=lambda c: (c.subject in _UNNAMED, not _has_unit(c)))
+    kept: list[_NumberChange] = []
+    for change in ranked:
+        if not any(change.restates(k) for k in kept):
+            kept.append(change)
+    named = {id(c) for c in kept}
+    return [_number_change(c) for c in found if id(c) in named]
+
+
+def _has_unit(change: _NumberChange) -> bool:
+    return any(q is not None and q.unit for q in (change.old, change.new))
+
+
+def _number_change(change: _NumberChange) -> Change:
+    q, p = change.old, change.new
+    said = q if q is not None else p
+    assert said is not None
+    # A date ("last updated", "effective") is worth naming, not escalating by itself.
+    high = said.unit != "date"
+    if q is not None and p is not None:
+        return Change("number", f"{change.subject} changed from {q.phrase} to {p.phrase}", q.start, p.start, high)
+    if q is not None:
+        return Change("number", f"{change.subject} of {q.phrase} removed", q.start, None, high)
+    return Change("number", f"{change.subject} of {said.phrase} added", None, said.start, high)
 
 
 def _unmatched(qa: list[Quantity], qb: list[Quantity], len_a: int, len_b: int) -> tuple[list[Quantity], list[Quantity]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.comparison.offline.clause_changes import place_changes
+from shared.comparison.offline.clause_changes import number_changes, place_changes
 
 LAW = "This Agreement is governed by the laws of the State of {law}. "
 VENUE = "The state and federal courts located in {venue} have exclusive jurisdiction over any dispute."
@@ -49,4 +49,51 @@ def test_one_sentence_naming_both_law_and_courts() -> None:
     assert described(standard, compared) == [
         "governing law changed from Washington to Oregon",
         "venue changed from King County, Washington to Multnomah County, Oregon",
+    ]
+
+
+def numbers(standard: str, edits: dict[str, str], concepts: frozenset[str] = frozenset()) -> list[str]:
+    compared = standard
+    for old, new in edits.items():
+        assert old in compared, old
+        compared = compared.replace(old, new)
+    return [c.description for c in number_changes(standard, compared, concepts)]
+
+
+def test_a_period_restated_later_in_the_clause_is_one_change() -> None:
+    standard = (
+        "Either party may terminate this Agreement on thirty (30) days' written notice. During such thirty-day "
+        "period the parties shall negotiate in good faith."
+    )
+    assert numbers(standard, {"thirty (30)": "sixty (60)", "thirty-day": "sixty-day"}) == [
+        "notice period changed from thirty (30) days to sixty (60) days"
+    ]
+
+
+def test_an_amount_in_words_and_figures_is_one_amount() -> None:
+    figures_first = "Each party's liability shall not exceed $100,000 (one hundred thousand dollars)."
+    assert numbers(figures_first, {"$100,000 (one hundred thousand dollars)": "$50,000 (fifty thousand dollars)"}) == [
+        "liability cap changed from $100,000 (one hundred thousand dollars) to $50,000 (fifty thousand dollars)"
+    ]
+    words_first = "Each party's liability shall not exceed One Hundred Thousand Dollars ($100,000)."
+    assert numbers(words_first, {"One Hundred Thousand Dollars ($100,000)": "Fifty Thousand Dollars ($50,000)"}) == [
+        "liability cap changed from One Hundred Thousand Dollars ($100,000) to Fifty Thousand Dollars ($50,000)"
+    ]
+
+
+def test_the_same_change_written_twice_is_named_once() -> None:
+    standard = "Late amounts bear interest at 1.5% per month. The 1.5% rate applies from the due date."
+    assert numbers(standard, {"1.5%": "2%"}) == ["interest rate changed from 1.5% to 2%"]
+    survival = "The obligations survive for five (5) years. Obligations as to trade secrets survive for 5 years."
+    assert numbers(survival, {"five (5) years": "two (2) years", "5 years": "2 years"}) == [
+        "survival period changed from five (5) years to two (2) years"
+    ]
+
+
+def test_two_facts_with_the_same_numbers_stay_two() -> None:
+    # The term and the renewal period are different terms of the deal, even when both were twelve months.
+    standard = "The initial term is twelve (12) months. It renews for successive renewal periods of twelve (12) months."
+    assert numbers(standard, {"twelve (12)": "six (6)"}) == [
+        "term changed from twelve (12) months to six (6) months",
+        "renewal period changed from twelve (12) months to six (6) months",
     ]
