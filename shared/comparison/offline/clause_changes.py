@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from shared.analysis.offline.headings import normalize_heading
 from shared.analysis.offline.similarity import word_spans
@@ -340,9 +340,55 @@ def subclause_changes(standard: str, compared: str, concepts: frozenset[str]) ->
     return changes
 
 
+def _depth(number: str) -> int:
+    """How deep a sub-clause number sits: "8.2" is 2, "8.2.1" is 3, "(a)" below any of them."""
+    return 99 if number.startswith("(") else number.rstrip(".").count(".") + 1
+
+
+def _subclause_spans(text: str) -> dict[int, int]:
+    """Each sub-clause's start -> where it ends: at the next sub-clause at its depth or above, or the text's end."""
+    found = [(m.start(), _depth(m.group().split()[0])) for m in _SUBHEADING.finditer(text)]
+    spans = {}
+    for k, (start, depth) in enumerate(found):
+        spans[start] = next((s for s, d in found[k + 1 :] if d <= depth), len(text))
+    return spans
+
+
+def within_subclauses(changes: list[Change], standard: str, compared: str) -> list[Change]:
+    """A sub-clause removed or added is one change: what it said (its cap, its period) is not named again. A
+    change on the same side inside it folds into it, its severity with it."""
+    spans_a, spans_b = _subclause_spans(standard), _subclause_spans(compared)
+    whole = [c for c in changes if c.kind == "subclause"]
+
+    def holder(change: Change) -> Change | None:
+        for sub in whole:
+            if sub is change:
+                continue
+            if sub.compared_at is None and change.compared_at is None and change.standard_at is not None:
+                start = sub.standard_at
+                if start is not None and start <= change.standard_at < spans_a.get(start, start):
+                    return sub
+            if sub.standard_at is None and change.standard_at is None and change.compared_at is not None:
+                start = sub.compared_at
+                if start is not None and start <= change.compared_at < spans_b.get(start, start):
+                    return sub
+        return None
+
+    folded: dict[int, bool] = {}  # id of a sub-clause change -> does something folded into it escalate?
+    kept: list[Change] = []
+    for change in changes:
+        sub = holder(change) if change.kind != "subclause" else None
+        if sub is None:
+            kept.append(change)
+        else:
+            folded[id(sub)] = folded.get(id(sub), False) or change.high
+    return [replace(c, high=True) if folded.get(id(c)) and not c.high else c for c in kept]
+
+
 def detect_changes(standard: str, compared: str, concepts: frozenset[str]) -> list[Change]:
     """All concrete changes, most telling first."""
-    return subclause_changes(standard, compared, concepts) + text_changes(standard, compared, concepts)
+    changes = subclause_changes(standard, compared, concepts) + text_changes(standard, compared, concepts)
+    return within_subclauses(changes, standard, compared)
 
 
 def text_changes(standard: str, compared: str, concepts: frozenset[str]) -> list[Change]:

@@ -23,7 +23,7 @@ from shared.analysis.offline.similarity import (
 )
 from shared.comparison.models import ClauseFinding, ComparisonTask, ContractComparison, Severity
 from shared.comparison.offline.alignment import Pair, align
-from shared.comparison.offline.clause_changes import Change, subclause_changes, text_changes
+from shared.comparison.offline.clause_changes import Change, subclause_changes, text_changes, within_subclauses
 from shared.comparison.offline.concepts import BOILERPLATE, heading_concepts, is_high_risk
 from shared.comparison.offline.edits import Reading, canonical_words, is_trivial, item_changes, only_moved, read
 from shared.comparison.offline.references import numbering, reference_at, references, target
@@ -93,6 +93,7 @@ def _diff(
         replace(c, standard_at=a.raw_offset(c.standard_at), compared_at=b.raw_offset(c.compared_at))
         for c in text_changes(a.plain, b.plain, concepts)
     ]
+    changes = within_subclauses(changes, a_text, b_text)
     if not any(c.kind in ("subclause", "item") for c in changes):
         changes += _run_changes(a, b, runs)
     if not changes and changed:

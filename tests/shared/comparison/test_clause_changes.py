@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.comparison.offline.clause_changes import number_changes, place_changes
+from shared.comparison.offline.clause_changes import detect_changes, number_changes, place_changes
 
 LAW = "This Agreement is governed by the laws of the State of {law}. "
 VENUE = "The state and federal courts located in {venue} have exclusive jurisdiction over any dispute."
@@ -96,4 +96,20 @@ def test_two_facts_with_the_same_numbers_stay_two() -> None:
     assert numbers(standard, {"twelve (12)": "six (6)"}) == [
         "term changed from twelve (12) months to six (6) months",
         "renewal period changed from twelve (12) months to six (6) months",
+    ]
+
+
+def test_what_an_added_sub_clause_says_is_not_named_again_but_keeps_its_weight() -> None:
+    standard = "2.1 Scope. Provider performs the Services.\n\n2.2 Staff. Provider assigns qualified staff."
+    compared = (
+        "2.1 Scope. Provider performs the Services.\n\n2.2 Travel. Customer reimburses travel expenses within "
+        "thirty (30) days.\n\n2.3 Staff. Provider assigns qualified staff."
+    )
+    changes = detect_changes(standard, compared, frozenset())
+    assert [(c.description, c.high) for c in changes] == [("sub-clause “Travel” added", True)]
+    # A change outside it is still named.
+    edited = compared.replace("qualified staff", "qualified staff within ten (10) days")
+    assert [c.description for c in detect_changes(standard, edited, frozenset())] == [
+        "sub-clause “Travel” added",
+        "period of ten (10) days added",
     ]

@@ -293,10 +293,15 @@ def test_sample_nda_variant_b(analyzer: OfflineAnalyzer) -> None:
 def test_sample_msa_variant_a(analyzer: OfflineAnalyzer) -> None:
     result = compare(analyzer, sample("msa_standard.txt"), sample("msa_variant_a.txt"))
     liability = finding(result, "LIMITATION OF LIABILITY")
-    assert liability.severity == "high" and "Cap on Liability" in liability.explanation
+    # The cap, its twelve months and the sub-clause that held them are one removal, named once.
+    assert liability.severity == "high" and liability.explanation == "Sub-clause “Cap on Liability” removed."
+    assert "twelve (12) months" in liability.standard_excerpt
     payment = finding(result, "FEES AND PAYMENT")
     assert "thirty (30) days" in payment.explanation and "sixty (60) days" in payment.explanation
-    assert "Non-Solicitation" in finding(result, "SERVICES").explanation
+    services = finding(result, "SERVICES")
+    assert services.severity == "high"
+    assert services.explanation == "Sub-clause “Non-Solicitation of Personnel” added."
+    assert "twelve (12) months" in services.compared_excerpt
     assert finding(result, "GENERAL").severity in {None, "low"}
 
 
