@@ -272,18 +272,27 @@ def obligation_changes(standard: str, compared: str) -> list[Change]:
         at_a = sa[i1][1] if i1 < len(sa) else None
         at_b = sb[j1][1] if j1 < len(sb) else None
         phrase_a, phrase_b = _phrase(standard, sa, i1, i2), _phrase(compared, sb, j1, j2)
-        if deleted & _MANDATORY and inserted & _PERMISSIVE:
-            text = f"obligation weakened from “{phrase_a}” to “{phrase_b}”"
-            changes.append(Change("obligation", text, at_a, at_b))
-        elif deleted & _PERMISSIVE and inserted & _MANDATORY:
-            text = f"obligation strengthened from “{phrase_a}” to “{phrase_b}”"
-            changes.append(Change("obligation", text, at_a, at_b))
+        weakened = bool(deleted & _MANDATORY and inserted & _PERMISSIVE)
+        strengthened = bool(deleted & _PERMISSIVE and inserted & _MANDATORY)
         neg_a = sum(w in _NEGATIONS for w in wa[i1:i2])
         neg_b = sum(w in _NEGATIONS for w in wb[j1:j2])
-        if neg_b > neg_a:
+        # One edit, one change: "shall not" -> "may" is a prohibition lifted, not also an obligation weakened.
+        if neg_a > neg_b and weakened:
+            text = f"prohibition lifted: “{phrase_a}” now reads “{phrase_b}”"
+            changes.append(Change("negation", text, at_a, at_b))
+        elif neg_b > neg_a and strengthened:
+            text = f"prohibition added: “{phrase_a}” now reads “{phrase_b}”"
+            changes.append(Change("negation", text, at_a, at_b))
+        elif neg_b > neg_a:
             changes.append(Change("negation", f"negation inserted: “{phrase_b}”", at_a, at_b))
         elif neg_a > neg_b:
             changes.append(Change("negation", f"negation removed: “{phrase_a}” now reads “{phrase_b}”", at_a, at_b))
+        elif weakened:
+            text = f"obligation weakened from “{phrase_a}” to “{phrase_b}”"
+            changes.append(Change("obligation", text, at_a, at_b))
+        elif strengthened:
+            text = f"obligation strengthened from “{phrase_a}” to “{phrase_b}”"
+            changes.append(Change("obligation", text, at_a, at_b))
     return changes
 
 

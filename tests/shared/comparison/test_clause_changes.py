@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.comparison.offline.clause_changes import detect_changes, number_changes, place_changes
+from shared.comparison.offline.clause_changes import detect_changes, number_changes, obligation_changes, place_changes
 
 LAW = "This Agreement is governed by the laws of the State of {law}. "
 VENUE = "The state and federal courts located in {venue} have exclusive jurisdiction over any dispute."
@@ -112,4 +112,26 @@ def test_what_an_added_sub_clause_says_is_not_named_again_but_keeps_its_weight()
     assert [c.description for c in detect_changes(standard, edited, frozenset())] == [
         "sub-clause “Travel” added",
         "period of ten (10) days added",
+    ]
+
+
+def test_a_prohibition_lifted_is_one_change_not_a_weakening_and_a_negation() -> None:
+    standard = "The Receiving Party shall not disclose Confidential Information to any third party."
+    compared = standard.replace("shall not disclose", "may disclose")
+    assert [c.description for c in obligation_changes(standard, compared)] == [
+        "prohibition lifted: “The Receiving Party shall not disclose Confidential Information” now reads “The "
+        "Receiving Party may disclose Confidential Information”"
+    ]
+    assert [c.description for c in obligation_changes(compared, standard)] == [
+        "prohibition added: “The Receiving Party may disclose Confidential Information” now reads “The Receiving "
+        "Party shall not disclose Confidential Information”"
+    ]
+    # A duty made optional, and a "not" inserted alone, are named as before.
+    duty = "The Receiving Party shall protect the information."
+    assert [c.description for c in obligation_changes(duty, duty.replace("shall", "may"))] == [
+        "obligation weakened from “The Receiving Party shall protect the information” to “The Receiving Party may "
+        "protect the information”"
+    ]
+    assert [c.description for c in obligation_changes(duty, duty.replace("shall", "shall not"))] == [
+        "negation inserted: “Receiving Party shall not protect the information”"
     ]
