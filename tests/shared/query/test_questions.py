@@ -65,6 +65,8 @@ def test_every_quote_of_the_question_set_is_verbatim_and_whole(analyzer: Offline
             assert citation.quote and citation.quote in clause, (question.text, citation)
             # Whole sentences or list items: never stopped (or started) mid-sentence by a character budget.
             assert whole(clause, citation.quote), (question.text, citation)
+        # The answers state whole sentences too: nothing is cut short with an ellipsis.
+        assert "…" not in answer.answer + "".join(per.answer for per in answer.per_contract), question.text
 
 
 def test_plain_questions_of_the_issue_find_their_clauses(analyzer: OfflineAnalyzer) -> None:

@@ -70,7 +70,7 @@ def test_the_sentence_that_holds_the_fact_is_quoted_whole_and_first(analyzer: Of
     assert all(c.quote in (SURVIVAL, TERM_START, f"{TERM_START} {SURVIVAL}") for c in per.citations)
 
 
-def test_a_question_of_two_facts_quotes_both_sentences_whole(analyzer: OfflineAnalyzer) -> None:
+def test_a_question_of_two_facts_quotes_both_sentences_whole_and_states_both(analyzer: OfflineAnalyzer) -> None:
     task = QueryPartTask(
         question="How long does the agreement last, and how long does confidentiality survive?",
         part_index=0,
@@ -78,6 +78,9 @@ def test_a_question_of_two_facts_quotes_both_sentences_whole(analyzer: OfflineAn
     )
     result = analyzer.answer_part(task).output
     (per,) = result.per_contract
+    assert "one (1) year" in per.answer and "two (2) years" in per.answer
+    # The overall answer shows each contract's statements whole: it does not stop before "two (2) years".
+    assert "two (2) years" in result.answer and "…" not in result.answer
     quoted = " ".join(c.quote for c in per.citations)
     assert TERM_START in quoted and SURVIVAL in quoted
 
@@ -86,6 +89,8 @@ def test_a_long_sentence_is_quoted_whole_to_the_fact_at_its_end(analyzer: Offlin
     assert len(LONG) > 600
     per = answer(analyzer, "How much notice must the recipient give before a compelled disclosure?", MSA)
     assert per.citations[0].quote == LONG
+    # The answer states the fact by its sentence, whole: not "Shall use reasonable efforts ... five (5) ...".
+    assert per.answer == LONG
 
 
 def test_a_list_without_full_stops_is_quoted_by_whole_items(analyzer: OfflineAnalyzer) -> None:
@@ -96,3 +101,7 @@ def test_a_list_without_full_stops_is_quoted_by_whole_items(analyzer: OfflineAna
     assert first.quote.endswith(item)
     # Whole items: the quote starts at the list's lead-in or at an item's marker.
     assert first.quote.startswith("The Receiving Party shall:") or re.match(r"\([a-d]\) ", first.quote)
+    assert per.answer == (
+        "Notify the Disclosing Party in writing within ten (10) days of discovering any unauthorised use or "
+        "disclosure of Confidential Information."
+    )
