@@ -37,6 +37,10 @@ _LINE_ITEM = re.compile(r"^[ \t]*(?:[-*+•]|\d{1,2}[.)]|[a-z][.)]|\((?:[a-z]|[i
 _INLINE_ITEM = re.compile(r"(?:(?<=\s)|^)\((?:[a-z]|[ivx]{1,4})\)\s")
 _CONJUNCTION = re.compile(r"(?:;|,)?\s*(?:\b(?:and|or)\b)?\s*$")
 _SEMICOLON = re.compile(r";\s+")
+# A heading on lines of its own: "### 3. Ownership of Content", "13\. Termination" over a row of dashes,
+# "**Fees**". It says where the answer is, not what it is: not quoted, alone or opening a sentence.
+_HEADING_ONLY = re.compile(r"#{1,6}[ \t][^\n]*|[^\n]{1,150}\n[ \t]*(?:-{3,}|={3,})[ \t]*|\*\*[^*\n]{1,150}\*\*\.?")
+_UNDERLINED = re.compile(r"[^\n]{1,150}\n[ \t]*(?:-{3,}|={3,})[ \t]*\n\s*")
 
 
 @dataclass(frozen=True)
@@ -57,11 +61,16 @@ class _Span:
 
 
 def quotable_units(text: str) -> list[Unit]:
-    """The units a quote is made of, in text order, without a heading that opens them ("12. **Notices**.")."""
+    """The units a quote is made of, in text order, without a heading that opens them ("12. **Notices**.") or
+    stands on lines of its own."""
     out: list[Unit] = []
     for s in sentences(text):
         body = strip_heading(s.text)
+        if underlined := _UNDERLINED.match(body):
+            body = strip_heading(body[underlined.end() :])
         start = s.end - len(body)
+        if _HEADING_ONLY.fullmatch(body.strip()):
+            continue
         if len(body) <= LONG_SENTENCE:
             out.append(Unit(start, s.end))
         else:

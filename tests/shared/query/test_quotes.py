@@ -105,3 +105,15 @@ def test_a_list_without_full_stops_is_quoted_by_whole_items(analyzer: OfflineAna
         "Notify the Disclosing Party in writing within ten (10) days of discovering any unauthorised use or "
         "disclosure of Confidential Information."
     )
+
+
+def test_a_heading_on_lines_of_its_own_is_not_quoted(analyzer: OfflineAnalyzer) -> None:
+    text = (
+        "13\\. Termination\n----------------\n\nWe may terminate your access to the Services at any time, with or "
+        "without cause, on thirty (30) days' notice."
+    )
+    terms = contract("cedar", [("Termination", text), ("Fees", "Fees are due monthly.")], "Cedar Terms")
+    per = answer(analyzer, "Can they terminate my access, and on what notice?", terms)
+    assert per.citations[0].quote == (
+        "We may terminate your access to the Services at any time, with or without cause, on thirty (30) days' notice."
+    )
