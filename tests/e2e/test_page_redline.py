@@ -128,10 +128,11 @@ def test_the_result_opens_on_the_changes_as_a_redline(
     severities = [ranks[s] for s in rows.evaluate_all("rows => rows.map(r => r.dataset.severity)")]
     assert severities == sorted(severities, reverse=True) and severities[0] == 3, severities
 
-    # The governing law change as a redline: Delaware struck through, New York underlined, each said in words.
+    # The governing law change as a redline: Delaware struck through, New York underlined, each said in words;
+    # the law sentence first, then the venue's (New Castle County, Delaware -> New York County, New York).
     law = rows.filter(has_text="Governing Law")
-    expect(law.locator("del")).to_contain_text("Delaware")
-    expect(law.locator("ins")).to_contain_text("New York")
+    expect(law.locator("del")).to_contain_text(["Delaware", "Castle", "Delaware"])
+    expect(law.locator("ins")).to_contain_text(["New York", "York", "New York"])
     expect(law.locator("del .visually-hidden").first).to_have_text("[deleted: ")
     decoration = law.locator("del").first.evaluate("el => getComputedStyle(el).textDecorationLine")
     assert "line-through" in decoration

@@ -23,7 +23,7 @@ from shared.analysis.offline.similarity import (
 )
 from shared.comparison.models import ClauseFinding, ComparisonTask, ContractComparison, Severity
 from shared.comparison.offline.alignment import Pair, align
-from shared.comparison.offline.clause_changes import Change, subclause_changes, text_changes
+from shared.comparison.offline.clause_changes import Change, subclause_changes, text_changes, within_subclauses
 from shared.comparison.offline.concepts import BOILERPLATE, heading_concepts, is_high_risk
 from shared.comparison.offline.edits import Reading, canonical_words, is_trivial, item_changes, only_moved, read
 from shared.comparison.offline.references import numbering, reference_at, references, target
@@ -42,6 +42,8 @@ SWAP_SHARE = 0.35
 RUN_WORDS = 5
 # Named list items in an explanation before "and N more".
 MAX_NAMED_ITEMS = 3
+# Changes named in an explanation before "(and N more changes)"; the excerpts quote the sentences of these.
+MAX_NAMED_CHANGES = 3
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,7 @@ def _diff(
         replace(c, standard_at=a.raw_offset(c.standard_at), compared_at=b.raw_offset(c.compared_at))
         for c in text_changes(a.plain, b.plain, concepts)
     ]
+    changes = within_subclauses(changes, a_text, b_text)
     if not any(c.kind in ("subclause", "item") for c in changes):
         changes += _run_changes(a, b, runs)
     if not changes and changed:
@@ -201,14 +204,16 @@ def _severity(diff: _Diff, concepts: frozenset[str]) -> Severity:
     return "high" if is_high_risk(concepts) else "medium"
 
 
-def _sentence_at(items: list[Sentence], offset: int | None) -> Sentence | None:
+def _sentence_index(items: list[Sentence], offset: int | None) -> int | None:
     if offset is None:
         return None
-    return next((s for s in items if s.start <= offset < s.end), items[-1] if items else None)
+    return next((k for k, s in enumerate(items) if s.start <= offset < s.end), len(items) - 1 if items else None)
 
 
-def _most_changed(a: str, b: str, change: Change | None) -> tuple[str, str]:
-    """The sentence pair where the clause changed most (or where the first named change is)."""
+def _most_changed(a: str, b: str, named: list[Change]) -> tuple[str, str]:
+    """The sentences the explanation talks about, on each side: every sentence where a named change is (with its
+    counterpart on the other side when the change is on one side only); without one, the sentence pair where the
+    clause changed most."""
     sa, sb = sentences(a), sentences(b)
     if not sa or not sb:
         return clip(a, EXCERPT_CHARS), clip(b, EXCERPT_CHARS)
@@ -220,14 +225,19 @@ def _most_changed(a: str, b: str, change: Change | None) -> tuple[str, str]:
         ratio, neg_k = max(scored)
         return -neg_k, ratio
 
-    if change is not None:
-        at_a, at_b = _sentence_at(sa, change.standard_at), _sentence_at(sb, change.compared_at)
+    picked_a: dict[int, int | None] = {}  # sentence index -> offset of the change in it (where to look first)
+    picked_b: dict[int, int | None] = {}
+    for change in named:
+        at_a, at_b = _sentence_index(sa, change.standard_at), _sentence_index(sb, change.compared_at)
         if at_a is not None and at_b is None:
-            at_b = sb[best_partner(wa[sa.index(at_a)], wb)[0]]
+            at_b = best_partner(wa[at_a], wb)[0]
         elif at_b is not None and at_a is None:
-            at_a = sa[best_partner(wb[sb.index(at_b)], wa)[0]]
+            at_a = best_partner(wb[at_b], wa)[0]
         if at_a is not None and at_b is not None:
-            return _excerpt(at_a, change.standard_at), _excerpt(at_b, change.compared_at)
+            picked_a.setdefault(at_a, change.standard_at)
+            picked_b.setdefault(at_b, change.compared_at)
+    if picked_a:
+        return _quoted_sentences(a, sa, picked_a), _quoted_sentences(b, sb, picked_b)
     # No named change: the least-matched sentence on either side, with its best partner on the other.
     worst: tuple[float, int, str, int, int] | None = None  # (ratio, order, side, index, partner)
     for i, w in enumerate(wa):
@@ -246,6 +256,34 @@ def _most_changed(a: str, b: str, change: Change | None) -> tuple[str, str]:
     return _excerpt(sa[partner], None), _excerpt(sb[index], None)
 
 
+# Between quoted sentences that are not next to each other in the clause.
+GAP = " … "
+
+
+def _quoted_sentences(text: str, items: list[Sentence], picked: dict[int, int | None]) -> str:
+    """The picked sentences in clause order: neighbours as one verbatim passage (what lies between them kept as
+    written), sentences apart joined by GAP; a sentence longer than EXCERPT_CHARS is cut around its change."""
+    runs: list[list[int]] = []
+    for k in sorted(picked):
+        if runs and runs[-1][-1] == k - 1:
+            runs[-1].append(k)
+        else:
+            runs.append([k])
+    passages = []
+    for run in runs:
+        first, last = items[run[0]], items[run[-1]]
+        if len(run) > 1 and all(len(items[k].text) <= EXCERPT_CHARS for k in run):
+            body = strip_heading(first.text)
+            passages.append(text[first.end - len(body) : last.end])
+        else:
+            passages.append(" ".join(_excerpt(items[k], picked[k]) for k in run))
+    out = passages[0]
+    for passage in passages[1:]:
+        # A sentence cut around its change already says that something is left out.
+        out += " " + passage if out.endswith("…") or passage.startswith("…") else GAP + passage
+    return out
+
+
 def _excerpt(sentence: Sentence, offset: int | None) -> str:
     body = strip_heading(sentence.text)
     cut = len(sentence.text) - len(body)
@@ -256,6 +294,15 @@ def _excerpt(sentence: Sentence, offset: int | None) -> str:
 def _first_sentence(text: str) -> str:
     found = sentences(text)
     return _excerpt(found[0], None) if found else clip(text, EXCERPT_CHARS)
+
+
+def _named(changes: list[Change]) -> list[Change]:
+    """The changes an explanation names: each description once (its first change), at most MAX_NAMED_CHANGES."""
+    out: dict[str, Change] = {}
+    for change in changes:
+        if change.description not in out and len(out) < MAX_NAMED_CHANGES:
+            out[change.description] = change
+    return list(out.values())
 
 
 def _sentence_case(text: str) -> str:
@@ -287,17 +334,17 @@ def _pair_finding(
         return finding, max(diff.ratio, 0.98)
     severity = _severity(diff, concepts)
     if diff.changes:
-        described = list(dict.fromkeys(c.description for c in diff.changes))
-        named = "; ".join(described[:3])
-        more = f" (and {len(described) - 3} more changes)" if len(described) > 3 else ""
-        explanation = _sentence_case(named) + more
+        extra = len({c.description for c in diff.changes}) - MAX_NAMED_CHANGES
+        more = f" (and {extra} more changes)" if extra > 0 else ""
+        explanation = _sentence_case("; ".join(c.description for c in _named(diff.changes))) + more
     elif severity == "low":
         explanation = "Minor wording changes that do not alter the substance"
     else:
         share = round((1 - diff.ratio) * 100)
         risk = "a high-risk clause" if severity == "high" else "the clause"
         explanation = f"Substantive rewording of {risk}: about {share}% of the wording differs from the standard"
-    excerpt_a, excerpt_b = _most_changed(sa.text, sb.text, diff.changes[0] if diff.changes else None)
+    # The excerpts quote what the explanation names.
+    excerpt_a, excerpt_b = _most_changed(sa.text, sb.text, _named(diff.changes))
     finding = ClauseFinding(
         title=sa.title,
         status="modified",

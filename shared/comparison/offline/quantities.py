@@ -1,7 +1,9 @@
 """Quantities named in a clause: amounts, durations, percentages and plain numbers, as values with units.
 
 "five (5) years", "twelve months", "$1,000,000", "10%" and "USD 50,000" are read as comparable values, so the
-comparison can tell "thirty (30) days" from "30 days" (the same) and from "sixty (60) days" (a change).
+comparison can tell "thirty (30) days" from "30 days" (the same) and from "sixty (60) days" (a change). An amount
+written in words and figures ("$100,000 (one hundred thousand dollars)", "One Hundred Thousand Dollars ($100,000)")
+is one quantity, as "five (5) years" is.
 """
 
 from __future__ import annotations
@@ -70,7 +72,8 @@ _DATE = rf"{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{1,2}}(?:st|nd|rd
 _QUANTITY = re.compile(
     rf"(?P<date>\b(?:{_DATE})\b)"
     rf"|(?P<money>(?:\$|usd\s*|eur\s*|€|£)\s?{_DIGITS}{_MULTIPLIER})"
-    rf"|(?P<words>\b{_NUM_WORDS}\b)(?:\s*\(\s*(?P<paren>\$?{_DIGITS}%?)\s*\))?(?:\s+(?P<unit1>{_UNIT})\b)?"
+    rf"|(?P<words>\b{_NUM_WORDS}\b)(?P<scale>{_MULTIPLIER})(?:\s*\(\s*(?P<paren>\$?{_DIGITS}%?)\s*\))?"
+    rf"(?:\s+(?P<unit1>{_UNIT})\b)?"
     rf"|(?<![\w.(§])(?P<digits>{_DIGITS}){_MULTIPLIER}(?:\s*(?P<unit2>{_UNIT})(?:\b|(?<=%)))?",
     re.I,
 )
@@ -84,6 +87,10 @@ class Quantity:
     phrase: str
     start: int
 
+    @property
+    def end(self) -> int:
+        return self.start + len(self.phrase)
+
 
 def _unit_key(unit: str | None) -> str:
     if not unit:
@@ -92,6 +99,8 @@ def _unit_key(unit: str | None) -> str:
     unit = re.sub(r"^(calendar|business|working) ", r"\1 ", unit)
     if unit in ("%", "percent", "per cent"):
         return "%"
+    if unit in ("dollars", "usd"):
+        return "$"  # "one hundred thousand dollars" is the same kind of amount as "$100,000"
     return unit[:-1] if unit.endswith("s") and unit not in ("%",) else unit
 
 
@@ -145,11 +154,37 @@ def quantities(text: str) -> list[Quantity]:
             out.append(Quantity(_parse_digits(phrase) * _multiplier(phrase), "$", phrase, m.start()))
         elif m.group("words"):
             unit, paren = m.group("unit1"), m.group("paren")
-            value = _parse_digits(paren) if paren else _words_value(m.group("words"))
+            value = _parse_digits(paren) if paren else _words_value(m.group("words")) * _multiplier(m.group("scale"))
             if not unit and not paren and value < 2:
                 continue  # "one of the parties", "no one": not a quantity
-            out.append(Quantity(value, _unit_key(unit), phrase, m.start()))
+            kind = "$" if paren and paren.startswith("$") and not unit else _unit_key(unit)
+            out.append(Quantity(value, kind, phrase, m.start()))
         else:
             value = _parse_digits(m.group("digits")) * _multiplier(phrase)
             out.append(Quantity(value, _unit_key(m.group("unit2")), phrase, m.start()))
+    return _restated(text, out)
+
+
+_OPEN = re.compile(r"\s*\(\s*")
+_CLOSE = re.compile(r"\s*\)")
+
+
+def _restated(text: str, found: list[Quantity]) -> list[Quantity]:
+    """An amount followed by itself in other words, in brackets ("$100,000 (one hundred thousand dollars)",
+    "One Hundred Thousand Dollars ($100,000)"), is one quantity: the phrase runs to the closing bracket."""
+    out: list[Quantity] = []
+    for q in found:
+        last = out[-1] if out else None
+        close = _CLOSE.match(text, q.end)
+        if (
+            last is not None
+            and close is not None
+            and _OPEN.fullmatch(text, last.end, q.start)
+            and last.value == q.value
+            and (last.unit == q.unit or "" in (last.unit, q.unit))
+        ):
+            phrase = text[last.start : close.end()]
+            out[-1] = Quantity(last.value, last.unit or q.unit, phrase, last.start)
+        else:
+            out.append(q)
     return out

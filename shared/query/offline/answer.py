@@ -20,8 +20,6 @@ from shared.query.offline.question import Query, parse_question, question_parts
 from shared.query.offline.quotes import verbatim_quotes
 from shared.query.offline.ranking import ClauseHit, answering_clauses
 
-OVERALL_FACT_CHARS = 220
-
 
 @dataclass(frozen=True)
 class PartFinding:
@@ -140,17 +138,15 @@ def _overall_answer(parts: list[Query], answers: list[PerContractAnswer]) -> str
         return f"None of the {len(answers)} contracts has a clause that addresses {topic_of(parts)}."
     count = f"{len(relevant)} of {len(answers)} contracts address"
     head = f"{count} {topic_of(parts)}" if len(parts) == 1 else f"{count} this question"
-    facts = "; ".join(f"{a.contract_title}: {_short(a.answer)}" for a in relevant)
+    # Each contract's answer whole: its facts are whole sentences, and cutting one could stop before the words
+    # that answer ("... continues for one (1) year unless ... The…" when the answer is "two (2) years").
+    facts = " ".join(f"{a.contract_title}: {_sentence(a.answer)}" for a in relevant)
     silent = [a.contract_title for a in answers if not a.relevant]
     return f"{head}. {facts}" + (f" Not addressed in: {', '.join(silent)}." if silent else "")
 
 
 def _sentence(text: str) -> str:
     return text if text.endswith(("…", ".", "?", "!")) else text + "."
-
-
-def _short(answer: str) -> str:
-    return _sentence(answer if len(answer) <= OVERALL_FACT_CHARS else answer[: OVERALL_FACT_CHARS - 1].rstrip() + "…")
 
 
 def combine_parts(task: QueryCombineTask) -> QueryAnswer:

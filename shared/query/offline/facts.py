@@ -1,43 +1,37 @@
-"""The fact a quoted sentence states, in a few words a lawyer can read: "Delaware law", "five (5) years after
-termination of this Agreement", "$100,000".
+"""The fact a quote states, as a lawyer reads it: "Delaware law", "courts of King County, Washington", or the
+sentence that holds it ("The obligations of confidentiality survive for five (5) years after termination of this
+Agreement").
 
 What the question part asks decides what is looked for in the sentence: the law that governs (a place), where
-disputes go (a place), a time (a duration, a date), an amount (money, a percentage). Otherwise the fact is the
-sentence itself, without markup and cut to the phrase that carries the question. Always read from the sentence,
-never invented: the quote stays the citation.
+disputes go (a place). Otherwise (a time, an amount, anything else) the fact is the sentence that holds it, whole
+and without markup: never a piece cut by a character budget, which could stop before the words that answer ("...
+continues for one (1) year unless ... The" when the answer is "two (2) years"), or start in the middle ("Or any of
+its Representatives is required ..."). A sentence is the unit a quote is made of (shared/query/offline/quotes.py:
+a long one's list item or clause between semicolons). Always read from the sentence, never invented: the quote
+stays the citation.
 """
 
 from __future__ import annotations
 
 import re
 
-from shared.analysis.offline.similarity import clip, fold, lemmas, sentences, strip_heading, wordlist
+from shared.analysis.offline.similarity import fold, lemmas, wordlist
 from shared.comparison.offline.places import Place, places
-from shared.comparison.offline.quantities import Quantity, quantities
 from shared.query.offline.question import Query
+from shared.query.offline.quotes import quotable_units
 from shared.text.markup import comparable
 
-FACT_CHARS = 200
 _LAW = re.compile(r"\b(?:law|laws|govern\w*|applicable|construed)\b")
 _VENUE = re.compile(r"\b(?:court\w*|venue|forum|heard|jurisdiction|sue|litigat\w*|arbitrat\w*|disputes?)\b")
-_TIME = re.compile(
-    r"\b(?:how long|how soon|how fast|how quickly|how many (?:days|months|years)|when|deadline|period|last|"
-    r"notice|within|until|duration|term|expire\w*|renew\w*|survive\w*)\b"
-)
-_AMOUNT = re.compile(
-    r"\b(?:how much|most|maximum|cap|capped|limit\w*|amount|fee|fees|price|cost|pay|paid|interest|rate|"
-    r"deposit|rent|salary)\b"
-)
-_TIME_UNITS = frozenset({"year", "month", "week", "day", "hour", "minute", "calendar day", "business day", "date"})
 _PLACEHOLDER = re.compile(r"\b(?:Law|Laws|Jurisdiction|Court|Courts|Party|Agreement|Venue)\b")
-_CHUNK = re.compile(r"[^;:]+")
 _LEAD = re.compile(r"^[\s,;:(\-\u2026]+|[\s,;:(\-\u2026]+$")
 
 
 def state_fact(part: Query, quote: str) -> str:
     """The fact ``quote`` states about the question ``part``, in plain words: read from its sentence that carries
     most of the part."""
-    candidates = [comparable(strip_heading(s.text)) for s in sentences(quote)] or [comparable(quote)]
+    units = [comparable(quote[u.start : u.end]) for u in quotable_units(quote)]
+    candidates = [u for u in units if u.strip()] or [comparable(quote)]
     plain = max(candidates, key=lambda s: sum(c.credit(set(lemmas(s))) for c in part.concepts))
     asked = fold(part.text)
     # A template's placeholder ("the State of Governing Law") is not a place.
@@ -46,14 +40,7 @@ def state_fact(part: Query, quote: str) -> str:
         return f"{_place_name(found[0].display)} law"
     if found and _VENUE.search(asked):
         return f"courts of {_venue(plain, found)}"
-    amounts = quantities(plain)
-    time = [q for q in amounts if q.unit in _TIME_UNITS]
-    money = [q for q in amounts if q.unit in ("$", "%")]
-    if _TIME.search(asked) and time:
-        return _around(plain, time[0])
-    if _AMOUNT.search(asked) and money:
-        return _around(plain, money[0])
-    return _best_chunk(plain, part)
+    return _tidy(plain)
 
 
 def _venue(plain: str, found: list[Place]) -> str:
@@ -70,39 +57,8 @@ def _place_name(display: str) -> str:
     return re.sub(r"^(?:the\s+)?(?:State|Commonwealth|Province)\s+of\s+", "", display)
 
 
-def _around(plain: str, quantity: Quantity) -> str:
-    """The quantity with the words that say what it applies to: the sentence, or as much of it as reads whole."""
-    if len(plain) <= FACT_CHARS:
-        return _tidy(plain)
-    end = quantity.start + len(quantity.phrase)
-    if end <= FACT_CHARS:  # from the sentence's start to the end of the phrase that holds the quantity
-        head = plain[:FACT_CHARS]
-        cut = max(head.rfind(", ", end), head.rfind("; ", end))
-        return _tidy(head[:cut] if cut > end else clip(plain, FACT_CHARS))
-    start = plain.rfind(";", 0, quantity.start) + 1
-    stops = [i for i in (plain.find(";", quantity.start), plain.find(". ", quantity.start)) if i >= 0]
-    chunk = plain[start : min(stops) if stops else len(plain)]
-    if len(chunk) <= FACT_CHARS:
-        return _tidy(chunk)
-    return _tidy(clip(chunk, FACT_CHARS, quantity.start - start))
-
-
-def _best_chunk(plain: str, part: Query) -> str:
-    """The sentence, or when long its part (between semicolons) that carries most of the question."""
-    if len(plain) <= FACT_CHARS:
-        return _tidy(plain)
-    chunks = [m.group() for m in _CHUNK.finditer(plain) if m.group().strip()]
-    if len(chunks) > 1:
-        best = max(chunks, key=lambda c: (sum(x.credit(set(lemmas(c))) for x in part.concepts), -len(c)))
-        if len(best) <= FACT_CHARS:
-            return _tidy(best)
-        plain = best
-    focus = next((m.start() for c in part.concepts if (m := re.search(r"\b" + re.escape(c.word), fold(plain)))), 0)
-    return _tidy(clip(plain, FACT_CHARS, focus))
-
-
 def _tidy(text: str) -> str:
-    """Trimmed, capitalised, without the sentence's full stop; a cut-off end keeps its ellipsis."""
+    """Trimmed, capitalised, without the sentence's full stop (an ellipsis the contract ends it with is kept)."""
     text = " ".join(text.split())
     cut = text.endswith("\u2026")
     text = _LEAD.sub("", text).rstrip(".")

@@ -237,6 +237,50 @@ def test_sample_nda_variant_a(analyzer: OfflineAnalyzer) -> None:
     assert "Delaware" in law and "New York" in law
 
 
+def test_sample_nda_variant_a_governing_law_names_each_change_once(analyzer: OfflineAnalyzer) -> None:
+    # The law and the venue are two facts; "Delaware" qualifying the county is not a third one.
+    result = compare(analyzer, sample("nda_mutual_standard.md"), sample("nda_mutual_variant_a.md"))
+    assert finding(result, "Governing Law and Jurisdiction").explanation == (
+        "Governing law changed from Delaware to New York; venue changed from New Castle County, Delaware to "
+        "New York County, New York."
+    )
+
+
+def test_sample_nda_variant_a_governing_law_quotes_both_sentences_it_talks_about(analyzer: OfflineAnalyzer) -> None:
+    result = compare(analyzer, sample("nda_mutual_standard.md"), sample("nda_mutual_variant_a.md"))
+    law = finding(result, "Governing Law and Jurisdiction")
+    # The explanation names the law and the venue: each excerpt is both sentences, whole and verbatim.
+    assert law.standard_excerpt == (
+        "This Agreement is governed by the laws of the State of Delaware, without regard to its conflict of laws "
+        "rules. Each Party irrevocably submits to the exclusive jurisdiction of the state and federal courts "
+        "located in New Castle County, Delaware for any dispute arising out of or relating to this Agreement."
+    )
+    assert law.compared_excerpt == (
+        "This Agreement is governed by the laws of the State of New York, without regard to its conflict of laws "
+        "rules. Each Party irrevocably submits to the exclusive jurisdiction of the state and federal courts "
+        "located in New York County, New York for any dispute arising out of or relating to this Agreement."
+    )
+
+
+def test_excerpts_quote_each_named_change_and_mark_what_lies_between(analyzer: OfflineAnalyzer) -> None:
+    # Two changes two sentences apart: both quoted, the unchanged sentence between them left out as "…".
+    standard = (
+        "Fees are due within thirty (30) days of the invoice. Invoices are sent by email. Late amounts bear "
+        "interest at one percent (1%) per month. Disputed amounts are raised in writing."
+    )
+    compared = standard.replace("thirty (30) days", "sixty (60) days").replace("one percent (1%)", "two percent (2%)")
+    fees = finding(compare(analyzer, contract("a", [("Fees", standard)]), contract("b", [("Fees", compared)])), "Fees")
+    assert "thirty (30) days" in fees.explanation and "one percent" in fees.explanation
+    assert fees.standard_excerpt == (
+        "Fees are due within thirty (30) days of the invoice. … Late amounts bear interest at one percent (1%) per "
+        "month."
+    )
+    assert fees.compared_excerpt == (
+        "Fees are due within sixty (60) days of the invoice. … Late amounts bear interest at two percent (2%) per "
+        "month."
+    )
+
+
 def test_sample_nda_variant_b(analyzer: OfflineAnalyzer) -> None:
     result = compare(analyzer, sample("nda_mutual_standard.md"), sample("nda_mutual_variant_b.txt"))
     assert finding(result, "Remedies").status == "missing"
@@ -249,10 +293,15 @@ def test_sample_nda_variant_b(analyzer: OfflineAnalyzer) -> None:
 def test_sample_msa_variant_a(analyzer: OfflineAnalyzer) -> None:
     result = compare(analyzer, sample("msa_standard.txt"), sample("msa_variant_a.txt"))
     liability = finding(result, "LIMITATION OF LIABILITY")
-    assert liability.severity == "high" and "Cap on Liability" in liability.explanation
+    # The cap, its twelve months and the sub-clause that held them are one removal, named once.
+    assert liability.severity == "high" and liability.explanation == "Sub-clause “Cap on Liability” removed."
+    assert "twelve (12) months" in liability.standard_excerpt
     payment = finding(result, "FEES AND PAYMENT")
     assert "thirty (30) days" in payment.explanation and "sixty (60) days" in payment.explanation
-    assert "Non-Solicitation" in finding(result, "SERVICES").explanation
+    services = finding(result, "SERVICES")
+    assert services.severity == "high"
+    assert services.explanation == "Sub-clause “Non-Solicitation of Personnel” added."
+    assert "twelve (12) months" in services.compared_excerpt
     assert finding(result, "GENERAL").severity in {None, "low"}
 
 

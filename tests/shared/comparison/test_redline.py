@@ -8,18 +8,21 @@ import random
 
 import pytest
 
+from shared.analysis.offline.analyzer import OfflineAnalyzer
 from shared.analysis.token_usage import TokenUsage
 from shared.comparison import findings
 from shared.comparison.models import (
     AnalyzedComparison,
     ClauseFinding,
     ComparisonResult,
+    ComparisonTask,
     ContractComparison,
     RedlineRun,
 )
 from shared.comparison.redline import add_redlines, redline
 from shared.contracts.analysis import ClauseText, ContractForAnalysis
 from shared.text.markup import comparable
+from tests.support.contracts import sample
 
 
 def marked(runs: list[RedlineRun]) -> str:
@@ -41,6 +44,18 @@ def test_a_changed_term_reads_as_word_changes() -> None:
     compared = "The Recipient's obligations survive for two (2) years after termination of this Agreement."
     assert marked(redline(standard, compared)) == (
         "The Recipient's obligations survive for [-five (5)-]{+two (2)+} years after termination of this Agreement."
+    )
+
+
+def test_a_governing_law_finding_quoting_two_sentences_reads_as_its_two_changes() -> None:
+    # The offline finding's excerpts are the law and the venue sentences: only the places are marked.
+    task = ComparisonTask(standard=sample("nda_mutual_standard.md"), compared=sample("nda_mutual_variant_a.md"))
+    law = next(f for f in OfflineAnalyzer().compare(task).output.clauses if f.title.startswith("Governing Law"))
+    assert marked(redline(law.standard_excerpt, law.compared_excerpt)) == (
+        "This Agreement is governed by the laws of the State of [-Delaware-]{+New York+}, without regard to its "
+        "conflict of laws rules. Each Party irrevocably submits to the exclusive jurisdiction of the state and "
+        "federal courts located in New [-Castle-]{+York+} County, [-Delaware-]{+New York+} for any dispute arising "
+        "out of or relating to this Agreement."
     )
 
 

@@ -7,6 +7,8 @@ or say "not addressed" where no clause addresses it.
 
 from __future__ import annotations
 
+import re
+
 from shared.analysis.offline.analyzer import OfflineAnalyzer
 from shared.query.models import PartAnswer, QueryCombineTask, QueryPartTask
 from tests.shared.query.questions import HELD_OUT, QUESTIONS, UNSEEN, evaluate, load_contracts, share_right
@@ -29,7 +31,29 @@ def test_question_set_is_answered_with_the_right_clause(analyzer: OfflineAnalyze
     assert share >= TARGET, f"{share:.1%} of {len(outcomes)} answers right; misses:\n{misses}"
 
 
-def test_every_quote_of_the_question_set_is_verbatim(analyzer: OfflineAnalyzer) -> None:
+_END = ".;:!?"
+_CLOSERS = "*\u201d\"')_>]\u2019"
+_ITEM = re.compile(r"^(?:[-*+•]|\d{1,2}[.)]|[a-z][.)]|\((?:[a-z]{1,4}|\d{1,2})\))\s")
+_HEADING = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?|\([a-z]+\))?\s*(?:\*\*[^*]+\*\*\.?|[A-Z][\w' ,&-]*\.)\s+$")
+
+
+def whole(clause: str, quote: str) -> bool:
+    """Does `quote` begin where a sentence, list item or line begins (or just after a heading) and end where one
+    ends, never inside one?"""
+    at = clause.index(quote)
+    before, after = clause[:at], clause[at + len(quote) :]
+    line = before.rsplit("\n", 1)[-1]
+    starts = (
+        not line.strip()
+        or before.rstrip().rstrip(_CLOSERS)[-1:] in _END
+        or bool(_ITEM.match(quote))
+        or bool(_HEADING.match(line))
+    )
+    ends = not after.strip() or after[:1] == "\n" or (after[:1].isspace() and quote.rstrip(_CLOSERS)[-1:] in _END)
+    return starts and ends
+
+
+def test_every_quote_of_the_question_set_is_verbatim_and_whole(analyzer: OfflineAnalyzer) -> None:
     contracts = load_contracts()
     texts = {(c.contract_id, k.title): k.text for c in contracts.values() for k in c.clauses}
     for question in ALL_QUESTIONS:
@@ -37,10 +61,12 @@ def test_every_quote_of_the_question_set_is_verbatim(analyzer: OfflineAnalyzer) 
         answer = ask(analyzer, QueryPartTask(question=question.text, part_index=0, contracts=scope))
         cited = answer.citations + [c for per in answer.per_contract for c in per.citations]
         for citation in cited:
-            assert citation.quote and citation.quote in texts[(citation.contract_id, citation.clause_title)], (
-                question.text,
-                citation,
-            )
+            clause = texts[(citation.contract_id, citation.clause_title)]
+            assert citation.quote and citation.quote in clause, (question.text, citation)
+            # Whole sentences or list items: never stopped (or started) mid-sentence by a character budget.
+            assert whole(clause, citation.quote), (question.text, citation)
+        # The answers state whole sentences too: nothing is cut short with an ellipsis.
+        assert "…" not in answer.answer + "".join(per.answer for per in answer.per_contract), question.text
 
 
 def test_plain_questions_of_the_issue_find_their_clauses(analyzer: OfflineAnalyzer) -> None:
