@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import bm25s
 import numpy as np
 
-from shared.analysis.offline.headings import normalize_heading
+from shared.analysis.offline.comparable_headings import normalize_heading
 from shared.analysis.offline.similarity import lemmas
 from shared.analysis.semantic import content_words, semantic_model
 from shared.contracts.analysis import ClauseText

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from shared.analysis.offline.headings import normalize_heading
+from shared.analysis.offline.comparable_headings import normalize_heading
 from shared.analysis.offline.similarity import TfIdf, cosine, terms
 from shared.analysis.semantic import content_words, semantic_model
 from shared.comparison.offline.concepts import heading_concepts, heading_terms

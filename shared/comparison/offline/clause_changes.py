@@ -11,7 +11,7 @@ import difflib
 import re
 from dataclasses import dataclass, replace
 
-from shared.analysis.offline.headings import normalize_heading
+from shared.analysis.offline.comparable_headings import normalize_heading
 from shared.analysis.offline.similarity import word_spans
 from shared.comparison.offline.concepts import heading_concepts, is_high_risk
 from shared.comparison.offline.places import Place, places

@@ -12,7 +12,7 @@ import difflib
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from shared.analysis.offline.headings import normalize_heading
+from shared.analysis.offline.comparable_headings import normalize_heading
 from shared.analysis.offline.similarity import (
     STOPWORDS,
     Sentence,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from shared.analysis.offline.headings import normalize_heading
+from shared.analysis.offline.comparable_headings import normalize_heading
 from shared.analysis.offline.similarity import stem, words
 
 # concept -> heading phrases (normalized: lower-case words separated by single spaces).

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from shared.analysis.offline.headings import normalize_heading
+from shared.analysis.offline.comparable_headings import normalize_heading
 from shared.contracts.analysis import ClauseText
 from shared.text.segmentation import PATH_SEPARATOR
 

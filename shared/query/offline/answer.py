@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from shared.analysis.offline.similarity import lemmas
 from shared.contracts.analysis import ContractForAnalysis
 from shared.query.models import Citation, PartAnswer, PerContractAnswer, QueryAnswer, QueryCombineTask, QueryPartTask
+from shared.query.offline.answering import ClauseHit, answering_clauses
 from shared.query.offline.facts import joined, state_fact
 from shared.query.offline.question import Query, parse_question, question_parts
 from shared.query.offline.quotes import verbatim_quotes
-from shared.query.offline.ranking import ClauseHit, answering_clauses
 
 
 @dataclass(frozen=True)
