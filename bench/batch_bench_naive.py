@@ -56,9 +56,12 @@ def _steps(run: JobRun, started: JobStarted) -> Generator[Any, Any, str]:
     size, total = plan.chunk_size, plan.records
     # The plan stored the record ids in chunks; record i is position i % size of chunk i // size.
     records = [
-        EvaluateRecordInput(**ids, batch_id=plan.batch_id, chunk=i // size, position=i % size, total=total)
+        EvaluateRecordInput(
+            job_id=run.ref.job_id, user_id=run.ref.user_id, batch_id=plan.batch_id, chunk=i // size,
+            position=i % size, total=total,
+        )
         for i in range(total)
-    ]
+    ]  # fmt: skip
     yield from fan_out(
         run, ProcessingStep.CALLING_LLM, names.EVALUATE_RECORD, LLM_CALL, records, Outcome, window=NAIVE_WINDOW
     )

@@ -17,7 +17,7 @@ from typing import Any
 import azure.durable_functions as df
 
 from orchestrators.batch_economy import economy_steps
-from orchestrators.fan_out import fan_out
+from orchestrators.fan_out import FAN_OUT_WINDOW, fan_out
 from orchestrators.job_run import JobCancelled, JobRun
 from orchestrators.retry_policies import LLM_CALL, SUB_ORCHESTRATION
 from shared.batches import names
@@ -51,9 +51,12 @@ def _steps(run: JobRun, started: JobStarted) -> Generator[Any, Any, str]:
 def _chunks(run: JobRun, plan: RunPlanned) -> Generator[Any, Any, None]:
     ids, size, total = run.ids, plan.chunk_size, plan.records
     chunks = [
-        ChunkInput(**ids, batch_id=plan.batch_id, chunk=c, size=min(size, total - c * size), total=total)
+        ChunkInput(
+            **ids, batch_id=plan.batch_id, chunk=c, size=min(size, total - c * size), total=total,
+            per_call=plan.records_per_call,
+        )
         for c in range((total + size - 1) // size)
-    ]
+    ]  # fmt: skip
     yield from fan_out(
         run, ProcessingStep.CALLING_LLM, names.CHUNK_ORCHESTRATOR, SUB_ORCHESTRATION, chunks, Outcome,
         window=CHUNKS_IN_FLIGHT, sub_orchestrations=True,
@@ -61,19 +64,24 @@ def _chunks(run: JobRun, plan: RunPlanned) -> Generator[Any, Any, None]:
 
 
 def batch_chunk_orchestration(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict[str, Any]]:
-    """One chunk of a run's records: each record one activity, a bounded window in flight. A record's failure
-    marks that record F and the chunk goes on; a cancelled job ends the chunk `skipped`."""
+    """One chunk of a run's records: each activity call evaluates `per_call` of them, with FAN_OUT_WINDOW records
+    in flight (at least one call). A record's failure marks that record F and the chunk goes on; a cancelled job
+    ends the chunk `skipped`."""
     chunk = ChunkInput.model_validate(context.get_input())
     run = JobRun(context, JobRef(job_id=chunk.job_id, user_id=chunk.user_id))
-    records = [
+    per_call = chunk.per_call
+    calls = [
         EvaluateRecordInput(
             job_id=chunk.job_id, user_id=chunk.user_id, batch_id=chunk.batch_id, chunk=chunk.chunk, position=p,
-            total=chunk.total,
+            total=chunk.total, count=min(per_call, chunk.size - p),
         )
-        for p in range(chunk.size)
+        for p in range(0, chunk.size, per_call)
     ]  # fmt: skip
+    window = max(1, FAN_OUT_WINDOW // per_call)
     try:
-        yield from fan_out(run, ProcessingStep.CALLING_LLM, names.EVALUATE_RECORD, LLM_CALL, records, Outcome)
+        yield from fan_out(
+            run, ProcessingStep.CALLING_LLM, names.EVALUATE_RECORD, LLM_CALL, calls, Outcome, window=window
+        )
     except JobCancelled:
         return {"status": "skipped"}
     return {"status": "ok"}

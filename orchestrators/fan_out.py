@@ -98,8 +98,8 @@ def fan_out(
             pending[timer] = _Slot(slot.index, timer=True)
             yield from start_now(run, [timer])
             continue
-        if result.status == "retry":
-            retries[slot.index] += 1
+        if result.status == "retry":  # the items' own count when they keep one (a group of records)
+            retries[slot.index] = result.attempt or retries[slot.index] + 1
             timer = run.retry_timer(policy, retries[slot.index], result)
             pending[timer] = _Slot(slot.index, timer=True, holds_place=False)
             yield from start_now(run, [timer, *refill()])

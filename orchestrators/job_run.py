@@ -157,7 +157,7 @@ class JobRun:
                 continue
             if result.status != "retry":
                 return result
-            retries += 1
+            retries = result.attempt or retries + 1
             yield from self.wait_on(self.retry_timer(policy, retries, result), cancellable)
 
     def accept(self, outcome: type[OutcomeT], winner: Any) -> OutcomeT:

@@ -31,20 +31,27 @@ class RunPlanned(Outcome):
     records: int = 0  # records to evaluate in this job
     chunk_size: int = 1
     mode: Literal["standard", "economy"] = "standard"
+    # Records one activity call evaluates (1: a plan from before groups, which its orchestration replays as it ran).
+    records_per_call: int = Field(default=1, ge=1)
 
 
 class ChunkInput(BatchStepInput):
-    """A sub-orchestration's input: the `size` records of chunk `chunk` of the run's list, of `total` in all."""
+    """A sub-orchestration's input: the `size` records of chunk `chunk` of the run's list, of `total` in all,
+    `per_call` records to an activity call."""
 
     chunk: int = Field(ge=0)
     size: int = Field(ge=1)
     total: int = Field(ge=1)
+    per_call: int = Field(default=1, ge=1)
 
 
 class EvaluateRecordInput(BatchStepInput):
+    """Record `position` of chunk `chunk`, and the `count - 1` after it: one activity call evaluates them all."""
+
     chunk: int = Field(ge=0)
     position: int = Field(ge=0)
     total: int = Field(ge=1)
+    count: int = Field(default=1, ge=1)
 
 
 # --- economy runs: the records through the Batch API ----------------------------------------------------
