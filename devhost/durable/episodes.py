@@ -68,6 +68,9 @@ def take_messages(instance: Instance, messages: Sequence[Message], now: str) -> 
         else:
             intake.consumed.append(m.id)
             intake.events.append(m.event)
+    # An execution's history starts with its ExecutionStarted, even when an event raised to the instance while it
+    # continued as new came into the inbox before it (it is kept for the new execution).
+    intake.events.sort(key=lambda e: e["EventType"] != EventType.EXECUTION_STARTED)
     return intake
 
 
@@ -195,6 +198,7 @@ class EpisodeBuilder:
         self.commit.reset_history = True
         self.commit.history_append = []
         self.commit.drop_pending = True
+        self.commit.keep_raised = True
         self.commit.updates.update(
             execution_id=execution_id, input=new_input, status=RuntimeStatus.RUNNING, last_updated_time=self.now
         )

@@ -220,7 +220,10 @@ class Store:
                 db.execute("DELETE FROM history WHERE instance_id = ?", (c.instance_id,))
             if c.drop_pending:
                 db.execute("DELETE FROM work WHERE instance_id = ?", (c.instance_id,))
-                db.execute("DELETE FROM inbox WHERE instance_id = ? AND kind = ?", (c.instance_id, EVENT))
+                db.execute(
+                    "DELETE FROM inbox WHERE instance_id = ? AND kind = ? AND (? = 0 OR execution_id IS NOT NULL)",
+                    (c.instance_id, EVENT, int(c.keep_raised)),
+                )
             for timer_id in c.drop_timers:
                 db.execute(
                     "DELETE FROM inbox WHERE instance_id = ? AND kind = ? AND json_extract(event, '$.TimerId') = ?",
