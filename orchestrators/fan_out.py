@@ -59,10 +59,12 @@ def fan_out(
     *,
     window: int = FAN_OUT_WINDOW,
     sub_orchestrations: bool = False,
+    first_key: int = 0,
 ) -> Generator[Any, Any, list[OutcomeT]]:
     """Run one activity per payload; returns their outcomes in payload order. Stops at the first failure (after
     its retries) or at a cancel. Progress is what each finished activity recorded (JobRun.show). With
-    `sub_orchestrations`, `name` is an orchestrator and each payload starts one (instance `<job id>:<name>:<i>`)."""
+    `sub_orchestrations`, `name` is an orchestrator and each payload starts one (instance `<job id>:<name>:<i>`, i
+    counted from `first_key`: a job that continues as new goes on numbering its chunks)."""
     run.step = step
     results: list[OutcomeT | None] = [None] * len(payloads)
     retries = [0] * len(payloads)
@@ -73,7 +75,7 @@ def fan_out(
     def call(index: int) -> Any:
         payload = payloads[index]
         if sub_orchestrations:
-            task = run.schedule_sub(name, policy, payload, f"{name}:{index}")
+            task = run.schedule_sub(name, policy, payload, f"{name}:{first_key + index}")
         else:
             task = run.schedule(name, policy, payload)
         pending[task] = _Slot(index)

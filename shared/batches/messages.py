@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from shared.jobs.messages import Outcome
-from shared.jobs.models import JobRef
+from shared.jobs.models import JobProgress, JobRef
 
 
 class BatchStepInput(JobRef):
@@ -31,8 +31,22 @@ class RunPlanned(Outcome):
     records: int = 0  # records to evaluate in this job
     chunk_size: int = 1
     mode: Literal["standard", "economy"] = "standard"
-    # Records one activity call evaluates (1: a plan from before groups, which its orchestration replays as it ran).
+    # Records one activity call evaluates, and whether the job continues as new every few chunks. The defaults are
+    # a plan made before either existed: an instance still running it replays as it ran.
     records_per_call: int = Field(default=1, ge=1)
+    generations: bool = False
+
+
+class RunGeneration(BatchStepInput):
+    """The evaluation job's input when it continues as new: the plan in counts and where the next execution starts.
+    Ids and counts only, so every execution's history starts small; `progress` is the progress last shown (fixed
+    size), so the custom status carries on across executions and its seq never goes back."""
+
+    records: int = Field(ge=1)
+    chunk_size: int = Field(ge=1)
+    records_per_call: int = Field(default=1, ge=1)
+    next_chunk: int = Field(ge=0)  # the first chunk this execution runs
+    progress: JobProgress | None = None
 
 
 class ChunkInput(BatchStepInput):

@@ -108,6 +108,7 @@ def plan(scope: JobScope) -> RunPlanned:
         chunk_size=size,
         mode=request.mode,
         records_per_call=RECORDS_PER_CALL,
+        generations=True,
         progress=scope.report(first),
     )
 
