@@ -20,6 +20,16 @@ class StagingPlanned(Outcome):
     chunk_size: int = 1
 
 
+class StagingGeneration(BatchStepInput):
+    """The staging job's input when it continues as new: where the next execution starts, in ids and counts, and
+    the progress last shown (see RunGeneration)."""
+
+    documents: int = Field(ge=1)
+    chunk_size: int = Field(ge=1)
+    next_chunk: int = Field(ge=0)
+    progress: JobProgress | None = None
+
+
 class StageChunkInput(BatchStepInput):
     chunk: int = Field(ge=0)
     chunk_size: int = Field(ge=1)

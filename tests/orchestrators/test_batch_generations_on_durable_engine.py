@@ -1,7 +1,7 @@
 """A long batch run continues as new every CHUNKS_PER_GENERATION chunks, carrying ids and counts only: on devhost's
 Durable engine (real SDK replay) no execution's history grows past a bound that does not depend on the batch's size,
 the chunks keep their numbers across executions, the progress shown never goes back, and a cancel ends the job in a
-later execution as in the first."""
+later execution as in the first. Staging a large folder continues as new the same way."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import azure.durable_functions as df
 import pytest
 
 from devhost.durable import DurableEngine
-from orchestrators import batch_evaluation
+from orchestrators import batch_evaluation, batch_staging
 from shared.batches import names
 from shared.batches.models import BatchConfig, BatchStatus, RecordStatus
 from shared.batches.request import EvaluationJobRequest, StagingJobRequest
@@ -40,7 +40,10 @@ PROMPTS = [
 @pytest.fixture
 def repos(tmp_path: Path, azurite_connection_string: str) -> Iterator[Repositories]:
     # A chunk per record: a run of 9 records is 9 chunks, three executions of 3 chunks each.
-    use_settings(Settings(data_dir=tmp_path / "data", storage_connection=azurite_connection_string, batch_run_chunk=1))
+    settings = Settings(
+        data_dir=tmp_path / "data", storage_connection=azurite_connection_string, batch_run_chunk=1, batch_stage_chunk=1
+    )
+    use_settings(settings)
     reset_repositories()
     reset_document_blobs()
     yield get_repositories()
@@ -52,6 +55,7 @@ def repos(tmp_path: Path, azurite_connection_string: str) -> Iterator[Repositori
 @pytest.fixture
 def generations(monkeypatch: pytest.MonkeyPatch) -> int:
     monkeypatch.setattr(batch_evaluation, "CHUNKS_PER_GENERATION", 3)
+    monkeypatch.setattr(batch_staging, "CHUNKS_PER_GENERATION", 2)
     return 3
 
 
@@ -177,3 +181,22 @@ async def test_a_cancel_in_a_later_execution_ends_the_job_cancelled(
     assert counts["S"] >= 3 and counts["QUEUED"] >= 1  # the first execution's chunks ran; not everything did
     assert BatchService(repos.batches).get(USER, batch_id).status is BatchStatus.CANCELLED
     assert all(r.status in (RecordStatus.S, RecordStatus.QUEUED) for r in repos.records.query(USER, batch_id).items)
+
+
+async def test_staging_a_folder_continues_as_new_and_stages_every_document(
+    engine: DurableEngine, repos: Repositories, generations: int
+) -> None:
+    client = df.DurableOrchestrationClient(engine.client_binding())
+    for i in range(5):
+        add_document(repos, f"doc{i}.md", "nda_mutual_variant_a.md")
+    batch = BatchService(repos.batches).create(USER, BatchConfig(name="b", folders=["Suppliers"], prompts=PROMPTS))
+    job = JobService(repos.jobs).create_job(USER, JobType.BATCH_STAGING, StagingJobRequest(batch_id=batch.batch_id))
+    watched = Watched(engine, job.job_id)
+    status = await run_job(client, names.STAGING_ORCHESTRATOR, job.job_id)
+    assert status.runtime_status == S.Completed, status.output
+    assert len(watched.executions()) == 3  # 5 documents, a call each, 2 calls an execution
+    staged = BatchService(repos.batches).get(USER, batch.batch_id)
+    assert staged.status is BatchStatus.STAGED
+    assert repos.records.counts(USER, batch.batch_id)["QUEUED"] == 5 * len(PROMPTS)
+    done = JobService(repos.jobs).get_job(USER, job.job_id)
+    assert (done.status, done.progress.percentage) == (JobStatus.COMPLETED, 100)
