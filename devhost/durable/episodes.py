@@ -158,7 +158,6 @@ class EpisodeBuilder:
             return self.continue_as_new(outcome.continue_as_new_input)
         if state.get("isDone"):
             return self.complete(state.get("output"))
-        self.commit.drop_timers = sorted(outcome.cancelled_timers)
         for work in outcome.new_work:
             self.schedule(work)
         self._close(RuntimeStatus.RUNNING)
@@ -226,11 +225,12 @@ class EpisodeBuilder:
             )
         elif work.kind == TIMER:
             self.commit.history_append.append(event(EventType.TIMER_CREATED, now, work.task_id, FireAt=work.fire_at))
-            if not work.cancelled:
-                fired = event(EventType.TIMER_FIRED, work.fire_at, TimerId=work.task_id, FireAt=work.fire_at)
-                self.commit.messages.append(
-                    OutgoingMessage(inst.instance_id, inst.execution_id, EVENT, fired, timer_due(work.fire_at))
-                )
+            # Even a timer cancelled at once fires at its time: DurableTask.Core's CreateTimer cancels the awaited
+            # task, not the timer's schedule, so a running instance gets its TimerFired (and ignores it).
+            fired = event(EventType.TIMER_FIRED, work.fire_at, TimerId=work.task_id, FireAt=work.fire_at)
+            self.commit.messages.append(
+                OutgoingMessage(inst.instance_id, inst.execution_id, EVENT, fired, timer_due(work.fire_at))
+            )
         elif work.kind == SUB_ORCHESTRATION:
             self.commit.history_append.append(
                 event(

@@ -88,4 +88,3 @@ class EpisodeCommit:
     keep_raised: bool = False
     """With drop_pending: keep the events raised to the instance (no execution id) for its next execution, which
     the extension delivers them to (continue-as-new); results of the old execution's work are dropped."""
-    drop_timers: list[int] = field(default_factory=list)

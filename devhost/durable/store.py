@@ -224,11 +224,6 @@ class Store:
                     "DELETE FROM inbox WHERE instance_id = ? AND kind = ? AND (? = 0 OR execution_id IS NOT NULL)",
                     (c.instance_id, EVENT, int(c.keep_raised)),
                 )
-            for timer_id in c.drop_timers:
-                db.execute(
-                    "DELETE FROM inbox WHERE instance_id = ? AND kind = ? AND json_extract(event, '$.TimerId') = ?",
-                    (c.instance_id, EVENT, timer_id),
-                )
             row = db.execute(
                 "SELECT COALESCE(MAX(position), -1) AS p FROM history WHERE instance_id = ?", (c.instance_id,)
             ).fetchone()
