@@ -20,7 +20,7 @@ from typing import Any
 import azure.durable_functions as df
 
 from orchestrators.batch_economy import economy_steps
-from orchestrators.fan_out import FAN_OUT_WINDOW, fan_out
+from orchestrators.fan_out import fan_out
 from orchestrators.job_run import JobCancelled, JobRun
 from orchestrators.retry_policies import LLM_CALL, SUB_ORCHESTRATION
 from shared.batches import names
@@ -32,6 +32,10 @@ bp = df.Blueprint()
 
 CHUNKS_IN_FLIGHT = 4
 """Chunks running at once; each keeps its own window of record calls in flight."""
+
+RECORDS_IN_FLIGHT = 8
+"""Records a chunk has in flight (at least one activity call): with CHUNKS_IN_FLIGHT, 32 a job. A batch is bulk work:
+what it does not start now waits in the plan rather than in the quota scheduler's queue, and a cancel stops it."""
 
 CHUNKS_PER_GENERATION = 40
 """Chunks one execution of the job's instance runs before it continues as new: its history stays under ~50 KB
@@ -95,7 +99,7 @@ def _finish(run: JobRun, batch_id: str) -> Steps:
 
 
 def batch_chunk_orchestration(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict[str, Any]]:
-    """One chunk of a run's records: each activity call evaluates `per_call` of them, with FAN_OUT_WINDOW records
+    """One chunk of a run's records: each activity call evaluates `per_call` of them, with RECORDS_IN_FLIGHT records
     in flight (at least one call). A record's failure marks that record F and the chunk goes on; a cancelled job
     ends the chunk `skipped`."""
     chunk = ChunkInput.model_validate(context.get_input())
@@ -108,7 +112,7 @@ def batch_chunk_orchestration(context: df.DurableOrchestrationContext) -> Genera
         )
         for p in range(0, chunk.size, per_call)
     ]  # fmt: skip
-    window = max(1, FAN_OUT_WINDOW // per_call)
+    window = max(1, RECORDS_IN_FLIGHT // per_call)
     try:
         yield from fan_out(
             run, ProcessingStep.CALLING_LLM, names.EVALUATE_RECORD, LLM_CALL, calls, Outcome, window=window

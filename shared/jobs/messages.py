@@ -75,6 +75,9 @@ class JobStarted(BaseModel):
     """The contracts the job analyses one by one (compared contracts, or the query's set): the orchestrator
     plans its fan-out with them."""
     progress: JobProgress | None = None
+    window: int | None = Field(default=None, ge=1)
+    """Model calls the job keeps in flight (shared/jobs/lifecycle.py llm_window); None: the orchestrator's default
+    (a job started before windows were sized replays with it)."""
 
 
 class FinalizeJobInput(JobRef):

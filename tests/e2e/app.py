@@ -56,6 +56,7 @@ def app_environment(data_dir: Path, storage: str, **settings: str) -> dict[str, 
             "DEVHOST_TRUST_PRINCIPAL_HEADERS": "1",
             "DEVHOST_SYSTEM_KEY": SYSTEM_KEY,
             "LLM_PROVIDER": "offline",
+            "PYTHON_THREADPOOL_THREAD_COUNT": "32",  # as the Bicep sets it (infra/modules/function-app.bicep)
             **TEST_HOST_OVERRIDES,
         }
     )
