@@ -31,7 +31,7 @@ from shared.batches import progress
 from shared.batches.answer_cache import answer_key
 from shared.batches.evaluation import EvaluationTask, settle
 from shared.batches.messages import RunPlanned
-from shared.batches.models import Batch, BatchSummary, ModelAnswer, RecordStatus, ResponseRecord
+from shared.batches.models import BatchConfig, BatchSummary, ModelAnswer, RecordStatus, ResponseRecord
 from shared.batches.request import EvaluationJobRequest
 from shared.batches.scoring import ScoreInvalid
 from shared.batches.service import BatchService
@@ -95,7 +95,10 @@ def records_of(scope: JobScope, batch_id: str, statuses: list[RecordStatus] | No
 def plan(scope: JobScope) -> RunPlanned:
     """The records to evaluate: QUEUED and F ones (a finished batch re-runs only its failures), in chunks."""
     request = scope.request(EvaluationJobRequest)
-    BatchService(scope.repos.batches).begin_run(scope.user_id, request.batch_id, scope.job_id)
+    batch = BatchService(scope.repos.batches).begin_run(scope.user_id, request.batch_id, scope.job_id)
+    # What every record call needs of the batch, apart: the batch document itself holds the staging report, one
+    # entry a document (MBs at 10,000 documents), which no record call should read.
+    scope.artifacts.put(names.RUN_CONFIG, batch.snapshot or batch.config)
     ids = [r.record_id for r in records_of(scope, request.batch_id, [RecordStatus.QUEUED, RecordStatus.F])]
     # Records per sub-orchestration (BATCH_RUN_CHUNK): each instance's history stays small however large the batch.
     size = get_settings().batch_run_chunk
@@ -201,7 +204,7 @@ class _Settled:
 
 
 class _Group:
-    """What the records of one call share, read once: the batch, the documents' texts, whether the job is
+    """What the records of one call share, read once: the run's configuration, the documents' texts, whether the job is
     cancelled (checked before the first model call; a cancel after it is seen by the group after)."""
 
     def __init__(self, scope: JobScope, analyzer: Analyzer, batch_id: str) -> None:
@@ -209,7 +212,7 @@ class _Group:
         self.analyzer = analyzer
         self.batch_id = batch_id
         self._lock = threading.Lock()
-        self._batch: Batch | None = None
+        self._config: BatchConfig | None = None
         self._texts: dict[str, DocumentText] = {}
         self._cancelled: bool | None = None
 
@@ -217,11 +220,16 @@ class _Group:
         with self._lock:
             return read()
 
-    def batch(self) -> Batch:
-        def read() -> Batch:
-            if self._batch is None:
-                self._batch = BatchService(self.scope.repos.batches).get(self.scope.user_id, self.batch_id)
-            return self._batch
+    def config(self) -> BatchConfig:
+        """The configuration the run evaluates with, as its plan kept it (a plan from before: the batch's)."""
+
+        def read() -> BatchConfig:
+            if self._config is None:
+                self._config = self.scope.artifacts.find(names.RUN_CONFIG, BatchConfig)
+                if self._config is None:
+                    batch = BatchService(self.scope.repos.batches).get(self.scope.user_id, self.batch_id)
+                    self._config = batch.snapshot or batch.config
+            return self._config
 
         return self._once(read)
 
@@ -291,7 +299,7 @@ class _Group:
         return _Settled(closed=True)
 
     def _task(self, record: ResponseRecord) -> tuple[EvaluationTask, str]:
-        config = self.batch().snapshot or self.batch().config
+        config = self.config()
         prompt = config.prompts[record.prompt_index]
         text = self.text(record.document_id)
         task = EvaluationTask(

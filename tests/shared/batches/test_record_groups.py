@@ -8,6 +8,8 @@ import threading
 import time
 from typing import Any
 
+import pytest
+
 from shared.analysis.base import AnalyzerReply
 from shared.batches import running
 from shared.batches.evaluation import Evaluation, EvaluationTask
@@ -170,3 +172,21 @@ def test_a_model_behind_a_network_is_called_for_the_records_of_a_group_at_once(r
     assert analyzer.calls[total:] == ["nda_a.md/Governing law"]
     assert analyzer.keys[total] == analyzer.keys[analyzer.calls.index("nda_a.md/Governing law")]
     assert keys["nda_a.md/Governing law"] == analyzer.keys[total]
+
+
+def test_a_record_call_reads_the_runs_configuration_not_the_batch_document(
+    repos: Repositories, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch document holds the staging report (an entry a document: MBs for a large batch); the plan keeps
+    the configuration the run evaluates with, and a record call reads that."""
+    scope, batch_id, total = planned(repos)
+    reads: list[str] = []
+    original = BatchService.get
+
+    def counted(self: BatchService, user_id: str, batch: str) -> Any:
+        reads.append(batch)
+        return original(self, user_id, batch)
+
+    monkeypatch.setattr(BatchService, "get", counted)
+    assert group(scope, Scripted(), batch_id, total).status == "ok"
+    assert reads == []
