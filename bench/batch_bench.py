@@ -3,6 +3,7 @@
     python -m bench.batch_bench [--sizes 1000,10000] [--naive-timeout 900] [--skip-naive] [--baseline-dir DIR]
     python -m bench.batch_bench --sizes 100,300         # a quick run (about 2 minutes)
     python -m bench.batch_bench --sizes 1000 --skip-naive --baseline-dir /tmp/base   # ours vs another tree
+    python -m bench.batch_bench --sizes 100000 --skip-naive --timeout 7200           # a long batch
 
 For each size (records = documents x 10 prompts: 100 x 10 and 1,000 x 10 by default) and each variant, a fresh
 devhost child runs an app with LLM_PROVIDER=offline and its own SQLite store and state. Synthetic contracts
@@ -10,7 +11,8 @@ devhost child runs an app with LLM_PROVIDER=offline and its own SQLite store and
 a batch with the ten prompts is created, staged (POST .../stage) and run (POST .../run); each job is polled
 through its statusQueryGetUri until done. Variants:
   ours   the real app (function_app.py, unchanged): the run fans out one sub-orchestration per BATCH_RUN_CHUNK
-         records, CHUNKS_IN_FLIGHT at a time, each fanning out one activity per record;
+         records, CHUNKS_IN_FLIGHT at a time, each evaluating RECORDS_PER_CALL records to an activity call, and
+         continues as new every CHUNKS_PER_GENERATION chunks (orchestrators/batch_evaluation.py);
   naive  bench/batch_bench_naive.py: the same app, but the run job fans out over every record in its own
          instance (orchestrators/fan_out.py, as many calls in flight), with no sub-orchestrations;
   today  with --baseline-dir DIR: the app *and devhost* of another working tree (e.g. the branch point, exported

@@ -84,7 +84,7 @@ def _ratios(large: RunFigures, small: RunFigures) -> str:
 
 def report(runs: list[RunFigures]) -> None:
     width = 22
-    print("\n== document batches on devhost, offline provider: ours (chunk sub-orchestrations) vs naive ==")
+    print("\n== document batches on devhost, offline provider: ours vs naive / today ==")
     print(f"  {'':<28}" + "".join(f"{f.variant + ' ' + format(f.records, ','):>{width}}" for f in runs))
     for label, value in ROWS:
         print(f"  {label:<28}" + "".join(f"{value(f):>{width}}" for f in runs))
