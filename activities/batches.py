@@ -68,8 +68,8 @@ def batch_evaluate_record(payload: dict[str, Any]) -> dict[str, Any]:
         names.EVALUATE_RECORD,
         ProcessingStep.CALLING_LLM,
         data,
-        lambda scope: running.evaluate_record(
-            scope, get_analyzer(), data.batch_id, data.chunk, data.position, data.total
+        lambda scope: running.evaluate_records(
+            scope, get_analyzer(), data.batch_id, data.chunk, data.position, data.count, data.total
         ),
     )
 

@@ -1,7 +1,9 @@
 """Document batches at scale: 1,000 and 10,000 records through devhost, ours vs a naive single orchestration.
 
-    python -m bench.batch_bench [--sizes 1000,10000] [--naive-timeout 900] [--skip-naive]
+    python -m bench.batch_bench [--sizes 1000,10000] [--naive-timeout 900] [--skip-naive] [--baseline-dir DIR]
     python -m bench.batch_bench --sizes 100,300         # a quick run (about 2 minutes)
+    python -m bench.batch_bench --sizes 1000 --skip-naive --baseline-dir /tmp/base   # ours vs another tree
+    python -m bench.batch_bench --sizes 100000 --skip-naive --timeout 7200           # a long batch
 
 For each size (records = documents x 10 prompts: 100 x 10 and 1,000 x 10 by default) and each variant, a fresh
 devhost child runs an app with LLM_PROVIDER=offline and its own SQLite store and state. Synthetic contracts
@@ -9,9 +11,13 @@ devhost child runs an app with LLM_PROVIDER=offline and its own SQLite store and
 a batch with the ten prompts is created, staged (POST .../stage) and run (POST .../run); each job is polled
 through its statusQueryGetUri until done. Variants:
   ours   the real app (function_app.py, unchanged): the run fans out one sub-orchestration per BATCH_RUN_CHUNK
-         records, CHUNKS_IN_FLIGHT at a time, each fanning out one activity per record;
+         records, CHUNKS_IN_FLIGHT at a time, each evaluating RECORDS_PER_CALL records to an activity call, and
+         continues as new every CHUNKS_PER_GENERATION chunks (orchestrators/batch_evaluation.py);
   naive  bench/batch_bench_naive.py: the same app, but the run job fans out over every record in its own
-         instance (orchestrators/fan_out.py, as many calls in flight), with no sub-orchestrations.
+         instance (orchestrators/fan_out.py, as many calls in flight), with no sub-orchestrations;
+  today  with --baseline-dir DIR: the app *and devhost* of another working tree (e.g. the branch point, exported
+         with `git archive <commit> | tar -x -C DIR`, with .venv and node_modules linked in), measured in the same
+         run, right after ours at each size, so both see the same machine.
 
 Reported per run: wall time of staging and of the run (submit to done); the CPU the devhost process used during
 the run (from /proc: Linux only); the orchestrator replay time, summed over every orchestrator episode of the run
@@ -21,7 +27,9 @@ the SDK's orchestrator function (what replaying the history costs), "wall" the s
 for the GIL while activities run), "host episode wall" the whole episode in devhost (history read, call, action
 check, commit; episodes overlap, so the sum can exceed the run); the number of instances and the histories of the
 job's own instance and of its largest chunk (events and bytes, read from devhost's SQLite state as
-bench/jobs_bench.py does); then each variant's growth from the smallest size to the largest, and naive / ours.
+bench/jobs_bench.py does), and the largest history any instance had at any time (events and context bytes, from
+the trace: a job that continues as new ends with its last generation's history only) with the job's generations;
+then each variant's growth from the smallest size to the largest, and naive / ours, today / ours.
 
 The naive run is capped at --naive-timeout seconds (default 900): past it, the bench reports what it reached
 (records done, replay time, history so far) and stops that app. On a 2-core machine the default sizes take about
@@ -47,7 +55,7 @@ from typing import Any
 
 from bench.batch_bench_data import PROMPTS, contract_text, filename
 from bench.batch_bench_report import RunFigures, p95, report
-from tests.e2e.app import RunningApp, make_app
+from tests.e2e.app import RunningApp, make_app, make_app_of
 from tests.e2e.helpers import JobTimeout, get_json, wait_for_job
 from tests.support.azurite import start_azurite
 
@@ -56,10 +64,11 @@ FOLDER = "Bench contracts"
 NAIVE_APP = "from bench.batch_bench_naive import app  # noqa: F401  (the naive baseline: bench/batch_bench_naive.py)\n"
 
 
-def start_app(root: Path, variant: str, storage: str, trace: Path) -> RunningApp:
-    # 10,000 records (1,000 documents x 10 prompts) in one batch and folder: above the per-user defaults on purpose.
-    limits = {"MAX_RECORDS_PER_BATCH": "100000", "MAX_DOCUMENTS_PER_FOLDER": "100000"}
-    app = make_app(root, storage, LLM_PROVIDER="offline", DEVHOST_EPISODE_TRACE=str(trace), **limits)
+def start_app(root: Path, variant: str, storage: str, trace: Path, source: Path | None = None) -> RunningApp:
+    settings = {"LLM_PROVIDER": "offline", "DEVHOST_EPISODE_TRACE": str(trace)}
+    # 100,000 records (10,000 documents x 10 prompts) in one batch and folder: above the per-user defaults on purpose.
+    settings |= {"MAX_RECORDS_PER_BATCH": "100000", "MAX_DOCUMENTS_PER_FOLDER": "100000"}
+    app = make_app(root, storage, **settings) if source is None else make_app_of(source, root, storage, settings)
     if variant == "naive":  # the overlay links the repo's function_app.py: put the naive app in its place
         (app.app_dir / "function_app.py").unlink()
         (app.app_dir / "function_app.py").write_text(NAIVE_APP)
@@ -122,10 +131,12 @@ def process_cpu_s(app: RunningApp) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def measure(root: Path, variant: str, storage: str, records: int, timeout: float) -> RunFigures:
+def measure(
+    root: Path, variant: str, storage: str, records: int, timeout: float, source: Path | None = None
+) -> RunFigures:
     documents = -(-records // len(PROMPTS))
     trace = root / "episodes.jsonl"
-    app = start_app(root, variant, storage, trace)
+    app = start_app(root, variant, storage, trace, source)
     try:
         say(f"{variant} {records:,}: uploading {documents:,} documents")
         upload(app, documents)
@@ -164,6 +175,11 @@ def measure(root: Path, variant: str, storage: str, records: int, timeout: float
         p95_cpu_ms=p95([e["sdk_cpu_ms"] for e in episodes]),
         p95_wall_ms=p95([e["sdk_ms"] for e in episodes]),
         job_cpu_ms=sum(e["sdk_cpu_ms"] for e in episodes if e["instance"] == job_id),
+        peak_history=max(((e["history_events"], e["context_bytes"]) for e in episodes), default=(0, 0)),
+        peak_job_history=max(
+            ((e["history_events"], e["context_bytes"]) for e in episodes if e["instance"] == job_id), default=(0, 0)
+        ),
+        generations=sum(1 for e in episodes if e["instance"] == job_id and e["history_events"] == 2),
         instances=len(found),
         job_history=own,
         largest_chunk=max(chunks, key=lambda h: h[1], default=(0, 0)),
@@ -182,15 +198,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--timeout", type=float, default=3600, help="seconds allowed for our run of each size")
     parser.add_argument("--naive-timeout", type=float, default=900, help="cap on the naive run of each size (s)")
     parser.add_argument("--skip-naive", action="store_true", help="run ours only")
+    parser.add_argument("--baseline-dir", type=Path, help="another tree (app and devhost) to measure as 'today'")
     args = parser.parse_args(argv)
     sizes = sorted(int(s) for s in args.sizes.split(","))
-    variants = ["ours"] if args.skip_naive else ["ours", "naive"]
     runs: list[RunFigures] = []
     with tempfile.TemporaryDirectory(prefix="batch-bench-") as tmp, start_azurite() as storage:
-        for variant in variants:
+        for size in sizes:  # ours then today at each size: the two see the machine as alike as one run allows
+            runs.append(measure(Path(tmp) / f"ours-{size}", "ours", storage, size, args.timeout))
+            if args.baseline_dir is not None:
+                today = Path(tmp) / f"today-{size}"
+                runs.append(measure(today, "today", storage, size, args.timeout, args.baseline_dir.resolve()))
+        if not args.skip_naive:
             for size in sizes:
-                timeout = args.timeout if variant == "ours" else args.naive_timeout
-                runs.append(measure(Path(tmp) / f"{variant}-{size}", variant, storage, size, timeout))
+                runs.append(measure(Path(tmp) / f"naive-{size}", "naive", storage, size, args.naive_timeout))
     report(runs)
 
 

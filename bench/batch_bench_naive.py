@@ -3,7 +3,7 @@ evaluation job is one orchestration fanning out over every record of the run its
 
 It registers under the real job's orchestrator name, so POST /api/batches/{id}/run starts it through the real API
 and job lifecycle. Same steps (plan, one activity per record, finish, save), same orchestrators/fan_out.py, and as
-many record calls in flight as the real job keeps (CHUNKS_IN_FLIGHT x FAN_OUT_WINDOW); only the shape differs. The
+many record calls in flight as the real job keeps (CHUNKS_IN_FLIGHT x RECORDS_IN_FLIGHT); only the shape differs. The
 bench runs it from a bench-only app directory whose function_app.py is `from bench.batch_bench_naive import app`.
 Never deployed (bench/ is in .funcignore).
 """
@@ -29,9 +29,9 @@ from api.job_actions import bp as job_actions_bp
 from api.job_status import bp as job_status_bp
 from api.jobs import bp as jobs_bp
 from api.results import bp as results_bp
-from orchestrators.batch_evaluation import CHUNKS_IN_FLIGHT
+from orchestrators.batch_evaluation import CHUNKS_IN_FLIGHT, RECORDS_IN_FLIGHT
 from orchestrators.batch_staging import bp as batch_staging_orchestrator_bp
-from orchestrators.fan_out import FAN_OUT_WINDOW, fan_out
+from orchestrators.fan_out import fan_out
 from orchestrators.job_run import JobRun
 from orchestrators.retry_policies import LLM_CALL
 from shared.batches import names
@@ -39,7 +39,7 @@ from shared.batches.messages import BatchStepInput, EvaluateRecordInput, RunPlan
 from shared.jobs.messages import JobStarted, Outcome
 from shared.jobs.models import JobRef, ProcessingStep
 
-NAIVE_WINDOW = CHUNKS_IN_FLIGHT * FAN_OUT_WINDOW
+NAIVE_WINDOW = CHUNKS_IN_FLIGHT * RECORDS_IN_FLIGHT
 """Record calls in flight: as many as the real job keeps (its chunks in flight, each with its own window)."""
 
 bp = df.Blueprint()
@@ -56,9 +56,12 @@ def _steps(run: JobRun, started: JobStarted) -> Generator[Any, Any, str]:
     size, total = plan.chunk_size, plan.records
     # The plan stored the record ids in chunks; record i is position i % size of chunk i // size.
     records = [
-        EvaluateRecordInput(**ids, batch_id=plan.batch_id, chunk=i // size, position=i % size, total=total)
+        EvaluateRecordInput(
+            job_id=run.ref.job_id, user_id=run.ref.user_id, batch_id=plan.batch_id, chunk=i // size,
+            position=i % size, total=total,
+        )
         for i in range(total)
-    ]
+    ]  # fmt: skip
     yield from fan_out(
         run, ProcessingStep.CALLING_LLM, names.EVALUATE_RECORD, LLM_CALL, records, Outcome, window=NAIVE_WINDOW
     )

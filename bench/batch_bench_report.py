@@ -26,6 +26,9 @@ class RunFigures:
     largest_chunk: tuple[int, int]  # (events, bytes) of its largest sub-orchestration; (0, 0) when it has none
     history_bytes: int
     run_cpu_s: float  # CPU the devhost process used from submit to done: replay, activities, host, polls
+    peak_history: tuple[int, int] = (0, 0)  # (events, context bytes) of the largest history any instance replayed
+    peak_job_history: tuple[int, int] = (0, 0)  # the same, of the job's own instance (any generation)
+    generations: int = 1  # executions of the job's instance (continue-as-new starts another)
 
     @property
     def largest(self) -> tuple[int, int]:
@@ -50,6 +53,7 @@ ROWS: list[Row] = [
     ("devhost cpu during the run", lambda f: f"{f.run_cpu_s:.1f} s"),
     ("orchestrator episodes", lambda f: f"{f.episodes:,}"),
     ("replay cpu, sum", lambda f: f"{f.cpu_ms / 1000:.1f} s"),
+    ("replay cpu per record", lambda f: f"{f.cpu_ms / max(f.done, 1):.2f} ms"),
     ("  of it the job instance", lambda f: f"{f.job_cpu_ms / 1000:.1f} s"),
     ("replay wall, sum", lambda f: f"{f.wall_ms / 1000:.1f} s"),
     ("host episode wall, sum", lambda f: f"{f.host_ms / 1000:.1f} s"),
@@ -59,6 +63,9 @@ ROWS: list[Row] = [
     ("job instance history", lambda f: _history(f.job_history)),
     ("largest chunk history", lambda f: _history(f.largest_chunk)),
     ("all histories", lambda f: f"{f.history_bytes / 1024:,.0f} KB"),
+    ("largest replayed, any inst.", lambda f: _history(f.peak_history)),
+    ("largest replayed, job", lambda f: _history(f.peak_job_history)),
+    ("job generations", lambda f: f"{f.generations:,}"),
 ]
 Ratio = tuple[str, Callable[[RunFigures], float]]
 RATIOS: list[Ratio] = [
@@ -77,7 +84,7 @@ def _ratios(large: RunFigures, small: RunFigures) -> str:
 
 def report(runs: list[RunFigures]) -> None:
     width = 22
-    print("\n== document batches on devhost, offline provider: ours (chunk sub-orchestrations) vs naive ==")
+    print("\n== document batches on devhost, offline provider: ours vs naive / today ==")
     print(f"  {'':<28}" + "".join(f"{f.variant + ' ' + format(f.records, ','):>{width}}" for f in runs))
     for label, value in ROWS:
         print(f"  {label:<28}" + "".join(f"{value(f):>{width}}" for f in runs))
@@ -94,8 +101,11 @@ def report(runs: list[RunFigures]) -> None:
             )
             continue
         print(f"  {variant:<6} {large.records / small.records:.0f}x the records: {_ratios(large, small)}")
-    print("\n  naive / ours, same size:")
-    for naive in (f for f in runs if f.variant == "naive" and f.finished):
-        ours = next((f for f in runs if f.variant == "ours" and f.records == naive.records), None)
-        if ours is not None:
-            print(f"  {naive.records:>6,} records: {_ratios(naive, ours)}")
+    for other in ("naive", "today"):
+        pairs = [(f, next((o for o in runs if o.variant == "ours" and o.records == f.records), None)) for f in runs]
+        pairs = [(f, o) for f, o in pairs if f.variant == other and f.finished and o is not None]
+        if pairs:
+            print(f"\n  {other} / ours, same size:")
+        for theirs, ours in pairs:
+            assert ours is not None
+            print(f"  {theirs.records:>6,} records: {_ratios(theirs, ours)}")

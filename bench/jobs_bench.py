@@ -1,6 +1,6 @@
 """A 10-contract comparison job end to end through devhost, against a naive in-process baseline.
 
-    python -m bench.jobs_bench [--contracts 10] [--latency 0.5] [--runs 2]
+    python -m bench.jobs_bench [--contracts 10] [--latency 0.5] [--runs 2] [--baseline-dir DIR]
 
 Two providers: `offline` (the deterministic analyzer) and `openai` against the OpenAI-compatible test server
 with a fixed latency per model call. For each, the real app (function_app.py) runs under devhost in a child
@@ -10,6 +10,10 @@ wall time (submit to 200), model calls, and the bytes of orchestration history d
 
 Baseline, in the same run: the same comparisons made by `shared.comparison.inline.run_comparison_inline` in this
 process, sequentially, over the contracts the app stored (same SQLite data folder), with the same provider.
+
+With --baseline-dir DIR (another working tree, e.g. the branch point exported with `git archive`), each provider's
+scenario also runs that tree's app under that tree's devhost ("today"), right after ours, and the report adds
+today / ours.
 
 Prints figures; asserts nothing about time.
 """
@@ -33,7 +37,7 @@ from shared.comparison.inline import run_comparison_inline
 from shared.comparison.request import ComparisonJobRequest
 from shared.settings import Settings, get_settings, use_settings
 from shared.storage.factory import get_repositories, reset_repositories
-from tests.e2e.app import RunningApp, make_app, openai_settings
+from tests.e2e.app import RunningApp, make_app, make_app_of, openai_settings
 from tests.e2e.helpers import NDA_STANDARD, NDA_VARIANT_A, NDA_VARIANT_B, upload_sample, wait_for_job
 from tests.support.azurite import start_azurite
 from tests.support.openai_server import OpenAITestServer
@@ -180,10 +184,20 @@ def storage() -> Iterator[str]:
 
 
 def scenario(
-    name: str, root: Path, connection: str, contracts: int, runs: int, latency: float, server: OpenAITestServer | None
+    name: str,
+    root: Path,
+    connection: str,
+    contracts: int,
+    runs: int,
+    latency: float,
+    server: OpenAITestServer | None,
+    source: Path | None = None,
 ) -> dict[str, Any]:
     settings_env = openai_settings(server) if server is not None else {}
-    app = make_app(root / name, connection, **settings_env)
+    if source is None:
+        app = make_app(root / name, connection, **settings_env)
+    else:
+        app = make_app_of(source, root / f"{name}-today", connection, settings_env)
     started = time.perf_counter()
     app.start()
     startup = time.perf_counter() - started
@@ -238,17 +252,31 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--contracts", type=int, default=10)
     parser.add_argument("--latency", type=float, default=0.5, help="seconds per model call on the test server")
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--baseline-dir", type=Path, help="another tree (app and devhost) to measure as 'today'")
     args = parser.parse_args(argv)
     server = OpenAITestServer().start()
     try:
         with tempfile.TemporaryDirectory(prefix="jobs-bench-") as tmp, storage() as connection:
             root = Path(tmp)
-            offline = scenario("offline", root, connection, args.contracts, args.runs, args.latency, None)
-            report(offline, args.contracts, None)
-            llm = scenario("openai", root, connection, args.contracts, args.runs, args.latency, server)
-            report(llm, args.contracts, args.latency)
+            for name, provider, latency in (("offline", None, None), ("openai", server, args.latency)):
+                ours = scenario(name, root, connection, args.contracts, args.runs, args.latency, provider)
+                report(ours, args.contracts, latency)
+                if args.baseline_dir is not None:
+                    today = scenario(
+                        name, root, connection, args.contracts, args.runs, args.latency, provider, args.baseline_dir
+                    )
+                    today["name"] = f"{name}, today ({args.baseline_dir})"
+                    report(today, args.contracts, latency)
+                    compare(ours, today)
     finally:
         server.stop()
+
+
+def compare(ours: dict[str, Any], today: dict[str, Any]) -> None:
+    mine = statistics.median(j.seconds for j in ours["jobs"])
+    theirs = statistics.median(j.seconds for j in today["jobs"])
+    history = f"history {today['jobs'][-1].history.bytes} / {ours['jobs'][-1].history.bytes} bytes"
+    print(f"\n  today / ours: job {theirs:.2f} s / {mine:.2f} s = {theirs / mine:.2f}x; {history}")
 
 
 if __name__ == "__main__":

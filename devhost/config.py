@@ -183,6 +183,16 @@ def parse_timespan(text: str) -> timedelta:
     return span
 
 
+def worker_threads(environ: Mapping[str, str]) -> int:
+    """Threads of the Python worker's pool for sync functions (HTTP, queue, timer, activity and orchestrator alike):
+    PYTHON_THREADPOOL_THREAD_COUNT (1 to 32), else what Python 3.9+ workers leave it to, ThreadPoolExecutor's
+    default min(32, cores + 4)."""
+    text = (environ.get("PYTHON_THREADPOOL_THREAD_COUNT") or "").strip()
+    if text:
+        return max(1, min(32, int(text)))
+    return min(32, (os.cpu_count() or 1) + 4)
+
+
 def config_int(section: Mapping[str, Any], key: str, default: int, where: str) -> int:
     """An integer of host.json: a JSON number, or text such as an `AzureFunctionsJobHost__*` override gives."""
     value = section.get(key)

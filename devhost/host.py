@@ -23,6 +23,7 @@ from devhost.config import (
     load_host_json,
     load_local_settings,
     route_prefix,
+    worker_threads,
 )
 from devhost.functions import FunctionInfo
 from devhost.http_body import request_body_limit
@@ -131,12 +132,13 @@ class DevHost:
         self.functions = index_app(app)
         check_http_kinds(self.functions)
 
+        # One pool for every sync function, as the Python worker has: an activity that waits on the network holds
+        # a thread an HTTP function or an orchestrator episode cannot have meanwhile.
+        self._executor = ThreadPoolExecutor(max_workers=worker_threads(self.environ), thread_name_prefix="devhost-fn")
         if needs_durable(self.functions):
             self.engine = self._make_engine()
             await self.engine.start()
 
-        threads = int(self.environ.get("PYTHON_THREADPOOL_THREAD_COUNT") or min(32, (os.cpu_count() or 1) + 4))
-        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="devhost-fn")
         invoker = Invoker(
             self.app_dir,
             self._executor,
@@ -181,6 +183,7 @@ class DevHost:
             host_config=self.host_json,
             public_base_url=self.base_url,
             system_key=self.keys.system_key,
+            worker_pool=self._executor,
         )
 
     async def stop(self) -> None:

@@ -33,8 +33,11 @@ class DevHostProcess:
         port: int = 0,
         env: dict[str, str] | None = None,
         startup_timeout: float = 60.0,
+        devhost_root: str | Path | None = None,
     ) -> None:
         self.app_dir = Path(app_dir)
+        # Where the child imports devhost from (default: this checkout); a benchmark runs another tree's devhost.
+        self.devhost_root = Path(devhost_root) if devhost_root is not None else Path(__file__).resolve().parents[1]
         self.state_dir = Path(state_dir) if state_dir is not None else None
         self.port = port
         self.env = env
@@ -62,10 +65,9 @@ class DevHostProcess:
         args = [sys.executable, "-m", "devhost", "--port", str(self.port), "--app-dir", str(self.app_dir)]
         if self.state_dir is not None:
             args += ["--state-dir", str(self.state_dir)]
-        repo_root = Path(__file__).resolve().parents[1]
         env = dict(os.environ if self.env is None else self.env)
         # The child must import devhost itself, wherever it is started from.
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(repo_root), env.get("PYTHONPATH", "")) if p)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(self.devhost_root), env.get("PYTHONPATH", "")) if p)
         env["PYTHONUNBUFFERED"] = "1"
         self.process = subprocess.Popen(
             args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=str(self.app_dir)

@@ -8,7 +8,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from orchestrators.fan_out import fan_out
+from orchestrators.fan_out import FAN_OUT_WINDOW, fan_out
 from orchestrators.job_run import JobRun
 from orchestrators.retry_policies import LLM_CALL
 from shared.comparison import names
@@ -31,7 +31,8 @@ def _steps(run: JobRun, started: JobStarted) -> Generator[Any, Any, str]:
     yield from run.call(ProcessingStep.RETRIEVING_DATA, names.RETRIEVE, ref, Outcome)
     yield from run.call(ProcessingStep.GENERATING_PROMPT, names.PROMPT, ref, Outcome)
     calls = [CompareContractInput(**run.ids, contract_id=cid, items_total=len(compared)) for cid in compared]
-    yield from fan_out(run, ProcessingStep.CALLING_LLM, names.COMPARE, LLM_CALL, calls, Outcome)
+    window = started.window or FAN_OUT_WINDOW
+    yield from fan_out(run, ProcessingStep.CALLING_LLM, names.COMPARE, LLM_CALL, calls, Outcome, window=window)
     yield from run.call(ProcessingStep.PROCESSING_RESULTS, names.ENHANCE, ref, Outcome)
     return (yield from run.save(names.SAVE))
 

@@ -11,7 +11,11 @@ How new work reaches the extension matters. The SDK records a task's action only
 yielded (a task_any over tasks yielded before records nothing new), and the extension's out-of-proc shim awaits
 the recorded top-level actions one after another. So a call started while others run must be yielded in an
 action that ends at once, or the shim would start nothing more until that call finished — the fan-out would go
-serial after its first window. `start_now` is that action: the new tasks in a WhenAny with a timer due now.
+serial after its first window. `start_now` is that action: the new tasks in a WhenAny with a timer cancelled as it
+is made (the shim cancels its token at once, which ends the WhenAny) and a task that has already ended (the SDK,
+which knows nothing of the cancel, sees the WhenAny done at once: the orchestrator goes on in the same replay).
+A hand-over costs one TimerCreated event, no episode. DurableTask.Core cancels the awaited timer task but keeps
+its schedule, so the timer is due a day later, when the job is long over (a TimerFired then is ignored).
 tests/orchestrators/test_fan_out_on_the_shim.py replays it the way the shim does and fails if it goes serial.
 
 For the same reason a fan-out call is scheduled without Durable's own retry, and an activity that raised is called
@@ -39,15 +43,24 @@ from shared.jobs.models import ProcessingStep
 OutcomeT = TypeVar("OutcomeT", bound=Outcome)
 
 FAN_OUT_WINDOW = 8
-"""Calls in flight per job: enough to keep a job moving, few enough that one big job cannot take every worker
-slot or the model's rate limit away from the others."""
+"""Calls in flight per job when nothing better is known: enough to keep a job moving, few enough that one big job
+cannot take every worker slot or the model's rate limit away from the others. A comparison's or query's model calls
+use the window their job's start sized from the deployment's quota (JobStarted.window); a job started before that
+replays with this one."""
 
 
-def start_now(run: JobRun, tasks: Sequence[Any]) -> Generator[Any, Any, None]:
+HAND_OVER_TIMER = timedelta(days=1)
+"""When a hand-over's cancelled timer is due: after any job's end (its TimerFired is ignored even so)."""
+
+
+def start_now(run: JobRun, tasks: Sequence[Any], ended: Any) -> Generator[Any, Any, None]:
     """Hand `tasks` (never yielded before) to the extension without waiting for them: their actions go out in a
-    WhenAny with a timer due now, which ends in the next episode whatever the tasks do."""
+    WhenAny with a cancelled timer, which the shim sees end at once; `ended` (a task that has already ended) makes
+    the SDK see it end at once too."""
     if tasks:
-        yield run.context.task_any([*tasks, run.context.create_timer(run.context.current_utc_datetime)])
+        timer = run.context.create_timer(run.context.current_utc_datetime + HAND_OVER_TIMER)
+        timer.cancel()
+        yield run.context.task_any([*tasks, timer, ended])
 
 
 class _Slot(Generic[OutcomeT]):
@@ -67,10 +80,12 @@ def fan_out(
     *,
     window: int = FAN_OUT_WINDOW,
     sub_orchestrations: bool = False,
+    first_key: int = 0,
 ) -> Generator[Any, Any, list[OutcomeT]]:
     """Run one activity per payload; returns their outcomes in payload order. Stops at the first failure (after
     its retries) or at a cancel. Progress is what each finished activity recorded (JobRun.show). With
-    `sub_orchestrations`, `name` is an orchestrator and each payload starts one (instance `<job id>:<name>:<i>`)."""
+    `sub_orchestrations`, `name` is an orchestrator and each payload starts one (instance `<job id>:<name>:<i>`, i
+    counted from `first_key`: a job that continues as new goes on numbering its chunks)."""
     run.step = step
     results: list[OutcomeT | None] = [None] * len(payloads)
     retries = [0] * len(payloads)
@@ -82,7 +97,8 @@ def fan_out(
     def call(index: int) -> Any:
         payload = history_json(payloads[index])
         if sub_orchestrations:  # started once (a retry would reuse its instance id): its failure fails the job
-            task = run.context.call_sub_orchestrator(name, payload, f"{run.ref.job_id}:{name}:{index}")
+            instance_id = f"{run.ref.job_id}:{name}:{first_key + index}"
+            task = run.context.call_sub_orchestrator(name, payload, instance_id)
         else:  # no host-side retry: an activity that raised is called again below
             task = run.context.call_activity(name, payload)
         pending[task] = _Slot(index)
@@ -99,7 +115,7 @@ def fan_out(
             run.accept(outcome, winner)  # raises JobCancelled
         slot = pending.pop(winner)
         if slot.timer:  # a wait is over: call again, ahead of the queue
-            yield from start_now(run, [call(slot.index)])
+            yield from start_now(run, [call(slot.index)], winner)
             continue
         if isinstance(winner.result, Exception) and not sub_orchestrations:
             raised[slot.index] += 1
@@ -107,20 +123,20 @@ def fan_out(
                 delay = timedelta(milliseconds=policy.raised.first_retry_interval_in_milliseconds)
                 timer = run.context.create_timer(run.context.current_utc_datetime + delay)
                 pending[timer] = _Slot(slot.index, timer=True, holds_place=False)
-                yield from start_now(run, [timer, *refill()])
+                yield from start_now(run, [timer, *refill()], winner)
                 continue
         result = run.accept(outcome, winner)
         if result.status == "wait":  # no attempt counted; the wait keeps its window place
             timer, waited_ms[slot.index] = run.quota_timer(policy, waited_ms[slot.index], result)
             pending[timer] = _Slot(slot.index, timer=True)
-            yield from start_now(run, [timer])
+            yield from start_now(run, [timer], winner)
             continue
-        if result.status == "retry":
-            retries[slot.index] += 1
+        if result.status == "retry":  # the items' own count when they keep one (a group of records)
+            retries[slot.index] = result.attempt or retries[slot.index] + 1
             timer = run.retry_timer(policy, retries[slot.index], result)
             pending[timer] = _Slot(slot.index, timer=True, holds_place=False)
-            yield from start_now(run, [timer, *refill()])
+            yield from start_now(run, [timer, *refill()], winner)
             continue
         results[slot.index] = result
-        yield from start_now(run, refill())
+        yield from start_now(run, refill(), winner)
     return [r for r in results if r is not None]

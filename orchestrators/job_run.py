@@ -39,6 +39,11 @@ class JobCancelled(Exception):
     """The user cancelled the job: stop scheduling work and end it `cancelled`."""
 
 
+class ContinuedAsNew:
+    """What a job's steps return when the job goes on in a new execution of its instance (JobRun.continue_as_new):
+    this execution ends without bookkeeping, the next one takes over."""
+
+
 class StepFailed(Exception):
     """A step reported a failure retrying cannot fix, or one that outlasted its retries."""
 
@@ -52,7 +57,7 @@ class JobRun:
         self.context = context
         self.ref = ref
         self.step = "start"
-        self._shown_seq = -1
+        self._shown: JobProgress | None = None
         # Waited on alongside every cancellable step; Durable buffers the event if it arrives in between.
         self.cancel = context.wait_for_external_event(CANCEL_EVENT)
 
@@ -64,14 +69,44 @@ class JobRun:
 
     def execute(self, steps: Callable[[JobStarted], Steps]) -> Steps:
         """Run `steps` (which return the result id) between start and a terminal state: completed, cancelled,
-        or failed with error_details. A failure is re-raised after bookkeeping, so the instance shows Failed too."""
-        try:
+        or failed with error_details. A failure is re-raised after bookkeeping, so the instance shows Failed too.
+        Steps that continue as new (ContinuedAsNew) end this execution with no bookkeeping: see `resume`."""
+
+        def started_then_steps() -> Steps:
             started = yield from self._start()
             if started.job_status is JobStatus.CANCELLED:
                 raise JobCancelled()
             if started.job_status.is_terminal:  # finished by an earlier run of this instance: nothing to redo
-                return self._output(started.job_status, None)
-            result_id = yield from steps(started)
+                return _Ended(self._output(started.job_status, None))
+            return (yield from steps(started))
+
+        return (yield from self._run(started_then_steps))
+
+    def resume(self, steps: Callable[[], Steps], shown: JobProgress | None) -> Steps:
+        """A later execution of a job that continued as new: `steps` go on where the last one stopped (the job was
+        started then), with its last progress shown again at once, so the custom status carries on and its seq
+        never goes back; the end is the same as `execute`'s."""
+        self.show(shown)
+        return (yield from self._run(steps))
+
+    def continue_as_new(self, state: BaseModel) -> ContinuedAsNew:
+        """Start a new execution of this instance with `state` as its input (ids and counts: the history starts
+        empty again). The caller returns what this gives at once."""
+        self.context.continue_as_new(history_json(state))
+        return ContinuedAsNew()
+
+    @property
+    def shown(self) -> JobProgress | None:
+        """The progress last copied into the custom status."""
+        return self._shown
+
+    def _run(self, steps: Callable[[], Steps]) -> Steps:
+        try:
+            result_id = yield from steps()
+            if isinstance(result_id, _Ended):
+                return result_id.output
+            if isinstance(result_id, ContinuedAsNew):
+                return self._output(JobStatus.PROCESSING, None)
         except JobCancelled:
             return (yield from self._finish("cancelled"))
         except StepFailed as failure:
@@ -123,8 +158,8 @@ class JobRun:
     def show(self, progress: JobProgress | None) -> None:
         """Copy the progress an activity recorded on the job into the custom status: newest seq wins, as fan-out
         outcomes may arrive out of order."""
-        if progress is not None and progress.seq > self._shown_seq:
-            self._shown_seq = progress.seq
+        if progress is not None and (self._shown is None or progress.seq > self._shown.seq):
+            self._shown = progress
             self.context.set_custom_status(progress.model_dump(mode="json"))
 
     # --- steps ---------------------------------------------------------------------------------
@@ -157,7 +192,7 @@ class JobRun:
                 continue
             if result.status != "retry":
                 return result
-            retries += 1
+            retries = result.attempt or retries + 1
             yield from self.wait_on(self.retry_timer(policy, retries, result), cancellable)
 
     def accept(self, outcome: type[OutcomeT], winner: Any) -> OutcomeT:
@@ -217,6 +252,13 @@ class JobRun:
             ProcessingStep.SAVING_RESULTS, name, JobRef(**self.ids), ResultSaved, cancellable=False
         )
         return saved.result_id
+
+
+class _Ended:
+    """The job had ended before this execution began: its output, with no bookkeeping to do."""
+
+    def __init__(self, output: dict[str, Any]) -> None:
+        self.output = output
 
 
 class _Done:

@@ -14,7 +14,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from orchestrators.fan_out import fan_out
+from orchestrators.fan_out import FAN_OUT_WINDOW, fan_out
 from orchestrators.job_run import JobRun
 from orchestrators.retry_policies import LLM_CALL, STORAGE_STEP
 from shared.jobs.messages import JobStarted, Outcome
@@ -50,15 +50,16 @@ def _steps(run: JobRun, started: JobStarted) -> Generator[Any, Any, str]:
 
     plan = yield from run.call(ProcessingStep.GENERATING_PROMPT, names.PLAN, JobRef(**ids), QueryPlanned)
     parts = [AnswerPartInput(**ids, part_index=i, parts_total=plan.parts) for i in range(plan.parts)]
-    yield from fan_out(run, ProcessingStep.CALLING_LLM, names.ANSWER_PART, LLM_CALL, parts, Outcome)
+    window = started.window or FAN_OUT_WINDOW
+    yield from fan_out(run, ProcessingStep.CALLING_LLM, names.ANSWER_PART, LLM_CALL, parts, Outcome, window=window)
 
-    levels = yield from _reduce(run, plan.parts)
+    levels = yield from _reduce(run, plan.parts, window)
     finish = QueryFinishInput(**ids, levels=levels)
     yield from run.call(ProcessingStep.PROCESSING_RESULTS, names.FINISH, finish, Outcome)
     return (yield from run.save(names.SAVE))
 
 
-def _reduce(run: JobRun, parts: int) -> Generator[Any, Any, list[int]]:
+def _reduce(run: JobRun, parts: int, window: int) -> Generator[Any, Any, list[int]]:
     """Combine rounds until one answer remains; returns the answers per round (the tree's shape), parts first."""
     ids = run.ids
     levels = [parts]
@@ -75,7 +76,9 @@ def _reduce(run: JobRun, parts: int) -> Generator[Any, Any, list[int]]:
             for g, (first, size) in enumerate(zip(starts, sizes, strict=True))
         ]
         # A combine is a model call (a group of one passes through without one), so it gets the LLM policy.
-        yield from fan_out(run, ProcessingStep.PROCESSING_RESULTS, names.COMBINE, LLM_CALL, combines, Outcome)
+        yield from fan_out(
+            run, ProcessingStep.PROCESSING_RESULTS, names.COMBINE, LLM_CALL, combines, Outcome, window=window
+        )
         levels.append(len(sizes))
     return levels
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from starlette.types import ASGIApp
 
-from devhost.config import config_int
+from devhost.config import config_int, worker_threads
 from devhost.durable.activities import execute_activity
 from devhost.durable.api import build_api
 from devhost.durable.client_urls import ClientUrls
@@ -44,6 +44,7 @@ class DurableEngine:
         host_config: Mapping[str, Any],
         public_base_url: str,
         system_key: str,
+        worker_pool: ThreadPoolExecutor | None = None,
     ) -> None:
         self._orchestrators = {f.name: f for f in functions if f.trigger_type == "orchestrationTrigger"}
         self._activities = {f.name: f for f in functions if f.trigger_type == "activityTrigger"}
@@ -65,10 +66,11 @@ class DurableEngine:
         self._queued_work: set[int] = set()
         self._activity_slots: asyncio.Semaphore | None = None
         self._orchestrator_slots: asyncio.Semaphore | None = None
-        self._activity_pool = ThreadPoolExecutor(self.max_activities, thread_name_prefix="devhost-activity")
-        self._orchestrator_pool = ThreadPoolExecutor(
-            min(self.max_orchestrators, 32), thread_name_prefix="devhost-orchestrator"
-        )
+        # Sync activities and orchestrators run on the Python worker's one pool of threads (the host's, shared with
+        # its other functions; standalone, one of the same size), so a host.json limit above it changes nothing
+        # here either.
+        self._own_pool = worker_pool is None
+        self._pool = worker_pool or ThreadPoolExecutor(worker_threads(os.environ), thread_name_prefix="devhost-fn")
         self._dispatcher: asyncio.Task[None] | None = None
         self._stopping = False
         self._trace: EpisodeTrace | None = None
@@ -109,8 +111,8 @@ class DurableEngine:
             if pending:
                 await asyncio.wait(pending, timeout=1.0)
         await self._rpc_listener.stop()
-        self._activity_pool.shutdown(wait=False, cancel_futures=True)
-        self._orchestrator_pool.shutdown(wait=False, cancel_futures=True)
+        if self._own_pool:
+            self._pool.shutdown(wait=False, cancel_futures=True)
         if self._store is not None:
             self._store.close()
             self._store = None
@@ -219,7 +221,7 @@ class DurableEngine:
         invocation_id = new_invocation_id()
         started = time.perf_counter()
         loop = asyncio.get_running_loop()
-        call = await loop.run_in_executor(self._orchestrator_pool, timed_call(info.func, payload))
+        call = await loop.run_in_executor(self._pool, timed_call(info.func, payload))
         if call.raised is not None:
             result = parse_sdk_result(None, call.raised)
             log_invocation(info.name, invocation_id, instance.instance_id, started, result.error)
@@ -240,7 +242,7 @@ class DurableEngine:
         try:
             async with self._activity_slots:
                 info = self._activities.get(item.name)
-                result = await execute_activity(info, item, self._binding_for, self._activity_pool)
+                result = await execute_activity(info, item, self._binding_for, self._pool)
                 if self.store.complete_work(item, result):
                     self.wake()
         finally:

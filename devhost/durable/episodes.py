@@ -68,6 +68,9 @@ def take_messages(instance: Instance, messages: Sequence[Message], now: str) -> 
         else:
             intake.consumed.append(m.id)
             intake.events.append(m.event)
+    # An execution's history starts with its ExecutionStarted, even when an event raised to the instance while it
+    # continued as new came into the inbox before it (it is kept for the new execution).
+    intake.events.sort(key=lambda e: e["EventType"] != EventType.EXECUTION_STARTED)
     return intake
 
 
@@ -155,7 +158,6 @@ class EpisodeBuilder:
             return self.continue_as_new(outcome.continue_as_new_input)
         if state.get("isDone"):
             return self.complete(state.get("output"))
-        self.commit.drop_timers = sorted(outcome.cancelled_timers)
         for work in outcome.new_work:
             self.schedule(work)
         self._close(RuntimeStatus.RUNNING)
@@ -195,6 +197,7 @@ class EpisodeBuilder:
         self.commit.reset_history = True
         self.commit.history_append = []
         self.commit.drop_pending = True
+        self.commit.keep_raised = True
         self.commit.updates.update(
             execution_id=execution_id, input=new_input, status=RuntimeStatus.RUNNING, last_updated_time=self.now
         )
@@ -222,11 +225,12 @@ class EpisodeBuilder:
             )
         elif work.kind == TIMER:
             self.commit.history_append.append(event(EventType.TIMER_CREATED, now, work.task_id, FireAt=work.fire_at))
-            if not work.cancelled:
-                fired = event(EventType.TIMER_FIRED, work.fire_at, TimerId=work.task_id, FireAt=work.fire_at)
-                self.commit.messages.append(
-                    OutgoingMessage(inst.instance_id, inst.execution_id, EVENT, fired, timer_due(work.fire_at))
-                )
+            # Even a timer cancelled at once fires at its time: DurableTask.Core's CreateTimer cancels the awaited
+            # task, not the timer's schedule, so a running instance gets its TimerFired (and ignores it).
+            fired = event(EventType.TIMER_FIRED, work.fire_at, TimerId=work.task_id, FireAt=work.fire_at)
+            self.commit.messages.append(
+                OutgoingMessage(inst.instance_id, inst.execution_id, EVENT, fired, timer_due(work.fire_at))
+            )
         elif work.kind == SUB_ORCHESTRATION:
             self.commit.history_append.append(
                 event(

@@ -85,4 +85,6 @@ class EpisodeCommit:
     children: list[NewInstance] = field(default_factory=list)
     drop_pending: bool = False
     """Delete the instance's remaining work and inbox (it finished, or continued as new)."""
-    drop_timers: list[int] = field(default_factory=list)
+    keep_raised: bool = False
+    """With drop_pending: keep the events raised to the instance (no execution id) for its next execution, which
+    the extension delivers them to (continue-as-new); results of the old execution's work are dropped."""

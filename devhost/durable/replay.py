@@ -47,14 +47,11 @@ class NewWork:
     input: str | None = None
     fire_at: str = ""
     instance_id: str = ""
-    cancelled: bool = False
 
 
 @dataclass
 class ReplayOutcome:
     new_work: list[NewWork] = field(default_factory=list)
-    cancelled_timers: set[int] = field(default_factory=set)
-    """Timers scheduled earlier whose action is now marked isCanceled (no need to wake the instance)."""
     continue_as_new_input: str | None = None
     continued_as_new: bool = False
 
@@ -107,10 +104,10 @@ class _Replayer:
         return leaf.task
 
     def _timer(self, fire_at: str, cancelled: bool = False) -> _Task:
-        task = self._schedule(NewWork(0, TIMER, fire_at=fire_at, cancelled=cancelled))
+        task = self._schedule(NewWork(0, TIMER, fire_at=fire_at))
         if cancelled:
-            # The shim cancels the timer's token right away, which completes the awaited task.
-            self.outcome.cancelled_timers.add(self.sequence - 1)
+            # The shim cancels the timer's token right away, which completes the awaited task. The framework keeps
+            # the timer scheduled all the same (its TimerFired comes at FireAt, and is ignored): so does devhost.
             task.finish(failed=False)
         return task
 

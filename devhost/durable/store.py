@@ -220,11 +220,9 @@ class Store:
                 db.execute("DELETE FROM history WHERE instance_id = ?", (c.instance_id,))
             if c.drop_pending:
                 db.execute("DELETE FROM work WHERE instance_id = ?", (c.instance_id,))
-                db.execute("DELETE FROM inbox WHERE instance_id = ? AND kind = ?", (c.instance_id, EVENT))
-            for timer_id in c.drop_timers:
                 db.execute(
-                    "DELETE FROM inbox WHERE instance_id = ? AND kind = ? AND json_extract(event, '$.TimerId') = ?",
-                    (c.instance_id, EVENT, timer_id),
+                    "DELETE FROM inbox WHERE instance_id = ? AND kind = ? AND (? = 0 OR execution_id IS NOT NULL)",
+                    (c.instance_id, EVENT, int(c.keep_raised)),
                 )
             row = db.execute(
                 "SELECT COALESCE(MAX(position), -1) AS p FROM history WHERE instance_id = ?", (c.instance_id,)

@@ -56,6 +56,9 @@ var platformSettings = {
   AZURE_CLIENT_ID: identityClientId
   AzureWebJobsFeatureFlags: 'EnableWorkerIndexing'
   PYTHON_ENABLE_INIT_INDEXING: '1'
+  // The Python worker's one pool of threads for sync functions: activities wait on the model (host.json lets 16 run
+  // at once), beside orchestrator episodes and HTTP calls. Unset, it is cores + 4: 5 or 6 on a Flex instance.
+  PYTHON_THREADPOOL_THREAD_COUNT: '32'
   // Telemetry: the host and the app (azure-monitor-opentelemetry) both read these; ingestion with an Entra token
   // of the app's identity (the component refuses the instrumentation key alone).
   APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString

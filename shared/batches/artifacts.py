@@ -5,4 +5,5 @@ from __future__ import annotations
 
 STAGING_DOCUMENTS = "batch/staging/documents"  # the document ids this staging job stages, in order
 RUN_RECORDS = "batch/run/records"  # the record ids this run evaluates, in order
+RUN_CONFIG = "batch/run/config"  # the configuration it evaluates them with (the batch's snapshot when planned)
 RESULT = "batch/result"

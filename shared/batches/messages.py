@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from shared.jobs.messages import Outcome
-from shared.jobs.models import JobRef
+from shared.jobs.models import JobProgress, JobRef
 
 
 class BatchStepInput(JobRef):
@@ -18,6 +18,16 @@ class StagingPlanned(Outcome):
     batch_id: str = ""
     documents: int = 0  # documents to stage in this job
     chunk_size: int = 1
+
+
+class StagingGeneration(BatchStepInput):
+    """The staging job's input when it continues as new: where the next execution starts, in ids and counts, and
+    the progress last shown (see RunGeneration)."""
+
+    documents: int = Field(ge=1)
+    chunk_size: int = Field(ge=1)
+    next_chunk: int = Field(ge=0)
+    progress: JobProgress | None = None
 
 
 class StageChunkInput(BatchStepInput):
@@ -31,20 +41,41 @@ class RunPlanned(Outcome):
     records: int = 0  # records to evaluate in this job
     chunk_size: int = 1
     mode: Literal["standard", "economy"] = "standard"
+    # Records one activity call evaluates, and whether the job continues as new every few chunks. The defaults are
+    # a plan made before either existed: an instance still running it replays as it ran.
+    records_per_call: int = Field(default=1, ge=1)
+    generations: bool = False
+
+
+class RunGeneration(BatchStepInput):
+    """The evaluation job's input when it continues as new: the plan in counts and where the next execution starts.
+    Ids and counts only, so every execution's history starts small; `progress` is the progress last shown (fixed
+    size), so the custom status carries on across executions and its seq never goes back."""
+
+    records: int = Field(ge=1)
+    chunk_size: int = Field(ge=1)
+    records_per_call: int = Field(default=1, ge=1)
+    next_chunk: int = Field(ge=0)  # the first chunk this execution runs
+    progress: JobProgress | None = None
 
 
 class ChunkInput(BatchStepInput):
-    """A sub-orchestration's input: the `size` records of chunk `chunk` of the run's list, of `total` in all."""
+    """A sub-orchestration's input: the `size` records of chunk `chunk` of the run's list, of `total` in all,
+    `per_call` records to an activity call."""
 
     chunk: int = Field(ge=0)
     size: int = Field(ge=1)
     total: int = Field(ge=1)
+    per_call: int = Field(default=1, ge=1)
 
 
 class EvaluateRecordInput(BatchStepInput):
+    """Record `position` of chunk `chunk`, and the `count - 1` after it: one activity call evaluates them all."""
+
     chunk: int = Field(ge=0)
     position: int = Field(ge=0)
     total: int = Field(ge=1)
+    count: int = Field(default=1, ge=1)
 
 
 # --- economy runs: the records through the Batch API ----------------------------------------------------

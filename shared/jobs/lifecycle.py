@@ -15,14 +15,19 @@ from shared.jobs import progress
 from shared.jobs.document import Job
 from shared.jobs.events import publish_job_event
 from shared.jobs.messages import FinalizeJobInput, JobFinalized, JobStarted, StartJobInput, StepError
-from shared.jobs.models import JobProgress, JobStatus
+from shared.jobs.models import JobProgress, JobStatus, ModelSelection
 from shared.jobs.service import JobService
 from shared.jobs.workflows import first_progress, on_finished
+from shared.settings import Settings, get_settings
 from shared.storage.base import Repositories
 
 log = logging.getLogger(__name__)
 
 MAX_FAILURE_MESSAGE_CHARS = 300
+
+LLM_WINDOW = 16
+"""Model calls one job keeps in flight at most: a worker's activity slots (host.json maxConcurrentActivityFunctions),
+so one job never holds more than a worker, and a 16-contract comparison's calls go out at once."""
 
 
 def start(jobs: JobService, data: StartJobInput) -> JobStarted:
@@ -41,7 +46,21 @@ def start(jobs: JobService, data: StartJobInput) -> JobStarted:
         job_status=job.status,
         contract_ids=job.request.contract_ids_analysed(),
         progress=job.progress,
+        window=llm_window(get_settings(), getattr(job.request, "modelSelection", "primary")),
     )
+
+
+def llm_window(settings: Settings, selection: ModelSelection) -> int:
+    """How many of a job's model calls to keep in flight, sized from its deployment's request quota when it is
+    known: no more than one 10-second window of it (RPM / 6; the scheduler counts requests over 10 s), since more
+    would only wait for the next window, each wait a durable timer and a replay. Unknown: LLM_WINDOW (the
+    scheduler still holds every call to the quota the deployment turns out to have)."""
+    rpm = (
+        settings.llm_requests_per_minute_primary
+        if selection == "primary"
+        else settings.llm_requests_per_minute_secondary
+    )
+    return LLM_WINDOW if rpm is None else max(1, min(LLM_WINDOW, rpm // 6))
 
 
 def final_progress(data: FinalizeJobInput) -> Callable[[Job], JobProgress]:

@@ -43,6 +43,10 @@ class Outcome(BaseModel):
     error: StepError | None = None
     retry_after_ms: int | None = Field(default=None, ge=0)
     progress: JobProgress | None = None
+    attempt: int | None = Field(default=None, ge=1)
+    """A `retry` of a step whose items count their own attempts (a group of batch records): the count of the item
+    that failed. The orchestrator's backoff and limit follow it rather than its own count of calls, which a group
+    retried for a different record each time would run up."""
 
     @model_validator(mode="after")
     def _failures_say_why(self) -> Outcome:
@@ -71,6 +75,9 @@ class JobStarted(BaseModel):
     """The contracts the job analyses one by one (compared contracts, or the query's set): the orchestrator
     plans its fan-out with them."""
     progress: JobProgress | None = None
+    window: int | None = Field(default=None, ge=1)
+    """Model calls the job keeps in flight (shared/jobs/lifecycle.py llm_window); None: the orchestrator's default
+    (a job started before windows were sized replays with it)."""
 
 
 class FinalizeJobInput(JobRef):

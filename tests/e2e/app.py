@@ -64,6 +64,7 @@ def app_environment(data_dir: Path, storage: str, **settings: str) -> dict[str, 
             "DEVHOST_TRUST_PRINCIPAL_HEADERS": "1",
             "DEVHOST_SYSTEM_KEY": SYSTEM_KEY,
             "LLM_PROVIDER": "offline",
+            "PYTHON_THREADPOOL_THREAD_COUNT": "32",  # as the Bicep sets it (infra/modules/function-app.bicep)
             **TEST_HOST_OVERRIDES,
         }
     )
@@ -95,6 +96,7 @@ class RunningApp:
     data_dir: Path
     env: dict[str, str]
     process: DevHostProcess | None = None
+    devhost_root: Path | None = None  # where devhost comes from (default: this checkout)
 
     @property
     def base_url(self) -> str:
@@ -106,7 +108,9 @@ class RunningApp:
         return self.state_dir / "durable.sqlite3"
 
     def start(self) -> RunningApp:
-        self.process = DevHostProcess(self.app_dir, self.state_dir, env=self.env).start()
+        self.process = DevHostProcess(
+            self.app_dir, self.state_dir, env=self.env, devhost_root=self.devhost_root
+        ).start()
         return self
 
     def stop(self) -> None:
@@ -127,11 +131,20 @@ class RunningApp:
 
 
 def make_app(root: Path, storage: str, **settings: str) -> RunningApp:
+    return make_app_of(APP_SOURCE, root, storage, settings, own_devhost=False)
+
+
+def make_app_of(
+    source: Path, root: Path, storage: str, settings: dict[str, str], *, own_devhost: bool = True
+) -> RunningApp:
+    """The app of the working tree `source` under devhost; with `own_devhost`, that tree's devhost too (a benchmark
+    of another tree: the branch point, say)."""
     root.mkdir(parents=True, exist_ok=True)
     data_dir = root / "data"
     return RunningApp(
-        app_dir=overlay_app_dir(root / "app"),
+        app_dir=overlay_app_dir(root / "app", source),
         state_dir=root / "state",
         data_dir=data_dir,
         env=app_environment(data_dir, storage, **settings),
+        devhost_root=source if own_devhost else None,
     )

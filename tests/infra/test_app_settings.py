@@ -102,6 +102,7 @@ HOST_AND_LIBRARIES = {
     "AzureWebJobsFeatureFlags": "the host: worker indexing (v2 programming model)",
     "PYTHON_ENABLE_INIT_INDEXING": "the Python worker: the FastAPI-extension HTTP types",
     "PYTHON_ENABLE_OPENTELEMETRY": "the Python worker: logs as OpenTelemetry, joined to the host's traces",
+    "PYTHON_THREADPOOL_THREAD_COUNT": "the Python worker: threads for sync functions (16 activities at once)",
     "APPLICATIONINSIGHTS_AUTHENTICATION_STRING": "the host and azure-monitor-opentelemetry: Entra ID ingestion",
     "OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID": "App Service Authentication: the managed identity instead of a secret",
     "DURABLE_TASK_SCHEDULER_CONNECTION_STRING": "the host: the Durable Task Scheduler (endpoint and identity only)",

@@ -2,9 +2,10 @@
 
 Activities run when the orchestrator waits on them (task_any picks the earliest scheduled one by default, as if
 activities finished in order). Durable timers fire at once (the fake has no clock to wait on), so a task_any with a
-timer returns without running an activity. Results cross a JSON round trip, as they cross history. It records what
-a test checks: activity calls with their retry policy, timers with their fire time, custom statuses, in-flight
-counts (in all and per activity), and history bytes.
+timer returns without running an activity; a timer cancelled as it is made leaves `timers` for `cancelled_timers`.
+Results cross a JSON round trip, as they cross history. It records what a test checks: activity calls with their
+retry policy, timers with their fire time, custom statuses, in-flight counts (in all and per activity), and history
+bytes.
 """
 
 from __future__ import annotations
@@ -29,6 +30,11 @@ class FakeTask:
     children: list[FakeTask] = field(default_factory=list)
     done: bool = False
     result: Any = None
+    on_cancel: Callable[[], None] | None = None
+
+    def cancel(self) -> None:
+        if self.on_cancel is not None:
+            self.on_cancel()
 
 
 @dataclass
@@ -48,6 +54,7 @@ class FakeContext:
         self.is_replaying = False  # the fake runs each generator once: every line is the first execution
         self.calls: list[Call] = []
         self.timers: list[datetime] = []
+        self.cancelled_timers: list[datetime] = []
         self.custom_statuses: list[dict[str, Any]] = []
         self.events: dict[str, FakeTask] = {}
         self.in_flight = 0
@@ -83,7 +90,12 @@ class FakeContext:
 
     def create_timer(self, fire_at: datetime) -> FakeTask:
         self.timers.append(fire_at)
-        return FakeTask("timer", done=True, result=None)
+
+        def cancelled() -> None:  # a timer cancelled as it is made (a fan-out's hand-over) is no wait
+            self.timers.remove(fire_at)
+            self.cancelled_timers.append(fire_at)
+
+        return FakeTask("timer", done=True, result=None, on_cancel=cancelled)
 
     def task_any(self, tasks: list[FakeTask]) -> FakeTask:
         return FakeTask("any", children=list(tasks))

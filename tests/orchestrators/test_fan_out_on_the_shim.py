@@ -3,8 +3,8 @@
 
 The SDK records a task's action only the first time it is yielded, so a refill yielded in a task_any with the
 running calls would be a WhenAny naming the refill alone, and the shim would schedule nothing more until that
-call finished: the fan-out would go serial after its first window. `start_now` hands each refill over with a timer
-due now. These tests fail if a refill ever holds back the next one."""
+call finished: the fan-out would go serial after its first window. `start_now` hands each refill over in a WhenAny
+that ends at once (a timer cancelled as it is made). These tests fail if a refill ever holds back the next one."""
 
 from __future__ import annotations
 
@@ -113,12 +113,14 @@ def test_each_finished_call_starts_the_next_while_earlier_refills_still_run() ->
     assert calls(third) == ["c10"]
 
 
-def test_calls_finishing_before_the_wake_up_timer_are_taken_in_turn() -> None:
+def test_a_call_finishing_right_after_a_hand_over_is_taken_at_once() -> None:
     job = Instance()
-    first = job.finish("c0")
-    assert job.finish("c1") == []  # the orchestrator still waits for the hand-over of c8
-    second = job.finish(timers(first)[0])  # then takes c1's result at once and starts c9
+    job.finish("c0")
+    # The hand-over of c8 ended in its own episode (its timer was cancelled as it was made): c1 starts c9 at once,
+    # with no wake-up timer to wait for first, and the hand-over's timer firing later changes nothing.
+    second = job.finish("c1")
     assert calls(second) == ["c9"]
+    assert job.finish(timers(second)[0]) == []
 
 
 def test_at_most_a_window_of_calls_is_ever_in_flight() -> None:

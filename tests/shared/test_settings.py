@@ -13,8 +13,13 @@ from pydantic import AliasChoices
 from shared.settings import Settings, get_settings, use_settings
 
 SAMPLE = Path(__file__).resolve().parents[2] / "local.settings.sample.json"
-# Set by the Functions host or App Service for the host itself; the app reads none of them.
-HOST_ONLY = {"FUNCTIONS_WORKER_RUNTIME", "AzureWebJobsFeatureFlags", "PYTHON_ENABLE_INIT_INDEXING"}
+# Set by the Functions host or App Service for the host itself (or its Python worker); the app reads none of them.
+HOST_ONLY = {
+    "FUNCTIONS_WORKER_RUNTIME",
+    "AzureWebJobsFeatureFlags",
+    "PYTHON_ENABLE_INIT_INDEXING",
+    "PYTHON_THREADPOOL_THREAD_COUNT",
+}
 PLATFORM = ("WEBSITE_SITE_NAME", "WEBSITE_AUTH_ENABLED", "RUNNING_IN_AZURE", "EASY_AUTH_ENABLED")
 
 

@@ -13,7 +13,7 @@ from tests.devhost.durable.conftest import wait_done
 async def test_sync_activities_use_the_pool_and_async_ones_the_loop(client: df.DurableOrchestrationClient) -> None:
     instance_id = await client.start_new("threads")
     status = await wait_done(client, instance_id)
-    assert status.output["sync"].startswith("devhost-activity")
+    assert status.output["sync"].startswith("devhost-fn")  # the worker's one pool of threads for sync functions
     assert status.output["async"] == threading.current_thread().name
 
 

@@ -73,3 +73,24 @@ async def test_episodes_of_one_instance_never_overlap(
         status = await wait_done(client, instance_id)
         assert status.output == {"count": 20, "doubled": 40}
     assert overlaps == []
+
+
+async def test_sync_functions_share_the_python_workers_threads(
+    tmp_path: Path, basic_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """host.json allows 10 activities, but the worker runs sync functions on PYTHON_THREADPOOL_THREAD_COUNT threads
+    (orchestrator episodes included), as in Azure: never more than 2 at once here."""
+    monkeypatch.setenv("PYTHON_THREADPOOL_THREAD_COUNT", "2")
+    config = {"extensions": {"durableTask": {"maxConcurrentActivityFunctions": 10}}}
+    eng = make_engine(tmp_path / "state", host_config=config)
+    await eng.start()
+    try:
+        basic_app.ACTIVE.update(now=0, peak=0)
+        client = df.DurableOrchestrationClient(eng.client_binding())
+        instance_id = await client.start_new("tracked_fan_out", client_input={"count": 8, "seconds": 0.05})
+        status = await wait_done(client, instance_id)
+    finally:
+        await eng.stop()
+        await reset_sdk_session()
+    assert status.output == 8
+    assert basic_app.ACTIVE["peak"] == 2
