@@ -5,14 +5,20 @@ prompt + max_tokens over a sliding 10 s window, 429 with retry-after-ms when ove
 reply time for every request it accepts (a 429 is answered at once, as Azure does), and each arrival labelled with
 its response schema, so the urgent comparison's calls are told from the batch's.
 
-Utilisation, precisely: a sliding 10 s window that holds TPM/6 tokens admits at most TPM/60 x (T + 10) tokens to
-requests arriving within T seconds (one full window at each end). T is the busy period: from the workload's first
-request to its last accepted one. Utilisation = tokens accepted (as the server charged them: prompt + max_tokens)
-in that period / TPM/60 x (T + 10). 100 % means the quota was never left unused while work was waiting.
+Utilisation, precisely (the same at every deployment size): a sliding 10 s window that holds TPM/6 tokens admits
+at most TPM/60 x (T + 10) tokens to requests arriving within T seconds (one full window at each end), and one that
+holds RPM/6 requests at most RPM/60 x (T + 10) requests. T is the busy period: from the workload's first request to
+its last accepted one. The quota-bound ideal is the work served at the rate of whichever limit binds it, so
+utilisation = the larger of tokens accepted (as the server charged them: prompt + max_tokens) / TPM/60 x (T + 10)
+and requests accepted / RPM/60 x (T + 10). 100 % means the binding limit was never left unused while work was
+waiting. (With Azure's 6 RPM per 1,000 TPM, tokens bind for any call over 167 tokens: every workload here.)
 """
 
 from __future__ import annotations
 
+import bisect
+import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,7 +66,10 @@ class Traffic:
     accepted_tokens: int
     busy_s: float
     window_tokens: float  # the quota: tokens per sliding 10 s window
+    window_requests: float | None  # and requests (None: not limited)
     max_window_tokens: int  # the most accepted in any 10 s window (<= window_tokens: the server enforced it)
+    unused_room_s: float  # of the busy period, how long the window had room for a typical call that nobody sent
+    longest_gap_s: float  # the longest stretch of the busy period with no request accepted
     batch_requests: int
     batch_throttled: int
     urgent_requests: int
@@ -71,15 +80,53 @@ class Traffic:
         return self.throttled / self.requests if self.requests else 0.0
 
     @property
-    def utilisation(self) -> float:
+    def accepted_requests(self) -> int:
+        return self.requests - self.throttled
+
+    @property
+    def token_utilisation(self) -> float:
         room = self.window_tokens / WINDOW_S * (self.busy_s + WINDOW_S)
         return self.accepted_tokens / room if room else 0.0
+
+    @property
+    def request_utilisation(self) -> float:
+        if not self.window_requests:
+            return 0.0
+        return self.accepted_requests / (self.window_requests / WINDOW_S * (self.busy_s + WINDOW_S))
+
+    @property
+    def utilisation(self) -> float:
+        """Of the quota-bound ideal: the binding limit's share used (module docstring)."""
+        return max(self.token_utilisation, self.request_utilisation)
+
+
+ROOM_STEP_S = 0.05
+
+
+def unused_room(server: BenchQuotaServer, accepted: list[Arrival], start: float, end: float) -> float:
+    """Seconds of [start, end] in which the server's window had room for one more call of the median size (tokens
+    and requests): capacity nobody used. Sampled every ROOM_STEP_S."""
+    if not accepted:
+        return 0.0
+    typical = sorted(a.tokens for a in accepted)[len(accepted) // 2]
+    times = [a.at for a in accepted]
+    free = 0
+    steps = int((end - start) / ROOM_STEP_S)
+    for step in range(steps + 1):
+        now = start + step * ROOM_STEP_S
+        first, last = bisect.bisect_right(times, now - WINDOW_S), bisect.bisect_right(times, now)
+        tokens = sum(a.tokens for a in accepted[first:last])
+        requests_ok = server.window_requests is None or last - first + 1 <= server.window_requests
+        if tokens + typical <= server.window_tokens and requests_ok:
+            free += 1
+    return free * ROOM_STEP_S
 
 
 def traffic(server: BenchQuotaServer, mark: int) -> Traffic:
     seen = server.since(mark)
     accepted = [a for a, _ in seen if a.accepted]
     busy = (accepted[-1].at - seen[0][0].at) if accepted else 0.0
+    gaps = [b.at - a.at for a, b in itertools.pairwise(accepted)]
     window = max(
         (sum(b.tokens for b in accepted if a.at - WINDOW_S < b.at <= a.at) for a in accepted),
         default=0,
@@ -96,7 +143,10 @@ def traffic(server: BenchQuotaServer, mark: int) -> Traffic:
         accepted_tokens=sum(a.tokens for a in accepted),
         busy_s=busy,
         window_tokens=server.window_tokens,
+        window_requests=server.window_requests,
         max_window_tokens=window,
+        unused_room_s=unused_room(server, accepted, seen[0][0].at, accepted[-1].at) if accepted else 0.0,
+        longest_gap_s=max(gaps, default=0.0),
         batch_requests=batch[0],
         batch_throttled=batch[1],
         urgent_requests=urgent[0],
@@ -117,6 +167,7 @@ class RunFigures:
     urgent_s: float  # urgent comparison submitted -> terminal, under load
     urgent_idle_s: float  # the same comparison (other contracts of the same size) alone on the idle deployment
     traffic: Traffic
+    deployment: str = ""
 
     @property
     def urgent_ratio(self) -> float:
@@ -136,6 +187,9 @@ ROWS: list[tuple[str, Any]] = [
     ("tokens accepted", lambda f: f"{f.traffic.accepted_tokens:,}"),
     ("busy period", lambda f: f"{f.traffic.busy_s:.1f} s"),
     ("most tokens in a 10 s window", lambda f: f"{f.traffic.max_window_tokens:,}"),
+    ("  room for a call left unused", lambda f: f"{f.traffic.unused_room_s:.1f} s"),
+    ("  longest stretch with no call", lambda f: f"{f.traffic.longest_gap_s:.1f} s"),
+    ("  tokens / requests used", lambda f: f"{_pct(f.traffic.token_utilisation)} / {_requests_used(f)}"),
     ("failed records", lambda f: f"{f.failed_records} of {f.records}"),
     ("records never run", lambda f: f"{f.unfinished_records}"),
     ("jobs not completed (of 2)", lambda f: _not_completed(f)),
@@ -145,6 +199,10 @@ ROWS: list[tuple[str, Any]] = [
     ("urgent comparison, idle", lambda f: f"{f.urgent_idle_s:.1f} s"),
     ("urgent: under load / idle", lambda f: f"{f.urgent_ratio:.2f} x"),
 ]
+
+
+def _requests_used(f: RunFigures) -> str:
+    return "-" if f.traffic.window_requests is None else _pct(f.traffic.request_utilisation)
 
 
 def _not_completed(f: RunFigures) -> str:
@@ -178,3 +236,21 @@ def report(runs: list[RunFigures], setup: str) -> None:
         print("\n  urgent comparison under load against ours alone on the idle deployment:")
         for g in runs:
             print(f"    {g.scheduler:<30}{g.urgent_s / ours_idle:>11.2f} x")
+
+
+SUMMARY: list[tuple[str, Callable[[RunFigures], str]]] = [
+    ("utilisation", lambda f: _pct(f.traffic.utilisation)),
+    ("429s", lambda f: _pct(f.traffic.throttled_share)),
+    ("failed", lambda f: str(f.failed_records + f.unfinished_records)),
+    ("urgent/idle", lambda f: f"{f.urgent_ratio:.2f} x"),
+    ("wall", lambda f: f"{f.wall_s:.0f} s"),
+]
+
+
+def summary(runs: dict[str, list[RunFigures]]) -> None:
+    """Every deployment's schedulers side by side: the issue's four figures and the wall time."""
+    print("\n== quota scheduling at every deployment size ==")
+    print(f"  {'deployment':<12}{'scheduler':<16}" + "".join(f"{label:>14}" for label, _ in SUMMARY))
+    for name, figures in runs.items():
+        for f in figures:
+            print(f"  {name:<12}{f.scheduler:<16}" + "".join(f"{value(f):>14}" for _, value in SUMMARY))
