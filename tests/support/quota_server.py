@@ -8,9 +8,9 @@ of the tokens (and requests) per minute.
   on their own (`max_window_tokens`).
 Answered requests carry `x-ratelimit-limit-*` (per minute) and `x-ratelimit-remaining-*` unless `headers=False`,
 on Azure's scales: remaining tokens per minute (the window's room scaled by six), remaining requests in the 10 s
-window itself (a deployment of 120 RPM answers 19 after one request, not 119). The prompt is counted as OpenAI's guide counts it (messages in their chat
-framing, response schema; tests/support/chat_tokens.py), which is how our client counts what it sends
-(shared/llm/framing.py): the same figure it reserves.
+window itself (a deployment of 120 RPM answers 19 after one request, not 119). The prompt is counted as OpenAI's
+guide counts it (messages in their chat framing, response schema; tests/support/chat_tokens.py), which is how our
+client counts what it sends (shared/llm/framing.py): the same figure it reserves.
 
 Built on OpenAITestServer (its scripting and responders apply to the requests it lets through).
 """
