@@ -36,7 +36,9 @@ Adaptation (limits learned from headers, 429s) is shared/llm/adapt.py: it sets t
 
 from __future__ import annotations
 
+import bisect
 import heapq
+import itertools
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel, Field
@@ -61,6 +63,9 @@ the capacity kept for it would stay unused. Durable timers fire within a second 
 EXPIRY_S = 120.0
 """A waiter this far past its turn is forgotten."""
 MAX_WAITERS = 2_000
+MAX_PLACED = 200
+"""Turns placed per decision at most: a caller further back in the queue is told to come back after the last of
+them (when it asks again, those ahead of it have moved up); the cost of a decision stays bounded however many wait."""
 MAX_CHARGES = 4_000
 MAX_SHARES = 2_000
 """Past this many users' Shares (they are kept for waiting users and for those served within the last window), the
@@ -188,17 +193,16 @@ def reserve(state: BudgetState, caps: Caps, ask: Ask, now: float) -> Decision:
         return _wait(state, me, start, 0, mine)
     others = [w for w in state.waiters if w.key != ask.key and now <= w.until + LATE_S]
     queue = fair_order(state, [*others, me], now)
-    projected = list(state.charges)
-    ahead = 0
-    for waiter in queue:
-        turn = fit(projected, start, caps, waiter.tokens)
+    timeline = Timeline(state.charges, caps)
+    for ahead, waiter in enumerate(queue):
         if waiter is me:
+            turn = timeline.earliest(start, me.tokens)
             return _grant(state, me, now) if turn <= now else _wait(state, me, turn, ahead, mine)
-        if waiter.until > turn + 1.0:
-            continue  # asleep past a turn that came early (capacity freed up): it is placed when it returns
-        projected.append((turn, waiter.tokens, 1))
-        start = turn
-        ahead += 1
+        if ahead == MAX_PLACED:  # far back in a long queue: its turn is after all of those, at least
+            return _wait(state, me, max(timeline.latest, now), queue.index(me), mine)
+        # A waiter asleep until its turn (a durable timer, or a worker's sleep) is not back before it: it is placed
+        # from there, and the room before is left to those who can use it.
+        timeline.place(max(start, waiter.until), waiter.tokens)
     raise AssertionError("unreachable: the caller is in the queue")  # pragma: no cover
 
 
@@ -233,34 +237,118 @@ def start_tag(state: BudgetState, user: str) -> float:
     return state.virtual if share is None else max(share.finish, state.virtual)
 
 
-def fit(charges: list[tuple[float, int, int]], start: float, caps: Caps, tokens: int) -> float:
-    """The earliest time from `start` at which a call of `tokens` fits every window, given `charges` (all at or
-    before `start`, oldest first). A call larger than a whole window fits an empty one: it could never run
-    otherwise, and a server takes it alone."""
-    turn = start
-    for window, cap, index, amount in (
-        (WINDOW_S, caps.tokens, 1, tokens),
-        (PACE_S, None if caps.tokens is None else caps.tokens * PACE_SHARE, 1, tokens),
-        (WINDOW_S, caps.requests, 2, 1),
-        (SHORT_WINDOW_S, caps.requests_short, 2, 1),
-    ):
-        if cap is not None:
-            turn = max(turn, _earliest(charges, start, window + ARRIVAL_MARGIN_S, cap, index, amount))
-    return turn
+_EPSILON_S = 1e-6
+"""Times computed as a charge's plus a window's length may be off by rounding: a charge leaving a window at a time
+so computed has left it."""
 
 
-def _earliest(
-    charges: list[tuple[float, int, int]], start: float, window: float, cap: float, index: int, amount: int
-) -> float:
-    inside = [c for c in charges if c[0] > start - window]
-    load = sum(int(c[index]) for c in inside)
-    if load + amount <= cap or load <= 0:
-        return start
-    for charge in inside:  # charges leave the window oldest first
-        load -= int(charge[index])
-        if load + amount <= cap or load <= 0:
-            return max(start, charge[0] + window)
-    return start  # pragma: no cover - the last charge leaving empties the window
+class Timeline:
+    """The charges in the windows and the turns placed so far, in time order: where one more call fits.
+
+    Turns are placed in the queue's order, each at the earliest time from which it fits every window for as long
+    as it stays in them, given the charges before it and the turns placed ahead of it, later ones included
+    (backfilling): a call that comes later in the order may take room that is free before the turn of one ahead
+    of it, but only room that leaves that turn where it is. So nobody's turn is delayed by those behind them (a
+    priority or a fair share ahead stays ahead), and the room that a large call ahead waits for while the window
+    drains, or that a waiter asleep until its turn cannot use before it, goes to the calls that fit it."""
+
+    def __init__(self, charges: list[tuple[float, int, int]], caps: Caps) -> None:
+        self.times = [c[0] for c in charges]
+        self.tokens = [c[1] for c in charges]
+        self.requests = [c[2] for c in charges]
+        self.windows: list[tuple[float, float, int]] = []  # (length, cap, 1: tokens / 2: requests)
+        for length, cap, index in (
+            (WINDOW_S, caps.tokens, 1),
+            (PACE_S, None if caps.tokens is None else caps.tokens * PACE_SHARE, 1),
+            (WINDOW_S, caps.requests, 2),
+            (SHORT_WINDOW_S, caps.requests_short, 2),
+        ):
+            if cap is not None:
+                self.windows.append((length + ARRIVAL_MARGIN_S, cap, index))
+        self._sums: dict[int, list[int]] = {}
+        self._placed: list[tuple[int, float, float]] = []  # (tokens, from, turn) of each call placed
+        self.latest = 0.0  # the latest turn placed
+
+    def place(self, start: float, tokens: int) -> float:
+        """Place a call of `tokens` at its earliest turn from `start` (earliest) and return the turn."""
+        turn = self.earliest(start, tokens)
+        index = bisect.bisect_right(self.times, turn)
+        self.times.insert(index, turn)
+        self.tokens.insert(index, tokens)
+        self.requests.insert(index, 1)
+        self._sums.clear()
+        self._placed.append((tokens, start, turn))
+        self.latest = max(self.latest, turn)
+        return turn
+
+    def earliest(self, start: float, tokens: int) -> float:
+        """The earliest time from `start` at which a call of `tokens` (one request) fits every window for as long
+        as it stays in them: at that time and whenever a later charge joins it there. A call larger than a whole
+        window fits where it is alone in it: it could never run otherwise, and a server takes it alone. Only a
+        charge leaving a window makes room, so the times to try are `start` and those."""
+        # No call fits before the turn of one placed from no later with no more tokens: where it fits, that one
+        # (lighter, and without it in the windows) would have fitted too. In a queue of similar calls that skips
+        # most of the times to try.
+        at = max([start, *(turn for t, since, turn in self._placed if t <= tokens and since <= start)])
+        while True:
+            later = self._next_try(at, tokens)
+            if later is None:
+                return at
+            at = later
+
+    def fits(self, at: float, tokens: int) -> bool:
+        """Whether a call of `tokens` at `at` fits every window, then and while it stays in them."""
+        return self._next_try(at, tokens) is None
+
+    def _next_try(self, at: float, tokens: int) -> float | None:
+        """None when a call of `tokens` fits at `at`; else the next time it may, none between fitting."""
+        later = at
+        for length, cap, index in self.windows:  # at `at` first: where most times tried fail
+            amount = tokens if index == 1 else 1
+            if not self._room(at, length, cap, index, amount):
+                later = max(later, self._room_from(at, length, cap, index, amount))
+        if later > at:
+            return later
+        # It fits at `at`: it must fit whenever a later charge joins it in a window too (a window's load grows only
+        # then). Where it does not, no time up to that charge does either.
+        blocked: float | None = None
+        for length, cap, index in self.windows:
+            amount = tokens if index == 1 else 1
+            first = bisect.bisect_right(self.times, at)
+            last = bisect.bisect_left(self.times, at + length - _EPSILON_S)
+            for i in range(first, last):
+                if blocked is not None and self.times[i] >= blocked:
+                    break
+                if not self._room(self.times[i], length, cap, index, amount):
+                    blocked = self.times[i]
+                    break
+        if blocked is None:
+            return None
+        return min(  # the first charge to leave any window after it
+            self.times[i] + length
+            for length, _, _ in self.windows
+            if (i := bisect.bisect_right(self.times, blocked - length + _EPSILON_S)) < len(self.times)
+        )
+
+    def _room_from(self, at: float, length: float, cap: float, index: int, amount: int) -> float:
+        """The first time after `at` at which a window of `length` has room for `amount`, as charges leave it."""
+        for i in range(bisect.bisect_right(self.times, at - length + _EPSILON_S), len(self.times)):
+            leaves = self.times[i] + length
+            if leaves > at and self._room(leaves, length, cap, index, amount):
+                return leaves
+        return self.times[-1] + length  # pragma: no cover - the last charge leaving empties the window
+
+    def _room(self, at: float, length: float, cap: float, index: int, amount: int) -> bool:
+        load = self._load(at, length, index)
+        return load + amount <= cap or load <= 0
+
+    def _load(self, at: float, length: float, index: int) -> int:
+        sums = self._sums.get(index)
+        if sums is None:
+            amounts = self.tokens if index == 1 else self.requests
+            sums = self._sums[index] = list(itertools.accumulate(amounts, initial=0))
+        inside = bisect.bisect_right(self.times, at - length + _EPSILON_S)  # a charge leaving now is gone
+        return sums[bisect.bisect_right(self.times, at)] - sums[inside]
 
 
 def load(state: BudgetState, now: float, index: int = 1, window: float = WINDOW_S + ARRIVAL_MARGIN_S) -> int:

@@ -100,13 +100,14 @@ class QuotaTestServer(OpenAITestServer):
     # --- the quota ---------------------------------------------------------------------------------------------
 
     async def _handle(self, request: Request, deployment: str | None) -> Response:
+        arrived = time.monotonic()  # before reading and counting it: a busy server's own work is not the client's
         try:
             body = json.loads(await request.body())  # Starlette keeps the body: the base handler reads it again
         except ValueError:
             return await super()._handle(request, deployment)
         cost = self.cost(body, deployment)
         with self._quota_lock:
-            now = time.monotonic()
+            now = arrived
             inside = [a for a in self.arrivals if a.accepted and a.at > now - WINDOW_S]
             load = sum(a.tokens for a in inside)
             wait = self._wait_for_room(inside, load, cost, now)
