@@ -32,7 +32,7 @@ import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from shared.llm import adapt, admission, budget
+from shared.llm import adapt, budget
 from shared.llm.budget import Ask, BudgetState, Granted, Limits, Wait
 
 WINDOW_S = 10.0
@@ -270,7 +270,7 @@ class Simulation:
 
     def admit(self, call: Call, first: bool) -> None:
         caps = adapt.caps_now(self.state, self.limits, self.now)
-        ask = Ask(call.key, call.tokens, call.priority, call.user)
+        ask = Ask(call.key, call.tokens, call.priority, call.user, deferrable=first)
         decision = budget.reserve(self.state, caps, ask, self.now)
         if isinstance(decision, Granted):
             self.send(call, decision)
@@ -278,10 +278,10 @@ class Simulation:
         assert isinstance(decision, Wait)
         call.turn = decision.until
         delay = max(decision.until - self.now, 0.0)
-        if first and delay >= admission.MIN_DEFER_S:  # a durable wait: the worker is let go
+        if decision.back is not None:  # a durable wait (admission.py): the worker is let go
             call.status = "durable"
             call.defers += 1
-            wait = min(max(delay - admission.RETURN_EARLY_S, 0.0), admission.MAX_DEFER_S)
+            wait = decision.back - self.now
             self.release()
             fires = self.now + max(wait, QUOTA_WAIT_MIN_S) + self.draw(self.host.late_s)
             self.at(fires, lambda: self.dispatch_again(call))
@@ -325,7 +325,7 @@ class Simulation:
             call.defers += 1
             call.status = "durable"
             self.release()
-            wait = max(retry, admission.MIN_DEFER_S)
+            wait = max(retry, budget.MIN_DEFER_S)
             self.at(self.now + wait + self.draw(self.host.late_s), lambda: self.dispatch_again(call))
             return
         self.server.append((self.now, call.tokens))

@@ -62,6 +62,20 @@ LATE_S = 5.0
 the capacity kept for it would stay unused. Durable timers fire within a second or two."""
 EXPIRY_S = 120.0
 """A waiter this far past its turn is forgotten."""
+MIN_DEFER_S = 2.0
+"""A shorter wait is slept in the worker: a durable timer and a second activity run cost more than that."""
+RETURN_EARLY_S = 1.5
+"""How much before its turn a call deferred to a durable timer is asked back, until the deployment has seen how late
+such calls come back (DurableReturn): it sleeps what is left of its wait in the worker. The timer, the
+orchestrator's next episode and the activity's dispatch take about a durable round trip; a call asked back at its
+turn arrives that much after it, and the room kept for it until then goes unused (bench/quota_bench.py measured
+calls ~1.7 s late at the median on devhost)."""
+MAX_DEFER_S = 30.0
+"""A durable wait lasts at most this long: the call then asks again (its place in the queue is kept), so a turn
+estimated while the deployment was slowed down is not waited out in full once it recovers."""
+DURABLE_MIN_S = 1.0
+"""The shortest durable wait an orchestrator takes (orchestrators/retry_policies.py QuotaWaitLimit.min_delay_ms): a
+call asked back sooner comes back no sooner than this."""
 MAX_WAITERS = 2_000
 MAX_PLACED = 200
 """Turns placed per decision at most: a caller further back in the queue is told to come back after the last of
@@ -93,6 +107,9 @@ class Ask:
     priority: int = 5
     user: str = ""
     weight: float = 1.0
+    deferrable: bool = False
+    """The caller may wait without a worker (the first model call of an activity): a long wait is then a durable
+    one, and the call is told when to come back (Wait.back)."""
 
 
 @dataclass(frozen=True)
@@ -108,10 +125,13 @@ class Granted:
 
 @dataclass(frozen=True)
 class Wait:
-    """The call's turn comes at `until` (seconds, the clock's); `ahead` waiting calls go before it."""
+    """The call's turn comes at `until` (seconds, the clock's); `ahead` waiting calls go before it. A deferrable
+    call whose wait is worth a durable round trip is told `back`: when to come back from it (DurableReturn), early
+    enough to be there at its turn; None: wait in the worker."""
 
     until: float
     ahead: int = 0
+    back: float | None = field(default=None, compare=False)
 
 
 Decision = Granted | Wait
@@ -125,6 +145,7 @@ class Waiter(BaseModel):
     until: float  # when it was told to come back
     user: str = ""  # whose (a hash of the user id): the fair share is between users
     weight: float = 1.0
+    back: float | None = None  # when it was asked back from a durable wait (None: it waits in a worker)
 
     @property
     def cost(self) -> float:
@@ -137,6 +158,34 @@ class Share(BaseModel):
 
     finish: float
     at: float
+
+
+class DurableReturn(BaseModel):
+    """How late calls deferred to durable timers come back to ask again, after the time they were asked back: the
+    timer, the orchestrator's episodes and the activity's dispatch, on this host as it is now. A moving mean and
+    mean deviation of the last calls', so that a deferred call is asked back early enough to be there at its turn
+    most of the time (`lead`), whatever the host: the room kept for a call that is late goes unused until it comes,
+    and one that is early sleeps the difference in a worker."""
+
+    mean: float
+    deviation: float
+
+    @property
+    def lead(self) -> float:
+        return min(max(self.mean + 2 * self.deviation, MIN_LEAD_S), MAX_LEAD_S)
+
+    def observe(self, late: float) -> None:
+        self.mean += RETURN_WEIGHT * (late - self.mean)
+        self.deviation += RETURN_WEIGHT * (abs(late - self.mean) - self.deviation)
+
+
+RETURN_WEIGHT = 0.1  # of each return in the moving figures: about the last ten calls count
+MIN_LEAD_S, MAX_LEAD_S = 0.2, 4.0
+"""Asked back earlier than 4 s, a call would hold a worker asleep for longer than a round trip saves: past that, the
+host is short of workers (a call waiting for one comes back late because others sleep), not of timers."""
+RETURN_SEEN_S = (-2.0, 20.0)
+"""A return outside this (how late, seconds) says nothing about the round trip (a worker that crashed, a clock that
+jumped): it is not counted."""
 
 
 class BudgetState(BaseModel):
@@ -156,6 +205,8 @@ class BudgetState(BaseModel):
     """The fair share's virtual time: the start tag of the least-served user still waiting (module docstring)."""
     shares: dict[str, Share] = Field(default_factory=dict)
     """By user hash: those waiting or served ahead within the last window (forget keeps it bounded)."""
+    returns: DurableReturn | None = None
+    """How late calls come back from durable waits (None: none has yet)."""
 
 
 @dataclass(frozen=True)
@@ -177,6 +228,8 @@ def reserve(state: BudgetState, caps: Caps, ask: Ask, now: float) -> Decision:
     forget(state, now)
     _advance(state, now)
     mine = next((w for w in state.waiters if w.key == ask.key), None)
+    if mine is not None and mine.back is not None:
+        _returned(state, now - mine.back)
     me = Waiter(
         key=ask.key,
         priority=min(max(ask.priority, MIN_PRIORITY), MAX_PRIORITY),
@@ -187,19 +240,20 @@ def reserve(state: BudgetState, caps: Caps, ask: Ask, now: float) -> Decision:
         weight=ask.weight if ask.weight > 0 else 1.0,
     )
     start = max(now, state.paused_until)
+    deferrable = ask.deferrable
     if not caps.limited:
         if start <= now:
             return _grant(state, me, now)
-        return _wait(state, me, start, 0, mine)
+        return _wait(state, me, start, 0, mine, deferrable, now)
     others = [w for w in state.waiters if w.key != ask.key and now <= w.until + LATE_S]
     queue = fair_order(state, [*others, me], now)
     timeline = Timeline(state.charges, caps)
     for ahead, waiter in enumerate(queue):
         if waiter is me:
             turn = timeline.earliest(start, me.tokens)
-            return _grant(state, me, now) if turn <= now else _wait(state, me, turn, ahead, mine)
+            return _grant(state, me, now) if turn <= now else _wait(state, me, turn, ahead, mine, deferrable, now)
         if ahead == MAX_PLACED:  # far back in a long queue: its turn is after all of those, at least
-            return _wait(state, me, max(timeline.latest, now), queue.index(me), mine)
+            return _wait(state, me, max(timeline.latest, now), queue.index(me), mine, deferrable, now)
         # A waiter asleep until its turn (a durable timer, or a worker's sleep) is not back before it: it is placed
         # from there, and the room before is left to those who can use it.
         timeline.place(max(start, waiter.until), waiter.tokens)
@@ -256,10 +310,11 @@ class Timeline:
         self.times = [c[0] for c in charges]
         self.tokens = [c[1] for c in charges]
         self.requests = [c[2] for c in charges]
-        self.windows: list[tuple[float, float, int]] = []  # (length, cap, 1: tokens / 2: requests)
+        self.windows: list[tuple[float, float, int]] = []  # (length, cap, 1: tokens / 2: requests / 3: paced)
+        self.pace = None if caps.tokens is None else caps.tokens * PACE_SHARE
         for length, cap, index in (
             (WINDOW_S, caps.tokens, 1),
-            (PACE_S, None if caps.tokens is None else caps.tokens * PACE_SHARE, 1),
+            (PACE_S, self.pace, 3),
             (WINDOW_S, caps.requests, 2),
             (SHORT_WINDOW_S, caps.requests_short, 2),
         ):
@@ -304,7 +359,7 @@ class Timeline:
         """None when a call of `tokens` fits at `at`; else the next time it may, none between fitting."""
         later = at
         for length, cap, index in self.windows:  # at `at` first: where most times tried fail
-            amount = tokens if index == 1 else 1
+            amount = 1 if index == 2 else tokens
             if not self._room(at, length, cap, index, amount):
                 later = max(later, self._room_from(at, length, cap, index, amount))
         if later > at:
@@ -313,7 +368,7 @@ class Timeline:
         # then). Where it does not, no time up to that charge does either.
         blocked: float | None = None
         for length, cap, index in self.windows:
-            amount = tokens if index == 1 else 1
+            amount = 1 if index == 2 else tokens
             first = bisect.bisect_right(self.times, at)
             last = bisect.bisect_left(self.times, at + length - _EPSILON_S)
             for i in range(first, last):
@@ -339,13 +394,21 @@ class Timeline:
         return self.times[-1] + length  # pragma: no cover - the last charge leaving empties the window
 
     def _room(self, at: float, length: float, cap: float, index: int, amount: int) -> bool:
+        if index == 3 and amount > cap:
+            return True  # larger than a step of the pace: not paced (below)
         load = self._load(at, length, index)
         return load + amount <= cap or load <= 0
 
     def _load(self, at: float, length: float, index: int) -> int:
         sums = self._sums.get(index)
         if sums is None:
-            amounts = self.tokens if index == 1 else self.requests
+            amounts = self.requests if index == 2 else self.tokens
+            if index == 3:
+                # The pace counts the calls it paces: one larger than a whole step of it (more than half the
+                # window) cannot be split into steps; held to the pace, it would make every call after it wait a
+                # step while the window has room (2.8 s lost to every such call, the urgent comparisons of a small
+                # deployment), and the window itself still keeps it from joining a full burst.
+                amounts = [0 if self.pace is not None and t > self.pace else t for t in amounts]
             sums = self._sums[index] = list(itertools.accumulate(amounts, initial=0))
         inside = bisect.bisect_right(self.times, at - length + _EPSILON_S)  # a charge leaving now is gone
         return sums[bisect.bisect_right(self.times, at)] - sums[inside]
@@ -419,10 +482,39 @@ def _advance(state: BudgetState, now: float) -> None:
         state.virtual = max([state.virtual, *(share.finish for share in state.shares.values())])
 
 
-def _wait(state: BudgetState, me: Waiter, turn: float, ahead: int, mine: Waiter | None) -> Wait:
+def _wait(
+    state: BudgetState, me: Waiter, turn: float, ahead: int, mine: Waiter | None, deferrable: bool, now: float
+) -> Wait:
     me.until = turn
+    me.back = back_from(state, turn, now) if deferrable else None
     if mine is not None:
         state.waiters = [me if w.key == me.key else w for w in state.waiters]
     elif len(state.waiters) < MAX_WAITERS:  # past that, a caller still waits; it is just not counted ahead
         state.waiters.append(me)
-    return Wait(until=turn, ahead=ahead)
+    return Wait(until=turn, ahead=ahead, back=me.back)
+
+
+def lead(state: BudgetState) -> float:
+    """How long before its turn a deferred call is asked back: what calls have been late from durable waits, or
+    RETURN_EARLY_S before any has come back."""
+    return RETURN_EARLY_S if state.returns is None else state.returns.lead
+
+
+def back_from(state: BudgetState, turn: float, now: float) -> float | None:
+    """When a deferrable call whose turn is `turn` should come back from a durable wait, or None when the wait is
+    better slept in the worker: shorter than MIN_DEFER_S, or than the lead and the shortest durable wait together
+    (a durable round trip would bring it back after its turn anyway)."""
+    ahead_of_turn = lead(state)
+    if turn - now < max(MIN_DEFER_S, ahead_of_turn + DURABLE_MIN_S):
+        return None
+    return now + min(max(turn - ahead_of_turn - now, DURABLE_MIN_S), MAX_DEFER_S)
+
+
+def _returned(state: BudgetState, late: float) -> None:
+    low, high = RETURN_SEEN_S
+    if not low <= late <= high:
+        return
+    if state.returns is None:
+        state.returns = DurableReturn(mean=late, deviation=RETURN_EARLY_S / 2)
+    else:
+        state.returns.observe(late)
