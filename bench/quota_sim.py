@@ -17,7 +17,8 @@ in the worker and a durable wait); around them, a model of what the app and its 
   at arrival, a request larger than the window alone in an empty one, 429 with when to come back) answering after
   `latency` seconds, with Azure's rate-limit headers, which the scheduler learns from as in the app.
 
-Reported per deployment: utilisation of the quota-bound ideal as bench/quota_bench_figures.py defines it, the share
+Reported per deployment: utilisation of the quota-bound ideal as bench/quota_bench_figures.py defines it (whole
+calls), the share
 of requests answered 429, the urgent job's time against its time alone, durable waits and in-worker sleeps per call,
 and how late the calls that waited were at the server against the turns they were told.
 """
@@ -360,7 +361,11 @@ class Simulation:
         busy = accepted[-1].at - self.arrivals[0].at if accepted else 0.0
         token_room = self.w.tpm / 60 * (busy + WINDOW_S)
         request_room = self.w.rpm / 60 * (busy + WINDOW_S)
-        utilisation = max(sum(a.tokens for a in accepted) / token_room, len(accepted) / request_room)
+        window = self.w.tpm * WINDOW_S / 60
+        median = sorted(a.tokens for a in accepted)[len(accepted) // 2] if accepted else 0
+        whole = (window // median) * median / window if 0 < median < window else 1.0  # as quota_bench_figures
+        counted = sum(min(a.tokens, window) for a in accepted)
+        utilisation = max(counted / (token_room * whole), len(accepted) / request_room)
         calls = [c for calls in self.jobs.values() for c in calls]
         lates = [a.late for a in accepted if a.late is not None]
         unused: dict[str, float] = {}
