@@ -233,7 +233,7 @@ def measure(root: Path, storage: str, scheduler: str, deployment: Deployment, ar
         batch_s=batch.at - started,
         urgent_s=urgent.at - urgent_started,
         urgent_idle_s=urgent_idle_s,
-        traffic=traffic(server, mark),
+        traffic=traffic(server, mark, urgent_started),
         deployment=deployment.name,
     )
     say(

@@ -22,10 +22,13 @@ definition.
 
 from __future__ import annotations
 
+import argparse
 import bisect
 import itertools
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
@@ -76,7 +79,7 @@ class Traffic:
     max_window_tokens: int  # the most accepted in any 10 s window (<= window_tokens: the server enforced it)
     median_tokens: int  # what the median accepted request cost
     counted_tokens: int  # accepted, a call larger than the window counting as the window it took
-    unused_room_s: float  # of the busy period, how long the window had room for a typical call that nobody sent
+    unused: dict[str, float]  # of the quota-bound ideal, the room nobody used, by phase (unused_room)
     longest_gap_s: float  # the longest stretch of the busy period with no request accepted
     batch_requests: int
     batch_throttled: int
@@ -122,29 +125,55 @@ class Traffic:
 
 
 ROOM_STEP_S = 0.05
+PHASES = ("first window", "urgent job", "last window", "rest")
 
 
-def unused_room(server: BenchQuotaServer, accepted: list[Arrival], start: float, end: float) -> float:
-    """Seconds of [start, end] in which the server's window had room for one more call of the median size (tokens
-    and requests): capacity nobody used. Sampled every ROOM_STEP_S."""
+def unused_room(
+    window_tokens: float,
+    window_requests: float | None,
+    accepted: list[Arrival],
+    start: float,
+    end: float,
+    urgent: tuple[float, float] | None,
+) -> dict[str, float]:
+    """Where the busy period [start, end] left room: the server's window's room for whole calls of the median size
+    that nobody used, sampled every ROOM_STEP_S, as a share of the quota-bound ideal (room left for a window's time
+    counts once), by phase: the first window (the ramp), while the urgent job ran (`urgent`: from its submission to
+    its last call), the last window (the tail), the rest."""
+    shares = dict.fromkeys(PHASES, 0.0)
     if not accepted:
-        return 0.0
+        return shares
     typical = sorted(a.tokens for a in accepted)[len(accepted) // 2]
-    times = [a.at for a in accepted]
-    free = 0
-    steps = int((end - start) / ROOM_STEP_S)
-    for step in range(steps + 1):
+    ideal = window_tokens / WINDOW_S * (end - start + WINDOW_S)
+    times = [a.at for a in sorted(accepted, key=lambda a: a.at)]
+    costs = [a.tokens for a in sorted(accepted, key=lambda a: a.at)]
+    for step in range(int((end - start) / ROOM_STEP_S) + 1):
         now = start + step * ROOM_STEP_S
         first, last = bisect.bisect_right(times, now - WINDOW_S), bisect.bisect_right(times, now)
-        tokens = sum(a.tokens for a in accepted[first:last])
-        requests_ok = server.window_requests is None or last - first + 1 <= server.window_requests
-        if tokens + typical <= server.window_tokens and requests_ok:
-            free += 1
-    return free * ROOM_STEP_S
+        calls = int((window_tokens - sum(costs[first:last])) // typical)
+        if window_requests is not None:
+            calls = min(calls, int(window_requests) - (last - first))
+        if calls <= 0:
+            continue
+        if now < start + WINDOW_S:
+            phase = "first window"
+        elif now > end - WINDOW_S:
+            phase = "last window"
+        elif urgent is not None and urgent[0] <= now <= urgent[1]:
+            phase = "urgent job"
+        else:
+            phase = "rest"
+        shares[phase] += calls * typical * ROOM_STEP_S / WINDOW_S / ideal
+    return shares
 
 
-def traffic(server: BenchQuotaServer, mark: int) -> Traffic:
+def traffic(server: BenchQuotaServer, mark: int, urgent_from: float | None = None) -> Traffic:
+    """What the server saw from its arrival number `mark` on; `urgent_from`: when the urgent job was submitted
+    (time.monotonic(), the server's clock: it runs in this process). The urgent job's phase of the profile runs from
+    then to its last call at the server."""
     seen = server.since(mark)
+    urgent_calls = [a.at for a, label in seen if label == COMPARISON_SCHEMA and a.accepted]
+    urgent = None if urgent_from is None or not urgent_calls else (urgent_from, max(urgent_calls))
     accepted = [a for a, _ in seen if a.accepted]
     busy = (accepted[-1].at - seen[0][0].at) if accepted else 0.0
     gaps = [b.at - a.at for a, b in itertools.pairwise(accepted)]
@@ -168,7 +197,11 @@ def traffic(server: BenchQuotaServer, mark: int) -> Traffic:
         max_window_tokens=window,
         median_tokens=sorted(a.tokens for a in accepted)[len(accepted) // 2] if accepted else 0,
         counted_tokens=sum(min(a.tokens, int(server.window_tokens)) for a in accepted),
-        unused_room_s=unused_room(server, accepted, seen[0][0].at, accepted[-1].at) if accepted else 0.0,
+        unused=(
+            unused_room(server.window_tokens, server.window_requests, accepted, seen[0][0].at, accepted[-1].at, urgent)
+            if accepted
+            else {}
+        ),
         longest_gap_s=max(gaps, default=0.0),
         batch_requests=batch[0],
         batch_throttled=batch[1],
@@ -210,7 +243,7 @@ ROWS: list[tuple[str, Any]] = [
     ("tokens accepted", lambda f: f"{f.traffic.accepted_tokens:,}"),
     ("busy period", lambda f: f"{f.traffic.busy_s:.1f} s"),
     ("most tokens in a 10 s window", lambda f: f"{f.traffic.max_window_tokens:,}"),
-    ("  room for a call left unused", lambda f: f"{f.traffic.unused_room_s:.1f} s"),
+    *((f"  room unused: {phase}", lambda f, phase=phase: _pct(f.traffic.unused.get(phase, 0.0))) for phase in PHASES),
     ("  longest stretch with no call", lambda f: f"{f.traffic.longest_gap_s:.1f} s"),
     ("  tokens / requests used", lambda f: f"{_pct(f.traffic.token_utilisation)} / {_requests_used(f)}"),
     ("  of TPM x time", lambda f: _pct(f.traffic.tpm_share)),
@@ -280,3 +313,29 @@ def summary(runs: dict[str, list[RunFigures]]) -> None:
     for name, figures in runs.items():
         for f in figures:
             print(f"  {name:<12}{f.scheduler:<16}" + "".join(f"{value(f):>14}" for _, value in SUMMARY))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The profile of a run saved with `python -m bench.quota_bench --arrivals DIR` (its JSON lines)."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("arrivals", type=Path, help="a run's JSON lines (DIR/<deployment>-<scheduler>.jsonl)")
+    parser.add_argument("--tpm", type=int, required=True)
+    parser.add_argument("--rpm", type=int)
+    parser.add_argument("--urgent-after", type=float, help="seconds from the batch run to the urgent job")
+    args = parser.parse_args(argv)
+    rows = [json.loads(line) for line in args.arrivals.read_text().splitlines() if line.strip()]
+    arrivals = [Arrival(float(r["t"]), int(r["tokens"]), bool(r["accepted"])) for r in rows]
+    accepted = [a for a in arrivals if a.accepted]
+    window_tokens = args.tpm * WINDOW_S / 60
+    window_requests = None if args.rpm is None else args.rpm * WINDOW_S / 60
+    urgent_calls = [float(r["t"]) for r in rows if r["schema"] == COMPARISON_SCHEMA and r["accepted"]]
+    urgent = None if args.urgent_after is None or not urgent_calls else (args.urgent_after, max(urgent_calls))
+    start, end = arrivals[0].at, accepted[-1].at
+    shares = unused_room(window_tokens, window_requests, accepted, start, end, urgent)
+    print(f"{args.arrivals.name}: busy {end - start:.1f} s, room unused (of the quota-bound ideal):")
+    for phase, share in shares.items():
+        print(f"  {phase:<14}{share * 100:6.1f} %")
+
+
+if __name__ == "__main__":
+    main()
