@@ -332,7 +332,27 @@ def main(argv: list[str] | None = None) -> None:
     urgent = None if args.urgent_after is None or not urgent_calls else (args.urgent_after, max(urgent_calls))
     start, end = arrivals[0].at, accepted[-1].at
     shares = unused_room(window_tokens, window_requests, accepted, start, end, urgent)
-    print(f"{args.arrivals.name}: busy {end - start:.1f} s, room unused (of the quota-bound ideal):")
+    figures = Traffic(
+        requests=len(arrivals),
+        throttled=len(arrivals) - len(accepted),
+        accepted_tokens=sum(a.tokens for a in accepted),
+        busy_s=end - start,
+        window_tokens=window_tokens,
+        window_requests=window_requests,
+        max_window_tokens=0,
+        median_tokens=sorted(a.tokens for a in accepted)[len(accepted) // 2],
+        counted_tokens=sum(min(a.tokens, int(window_tokens)) for a in accepted),
+        unused=shares,
+        longest_gap_s=0.0,
+        batch_requests=0,
+        batch_throttled=0,
+        urgent_requests=0,
+        urgent_throttled=0,
+    )
+    print(
+        f"{args.arrivals.name}: busy {end - start:.1f} s, utilisation {_pct(figures.utilisation)} (of TPM x time "
+        f"{_pct(figures.tpm_share)}), 429s {_pct(figures.throttled_share)}; room unused (of the quota-bound ideal):"
+    )
     for phase, share in shares.items():
         print(f"  {phase:<14}{share * 100:6.1f} %")
 
