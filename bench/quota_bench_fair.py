@@ -132,7 +132,7 @@ def measure(
         b_idle_s=b_idle_s,
         b_first_call_s=min(b_calls) if b_calls else None,
         b_last_call_s=max(b_calls) if b_calls else None,
-        traffic=traffic(server, mark),
+        traffic=traffic(server, mark, b_started),
     )
     say(
         f"{scheduler}: B {figures.b_s:.1f} s under A's flood (idle {b_idle_s:.1f} s, {figures.b_ratio:.2f} x); "

@@ -72,17 +72,26 @@ def sample_text(name: str) -> str:
     return (SAMPLE_DATA / name).read_text()
 
 
-def document_text(index: int) -> str:
-    """Document `index`: a sample contract with its own reference line (its own hash)."""
-    return f"Reference: QB-{index:05d}\n\n" + sample_text(DOCUMENT_SAMPLES[index % len(DOCUMENT_SAMPLES)])
+SHORT_CHARACTERS = 1_500
+"""A short document: a sample contract's opening up to this many characters (about 300 tokens; with a prompt's
+instructions and schema about 600 sent, 800 charged with max_tokens 200: the issue's small calls)."""
 
 
-def upload_documents(app: RunningApp, documents: int, user: str = USER) -> None:
+def document_text(index: int, short: bool = False) -> str:
+    """Document `index`: a sample contract (`short`: its opening, whole lines up to SHORT_CHARACTERS) with its own
+    reference line (its own hash)."""
+    text = sample_text(DOCUMENT_SAMPLES[index % len(DOCUMENT_SAMPLES)])
+    if short:
+        text = text[: text.rfind("\n", 0, SHORT_CHARACTERS) + 1 or SHORT_CHARACTERS]
+    return f"Reference: QB-{index:05d}\n\n" + text
+
+
+def upload_documents(app: RunningApp, documents: int, user: str = USER, short: bool = False) -> None:
     def one(index: int) -> None:
         body = {
             "folder": FOLDER,
             "filename": f"doc-{index:04d}.txt",
-            "content_base64": base64.b64encode(document_text(index).encode()).decode(),
+            "content_base64": base64.b64encode(document_text(index, short).encode()).decode(),
         }
         with app.client(user) as client:
             expect(client.post("/api/documents", json=body), 201, f"upload document {index}")
@@ -91,10 +100,15 @@ def upload_documents(app: RunningApp, documents: int, user: str = USER) -> None:
         list(pool.map(one, range(documents)))
 
 
-def staged_batch(app: RunningApp, documents: int, prompts: int, timeout: float, user: str = USER) -> str:
-    """A batch of every uploaded document x the first `prompts` prompts, staged; its id."""
+def staged_batch(
+    app: RunningApp, documents: int, prompts: int, timeout: float, user: str = USER, max_tokens: int | None = None
+) -> str:
+    """A batch of every uploaded document x the first `prompts` prompts (answers of `max_tokens`: None, the
+    batch's default), staged; its id."""
     with app.client(user) as client:
-        config = {"name": "Quota bench", "folders": [FOLDER], "prompts": PROMPTS[:prompts]}
+        config: dict[str, Any] = {"name": "Quota bench", "folders": [FOLDER], "prompts": PROMPTS[:prompts]}
+        if max_tokens is not None:
+            config["model"] = {"max_tokens": max_tokens}
         batch_id = str(expect(client.post("/api/batches", json=config), 201, "create batch")["batch_id"])
         staging = expect(client.post(f"/api/batches/{batch_id}/stage"), 202, "stage batch")
     final = watch(app, {"staging": staging["statusQueryGetUri"]}, time.monotonic(), timeout, {"staging": user})

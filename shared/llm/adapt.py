@@ -3,12 +3,18 @@ left (`x-ratelimit-remaining-*`) and 429s. Pure rules over budget.py's state, wi
 
 - Limits: the configured figure (LLM_TOKENS_PER_MINUTE_* / LLM_REQUESTS_PER_MINUTE_*) or the header's, the lower
   when both are known (the setting may be this app's share of a deployment others use too).
-- Remaining: the server's "remaining" of its per-minute limit, scaled to our 10 s window, is what it has seen used.
-  When that is more than our own charges hold (another client uses the deployment), the difference is charged as a
-  correction, so our estimate never stays below the server's. Less is normal (our grants in flight have not
-  arrived yet) and changes nothing. The server counted when the call arrived, and the answer comes back later: by
-  then our own calls that were in its window may have left ours. So the comparison is with what our window held
-  when the call was granted (plus what we granted since), and the correction is charged at that time: it leaves
+- Remaining: what the server has left tells what it has seen used. Azure states the two on different scales:
+  `x-ratelimit-remaining-tokens` of its per-minute limit (scaled to our 10 s window here), and
+  `x-ratelimit-remaining-requests` of the 10 s window itself (120 RPM: 19 left after one request, not 119). Read
+  as a per-minute figure, the requests one would make every answer look like a window nearly full of someone
+  else's calls (240 RPM, 30 left: 35 of 40 "seen" where we sent 10), and the corrections would hold the
+  deployment to a fraction of its quota (issue 19: 30 % used). A server that counts requests per minute (OpenAI's
+  own) reads as a window with room: it then teaches nothing about requests, which rarely bind (below).
+  When what the server has seen is more than our own charges hold (another client uses the deployment), the difference
+  is charged as a correction, so our estimate never stays below the server's. Less is normal (our grants in flight
+  have not arrived yet) and changes nothing. The server counted when the call arrived, and the answer comes back
+  later: by then our own calls that were in its window may have left ours. So the comparison is with what our window
+  held when the call was granted (plus what we granted since), and the correction is charged at that time: it leaves
   with the usage it stands for, and a figure older than a window changes nothing.
 - 429: nothing is granted before its retry-after (`retry-after-ms` / `retry-after`), and the rate (the share of
   the limits we use) halves, once per burst of 429s; it recovers by itself, linearly, while no 429 comes. The
@@ -111,7 +117,8 @@ def observe(
     sent: Granted | None = None,
 ) -> bool:
     """Learn from a response's rate-limit headers; returns whether the state changed (worth writing). `sent` is the
-    grant of the call answered (None: the figures are compared with our window now)."""
+    grant of the call answered (None: the figures are compared with our window now). `remaining_tokens` is per
+    minute, `remaining_requests` per 10 s window, as Azure states them (module docstring)."""
     changed = False
     if limit_tokens is not None and limit_tokens > 0 and limit_tokens != state.learned_tpm:
         state.learned_tpm, changed = limit_tokens, True
@@ -121,7 +128,8 @@ def observe(
     rpm = _lower(limits.requests_per_minute, state.learned_rpm)
     if sent is not None and now - sent.at >= WINDOW_S + ARRIVAL_MARGIN_S:
         return changed  # what the server had seen then has left every window since
-    for limit, remaining, index in ((tpm, remaining_tokens, 1), (rpm, remaining_requests, 2)):
+    requests_left = None if remaining_requests is None else remaining_requests * 60.0 / WINDOW_S  # per minute
+    for limit, remaining, index in ((tpm, remaining_tokens, 1), (rpm, requests_left, 2)):
         if limit is None or remaining is None:
             continue
         seen = max(limit - remaining, 0) * WINDOW_S / 60.0

@@ -4,8 +4,9 @@ against its deployment's budget before it goes out, and reports what the server 
 When the budget is spent, a call waits for its turn:
 - the first model call of an activity step raises QuotaWait: the step ends with a `wait` outcome and the
   orchestrator calls it again after a durable timer, so no worker is held (a short wait is slept instead: a
-  durable round trip costs more than it saves); the timer ends a round trip before the call's turn, and the call
-  sleeps the rest, so it goes at its turn rather than a round trip after it;
+  durable round trip costs more than it saves); the scheduler says when to come back (shared/llm/budget.py
+  back_from): a round trip before the call's turn, as late as deferred calls have been coming back on this
+  deployment, and the call sleeps the rest, so it goes at its turn rather than a round trip after it;
 - a later call of the same step (a corrective retry, a long document's next part) waits in-process, so what the
   step already paid for is not lost; so does a call outside any activity (the inline HTTP paths).
 A 429 pauses and slows the deployment for everyone; the call that got it then waits as above rather than retrying
@@ -24,7 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from shared.jobs.models import ModelSelection
-from shared.llm.budget import Ask, Granted, Limits
+from shared.llm.budget import MAX_DEFER_S, MIN_DEFER_S, RETURN_EARLY_S, Ask, Granted, Limits
 from shared.llm.calls import DEFAULT_PRIORITY, CallContext, QuotaWait, current_call
 from shared.llm.config import deployment_key, model_for
 from shared.llm.errors import LLMTransientError
@@ -35,17 +36,6 @@ from shared.telemetry.attributes import user_hash
 
 log = logging.getLogger(__name__)
 
-MIN_DEFER_S = 2.0
-"""A shorter wait is slept in the worker: a durable timer and a second activity run cost more than that."""
-RETURN_EARLY_S = 1.5
-"""A call deferred to a durable timer is asked back this much before its turn, and sleeps what is left of its wait
-in the worker. The timer, the orchestrator's next episode and the activity's dispatch take about a durable round
-trip (what MIN_DEFER_S allows for); a call asked back at its turn arrives that much after it, and the capacity the
-budget keeps for it until then goes unused (bench/quota_bench.py measured calls ~1.7 s late at the median on
-devhost). Less than MIN_DEFER_S, so a call back on time sleeps the rest rather than being deferred again."""
-MAX_DEFER_S = 30.0
-"""A durable wait lasts at most this long: the call then asks again (its place in the queue is kept), so a turn
-estimated while the deployment was slowed down is not waited out in full once it recovers."""
 MAX_IN_PROCESS_WAIT_S = 120.0
 """What one call may wait for quota inside a worker in all; past it, the step waits on a durable timer instead."""
 
@@ -98,15 +88,18 @@ class Admission:
         """Return when the call may go (its cost charged); raise QuotaWait when it should wait without a worker."""
         scheduler = self._scheduler()
         while True:
-            ask = Ask(ticket.key, tokens, ticket.priority, ticket.user, ticket.weight)
+            ask = Ask(ticket.key, tokens, ticket.priority, ticket.user, ticket.weight, deferrable=ticket.may_defer)
             decision = scheduler.reserve(ticket.deployment, ticket.limits, ask)
             if isinstance(decision, Granted):
                 ticket.granted = decision
                 return
-            delay = max(decision.until - scheduler.clock(), 0.0)
-            over = ticket.waited_s + delay > MAX_IN_PROCESS_WAIT_S
-            if (ticket.may_defer and delay >= MIN_DEFER_S) or (over and ticket.context is not None):
+            now = scheduler.clock()
+            delay = max(decision.until - now, 0.0)
+            if decision.back is not None:  # the scheduler says when to come back from a durable wait
+                raise _deferred(ticket, max(decision.back - now, 0.0), decision.ahead)
+            if ticket.waited_s + delay > MAX_IN_PROCESS_WAIT_S and ticket.context is not None:
                 raise _deferred(ticket, min(max(delay - RETURN_EARLY_S, 0.0), MAX_DEFER_S), decision.ahead)
+            over = ticket.waited_s + delay > MAX_IN_PROCESS_WAIT_S
             if over:
                 raise LLMTransientError(
                     f"model {ticket.model!r}: no quota within {MAX_IN_PROCESS_WAIT_S:.0f} s",

@@ -36,7 +36,9 @@ Adaptation (limits learned from headers, 429s) is shared/llm/adapt.py: it sets t
 
 from __future__ import annotations
 
+import bisect
 import heapq
+import itertools
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel, Field
@@ -60,7 +62,24 @@ LATE_S = 5.0
 the capacity kept for it would stay unused. Durable timers fire within a second or two."""
 EXPIRY_S = 120.0
 """A waiter this far past its turn is forgotten."""
+MIN_DEFER_S = 2.0
+"""A shorter wait is slept in the worker: a durable timer and a second activity run cost more than that."""
+RETURN_EARLY_S = 1.5
+"""How much before its turn a call deferred to a durable timer is asked back, until the deployment has seen how late
+such calls come back (DurableReturn): it sleeps what is left of its wait in the worker. The timer, the
+orchestrator's next episode and the activity's dispatch take about a durable round trip; a call asked back at its
+turn arrives that much after it, and the room kept for it until then goes unused (bench/quota_bench.py measured
+calls ~1.7 s late at the median on devhost)."""
+MAX_DEFER_S = 30.0
+"""A durable wait lasts at most this long: the call then asks again (its place in the queue is kept), so a turn
+estimated while the deployment was slowed down is not waited out in full once it recovers."""
+DURABLE_MIN_S = 1.0
+"""The shortest durable wait an orchestrator takes (orchestrators/retry_policies.py QuotaWaitLimit.min_delay_ms): a
+call asked back sooner comes back no sooner than this."""
 MAX_WAITERS = 2_000
+MAX_PLACED = 200
+"""Turns placed per decision at most: a caller further back in the queue is told to come back after the last of
+them (when it asks again, those ahead of it have moved up); the cost of a decision stays bounded however many wait."""
 MAX_CHARGES = 4_000
 MAX_SHARES = 2_000
 """Past this many users' Shares (they are kept for waiting users and for those served within the last window), the
@@ -88,6 +107,9 @@ class Ask:
     priority: int = 5
     user: str = ""
     weight: float = 1.0
+    deferrable: bool = False
+    """The caller may wait without a worker (the first model call of an activity): a long wait is then a durable
+    one, and the call is told when to come back (Wait.back)."""
 
 
 @dataclass(frozen=True)
@@ -103,10 +125,13 @@ class Granted:
 
 @dataclass(frozen=True)
 class Wait:
-    """The call's turn comes at `until` (seconds, the clock's); `ahead` waiting calls go before it."""
+    """The call's turn comes at `until` (seconds, the clock's); `ahead` waiting calls go before it. A deferrable
+    call whose wait is worth a durable round trip is told `back`: when to come back from it (DurableReturn), early
+    enough to be there at its turn; None: wait in the worker."""
 
     until: float
     ahead: int = 0
+    back: float | None = field(default=None, compare=False)
 
 
 Decision = Granted | Wait
@@ -120,6 +145,7 @@ class Waiter(BaseModel):
     until: float  # when it was told to come back
     user: str = ""  # whose (a hash of the user id): the fair share is between users
     weight: float = 1.0
+    back: float | None = None  # when it was asked back from a durable wait (None: it waits in a worker)
 
     @property
     def cost(self) -> float:
@@ -132,6 +158,34 @@ class Share(BaseModel):
 
     finish: float
     at: float
+
+
+class DurableReturn(BaseModel):
+    """How late calls deferred to durable timers come back to ask again, after the time they were asked back: the
+    timer, the orchestrator's episodes and the activity's dispatch, on this host as it is now. A moving mean and
+    mean deviation of the last calls', so that a deferred call is asked back early enough to be there at its turn
+    most of the time (`lead`), whatever the host: the room kept for a call that is late goes unused until it comes,
+    and one that is early sleeps the difference in a worker."""
+
+    mean: float
+    deviation: float
+
+    @property
+    def lead(self) -> float:
+        return min(max(self.mean + 2 * self.deviation, MIN_LEAD_S), MAX_LEAD_S)
+
+    def observe(self, late: float) -> None:
+        self.mean += RETURN_WEIGHT * (late - self.mean)
+        self.deviation += RETURN_WEIGHT * (abs(late - self.mean) - self.deviation)
+
+
+RETURN_WEIGHT = 0.1  # of each return in the moving figures: about the last ten calls count
+MIN_LEAD_S, MAX_LEAD_S = 0.2, 4.0
+"""Asked back earlier than 4 s, a call would hold a worker asleep for longer than a round trip saves: past that, the
+host is short of workers (a call waiting for one comes back late because others sleep), not of timers."""
+RETURN_SEEN_S = (-2.0, 20.0)
+"""A return outside this (how late, seconds) says nothing about the round trip (a worker that crashed, a clock that
+jumped): it is not counted."""
 
 
 class BudgetState(BaseModel):
@@ -151,6 +205,8 @@ class BudgetState(BaseModel):
     """The fair share's virtual time: the start tag of the least-served user still waiting (module docstring)."""
     shares: dict[str, Share] = Field(default_factory=dict)
     """By user hash: those waiting or served ahead within the last window (forget keeps it bounded)."""
+    returns: DurableReturn | None = None
+    """How late calls come back from durable waits (None: none has yet)."""
 
 
 @dataclass(frozen=True)
@@ -172,6 +228,8 @@ def reserve(state: BudgetState, caps: Caps, ask: Ask, now: float) -> Decision:
     forget(state, now)
     _advance(state, now)
     mine = next((w for w in state.waiters if w.key == ask.key), None)
+    if mine is not None and mine.back is not None:
+        _returned(state, now - mine.back)
     me = Waiter(
         key=ask.key,
         priority=min(max(ask.priority, MIN_PRIORITY), MAX_PRIORITY),
@@ -182,23 +240,23 @@ def reserve(state: BudgetState, caps: Caps, ask: Ask, now: float) -> Decision:
         weight=ask.weight if ask.weight > 0 else 1.0,
     )
     start = max(now, state.paused_until)
+    deferrable = ask.deferrable
     if not caps.limited:
         if start <= now:
             return _grant(state, me, now)
-        return _wait(state, me, start, 0, mine)
+        return _wait(state, me, start, 0, mine, deferrable, now)
     others = [w for w in state.waiters if w.key != ask.key and now <= w.until + LATE_S]
     queue = fair_order(state, [*others, me], now)
-    projected = list(state.charges)
-    ahead = 0
-    for waiter in queue:
-        turn = fit(projected, start, caps, waiter.tokens)
+    timeline = Timeline(state.charges, caps)
+    for ahead, waiter in enumerate(queue):
         if waiter is me:
-            return _grant(state, me, now) if turn <= now else _wait(state, me, turn, ahead, mine)
-        if waiter.until > turn + 1.0:
-            continue  # asleep past a turn that came early (capacity freed up): it is placed when it returns
-        projected.append((turn, waiter.tokens, 1))
-        start = turn
-        ahead += 1
+            turn = timeline.earliest(start, me.tokens)
+            return _grant(state, me, now) if turn <= now else _wait(state, me, turn, ahead, mine, deferrable, now)
+        if ahead == MAX_PLACED:  # far back in a long queue: its turn is after all of those, at least
+            return _wait(state, me, max(timeline.latest, now), queue.index(me), mine, deferrable, now)
+        # A waiter asleep until its turn (a durable timer, or a worker's sleep) is not back before it: it is placed
+        # from there, and the room before is left to those who can use it.
+        timeline.place(max(start, waiter.until), waiter.tokens)
     raise AssertionError("unreachable: the caller is in the queue")  # pragma: no cover
 
 
@@ -233,34 +291,127 @@ def start_tag(state: BudgetState, user: str) -> float:
     return state.virtual if share is None else max(share.finish, state.virtual)
 
 
-def fit(charges: list[tuple[float, int, int]], start: float, caps: Caps, tokens: int) -> float:
-    """The earliest time from `start` at which a call of `tokens` fits every window, given `charges` (all at or
-    before `start`, oldest first). A call larger than a whole window fits an empty one: it could never run
-    otherwise, and a server takes it alone."""
-    turn = start
-    for window, cap, index, amount in (
-        (WINDOW_S, caps.tokens, 1, tokens),
-        (PACE_S, None if caps.tokens is None else caps.tokens * PACE_SHARE, 1, tokens),
-        (WINDOW_S, caps.requests, 2, 1),
-        (SHORT_WINDOW_S, caps.requests_short, 2, 1),
-    ):
-        if cap is not None:
-            turn = max(turn, _earliest(charges, start, window + ARRIVAL_MARGIN_S, cap, index, amount))
-    return turn
+_EPSILON_S = 1e-6
+"""Times computed as a charge's plus a window's length may be off by rounding: a charge leaving a window at a time
+so computed has left it."""
 
 
-def _earliest(
-    charges: list[tuple[float, int, int]], start: float, window: float, cap: float, index: int, amount: int
-) -> float:
-    inside = [c for c in charges if c[0] > start - window]
-    load = sum(int(c[index]) for c in inside)
-    if load + amount <= cap or load <= 0:
-        return start
-    for charge in inside:  # charges leave the window oldest first
-        load -= int(charge[index])
-        if load + amount <= cap or load <= 0:
-            return max(start, charge[0] + window)
-    return start  # pragma: no cover - the last charge leaving empties the window
+class Timeline:
+    """The charges in the windows and the turns placed so far, in time order: where one more call fits.
+
+    Turns are placed in the queue's order, each at the earliest time from which it fits every window for as long
+    as it stays in them, given the charges before it and the turns placed ahead of it, later ones included
+    (backfilling): a call that comes later in the order may take room that is free before the turn of one ahead
+    of it, but only room that leaves that turn where it is. So nobody's turn is delayed by those behind them (a
+    priority or a fair share ahead stays ahead), and the room that a large call ahead waits for while the window
+    drains, or that a waiter asleep until its turn cannot use before it, goes to the calls that fit it."""
+
+    def __init__(self, charges: list[tuple[float, int, int]], caps: Caps) -> None:
+        self.times = [c[0] for c in charges]
+        self.tokens = [c[1] for c in charges]
+        self.requests = [c[2] for c in charges]
+        self.windows: list[tuple[float, float, int]] = []  # (length, cap, 1: tokens / 2: requests / 3: paced)
+        self.pace = None if caps.tokens is None else caps.tokens * PACE_SHARE
+        for length, cap, index in (
+            (WINDOW_S, caps.tokens, 1),
+            (PACE_S, self.pace, 3),
+            (WINDOW_S, caps.requests, 2),
+            (SHORT_WINDOW_S, caps.requests_short, 2),
+        ):
+            if cap is not None:
+                self.windows.append((length + ARRIVAL_MARGIN_S, cap, index))
+        self._sums: dict[int, list[int]] = {}
+        self._placed: list[tuple[int, float, float]] = []  # (tokens, from, turn) of each call placed
+        self.latest = 0.0  # the latest turn placed
+
+    def place(self, start: float, tokens: int) -> float:
+        """Place a call of `tokens` at its earliest turn from `start` (earliest) and return the turn."""
+        turn = self.earliest(start, tokens)
+        index = bisect.bisect_right(self.times, turn)
+        self.times.insert(index, turn)
+        self.tokens.insert(index, tokens)
+        self.requests.insert(index, 1)
+        self._sums.clear()
+        self._placed.append((tokens, start, turn))
+        self.latest = max(self.latest, turn)
+        return turn
+
+    def earliest(self, start: float, tokens: int) -> float:
+        """The earliest time from `start` at which a call of `tokens` (one request) fits every window for as long
+        as it stays in them: at that time and whenever a later charge joins it there. A call larger than a whole
+        window fits where it is alone in it: it could never run otherwise, and a server takes it alone. Only a
+        charge leaving a window makes room, so the times to try are `start` and those."""
+        # No call fits before the turn of one placed from no later with no more tokens: where it fits, that one
+        # (lighter, and without it in the windows) would have fitted too. In a queue of similar calls that skips
+        # most of the times to try.
+        at = max([start, *(turn for t, since, turn in self._placed if t <= tokens and since <= start)])
+        while True:
+            later = self._next_try(at, tokens)
+            if later is None:
+                return at
+            at = later
+
+    def fits(self, at: float, tokens: int) -> bool:
+        """Whether a call of `tokens` at `at` fits every window, then and while it stays in them."""
+        return self._next_try(at, tokens) is None
+
+    def _next_try(self, at: float, tokens: int) -> float | None:
+        """None when a call of `tokens` fits at `at`; else the next time it may, none between fitting."""
+        later = at
+        for length, cap, index in self.windows:  # at `at` first: where most times tried fail
+            amount = 1 if index == 2 else tokens
+            if not self._room(at, length, cap, index, amount):
+                later = max(later, self._room_from(at, length, cap, index, amount))
+        if later > at:
+            return later
+        # It fits at `at`: it must fit whenever a later charge joins it in a window too (a window's load grows only
+        # then). Where it does not, no time up to that charge does either.
+        blocked: float | None = None
+        for length, cap, index in self.windows:
+            amount = 1 if index == 2 else tokens
+            first = bisect.bisect_right(self.times, at)
+            last = bisect.bisect_left(self.times, at + length - _EPSILON_S)
+            for i in range(first, last):
+                if blocked is not None and self.times[i] >= blocked:
+                    break
+                if not self._room(self.times[i], length, cap, index, amount):
+                    blocked = self.times[i]
+                    break
+        if blocked is None:
+            return None
+        return min(  # the first charge to leave any window after it
+            self.times[i] + length
+            for length, _, _ in self.windows
+            if (i := bisect.bisect_right(self.times, blocked - length + _EPSILON_S)) < len(self.times)
+        )
+
+    def _room_from(self, at: float, length: float, cap: float, index: int, amount: int) -> float:
+        """The first time after `at` at which a window of `length` has room for `amount`, as charges leave it."""
+        for i in range(bisect.bisect_right(self.times, at - length + _EPSILON_S), len(self.times)):
+            leaves = self.times[i] + length
+            if leaves > at and self._room(leaves, length, cap, index, amount):
+                return leaves
+        return self.times[-1] + length  # pragma: no cover - the last charge leaving empties the window
+
+    def _room(self, at: float, length: float, cap: float, index: int, amount: int) -> bool:
+        if index == 3 and amount > cap:
+            return True  # larger than a step of the pace: not paced (below)
+        load = self._load(at, length, index)
+        return load + amount <= cap or load <= 0
+
+    def _load(self, at: float, length: float, index: int) -> int:
+        sums = self._sums.get(index)
+        if sums is None:
+            amounts = self.requests if index == 2 else self.tokens
+            if index == 3:
+                # The pace counts the calls it paces: one larger than a whole step of it (more than half the
+                # window) cannot be split into steps; held to the pace, it would make every call after it wait a
+                # step while the window has room (2.8 s lost to every such call, the urgent comparisons of a small
+                # deployment), and the window itself still keeps it from joining a full burst.
+                amounts = [0 if self.pace is not None and t > self.pace else t for t in amounts]
+            sums = self._sums[index] = list(itertools.accumulate(amounts, initial=0))
+        inside = bisect.bisect_right(self.times, at - length + _EPSILON_S)  # a charge leaving now is gone
+        return sums[bisect.bisect_right(self.times, at)] - sums[inside]
 
 
 def load(state: BudgetState, now: float, index: int = 1, window: float = WINDOW_S + ARRIVAL_MARGIN_S) -> int:
@@ -331,10 +482,39 @@ def _advance(state: BudgetState, now: float) -> None:
         state.virtual = max([state.virtual, *(share.finish for share in state.shares.values())])
 
 
-def _wait(state: BudgetState, me: Waiter, turn: float, ahead: int, mine: Waiter | None) -> Wait:
+def _wait(
+    state: BudgetState, me: Waiter, turn: float, ahead: int, mine: Waiter | None, deferrable: bool, now: float
+) -> Wait:
     me.until = turn
+    me.back = back_from(state, turn, now) if deferrable else None
     if mine is not None:
         state.waiters = [me if w.key == me.key else w for w in state.waiters]
     elif len(state.waiters) < MAX_WAITERS:  # past that, a caller still waits; it is just not counted ahead
         state.waiters.append(me)
-    return Wait(until=turn, ahead=ahead)
+    return Wait(until=turn, ahead=ahead, back=me.back)
+
+
+def lead(state: BudgetState) -> float:
+    """How long before its turn a deferred call is asked back: what calls have been late from durable waits, or
+    RETURN_EARLY_S before any has come back."""
+    return RETURN_EARLY_S if state.returns is None else state.returns.lead
+
+
+def back_from(state: BudgetState, turn: float, now: float) -> float | None:
+    """When a deferrable call whose turn is `turn` should come back from a durable wait, or None when the wait is
+    better slept in the worker: shorter than MIN_DEFER_S, or than the lead and the shortest durable wait together
+    (a durable round trip would bring it back after its turn anyway)."""
+    ahead_of_turn = lead(state)
+    if turn - now < max(MIN_DEFER_S, ahead_of_turn + DURABLE_MIN_S):
+        return None
+    return now + min(max(turn - ahead_of_turn - now, DURABLE_MIN_S), MAX_DEFER_S)
+
+
+def _returned(state: BudgetState, late: float) -> None:
+    low, high = RETURN_SEEN_S
+    if not low <= late <= high:
+        return
+    if state.returns is None:
+        state.returns = DurableReturn(mean=late, deviation=RETURN_EARLY_S / 2)
+    else:
+        state.returns.observe(late)

@@ -6,10 +6,11 @@ of the tokens (and requests) per minute.
   request larger than the share runs alone) gets a 429 with `retry-after-ms` (when enough will have left).
 - enforce=False: everything is answered and counted, so a test can check that its callers kept under the share
   on their own (`max_window_tokens`).
-Answered requests carry `x-ratelimit-limit-*` and `x-ratelimit-remaining-*` (per-minute figures, the window's
-scaled by six) unless `headers=False`. The prompt is counted as OpenAI's guide counts it (messages in their chat
-framing, response schema; tests/support/chat_tokens.py), which is how our client counts what it sends
-(shared/llm/framing.py): the same figure it reserves.
+Answered requests carry `x-ratelimit-limit-*` (per minute) and `x-ratelimit-remaining-*` unless `headers=False`,
+on Azure's scales: remaining tokens per minute (the window's room scaled by six), remaining requests in the 10 s
+window itself (a deployment of 120 RPM answers 19 after one request, not 119). The prompt is counted as OpenAI's
+guide counts it (messages in their chat framing, response schema; tests/support/chat_tokens.py), which is how our
+client counts what it sends (shared/llm/framing.py): the same figure it reserves.
 
 Built on OpenAITestServer (its scripting and responders apply to the requests it lets through).
 """
@@ -99,13 +100,14 @@ class QuotaTestServer(OpenAITestServer):
     # --- the quota ---------------------------------------------------------------------------------------------
 
     async def _handle(self, request: Request, deployment: str | None) -> Response:
+        arrived = time.monotonic()  # before reading and counting it: a busy server's own work is not the client's
         try:
             body = json.loads(await request.body())  # Starlette keeps the body: the base handler reads it again
         except ValueError:
             return await super()._handle(request, deployment)
         cost = self.cost(body, deployment)
         with self._quota_lock:
-            now = time.monotonic()
+            now = arrived
             inside = [a for a in self.arrivals if a.accepted and a.at > now - WINDOW_S]
             load = sum(a.tokens for a in inside)
             wait = self._wait_for_room(inside, load, cost, now)
@@ -137,14 +139,13 @@ class QuotaTestServer(OpenAITestServer):
         return WINDOW_S  # pragma: no cover - an empty window always fits
 
     def _rate_headers(self, left_tokens: float, left_requests: float | None) -> dict[str, str]:
-        scale = 60 / WINDOW_S
         headers = {
             "x-ratelimit-limit-tokens": str(self.tokens_per_minute),
-            "x-ratelimit-remaining-tokens": str(max(0, math.floor(left_tokens * scale))),
+            "x-ratelimit-remaining-tokens": str(max(0, math.floor(left_tokens * 60 / WINDOW_S))),  # per minute
         }
         if self.requests_per_minute is not None and left_requests is not None:
             headers["x-ratelimit-limit-requests"] = str(self.requests_per_minute)
-            headers["x-ratelimit-remaining-requests"] = str(max(0, math.floor(left_requests * scale)))
+            headers["x-ratelimit-remaining-requests"] = str(max(0, math.floor(left_requests)))  # in the window
         return headers
 
     def _refused(self, wait: float, left_tokens: float, left_requests: float | None) -> Response:

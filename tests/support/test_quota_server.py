@@ -54,6 +54,12 @@ def test_each_request_costs_its_prompt_as_our_client_counts_it_plus_max_tokens(s
     assert raw.headers["x-ratelimit-remaining-tokens"] == str(6 * 300)  # (share - cost) per minute
 
 
+def test_remaining_requests_are_those_of_the_10_s_window_as_azure_reports_them(server: QuotaTestServer) -> None:
+    raw = ask(server)
+    assert raw.headers["x-ratelimit-limit-requests"] == "600"  # per minute: 100 per 10 s window
+    assert raw.headers["x-ratelimit-remaining-requests"] == "99"  # not 594: Azure counts them in the window
+
+
 def test_a_request_that_would_overfill_the_window_is_refused_with_when_to_come_back(server: QuotaTestServer) -> None:
     ask(server)
     with pytest.raises(openai.RateLimitError) as refused:

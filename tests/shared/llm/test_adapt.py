@@ -144,3 +144,28 @@ def test_without_limits_a_429_at_a_light_load_only_pauses() -> None:
     assert adapt.caps_now(state, Limits(), T0).limited is False  # one call of ours: others filled the server
     assert reserve(state, "again", 5_000, T0 + 0.5, limits=Limits()) == Wait(until=T0 + 1.0)
     assert reserve(state, "again", 5_000, T0 + 1.0, limits=Limits()) == Granted()
+
+
+def test_remaining_requests_are_read_in_the_10_s_window_as_azure_states_them() -> None:
+    limits = Limits(tokens_per_minute=TPM, requests_per_minute=240)  # 40 requests per 10 s window
+    state = BudgetState()
+    sent = None
+    for index in range(10):  # 4 a second at most
+        sent = reserve(state, f"ours{index}", 100, T0 + index * 0.4, limits=limits)
+        assert isinstance(sent, Granted)
+    # Azure: 30 of the window's 40 left after our 10. Read per minute, that would be 35 requests seen (25 of them
+    # someone else's) and a window all but closed to us.
+    assert adapt.observe(state, limits, T0 + 4, remaining_requests=30, sent=sent) is False
+    assert budget.load(state, T0 + 4, 2) == 10
+    # 20 left: another client sent 10 in the window too.
+    assert adapt.observe(state, limits, T0 + 4.1, remaining_requests=20, sent=sent) is True
+    assert budget.load(state, T0 + 4.1, 2) == 20
+
+
+def test_a_server_counting_remaining_requests_per_minute_teaches_nothing_wrong() -> None:
+    limits = Limits(tokens_per_minute=TPM, requests_per_minute=240)
+    state = BudgetState()
+    sent = reserve(state, "ours", 100, T0, limits=limits)
+    assert isinstance(sent, Granted)
+    assert adapt.observe(state, limits, T0 + 0.5, remaining_requests=239, sent=sent) is False
+    assert budget.load(state, T0 + 0.5, 2) == 1
