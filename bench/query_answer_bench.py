@@ -21,11 +21,8 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
-import bm25s
-import numpy as np
-
+from bench.naive_bm25 import bm25_top
 from shared.analysis.offline.analyzer import OfflineAnalyzer
-from shared.analysis.offline.similarity import terms
 from shared.query.models import Citation, PartAnswer, PerContractAnswer, QueryPartTask
 from tests.shared.query.questions import HELD_OUT, QUESTIONS, UNSEEN, Outcome, Question, evaluate, share_right
 
@@ -36,18 +33,12 @@ SETS: dict[str, list[Question]] = {"QUESTIONS": QUESTIONS, "HELD_OUT": HELD_OUT,
 
 def naive(task: QueryPartTask) -> PartAnswer:
     """Top BM25 clause per contract for the question's words; nothing cited only when no word is shared."""
-    asked = list(dict.fromkeys(terms(task.question)))
     per_contract = []
     for contract in task.contracts:
-        index = bm25s.BM25()
-        index.index([terms(k.title + " " + k.text) or [""] for k in contract.clauses], show_progress=False)
-        known = [t for t in asked if t in index.vocab_dict]
-        scores = index.get_scores(known) if known else np.zeros(len(contract.clauses))
-        best = int(np.argmax(scores))
-        citations = []
-        if scores[best] > 0:
-            clause = contract.clauses[best]
-            citations = [Citation(contract_id=contract.contract_id, clause_title=clause.title, quote=clause.text)]
+        citations = [
+            Citation(contract_id=contract.contract_id, clause_title=clause.title, quote=clause.text)
+            for clause in (contract.clauses[i] for i in bm25_top(task.question, contract, 1))
+        ]
         per_contract.append(
             PerContractAnswer(
                 contract_id=contract.contract_id,

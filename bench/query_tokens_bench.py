@@ -30,11 +30,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import bm25s
-import numpy as np
-
+from bench.naive_bm25 import bm25_top
 from bench.real_contracts_bench import app_segments, covered
-from shared.analysis.offline.similarity import terms
 from shared.contracts.analysis import ContractForAnalysis
 from shared.llm.framing import sent_prompt_tokens
 from shared.query.models import QueryPartTask
@@ -112,15 +109,10 @@ def plan(question: str, contracts: list[ContractForAnalysis], retrieval: Retriev
 def naive(question: str, contracts: list[ContractForAnalysis]) -> Sent:
     """BM25 over the question's stemmed words, each contract's top NAIVE_TOP clauses with a positive score (its
     first clause when none scores), sent with the bounded schema."""
-    asked = list(dict.fromkeys(terms(question)))
     kept: dict[str, set[int]] = {}
     cut = []
     for contract in contracts:
-        index = bm25s.BM25()
-        index.index([terms(k.title + " " + k.text) or [""] for k in contract.clauses], show_progress=False)
-        known = [t for t in asked if t in index.vocab_dict]
-        scores = index.get_scores(known) if known else np.zeros(len(contract.clauses))
-        order = [int(i) for i in np.argsort(-scores, kind="stable")[:NAIVE_TOP] if scores[i] > 0] or [0]
+        order = bm25_top(question, contract, NAIVE_TOP) or [0]
         kept[contract.contract_id] = set(order)
         cut.append(contract.model_copy(update={"clauses": [contract.clauses[i] for i in sorted(order)]}))
     request = QueryJobRequest(question=question, contract_ids=[c.contract_id for c in contracts])

@@ -56,12 +56,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-import bm25s
-import numpy as np
-
+from bench.naive_bm25 import bm25_top
 from shared.analysis import ranking
 from shared.analysis.offline.analyzer import OfflineAnalyzer
-from shared.analysis.offline.similarity import terms
 from shared.comparison.models import ClauseFinding, ClauseStatus, ComparisonTask
 from shared.comparison.offline import alignment
 from shared.contracts.analysis import ClauseText, ContractForAnalysis
@@ -390,14 +387,9 @@ def run_questions(questions: Iterable[Question], answer: Answerer, segmenter: Se
 
 def naive_answer(task: QueryPartTask) -> PartAnswer:
     """The top three BM25 clauses with a positive score, cited in order; nothing cited when none scores."""
-    asked = list(dict.fromkeys(terms(task.question)))
     per_contract = []
     for contract in task.contracts:
-        index = bm25s.BM25()
-        index.index([terms(k.title + " " + k.text) or [""] for k in contract.clauses], show_progress=False)
-        known = [t for t in asked if t in index.vocab_dict]
-        scores = index.get_scores(known) if known else np.zeros(len(contract.clauses))
-        order = [int(i) for i in np.argsort(-scores, kind="stable")[:TOP_K] if scores[i] > 0]
+        order = bm25_top(task.question, contract, TOP_K)
         citations = [
             Citation(contract_id=contract.contract_id, clause_title=contract.clauses[i].title, quote="") for i in order
         ]
