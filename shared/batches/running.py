@@ -45,7 +45,7 @@ from shared.jobs.models import JobProgress, JobType, ProcessingStep, utcnow
 from shared.jobs.progress import saving
 from shared.jobs.scope import JobScope
 from shared.jobs.steps import save_result
-from shared.llm.calls import QuotaWait, call_context, call_key, current_call
+from shared.llm.calls import QuotaWait, call_key, current_call, item_call_context
 from shared.llm.errors import LLMTransientError
 from shared.llm.prices import prices_for
 from shared.settings import get_settings
@@ -149,7 +149,7 @@ def evaluate_records(
         # Each record's model calls are its own in the quota queue: its first call may wait without a worker,
         # and a record that waited keeps its place when the group is called again (the key is the same then).
         key = call_key(outer.key, record_id)
-        with call_context(key, job_id=outer.job_id, priority=lambda: outer.priority, defer=outer.defer):
+        with item_call_context(outer, key):
             return group.evaluate(record_id)
 
     if analyzer.provider == "offline" or len(ids) <= 1:

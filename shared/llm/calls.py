@@ -14,7 +14,7 @@ import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from shared.errors import DomainError
 
@@ -106,6 +106,19 @@ def call_context(
         job_type_of=job_type or (lambda: None),
         defer=defer,
     )
+    token = _current.set(context)
+    try:
+        yield context
+    finally:
+        _current.reset(token)
+
+
+@contextmanager
+def item_call_context(outer: CallContext, key: str) -> Iterator[CallContext]:
+    """The context of one item of a step that makes several independent model calls (a batch call's records): the
+    step's job, user, priority, job type and deferral, with the item's own `key` (its own place in the quota queue)
+    and its own count of calls begun and answered."""
+    context = replace(outer, key=key, calls=0, answered=0)
     token = _current.set(context)
     try:
         yield context

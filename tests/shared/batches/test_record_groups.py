@@ -19,7 +19,7 @@ from shared.batches.service import BatchService
 from shared.jobs.document import BatchEvaluationJob
 from shared.jobs.models import JobStatus
 from shared.jobs.scope import JobScope
-from shared.llm.calls import QuotaWait, call_context, current_call
+from shared.llm.calls import CallContext, QuotaWait, call_context, current_call
 from shared.llm.errors import LLMTransientError
 from shared.storage.base import Repositories
 from tests.shared.batches.test_workflow import CONFIG, SAMPLES, USER, Counting, records, repos, stage, upload
@@ -36,6 +36,7 @@ class Scripted(Counting):
         self.provider = provider
         self.script = {k: list(v) for k, v in (script or {}).items()}
         self.keys: list[str] = []
+        self.contexts: list[CallContext] = []
         self._lock = threading.Lock()
 
     def evaluate(self, task: EvaluationTask) -> AnalyzerReply[Evaluation]:
@@ -44,6 +45,8 @@ class Scripted(Counting):
             self.calls.append(name)
             context = current_call()
             self.keys.append(context.key if context is not None else "")
+            if context is not None:
+                self.contexts.append(context)
             queued = self.script.get(name)
             failure = queued.pop(0) if queued else None
         if failure is not None:
@@ -71,6 +74,29 @@ def group(scope: JobScope, analyzer: Any, batch_id: str, total: int, key: str = 
     """The whole run as one group (one chunk), called the way the activity calls it (in its call context)."""
     with call_context(key, job_id=scope.job_id):
         return running.evaluate_records(scope, analyzer, batch_id, 0, 0, total, total)
+
+
+def test_each_records_calls_are_the_steps_own_user_priority_and_job_type_with_a_key_of_their_own(
+    repos: Repositories,
+) -> None:
+    """The quota's fair share and priority read the call context: a record's calls must be its job's user's, at its
+    job's priority (a merge once gave them no user, so a batch and its owner's urgent comparison shared the quota as
+    two users, and the urgent job waited behind the batch)."""
+    scope, batch_id, total = planned(repos)
+    analyzer = Scripted(provider="openai")  # concurrently, each record in a thread of its own
+    step = dict(job_id=scope.job_id, user_id=USER, priority=lambda: 3, job_type=lambda: "batch_evaluation")
+    with call_context("activity-call", defer=False, **step):  # type: ignore[arg-type]
+        assert running.evaluate_records(scope, analyzer, batch_id, 0, 0, total, total).status == "ok"
+    assert len(analyzer.contexts) == total
+    for context in analyzer.contexts:
+        assert (context.job_id, context.user_id, context.priority, context.job_type) == (
+            scope.job_id,
+            USER,
+            3,
+            "batch_evaluation",
+        )
+        assert context.defer is False
+    assert len({c.key for c in analyzer.contexts}) == total  # each its own place in the quota queue
 
 
 def done_count(scope: JobScope) -> tuple[int, int]:
