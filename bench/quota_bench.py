@@ -35,8 +35,9 @@ Schedulers (each in a fresh app, store and test server):
   today          the same, with the app as committed at --baseline REV (exported with `git archive`, run by the same
                  devhost command against the same test server): the scheduler before the changes measured. Only
                  with --baseline.
-  all-in-flight  LLM_SCHEDULER=off: every call goes out as soon as an activity slot takes it (host.json: 8
-                 activities at once; the batch keeps 32 record calls queued, the comparison 8); a 429 is retried
+  all-in-flight  LLM_SCHEDULER=off: every call goes out as soon as an activity slot takes it (host.json: 16
+                 activities at once; the batch keeps 32 records in flight, 8 to an activity call, a comparison up
+                 to 16 calls); a 429 is retried
                  in the worker after the server's retry-after-ms (LLM_MAX_RETRIES=4, the app's default), then on
                  durable timers (orchestrators/retry_policies.py LLM_CALL) before the record fails.
   sequential     LLM_SCHEDULER=off with one activity at a time (maxConcurrentActivityFunctions=1, as an app

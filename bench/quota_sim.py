@@ -44,8 +44,8 @@ QUOTA_WAIT_MIN_S = 1.0  # orchestrators/retry_policies.py QuotaWaitLimit.min_del
 class Host:
     """What the app and its host add around a call (seconds)."""
 
-    slots: int = 8  # host.json maxConcurrentActivityFunctions
-    fan_out: int = 8  # orchestrators/fan_out.py FAN_OUT_WINDOW
+    slots: int = 8  # host.json maxConcurrentActivityFunctions (16 now; the simulation was written against 8)
+    fan_out: int = 8  # orchestrators/fan_out.py FAN_OUT_WINDOW (a job's start now sizes it from the quota)
     chunk: int = 50  # BATCH_RUN_CHUNK
     chunks_in_flight: int = 4  # orchestrators/batch_evaluation.py CHUNKS_IN_FLIGHT
     dispatch_s: tuple[float, float] = (0.05, 0.4)
