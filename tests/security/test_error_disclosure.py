@@ -55,10 +55,12 @@ def test_a_start_failure_shows_users_a_code_and_a_plain_message(app: RunningApp)
         standard, other = upload_text(client, "Standard", TEXT), upload_text(client, "Other", TEXT)
         request = {"standardContractId": standard, "compareContractIds": [other]}
         message = {"user_id": USER, "job_type": "comparison", "request": request}
-        # Invisible for a few seconds: time to occupy its job's instance id on the task hub first.
-        sent = queue.send_message(json.dumps(message), visibility_timeout=4)
+        # Invisible until its job's instance id is occupied on the task hub, then made visible at once (a fixed
+        # few seconds of invisibility raced the suspension on a loaded machine).
+        sent = queue.send_message(json.dumps(message), visibility_timeout=120)
         job_id = job_id_for_message(sent.id)
         occupy_instance(app, job_id)
+        queue.update_message(sent.id, pop_receipt=sent.pop_receipt, visibility_timeout=0)
 
         wait_until(lambda: client.get(f"/api/jobs/{job_id}").status_code == 200, timeout=30, what="the job")
         wait_until(lambda: client.get(f"/api/jobs/{job_id}").json()["status"] == "failed", timeout=30, what="failed")
@@ -95,4 +97,4 @@ def occupy_instance(app: RunningApp, instance_id: str) -> None:
         def suspended() -> bool:
             return durable.get(f"{DURABLE}/instances/{instance_id}").json()["runtimeStatus"] == "Suspended"
 
-        wait_until(suspended, timeout=3, what="the instance suspended")
+        wait_until(suspended, timeout=30, what="the instance suspended")
